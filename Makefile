@@ -1,0 +1,31 @@
+# Every target that runs code depends on `install`, so each works on a fresh clone by itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint demo bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 notebooks -p no:randomly
+
+demo: install
+	$(BIN)/tongzhen demo --out data
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) data/processed/sample data/raw/sample

@@ -1,0 +1,49 @@
+"""Exception hierarchy of tongzhen_gis.
+
+Every error the toolkit raises on purpose derives from :class:`TongzhenError`, and each
+subclass also inherits the matching builtin (``ValueError`` or ``OSError``), so code that
+already catches builtins keeps working (the rasterio pattern). Messages say what is wrong
+*and* how to fix it; the CLI prints them as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "InputFileError",
+    "NetworkDataError",
+    "RuleDataError",
+    "SchemaError",
+    "TongzhenError",
+]
+
+
+class TongzhenError(Exception):
+    """Root of every error raised on purpose by tongzhen_gis."""
+
+
+class CRSError(TongzhenError, ValueError):
+    """A layer has no coordinate reference system, or one unfit for measuring."""
+
+
+class SchemaError(TongzhenError, ValueError):
+    """A layer or table lacks required columns or holds values of the wrong kind.
+
+    The message lists every problem found, not only the first.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems or [])
+
+
+class InputFileError(TongzhenError, OSError):
+    """A file is missing, unreadable, empty, or lacks the layer asked for."""
+
+
+class RuleDataError(TongzhenError, ValueError):
+    """A rule file (policy thresholds, catalogues) is missing a key or holds a bad value."""
+
+
+class NetworkDataError(TongzhenError, ValueError):
+    """A road network cannot be built or used (no walkable edges, no CRS, …)."""

@@ -1,0 +1,295 @@
+"""Policy data: thresholds, catalogues and class tables, each with its source.
+
+Rule files are TOML files shipped inside this package (``tongzhen_gis/rules/*.toml``).
+Numbers that decide a verdict live there with their unit, document and clause, never in code.
+
+A file may hold these top-level tables:
+
+``include``
+    names of other rule files merged first (their thresholds, then this file's).
+``meta``
+    ``title`` and ``documents``; free ``note``.
+``threshold.<key>``
+    a rule judged against an indicator. Required keys: ``indicator``, ``comparator``
+    (``<=``, ``>=``, ``<``, ``>``, ``==``), ``value``, ``unit``, ``document``, ``clause``.
+    Optional: ``label_zh``, ``applies_to`` / ``exempt`` (town categories), ``confirmed``
+    (default true), ``advisory`` (default false), ``note``.
+``parameter.<key>``
+    a number used by a computation (``value``, ``unit``, ``document``, ``clause`` required).
+any other table
+    data kept as-is (catalogues, class tables, mappings), read-only.
+
+Use :func:`load` to get a frozen, validated :class:`RuleSet`; a broken file raises
+:class:`~tongzhen_gis.errors.RuleDataError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from tongzhen_gis.errors import RuleDataError
+
+__all__ = ["Parameter", "RuleSet", "Threshold", "available", "load"]
+
+COMPARATORS = ("<=", ">=", "<", ">", "==")
+_THRESHOLD_REQUIRED = ("indicator", "comparator", "value", "unit", "document", "clause")
+_THRESHOLD_OPTIONAL = ("label_zh", "applies_to", "exempt", "confirmed", "advisory", "note")
+_PARAMETER_REQUIRED = ("value", "unit", "document", "clause")
+_PARAMETER_OPTIONAL = ("confirmed", "note", "label_zh")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One rule: ``indicator comparator value`` with its source.
+
+    Attributes
+    ----------
+    key : str
+        Rule id, e.g. ``"residential_share_max"``.
+    indicator : str
+        Column of the indicator table the rule judges.
+    comparator : str
+        One of ``<=``, ``>=``, ``<``, ``>``, ``==``.
+    value : float
+        The threshold, in ``unit``.
+    unit : str
+        Unit of ``value`` (``m2``, ``ratio``, ``万元/亩`` …).
+    document, clause : str
+        Where the number comes from.
+    label_zh : str
+        Chinese label for reports.
+    applies_to, exempt : tuple of str
+        Town categories the rule is limited to / does not apply to (empty: all).
+    confirmed : bool
+        False when the number could not be checked against an official text.
+    advisory : bool
+        True for encouraged values that never fail a town on their own.
+    source_file : str
+        Rule file the threshold was read from.
+    """
+
+    key: str
+    indicator: str
+    comparator: str
+    value: float
+    unit: str
+    document: str
+    clause: str
+    label_zh: str = ""
+    applies_to: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = ()
+    confirmed: bool = True
+    advisory: bool = False
+    note: str = ""
+    source_file: str = ""
+
+    def applies(self, category: str | None) -> bool:
+        """Whether the rule applies to a town of ``category`` (None: unknown category)."""
+        if self.applies_to:
+            return category is not None and category in self.applies_to
+        return not (category is not None and category in self.exempt)
+
+    def passes(self, value: float) -> bool:
+        """Whether ``value`` satisfies the rule."""
+        v, t = float(value), self.value
+        return {"<=": v <= t, ">=": v >= t, "<": v < t, ">": v > t, "==": v == t}[self.comparator]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A number used by a computation (storey height, sliver tolerance …) with its source."""
+
+    key: str
+    value: float
+    unit: str
+    document: str
+    clause: str
+    confirmed: bool = True
+    note: str = ""
+    label_zh: str = ""
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A validated, read-only rule file (with its includes merged).
+
+    Attributes
+    ----------
+    name : str
+        Name passed to :func:`load`.
+    meta : Mapping
+        The ``meta`` table.
+    thresholds : Mapping[str, Threshold]
+        Rules judged against indicators, in file order (includes first).
+    parameters : Mapping[str, Parameter]
+        Numbers used by computations.
+    tables : Mapping[str, Any]
+        Every other top-level table, read-only.
+    """
+
+    name: str
+    meta: Mapping[str, Any]
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    parameters: Mapping[str, Parameter] = field(default_factory=dict)
+    tables: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        """Return a data table by name (``rules["category"]``)."""
+        try:
+            return self.tables[key]
+        except KeyError:
+            msg = f"rule set {self.name!r} has no table {key!r}; tables: {sorted(self.tables)}"
+            raise RuleDataError(msg) from None
+
+    def parameter(self, key: str) -> float:
+        """Return the value of a parameter, with a clear error when it is absent."""
+        try:
+            return self.parameters[key].value
+        except KeyError:
+            msg = f"rule set {self.name!r} has no parameter {key!r}; parameters: {sorted(self.parameters)}"
+            raise RuleDataError(msg) from None
+
+
+def _freeze(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in obj.items()})
+    if isinstance(obj, list):
+        return tuple(_freeze(v) for v in obj)
+    return obj
+
+
+def available() -> list[str]:
+    """Names of the rule files shipped with the package."""
+    folder = resources.files(__name__)
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _read(name_or_path: str | Path) -> tuple[str, dict[str, Any]]:
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.exists():
+        label, text = str(path), path.read_text(encoding="utf-8")
+    else:
+        res = resources.files(__name__) / f"{name_or_path}.toml"
+        if not res.is_file():
+            names = ", ".join(available())
+            msg = f"unknown rule set {name_or_path!r}; available: {names} (or pass a path to a .toml file)"
+            raise RuleDataError(msg)
+        label, text = f"{name_or_path}.toml", res.read_text(encoding="utf-8")
+    try:
+        return label, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"rule file {label} is not valid TOML: {exc}"
+        raise RuleDataError(msg) from exc
+
+
+def _check_keys(label: str, where: str, entry: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    if not isinstance(entry, dict):
+        msg = f"rule file {label}: {where} must be a table"
+        raise RuleDataError(msg)
+    missing = [k for k in required if k not in entry]
+    unknown = [k for k in entry if k not in required + optional]
+    problems = []
+    if missing:
+        problems.append(f"missing key(s) {missing}")
+    if unknown:
+        problems.append(f"unknown key(s) {unknown} (valid: {list(required + optional)})")
+    if problems:
+        msg = f"rule file {label}: {where}: " + "; ".join(problems)
+        raise RuleDataError(msg)
+    if not isinstance(entry["value"], int | float) or isinstance(entry["value"], bool):
+        msg = f"rule file {label}: {where}.value must be a number, got {entry['value']!r}"
+        raise RuleDataError(msg)
+
+
+def _threshold(label: str, key: str, entry: Any) -> Threshold:
+    where = f"threshold.{key}"
+    _check_keys(label, where, entry, _THRESHOLD_REQUIRED, _THRESHOLD_OPTIONAL)
+    if entry["comparator"] not in COMPARATORS:
+        msg = f"rule file {label}: {where}.comparator must be one of {COMPARATORS}, got {entry['comparator']!r}"
+        raise RuleDataError(msg)
+    kwargs = {k: entry[k] for k in _THRESHOLD_OPTIONAL if k in entry}
+    for k in ("applies_to", "exempt"):
+        if k in kwargs:
+            kwargs[k] = tuple(kwargs[k])
+    return Threshold(
+        key=key,
+        value=float(entry["value"]),
+        source_file=label,
+        **{k: entry[k] for k in _THRESHOLD_REQUIRED if k != "value"},
+        **kwargs,
+    )
+
+
+def _parameter(label: str, key: str, entry: Any) -> Parameter:
+    _check_keys(label, f"parameter.{key}", entry, _PARAMETER_REQUIRED, _PARAMETER_OPTIONAL)
+    kwargs = {k: entry[k] for k in _PARAMETER_OPTIONAL if k in entry}
+    return Parameter(
+        key=key,
+        value=float(entry["value"]),
+        unit=entry["unit"],
+        document=entry["document"],
+        clause=entry["clause"],
+        source_file=label,
+        **kwargs,
+    )
+
+
+@cache
+def _load_cached(name: str) -> RuleSet:
+    label, raw = _read(name)
+    thresholds: dict[str, Threshold] = {}
+    parameters: dict[str, Parameter] = {}
+    tables: dict[str, Any] = {}
+    for inc in raw.pop("include", []):
+        base = _load_cached(inc)
+        thresholds.update(base.thresholds)
+        parameters.update(base.parameters)
+    meta = raw.pop("meta", {})
+    for key, entry in raw.pop("threshold", {}).items():
+        thresholds[key] = _threshold(label, key, entry)
+    for key, entry in raw.pop("parameter", {}).items():
+        parameters[key] = _parameter(label, key, entry)
+    tables.update(raw)
+    return RuleSet(
+        name=name,
+        meta=_freeze(meta),
+        thresholds=MappingProxyType(thresholds),
+        parameters=MappingProxyType(parameters),
+        tables=_freeze(tables),
+    )
+
+
+def load(name: str | Path) -> RuleSet:
+    """Load a rule set by name (``"hangzhou-2021"``) or from a ``.toml`` path.
+
+    Parameters
+    ----------
+    name : str or pathlib.Path
+        A shipped rule file's name (see :func:`available`) or a path to a TOML file written in
+        the same format, e.g. a reviewer's overrides.
+
+    Returns
+    -------
+    RuleSet
+        Frozen and validated.
+
+    Raises
+    ------
+    RuleDataError
+        Unknown name, invalid TOML, or a threshold/parameter missing a required key.
+
+    Examples
+    --------
+    >>> import tongzhen_gis as tz
+    >>> tz.rules.load("national-2021").thresholds["residential_share_max"].value
+    0.3
+    """
+    return _load_cached(str(name))
