@@ -111,7 +111,7 @@ coverage at 1 000 m is 0 %. Every facility is 12 m from its street.
 Homes (``home_id``, ``town_id``, ``population``): points at (100 + 250 i, 200 + 250 j),
 j = 0…3, in every town's columns (4 in T1 and T2, 5 in T3); each is 50 m south of the
 street it snaps to. Population 100, 150, 200, 250 by row (seed 0). One farmhouse H_FARM at
-(4500, 800) with 4 people is 255 m from the nearest street: unreachable with the default
+(4500, 800) with 4 people is 250 m from the nearest street (x = 4250): unreachable with the default
 200 m snapping limit, reported, never dropped.
 
 Walking distances (origin leg + network path + facility leg, metres):
@@ -341,7 +341,7 @@ _FACILITIES = [
     ("F05", "T1", "clinic", (600, 238)),
     ("F06", "T1", "reading_room", (488, 770)),
     ("F07", "T1", "sports", (730, 12)),
-    ("F08", "T1", "park", (712, 770)),
+    ("F08", "T1", "park", (712, 762)),
     ("F09", "T2", "town_lounge", (2020, 512)),
     ("F10", "T2", "neighbourhood_centre", (1770, 262)),
     ("F11", "T2", "talent_housing", (1730, 738)),
