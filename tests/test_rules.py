@@ -56,7 +56,7 @@ def test_life_circle_default():
 
 
 def test_unknown_rule_set_lists_available():
-    with pytest.raises(RuleDataError, match="available: .*hangzhou-2021"):
+    with pytest.raises(RuleDataError, match=r"available: .*hangzhou-2021"):
         tz.rules.load("shanghai-2099")
 
 
@@ -66,8 +66,10 @@ def test_unknown_rule_set_lists_available():
         ('[threshold.x]\nindicator="a"\ncomparator="<="\nvalue=1\nunit="m2"\ndocument="d"\n', r"threshold\.x.*clause"),
         ('[threshold.x]\nindicator="a"\ncomparator="~"\nvalue=1\nunit="m2"\ndocument="d"\nclause="c"\n', "comparator"),
         ('[threshold.x]\nindicator="a"\ncomparator="<="\nvalue="1"\nunit="m2"\ndocument="d"\nclause="c"\n', "number"),
-        ('[threshold.x]\nindicator="a"\ncomparator="<="\nvalue=1\nunit="m2"\ndocument="d"\nclause="c"\nfoo=1\n',
-         "unknown key"),
+        (
+            '[threshold.x]\nindicator="a"\ncomparator="<="\nvalue=1\nunit="m2"\ndocument="d"\nclause="c"\nfoo=1\n',
+            "unknown key",
+        ),
         ("[parameter.y]\nvalue=1\n", r"parameter\.y"),
         ("not = [valid", "not valid TOML"),
     ],

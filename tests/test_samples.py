@@ -133,7 +133,7 @@ def test_t3_has_no_kindergarten(scene):
 def test_landcover_shares_by_hand(scene):
     lc = scene.landcover
     assert lc.cell_area_m2 == 100.0
-    rows, cols = lc.shape
+    assert lc.shape == (180, 500)
     # T1 = local 0-1000 x 0-1000; raster starts at local (-200, 1600) top-left
     col0, row0 = 20, 60  # (0 - -200)/10, (1600 - 1000)/10
     t1 = lc.array[row0 : row0 + 100, col0 : col0 + 100]
