@@ -6,11 +6,13 @@ import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 
 import tongzhen_gis as tz
-from tests.conftest import REPO
+
+REPO = Path(__file__).resolve().parents[1]
 
 # conda-forge names that differ from PyPI names
 _CONDA_TO_PYPI = {"osmium": "osmium"}
