@@ -8,15 +8,29 @@ EPSG:4549 for Hangzhou) and refuses a layer without a CRS.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
+import shapely
+from numpy.typing import ArrayLike
 from pyproj import CRS, Transformer
 
 from tongzhen_gis import settings
 from tongzhen_gis.errors import CRSError
 
-__all__ = ["metric_crs_for", "to_metric"]
+__all__ = [
+    "COORD_SYSTEMS",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "convert_coord_system",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "metric_crs_for",
+    "to_metric",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -145,3 +159,329 @@ def _check_metric(crs: CRS) -> None:
             f"{settings.default_metric_crs} (CGCS2000 Gauss-Krüger CM 120E) for Hangzhou"
         )
         raise CRSError(msg)
+
+
+# ---------------------------------------------------------------------------------------------
+# Web-map offsets: GCJ-02 (Amap, Tencent, Google China) and BD-09 (Baidu)
+# ---------------------------------------------------------------------------------------------
+
+#: Krasovsky 1940 ellipsoid used by the GCJ-02 formula: semi-major axis (m) and first
+#: eccentricity squared.
+_KRASOVSKY_A = 6378245.0
+_KRASOVSKY_EE = 0.00669342162296594323
+#: The rectangle in which web maps apply the offset (longitude min/max, latitude min/max).
+#: Outside it coordinates are returned unchanged.
+_CHINA_BOX = (72.004, 137.8347, 0.8293, 55.8271)
+#: Stop the GCJ-02 (and BD-09) inverse when no point moves by more than this many degrees.
+_INVERSE_TOL_DEG = 1e-7
+_INVERSE_MAX_ITER = 50
+#: BD-09 constants: the angular factor and the false origin Baidu adds to GCJ-02.
+_BD_X_PI = np.pi * 3000.0 / 180.0
+_BD_DLON = 0.0065
+_BD_DLAT = 0.006
+
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+
+
+def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    lon_a, lat_a = np.broadcast_arrays(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
+    return lon_a.astype("float64", copy=True), lat_a.astype("float64", copy=True)
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lon_min, lon_max, lat_min, lat_max = _CHINA_BOX
+    return (lon >= lon_min) & (lon <= lon_max) & (lat >= lat_min) & (lat <= lat_max)
+
+
+def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The GCJ-02 shift (degrees of longitude, latitude) at WGS84 ``lon``, ``lat``.
+
+    The published obfuscation: two trigonometric series in the offsets from (105°E, 35°N),
+    in metres, turned into degrees on the Krasovsky ellipsoid.
+    """
+    x = lon - 105.0
+    y = lat - 35.0
+    root = np.sqrt(np.abs(x))
+    ripple = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    north_m = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * root + ripple
+    north_m += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    north_m += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    east_m = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * root + ripple
+    east_m += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    east_m += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    phi = np.radians(lat)
+    w2 = 1.0 - _KRASOVSKY_EE * np.sin(phi) ** 2
+    w = np.sqrt(w2)
+    meridian_radius = _KRASOVSKY_A * (1.0 - _KRASOVSKY_EE) / (w2 * w)
+    parallel_radius = _KRASOVSKY_A / w * np.cos(phi)
+    dlat = north_m * 180.0 / (meridian_radius * np.pi)
+    dlon = east_m * 180.0 / (parallel_radius * np.pi)
+    return dlon, dlat
+
+
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Offset WGS84 longitude/latitude to GCJ-02 (the "Mars" coordinates of Amap and Tencent).
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        Degrees, broadcast against each other.
+
+    Returns
+    -------
+    (lon, lat) : tuple of numpy.ndarray
+        float64 arrays of the broadcast shape (0-d for scalars). Points outside China's box
+        (72.004–137.8347°E, 0.8293–55.8271°N) and NaNs are returned unchanged.
+
+    Examples
+    --------
+    >>> lon, lat = wgs84_to_gcj02(120.15, 30.25)
+    >>> round(float(lon), 4), round(float(lat), 4)
+    (120.1547, 30.2477)
+    """
+    lon_a, lat_a = _as_arrays(lon, lat)
+    inside = _in_china(lon_a, lat_a)
+    dlon, dlat = _gcj_delta(lon_a[inside], lat_a[inside])
+    lon_a[inside] += dlon
+    lat_a[inside] += dlat
+    return lon_a, lat_a
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Remove the GCJ-02 offset: GCJ-02 longitude/latitude back to WGS84.
+
+    GCJ-02 has no closed inverse. Starting from ``gcj - delta(gcj)``, each step corrects the
+    estimate by the residual ``wgs84_to_gcj02(estimate) - gcj`` until no point moves by more
+    than 1e-7° (about 1 cm); the fixed point converges in a handful of steps because the
+    offset varies slowly.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        GCJ-02 degrees, broadcast against each other.
+
+    Returns
+    -------
+    (lon, lat) : tuple of numpy.ndarray
+        WGS84 degrees. Points outside China's box and NaNs are returned unchanged.
+    """
+    lon_a, lat_a = _as_arrays(lon, lat)
+    inside = _in_china(lon_a, lat_a)
+    g_lon, g_lat = lon_a[inside], lat_a[inside]
+    w_lon, w_lat = _inverse(g_lon, g_lat, _gcj_forward_inside, _gcj_first_guess)
+    lon_a[inside] = w_lon
+    lat_a[inside] = w_lat
+    return lon_a, lat_a
+
+
+def _gcj_forward_inside(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def _gcj_first_guess(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    dlon, dlat = _gcj_delta(lon, lat)
+    return lon - dlon, lat - dlat
+
+
+def _inverse(
+    t_lon: np.ndarray,
+    t_lat: np.ndarray,
+    forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    first_guess: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``forward(x) = target`` by fixed-point correction, per point, to ``_INVERSE_TOL_DEG``."""
+    x_lon, x_lat = first_guess(t_lon, t_lat)
+    active = np.isfinite(x_lon) & np.isfinite(x_lat)
+    for _ in range(_INVERSE_MAX_ITER):
+        if not active.any():
+            break
+        f_lon, f_lat = forward(x_lon[active], x_lat[active])
+        step_lon = f_lon - t_lon[active]
+        step_lat = f_lat - t_lat[active]
+        x_lon[active] -= step_lon
+        x_lat[active] -= step_lat
+        moving = np.maximum(np.abs(step_lon), np.abs(step_lat)) >= _INVERSE_TOL_DEG
+        idx = np.flatnonzero(active)
+        active[idx[~moving]] = False
+    else:
+        if active.any():  # pragma: no cover - the iteration contracts by ~1e-4 per step
+            logger.warning("offset inverse did not converge for %d point(s)", int(active.sum()))
+    return x_lon, x_lat
+
+
+def _bd_forward(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    radius = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
+    return radius * np.cos(theta) + _BD_DLON, radius * np.sin(theta) + _BD_DLAT
+
+
+def _bd_first_guess(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = lon - _BD_DLON
+    y = lat - _BD_DLAT
+    radius = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return radius * np.cos(theta), radius * np.sin(theta)
+
+
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Offset GCJ-02 longitude/latitude to Baidu's BD-09.
+
+    BD-09 = GCJ-02 turned by a small position-dependent angle, stretched by a small
+    position-dependent radius and shifted by (0.0065°, 0.006°). Points outside China's box and
+    NaNs are returned unchanged.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        GCJ-02 degrees.
+
+    Returns
+    -------
+    (lon, lat) : tuple of numpy.ndarray
+        BD-09 degrees.
+    """
+    lon_a, lat_a = _as_arrays(lon, lat)
+    inside = _in_china(lon_a, lat_a)
+    lon_a[inside], lat_a[inside] = _bd_forward(lon_a[inside], lat_a[inside])
+    return lon_a, lat_a
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Remove Baidu's BD-09 offset: BD-09 longitude/latitude back to GCJ-02.
+
+    The closed formula circulating for this direction is only approximate (it evaluates the
+    small corrections at the shifted point, up to about 1 m off); here it is the first guess,
+    refined like :func:`gcj02_to_wgs84` until no point moves by more than 1e-7°, so
+    ``bd09_to_gcj02(*gcj02_to_bd09(lon, lat))`` returns the input to about 1 cm.
+
+    Parameters
+    ----------
+    lon, lat : float or array_like
+        BD-09 degrees.
+
+    Returns
+    -------
+    (lon, lat) : tuple of numpy.ndarray
+        GCJ-02 degrees. Points outside China's box and NaNs are returned unchanged.
+    """
+    lon_a, lat_a = _as_arrays(lon, lat)
+    inside = _in_china(lon_a, lat_a)
+    lon_a[inside], lat_a[inside] = _inverse(lon_a[inside], lat_a[inside], _bd_forward, _bd_first_guess)
+    return lon_a, lat_a
+
+
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 longitude/latitude to BD-09 (through GCJ-02); see :func:`gcj02_to_bd09`."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 longitude/latitude to WGS84 (through GCJ-02); see :func:`bd09_to_gcj02`."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+_CONVERTERS: dict[tuple[str, str], Callable[[ArrayLike, ArrayLike], tuple[np.ndarray, np.ndarray]]] = {
+    ("gcj02", "wgs84"): gcj02_to_wgs84,
+    ("wgs84", "gcj02"): wgs84_to_gcj02,
+    ("bd09", "gcj02"): bd09_to_gcj02,
+    ("gcj02", "bd09"): gcj02_to_bd09,
+    ("bd09", "wgs84"): bd09_to_wgs84,
+    ("wgs84", "bd09"): wgs84_to_bd09,
+}
+
+
+def _normalise_system(name: str, what: str) -> str:
+    key = str(name).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    aliases = {"wgs84": "wgs84", "gcj02": "gcj02", "gcj": "gcj02", "bd09": "bd09", "bd09ll": "bd09"}
+    if key not in aliases:
+        msg = (
+            f"unknown {what} coordinate system {name!r}; use one of {', '.join(COORD_SYSTEMS)} "
+            "('gcj02' for Amap/Gaode, Tencent and Google China, 'bd09' for Baidu, 'wgs84' for GPS, "
+            "OpenStreetMap and official CGCS2000 layers)"
+        )
+        raise CRSError(msg)
+    return aliases[key]
+
+
+def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs84") -> gpd.GeoDataFrame:
+    """Convert every vertex of every geometry between WGS84, GCJ-02 and BD-09.
+
+    Web maps in China publish shifted coordinates: Amap (高德) and Tencent use GCJ-02
+    (国测局坐标, "火星坐标"), Baidu uses BD-09. A file cannot reveal that it holds such
+    coordinates (it usually claims EPSG:4326), so the caller declares ``source``. The offsets
+    are defined on longitude/latitude, so the layer must be in a geographic CRS; its CRS label
+    is kept (WGS84 and CGCS2000 differ by centimetres and are treated as equal).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Layer in longitude/latitude (EPSG:4326, EPSG:4490 …).
+    source : {"wgs84", "gcj02", "bd09"}
+        Coordinate system the vertices are really in.
+    target : {"wgs84", "gcj02", "bd09"}, default "wgs84"
+        Coordinate system wanted.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with the same index, columns and CRS label. ``attrs["coord_system"]`` is
+        ``target`` and ``attrs["coord_conversions"]`` lists every conversion applied so far as
+        ``{"source", "target", "features"}`` dicts. Z values are kept; points outside China's
+        box are left where they are.
+
+    Raises
+    ------
+    CRSError
+        Unknown ``source``/``target``, no CRS, or a projected CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point
+    >>> pois = gpd.GeoDataFrame({"name": ["西湖"]}, geometry=[Point(120.1547, 30.2477)], crs=4326)
+    >>> wgs = convert_coord_system(pois, "gcj02")
+    >>> round(wgs.geometry.x.iloc[0], 3), round(wgs.geometry.y.iloc[0], 3)
+    (120.15, 30.25)
+    """
+    src = _normalise_system(source, "source")
+    dst = _normalise_system(target, "target")
+    if gdf.crs is None:
+        msg = (
+            f"cannot convert {src} coordinates: the layer has no CRS. Web-map data are "
+            "longitude/latitude; set it first with gdf.set_crs('EPSG:4326') (on the CLI: --crs EPSG:4326)"
+        )
+        raise CRSError(msg)
+    crs = CRS.from_user_input(gdf.crs)
+    if not crs.is_geographic:
+        msg = (
+            f"the {src}/{dst} offsets apply to longitude/latitude, but this layer is in "
+            f"{crs.name} ({crs.to_string()}); reproject it first with gdf.to_crs('EPSG:4326') if its "
+            "coordinates were projected from web-map longitude/latitude, or convert the original "
+            "longitude/latitude file instead"
+        )
+        raise CRSError(msg)
+    out = gdf.copy()
+    history = list(gdf.attrs.get("coord_conversions", []))
+    if src == dst:
+        out.attrs["coord_system"] = dst
+        out.attrs["coord_conversions"] = history
+        return out
+    convert = _CONVERTERS[(src, dst)]
+
+    def func(x: np.ndarray, y: np.ndarray, *rest: np.ndarray) -> tuple[np.ndarray, ...]:
+        lon, lat = convert(x, y)
+        return (lon, lat, *rest)
+
+    geoms = out.geometry.array
+    out[out.geometry.name] = gpd.GeoSeries(
+        shapely.transform(np.asarray(geoms), func, include_z=None, interleaved=False),
+        index=out.index,
+        crs=gdf.crs,
+    )
+    n = int(out.geometry.notna().sum())
+    history.append({"source": src, "target": dst, "features": n})
+    out.attrs["coord_system"] = dst
+    out.attrs["coord_conversions"] = history
+    logger.info("converted %d feature(s) from %s to %s", n, src, dst)
+    return out
