@@ -441,7 +441,7 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
     >>> from shapely import Point
     >>> pois = gpd.GeoDataFrame({"name": ["西湖"]}, geometry=[Point(120.1547, 30.2477)], crs=4326)
     >>> wgs = convert_coord_system(pois, "gcj02")
-    >>> round(wgs.geometry.x.iloc[0], 3), round(wgs.geometry.y.iloc[0], 3)
+    >>> round(float(wgs.geometry.x.iloc[0]), 3), round(float(wgs.geometry.y.iloc[0]), 3)
     (120.15, 30.25)
     """
     src = _normalise_system(source, "source")
