@@ -1,0 +1,805 @@
+"""Town evaluation (评估): every figure beside the threshold and clause it is judged by.
+
+The policy asks for list management, regular evaluation and the elimination of weak towns
+(杭政办函〔2021〕25号 七(一), 七(三)). This module turns a per-town indicator table into
+
+* a **scorecard** (:func:`scorecard`): one row per (town, rule) with the value, threshold,
+  comparator, unit, status, document and clause;
+* a **suggested grade** (:func:`grade`) on the Zhejiang scale 优秀 / 良好 / 合格 / 警告 / 降格 /
+  淘汰 from a transparent point scheme in ``rules/grading.toml``, with the reasons;
+* a **comparison** of two evaluations (:func:`compare`): new and resolved conflicts, rules
+  crossing their threshold, grades moving (动态管理);
+* a **name join** of a town list to boundaries (:func:`match_names`, :func:`join_by_name`)
+  that joins exact names only and lists the closest candidates of the others.
+
+Decisions
+---------
+* Statuses are ``pass``, ``fail``, ``missing`` and ``not_applicable``. A town without a figure
+  (NaN, absent column, non-finite value such as a tax per 亩 over zero land) is ``missing``,
+  never ``pass``. A rule limited to some town categories (``applies_to`` / ``exempt``) is
+  ``not_applicable`` to the others, and ``missing`` when the town's category is unknown.
+* A value equal to its threshold within a relative tolerance (``rel_tol``, 1e-9 by default)
+  counts as *on* the threshold, so 270 000 万元 over 1 350 亩 = 200 万元/亩 passes ``>= 200``
+  although floating point gives 199.99999999999997.
+* Encouraged values (``advisory = true``, e.g. residential share ≤ 25 %) and rules whose
+  number is not confirmed against an official text (``confirmed = false``, e.g. 100 % of
+  residents reaching all "八个一") keep their real status (a failed one shows ``fail``) but
+  are not *binding*: the ``binding`` column is False and they never make a town fail on their
+  own (:func:`failing_towns`). The report shows them with a 鼓励值 / 未核实 mark.
+* Grades are suggestions (建议等级) for a reviewer, not an official assessment result.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tongzhen_gis import rules as _rules
+from tongzhen_gis.errors import RuleDataError, SchemaError
+
+__all__ = [
+    "FAIL",
+    "MISSING",
+    "NOT_APPLICABLE",
+    "PASS",
+    "STATUS_ZH",
+    "Evaluation",
+    "collect_indicators",
+    "compare",
+    "evaluate",
+    "failing_towns",
+    "grade",
+    "join_by_name",
+    "match_names",
+    "scorecard",
+]
+
+logger = logging.getLogger(__name__)
+
+PASS = "pass"
+FAIL = "fail"
+MISSING = "missing"
+NOT_APPLICABLE = "not_applicable"
+#: Chinese labels of the statuses, for reports.
+STATUS_ZH: dict[str, str] = {PASS: "达标", FAIL: "未达标", MISSING: "缺数据", NOT_APPLICABLE: "不适用"}
+
+SCORECARD_COLUMNS = [
+    "category",
+    "label_zh",
+    "indicator",
+    "value",
+    "comparator",
+    "threshold",
+    "unit",
+    "status",
+    "binding",
+    "advisory",
+    "confirmed",
+    "reason",
+    "document",
+    "clause",
+    "note",
+]
+
+_COMPARE = {
+    "<=": lambda v, t: v <= t,
+    ">=": lambda v, t: v >= t,
+    "<": lambda v, t: v < t,
+    ">": lambda v, t: v > t,
+}
+
+
+def _ruleset(rules: str | Path | _rules.RuleSet) -> _rules.RuleSet:
+    return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
+
+
+def _passes(value: float, comparator: str, threshold: float, rel_tol: float) -> bool:
+    on_threshold = math.isclose(value, threshold, rel_tol=rel_tol, abs_tol=0.0)
+    if comparator == "==":
+        return on_threshold
+    if on_threshold:
+        return comparator in ("<=", ">=")
+    return _COMPARE[comparator](value, threshold)
+
+
+def _category(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _numeric_indicators(indicators: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Indicator columns as floats; raise once listing every non-numeric cell."""
+    out = {}
+    problems = []
+    for col in columns:
+        raw = indicators[col]
+        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = raw.notna() & num.isna()
+        if bad.any():
+            examples = ", ".join(f"{idx}={raw[idx]!r}" for idx in raw.index[bad][:3])
+            problems.append(f"column {col!r} holds non-numeric values ({examples})")
+        out[col] = num
+    if problems:
+        msg = "indicator table: " + "; ".join(problems) + "; convert these cells to numbers or leave them empty"
+        raise SchemaError(msg, problems)
+    return pd.DataFrame(out, index=indicators.index)
+
+
+def scorecard(
+    indicators: pd.DataFrame,
+    *,
+    rules: str | Path | _rules.RuleSet = "hangzhou-2021",
+    category_col: str = "category",
+    rel_tol: float = 1e-9,
+) -> pd.DataFrame:
+    """Judge every town's indicators against every rule of a rule set.
+
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        One row per town, indexed by the town id (unique), with one column per indicator
+        (``red_line_m2``, ``residential_share``, ``tax_per_mu`` …, as named by the rules'
+        ``indicator`` keys; see :func:`collect_indicators`) and a town category column.
+    rules : str, pathlib.Path or RuleSet, default "hangzhou-2021"
+        Rule set name, path to a rule TOML file, or a loaded :class:`~tongzhen_gis.rules.RuleSet`.
+    category_col : str, default "category"
+        Column with the town type (``digital``, ``tourism``, ``manufacturing`` …) that decides
+        which rules apply. Absent column: every category is unknown.
+    rel_tol : float, default 1e-9
+        Relative tolerance within which a value counts as equal to its threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (town id, ``rule``), towns in input order and rules in rule-file order,
+        with the columns ``category``, ``label_zh``, ``indicator``, ``value``, ``comparator``,
+        ``threshold``, ``unit``, ``status`` (``pass`` / ``fail`` / ``missing`` /
+        ``not_applicable``), ``binding`` (the rule can make the town fail: neither advisory
+        nor unconfirmed), ``advisory``, ``confirmed``, ``reason`` (why a row is missing or not
+        applicable), ``document``, ``clause``, ``note``. ``attrs["problems"]`` lists indicator
+        columns the rules need but the table lacks; ``attrs["rules"]`` is the rule-set name.
+
+    Raises
+    ------
+    SchemaError
+        Duplicate town ids, or non-numeric values in an indicator column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import tongzhen_gis as tz
+    >>> ind = pd.DataFrame({"category": ["digital"], "residential_share": [0.2]}, index=pd.Index(["T1"]))
+    >>> card = tz.evaluate.scorecard(ind)
+    >>> card.loc[("T1", "residential_share_max"), "status"]
+    'pass'
+    >>> card.loc[("T1", "tax_per_mu_min"), "status"]
+    'missing'
+    """
+    ruleset = _ruleset(rules)
+    if not isinstance(indicators, pd.DataFrame):
+        msg = f"indicators must be a pandas DataFrame indexed by town id, got {type(indicators).__name__}"
+        raise SchemaError(msg)
+    if indicators.index.has_duplicates:
+        dups = sorted({str(i) for i in indicators.index[indicators.index.duplicated()]})
+        msg = f"indicator table has duplicate town ids {dups}; give one row per town"
+        raise SchemaError(msg, [f"duplicate town id {d}" for d in dups])
+    thresholds = list(ruleset.thresholds.values())
+    needed = list(dict.fromkeys(t.indicator for t in thresholds))
+    present = [c for c in needed if c in indicators.columns]
+    absent = [c for c in needed if c not in indicators.columns]
+    if absent:
+        logger.info("indicator columns absent (rules show 'missing'): %s", absent)
+    values = _numeric_indicators(indicators, present)
+    if category_col in indicators.columns:
+        categories = [_category(v) for v in indicators[category_col]]
+    else:
+        categories = [None] * len(indicators)
+
+    rows = []
+    index = []
+    for pos, town in enumerate(indicators.index):
+        category = categories[pos]
+        for t in thresholds:
+            value = float(values[t.indicator].iloc[pos]) if t.indicator in values else math.nan
+            restricted = bool(t.applies_to or t.exempt)
+            reason = ""
+            if restricted and category is None:
+                status, reason = MISSING, f"town category unknown ({category_col!r} empty); the rule depends on it"
+            elif not t.applies(category):
+                status = NOT_APPLICABLE
+                reason = (
+                    f"applies only to {', '.join(t.applies_to)}" if t.applies_to else f"not for {', '.join(t.exempt)}"
+                )
+            elif t.indicator not in values:
+                status, reason = MISSING, f"no column {t.indicator!r} in the indicator table"
+            elif not math.isfinite(value):
+                status = MISSING
+                reason = "no value" if math.isnan(value) else f"value not finite ({value})"
+            else:
+                status = PASS if _passes(value, t.comparator, t.value, rel_tol) else FAIL
+            index.append((town, t.key))
+            rows.append(
+                {
+                    "category": category,
+                    "label_zh": t.label_zh or t.key,
+                    "indicator": t.indicator,
+                    "value": value,
+                    "comparator": t.comparator,
+                    "threshold": t.value,
+                    "unit": t.unit,
+                    "status": status,
+                    "binding": bool(t.confirmed and not t.advisory),
+                    "advisory": bool(t.advisory),
+                    "confirmed": bool(t.confirmed),
+                    "reason": reason,
+                    "document": t.document,
+                    "clause": t.clause,
+                    "note": t.note,
+                }
+            )
+    town_name = indicators.index.name or "town_id"
+    mi = pd.MultiIndex.from_tuples(index, names=[town_name, "rule"]) if index else None
+    card = pd.DataFrame(rows, index=mi, columns=SCORECARD_COLUMNS)
+    if mi is None:
+        card.index = pd.MultiIndex.from_arrays([[], []], names=[town_name, "rule"])
+    card.attrs["problems"] = [f"indicator column {c!r} absent: its rules are 'missing'" for c in absent]
+    card.attrs["rules"] = ruleset.name
+    return card
+
+
+def failing_towns(card: pd.DataFrame) -> list[Any]:
+    """Town ids with at least one failed *binding* rule, in scorecard order."""
+    if card.empty:
+        return []
+    failed = card[(card["status"] == FAIL) & card["binding"].astype(bool)]
+    towns = failed.index.get_level_values(0)
+    return list(dict.fromkeys(towns))
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+@dataclass(frozen=True)
+class _Grading:
+    grades: tuple[str, ...]
+    min_points: tuple[float, ...]
+    start_points: float
+    fail: float
+    advisory_fail: float
+    unconfirmed_fail: float
+    missing: float
+    rule_penalty: Mapping[str, float]
+    missing_ceiling: str | None
+    rule_ceiling: Mapping[str, str]
+
+
+def _grading_config(grading: str | Path | _rules.RuleSet) -> _Grading:
+    rs = _ruleset(grading)
+    label = rs.name
+    try:
+        scale, penalty, ceiling = rs["scale"], rs["penalty"], rs["ceiling"]
+        grades = tuple(scale["grades"])
+        min_points = tuple(float(v) for v in scale["min_points"])
+        cfg = _Grading(
+            grades=grades,
+            min_points=min_points,
+            start_points=float(scale["start_points"]),
+            fail=float(penalty["fail"]),
+            advisory_fail=float(penalty["advisory_fail"]),
+            unconfirmed_fail=float(penalty["unconfirmed_fail"]),
+            missing=float(penalty["missing"]),
+            rule_penalty={k: float(v) for k, v in penalty.get("rule", {}).items()},
+            missing_ceiling=ceiling.get("missing_data"),
+            rule_ceiling=dict(ceiling.get("rule", {})),
+        )
+    except KeyError as exc:
+        msg = (
+            f"grading rules {label!r} lack key {exc}; required: [scale] grades, min_points, start_points; "
+            "[penalty] fail, advisory_fail, unconfirmed_fail, missing; [ceiling] (see rules/grading.toml)"
+        )
+        raise RuleDataError(msg) from None
+    problems = []
+    if len(grades) != len(min_points):
+        problems.append(f"[scale] has {len(grades)} grades but {len(min_points)} min_points")
+    if list(min_points) != sorted(min_points, reverse=True):
+        problems.append("[scale] min_points must decrease from the best grade to the worst")
+    if min_points and min_points[-1] > 0:
+        problems.append("[scale] the last min_points must be 0 so every score gets a grade")
+    for where, g in [("missing_data", cfg.missing_ceiling), *cfg.rule_ceiling.items()]:
+        if g is not None and g not in grades:
+            problems.append(f"[ceiling] {where} = {g!r} is not one of the grades {list(grades)}")
+    if problems:
+        msg = f"grading rules {label!r}: " + "; ".join(problems)
+        raise RuleDataError(msg)
+    return cfg
+
+
+def grade(
+    card: pd.DataFrame,
+    *,
+    rules: str | Path | _rules.RuleSet = "grading",
+) -> pd.DataFrame:
+    """Suggest a grade per town (建议等级) from its scorecard.
+
+    The scheme (points, penalties, ceilings) is read from ``rules`` and documented in
+    ``tongzhen_gis/rules/grading.toml``: start from a number of points, deduct a penalty per
+    failed rule (binding, advisory and unconfirmed rules weigh differently, some rules have
+    their own weight), map the points to a grade, then cap the grade when a listed rule fails
+    or a binding figure is missing. The result is a suggestion for the reviewer, not an
+    official assessment.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        From :func:`scorecard`.
+    rules : str, pathlib.Path or RuleSet, default "grading"
+        The grading scheme: a shipped rule file name, a path to a TOML file of the same shape,
+        or a loaded rule set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by town id in scorecard order: ``points``, ``grade_by_points``, ``ceiling``
+        (the cap that applied, or empty), ``grade`` (the suggestion), ``n_pass``, ``n_fail``
+        (binding), ``n_advisory_fail``, ``n_unconfirmed_fail``, ``n_missing`` (binding),
+        ``n_not_applicable``, ``reasons`` (Chinese, ``；``-separated: every deduction and cap),
+        ``label`` ("建议等级, 供评审参考").
+
+    Raises
+    ------
+    RuleDataError
+        The grading file lacks a key or is inconsistent (grades and minimum points).
+    """
+    cfg = _grading_config(rules)
+    towns = list(dict.fromkeys(card.index.get_level_values(0)))
+    out = []
+    for town in towns:
+        rows = card.xs(town, level=0)
+        points = cfg.start_points
+        reasons: list[str] = []
+        ceilings: list[tuple[int, str]] = []
+        counts = dict.fromkeys(["n_pass", "n_fail", "n_advisory_fail", "n_unconfirmed_fail", "n_missing"], 0)
+        counts["n_not_applicable"] = int((rows["status"] == NOT_APPLICABLE).sum())
+        counts["n_pass"] = int((rows["status"] == PASS).sum())
+        missing_labels = []
+        for rule, row in rows.iterrows():
+            label = row["label_zh"]
+            if row["status"] == FAIL:
+                if rule in cfg.rule_penalty:
+                    penalty = cfg.rule_penalty[rule]
+                elif row["advisory"]:
+                    penalty = cfg.advisory_fail
+                elif not row["confirmed"]:
+                    penalty = cfg.unconfirmed_fail
+                else:
+                    penalty = cfg.fail
+                if row["advisory"]:
+                    counts["n_advisory_fail"] += 1
+                    kind = "鼓励值未达到"
+                elif not row["confirmed"]:
+                    counts["n_unconfirmed_fail"] += 1
+                    kind = "未达标 (阈值未核实)"
+                else:
+                    counts["n_fail"] += 1
+                    kind = "未达标"
+                points -= penalty
+                reasons.append(f"{label}{kind} −{penalty:g}分")
+                if rule in cfg.rule_ceiling:
+                    g = cfg.rule_ceiling[rule]
+                    ceilings.append((cfg.grades.index(g), f"{label}未达标, 最高{g}"))
+            elif row["status"] == MISSING and row["binding"]:
+                counts["n_missing"] += 1
+                missing_labels.append(label)
+                if cfg.missing:
+                    points -= cfg.missing
+                    reasons.append(f"{label}缺数据 −{cfg.missing:g}分")
+        if missing_labels and cfg.missing_ceiling is not None:
+            g = cfg.missing_ceiling
+            ceilings.append(
+                (cfg.grades.index(g), f"缺数据 {len(missing_labels)} 项 ({'、'.join(missing_labels)}), 补充前最高{g}")
+            )
+        points = max(points, 0.0)
+        by_points = next(i for i, m in enumerate(cfg.min_points) if points >= m)
+        final, ceiling_text = by_points, ""
+        if ceilings:
+            worst_cap = max(ceilings, key=lambda c: c[0])
+            if worst_cap[0] > by_points:
+                final = worst_cap[0]
+                ceiling_text = cfg.grades[final]
+        reasons.extend(text for _, text in ceilings)
+        if not reasons:
+            reasons.append("全部适用指标达标")
+        out.append(
+            {
+                "points": points,
+                "grade_by_points": cfg.grades[by_points],
+                "ceiling": ceiling_text,
+                "grade": cfg.grades[final],
+                **counts,
+                "reasons": "；".join([f"得分 {points:g}", *reasons]),
+                "label": "建议等级, 供评审参考",
+            }
+        )
+    name = card.index.names[0] if card.index.nlevels else "town_id"
+    result = pd.DataFrame(out, index=pd.Index(towns, name=name))
+    result.attrs["grades"] = list(cfg.grades)
+    return result
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of a set of towns: what :func:`compare` compares.
+
+    Attributes
+    ----------
+    scorecard : pandas.DataFrame
+        From :func:`scorecard`.
+    grades : pandas.DataFrame
+        From :func:`grade`.
+    conflicts : geopandas.GeoDataFrame or None
+        Control-line conflicts (``controllines.check(...).conflicts``) with the town id,
+        ``line`` and ``source_id`` columns, when the check was run.
+    """
+
+    scorecard: pd.DataFrame
+    grades: pd.DataFrame
+    conflicts: gpd.GeoDataFrame | None = None
+
+    @property
+    def failing(self) -> list[Any]:
+        """Town ids with at least one failed binding rule."""
+        return failing_towns(self.scorecard)
+
+
+def evaluate(
+    indicators: pd.DataFrame,
+    *,
+    rules: str | Path | _rules.RuleSet = "hangzhou-2021",
+    grading: str | Path | _rules.RuleSet = "grading",
+    conflicts: gpd.GeoDataFrame | None = None,
+    category_col: str = "category",
+) -> Evaluation:
+    """Scorecard and suggested grades in one call (see :func:`scorecard` and :func:`grade`)."""
+    card = scorecard(indicators, rules=rules, category_col=category_col)
+    return Evaluation(scorecard=card, grades=grade(card, rules=grading), conflicts=conflicts)
+
+
+def collect_indicators(
+    towns: pd.DataFrame,
+    *,
+    control_lines: pd.DataFrame | None = None,
+    intensity: pd.DataFrame | None = None,
+    access: pd.DataFrame | None = None,
+    town_stats: pd.DataFrame | None = None,
+    id_col: str = "town_id",
+    category_col: str = "category",
+) -> pd.DataFrame:
+    """Join the per-town outputs of the analysis modules into one indicator table.
+
+    Parameters
+    ----------
+    towns : pandas.DataFrame
+        The town list (a GeoDataFrame is fine), with ``id_col`` as a column or as its index, and
+        ``category_col``.
+    control_lines, intensity, access, town_stats : pandas.DataFrame, optional
+        Tables indexed by town id: ``controllines.check(...).summary``,
+        ``intensity.summarize(...)``, a per-town access table (e.g. ``all_categories_share``)
+        and user-supplied figures (visitors, three-year investment …). Non-numeric columns
+        other than the category are carried along unchanged.
+    id_col, category_col : str
+        Town id and category columns of ``towns``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by town id in the order of ``towns``, one row per town; a column present in
+        several tables is taken from the first that has it (in the order of the parameters)
+        and the clash is listed in ``attrs["problems"]``, as are table rows whose town id is
+        not in ``towns`` (they are not joined).
+    """
+    base = towns if id_col not in towns.columns else towns.set_index(id_col)
+    if base.index.has_duplicates:
+        dups = sorted({str(i) for i in base.index[base.index.duplicated()]})
+        msg = f"town list has duplicate ids {dups} in {id_col!r}; give each town a unique id"
+        raise SchemaError(msg)
+    out = pd.DataFrame(index=pd.Index(base.index, name=id_col))
+    out[category_col] = base[category_col] if category_col in base.columns else None
+    for col in ("name_zh", "name", "district"):
+        if col in base.columns:
+            out[col] = base[col].to_numpy()
+    problems: list[str] = []
+    for label, table in (
+        ("control_lines", control_lines),
+        ("intensity", intensity),
+        ("access", access),
+        ("town_stats", town_stats),
+    ):
+        if table is None:
+            continue
+        table = table.set_index(id_col) if id_col in table.columns else table
+        extra = [i for i in table.index if i not in out.index]
+        if extra:
+            problems.append(f"{label}: rows for unknown town ids {extra[:5]} not joined")
+        for col in table.columns:
+            if isinstance(table, gpd.GeoDataFrame) and col == table.geometry.name:
+                continue
+            if col in out.columns:
+                if col != category_col:
+                    problems.append(f"{label}: column {col!r} already given by an earlier table; kept the first")
+                continue
+            out[col] = table[col].reindex(out.index)
+    out.attrs["problems"] = problems
+    return out
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def _as_evaluation(obj: Evaluation | pd.DataFrame) -> Evaluation:
+    if isinstance(obj, Evaluation):
+        return obj
+    if isinstance(obj, pd.DataFrame) and "status" in obj.columns:
+        return Evaluation(scorecard=obj, grades=grade(obj))
+    msg = "compare() takes two Evaluation objects (tz.evaluate.evaluate) or two scorecards (tz.evaluate.scorecard)"
+    raise SchemaError(msg)
+
+
+def _conflict_keys(conflicts: gpd.GeoDataFrame, town_col: str) -> pd.Series:
+    missing = [c for c in (town_col, "line", "source_id") if c not in conflicts.columns]
+    if missing:
+        msg = f"conflicts table lacks columns {missing}; pass controllines.check(...).conflicts"
+        raise SchemaError(msg)
+    area = conflicts["area_m2"] if "area_m2" in conflicts.columns else pd.Series(np.nan, index=conflicts.index)
+    keys = list(zip(conflicts[town_col], conflicts["line"], conflicts["source_id"].astype(str), strict=True))
+    return pd.Series(area.to_numpy(dtype=float), index=pd.MultiIndex.from_tuples(keys)).groupby(level=[0, 1, 2]).sum()
+
+
+def compare(previous: Evaluation | pd.DataFrame, current: Evaluation | pd.DataFrame) -> pd.DataFrame:
+    """What changed between two evaluations of the same towns (动态管理).
+
+    Parameters
+    ----------
+    previous, current : Evaluation or pandas.DataFrame
+        Two :class:`Evaluation` objects (or two scorecards; grades are then computed with the
+        default grading).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per change, columns ``town_id``, ``change``, ``rule``, ``label_zh``, ``before``,
+        ``after``, ``detail``. ``change`` is one of
+
+        * ``town_added`` / ``town_removed``;
+        * ``new_conflict`` / ``resolved_conflict``: a (town, line, source feature) overlap that
+          appears or disappears (only when both evaluations carry conflicts; ``before`` /
+          ``after`` hold the overlap area in m²);
+        * ``now_fails`` / ``now_passes``: a rule crossing its threshold (status ``pass`` ↔
+          ``fail``; ``before`` / ``after`` hold the values);
+        * ``status_changed``: any other status move (e.g. ``missing`` → ``pass``);
+        * ``grade_up`` / ``grade_down``: the suggested grade moving (``before`` / ``after``
+          hold the grades).
+
+        Rows are ordered by town (current order, then removed towns) and kind of change.
+    """
+    prev, curr = _as_evaluation(previous), _as_evaluation(current)
+    town_col = curr.scorecard.index.names[0] or "town_id"
+    prev_towns = list(dict.fromkeys(prev.scorecard.index.get_level_values(0)))
+    curr_towns = list(dict.fromkeys(curr.scorecard.index.get_level_values(0)))
+    rows: list[dict[str, Any]] = []
+
+    def add(
+        town: Any, change: str, rule: str = "", label: str = "", before: Any = None, after: Any = None, detail: str = ""
+    ) -> None:
+        rows.append(
+            {
+                town_col: town,
+                "change": change,
+                "rule": rule,
+                "label_zh": label,
+                "before": before,
+                "after": after,
+                "detail": detail,
+            }
+        )
+
+    for town in curr_towns:
+        if town not in prev_towns:
+            add(town, "town_added", detail="新增小镇")
+    for town in prev_towns:
+        if town not in curr_towns:
+            add(town, "town_removed", detail="移出名单")
+
+    if prev.conflicts is not None and curr.conflicts is not None:
+        a = _conflict_keys(prev.conflicts, town_col)
+        b = _conflict_keys(curr.conflicts, town_col)
+        for key in b.index.difference(a.index, sort=False):
+            add(key[0], "new_conflict", key[1], key[2], None, float(b[key]), f"新增冲突 {key[1]} {key[2]}")
+        for key in a.index.difference(b.index, sort=False):
+            add(key[0], "resolved_conflict", key[1], key[2], float(a[key]), None, f"冲突消除 {key[1]} {key[2]}")
+
+    common = prev.scorecard.index.intersection(curr.scorecard.index, sort=False)
+    ps, cs = prev.scorecard.loc[common], curr.scorecard.loc[common]
+    changed = ps["status"].to_numpy() != cs["status"].to_numpy()
+    for key, before, after, v0, v1, label in zip(
+        common[changed],
+        ps["status"][changed],
+        cs["status"][changed],
+        ps["value"][changed],
+        cs["value"][changed],
+        cs["label_zh"][changed],
+        strict=True,
+    ):
+        if {before, after} == {PASS, FAIL}:
+            kind = "now_fails" if after == FAIL else "now_passes"
+            detail = f"{label}: {v0:g} → {v1:g} ({STATUS_ZH[before]} → {STATUS_ZH[after]})"
+            add(key[0], kind, key[1], label, v0, v1, detail)
+        else:
+            add(
+                key[0],
+                "status_changed",
+                key[1],
+                label,
+                before,
+                after,
+                f"{label}: {STATUS_ZH[before]} → {STATUS_ZH[after]}",
+            )
+
+    grades = curr.grades.attrs.get("grades") or prev.grades.attrs.get("grades") or []
+    for town in curr_towns:
+        if town in prev.grades.index and town in curr.grades.index:
+            g0, g1 = prev.grades.loc[town, "grade"], curr.grades.loc[town, "grade"]
+            if g0 != g1:
+                better = grades.index(g1) < grades.index(g0) if g0 in grades and g1 in grades else False
+                add(town, "grade_up" if better else "grade_down", "", "建议等级", g0, g1, f"建议等级 {g0} → {g1}")
+
+    order = {t: i for i, t in enumerate(curr_towns + [t for t in prev_towns if t not in curr_towns])}
+    kinds = [
+        "town_added",
+        "town_removed",
+        "new_conflict",
+        "resolved_conflict",
+        "now_fails",
+        "now_passes",
+        "status_changed",
+        "grade_up",
+        "grade_down",
+    ]
+    result = pd.DataFrame(rows, columns=[town_col, "change", "rule", "label_zh", "before", "after", "detail"])
+    if not result.empty:
+        result["_t"] = result[town_col].map(order)
+        result["_k"] = result["change"].map(kinds.index)
+        result = result.sort_values(["_t", "_k"], kind="stable").drop(columns=["_t", "_k"]).reset_index(drop=True)
+    return result
+
+
+# ----------------------------------------------------------------------------- names
+
+
+def _norm(name: Any) -> str:
+    return "".join(str(name).split())
+
+
+def match_names(
+    names: Iterable[Any],
+    candidates: Iterable[Any],
+    *,
+    n: int = 3,
+    cutoff: float = 0.5,
+) -> pd.DataFrame:
+    """Match town names to boundary names: exact matches only, closest candidates for the rest.
+
+    Names are compared after removing whitespace (full-width spaces included) and nothing
+    else: ``西湖云栖小镇`` does not match ``云栖小镇``; it is listed with ``云栖小镇`` as its closest
+    candidate (``difflib`` ratio), for a person to decide.
+
+    Parameters
+    ----------
+    names : iterable
+        Names in the town list.
+    candidates : iterable
+        Names in the boundary layer (duplicates allowed: a town drawn as several polygons).
+    n : int, default 3
+        How many candidates to list per unmatched name.
+    cutoff : float, default 0.5
+        Minimum ``difflib`` similarity (0–1) of a listed candidate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input name, in input order (a default integer index): ``name``,
+        ``status`` (``exact`` or ``unmatched``), ``match`` (the boundary name or None),
+        ``candidates`` (closest boundary names, ``；``-separated, best first; empty for exact
+        matches), ``similarity`` (ratio of the best candidate).
+    """
+    cand = list(dict.fromkeys(str(c) for c in candidates if c is not None and not pd.isna(c)))
+    by_norm: dict[str, str] = {}
+    for c in cand:
+        by_norm.setdefault(_norm(c), c)
+    rows = []
+    for name in names:
+        text = "" if name is None or pd.isna(name) else str(name)
+        key = _norm(text)
+        if key and key in by_norm:
+            rows.append({"name": text, "status": "exact", "match": by_norm[key], "candidates": "", "similarity": 1.0})
+            continue
+        scored = sorted(((difflib.SequenceMatcher(None, key, _norm(c)).ratio(), c) for c in cand), key=lambda s: -s[0])
+        close = [(r, c) for r, c in scored if r >= cutoff][:n]
+        rows.append(
+            {
+                "name": text,
+                "status": "unmatched",
+                "match": None,
+                "candidates": "；".join(c for _, c in close),
+                "similarity": close[0][0] if close else 0.0,
+            }
+        )
+    return pd.DataFrame(rows, columns=["name", "status", "match", "candidates", "similarity"])
+
+
+def join_by_name(
+    table: pd.DataFrame,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    name_col: str = "name_zh",
+    boundary_name_col: str | None = None,
+    n: int = 3,
+    cutoff: float = 0.5,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Join a town list to boundaries by exact name; list the others with candidates.
+
+    Boundaries sharing one name (a town drawn as several polygons) are dissolved into one
+    geometry before the join.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The town list, with a ``name_col`` column.
+    boundaries : geopandas.GeoDataFrame
+        Town boundaries with a name column.
+    name_col : str, default "name_zh"
+        Name column of ``table``.
+    boundary_name_col : str, optional
+        Name column of ``boundaries`` (default: ``name_col``).
+    n, cutoff
+        As in :func:`match_names`.
+
+    Returns
+    -------
+    joined : geopandas.GeoDataFrame
+        The rows of ``table`` whose name matched exactly, with the boundary geometry, in the
+        order and with the index of ``table``.
+    unmatched : pandas.DataFrame
+        The other rows of ``table`` with ``status``, ``candidates`` and ``similarity`` from
+        :func:`match_names`: never joined silently.
+    """
+    bcol = boundary_name_col or name_col
+    problems = [f"town list has no column {name_col!r}"] if name_col not in table.columns else []
+    if bcol not in boundaries.columns:
+        problems.append(f"boundaries have no column {bcol!r} (columns: {list(boundaries.columns)})")
+    if problems:
+        msg = "; ".join(problems) + "; pass name_col= / boundary_name_col="
+        raise SchemaError(msg, problems)
+    matches = match_names(table[name_col], boundaries[bcol], n=n, cutoff=cutoff)
+    matches.index = table.index
+    exact = matches["status"] == "exact"
+    dissolved = boundaries[[bcol, boundaries.geometry.name]].dissolve(by=bcol)
+    geoms = dissolved.geometry.reindex(matches.loc[exact, "match"].to_numpy())
+    joined = gpd.GeoDataFrame(table.loc[exact].copy(), geometry=list(geoms.to_numpy()), crs=boundaries.crs)
+    unmatched = pd.concat([table.loc[~exact], matches.loc[~exact, ["status", "candidates", "similarity"]]], axis=1)
+    if (~exact).any():
+        logger.info("%d town names not matched exactly; see the candidates", int((~exact).sum()))
+    return joined, unmatched
