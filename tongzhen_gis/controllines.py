@@ -1,0 +1,740 @@
+"""Three control lines check (三线核查): features against the red line, farmland and boundary.
+
+Planners must show that a town, each planned construction parcel in it and any proposed
+extension (扩容) stay out of the 生态保护红线 (ecological red line, ``STBHHX``) and the
+永久基本农田 (permanent basic farmland, ``YJJBNTBHTB``) and inside the 城镇开发边界 (urban
+development boundary, ``CZKFBJ``). :func:`check` does it in one call; :func:`check_extension`
+checks only the area a proposed boundary adds.
+
+Decisions (see ``../shared/reference/standards.md`` §5)
+------------------------------------------------------
+* Areas are measured in the features' metric CRS (:func:`tongzhen_gis.crs.to_metric`); every
+  line layer is reprojected to it. A layer without a CRS is an error.
+* No overlap is ever passed automatically. ``verdict`` is ``"pass"`` when nothing counted
+  overlaps, ``"review"`` when every counted line figure is at or below ``sliver_m2`` (typically
+  a digitising mismatch), ``"conflict"`` when any counted line figure exceeds it. The figure
+  judged is the per-line *union* area of the feature (so many slivers that together exceed
+  the tolerance make a conflict). A feature without a usable geometry gets ``"unchecked"``.
+* Overlapping polygons inside one line layer are never double counted: ``summary`` measures
+  the overlap with the union of the layer; ``conflicts`` keeps one piece per source polygon.
+* With ``landuse_col`` (用地用海 codes as strings), only construction classes (the
+  ``construction`` group of ``tz.rules.load("landuse")``, 07–16 by default) count towards the
+  verdict, for all three lines: non-construction land (a forest parcel in the red line, a
+  cropland parcel outside the boundary) is a legitimate use. Its overlaps are still measured
+  and listed, with ``construction=False``. A missing code counts as construction (never
+  passed silently) and is reported in ``repairs``.
+* A line layer that is not given leaves its columns ``NaN``; the verdict is based on the
+  others; the result's ``missing_lines`` names it and a warning is logged.
+
+Examples
+--------
+>>> import tongzhen_gis as tz
+>>> scene = tz.samples.sample_town()
+>>> result = tz.controllines.check(
+...     scene.towns, red_line=scene.red_line, farmland=scene.farmland, urban_boundary=scene.urban_boundary
+... )
+>>> result.summary["verdict"].to_dict()
+{'T1': 'pass', 'T2': 'conflict', 'T3': 'conflict'}
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from tongzhen_gis import crs as tzcrs
+from tongzhen_gis import rules
+from tongzhen_gis._overlay import LineLayer, PiecesResult, measure_block, polygonal
+from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.units import M2_PER_MU
+
+__all__ = ["LINES", "ControlLineResult", "check", "check_extension"]
+
+logger = logging.getLogger(__name__)
+
+#: The three control lines, in report order: (keyword / ``line`` value, label).
+LINES: dict[str, str] = {
+    "red_line": "生态保护红线 ecological red line",
+    "farmland": "永久基本农田 permanent basic farmland",
+    "urban_boundary": "城镇开发边界 urban development boundary",
+}
+#: Value of ``conflicts["line"]`` for each line layer.
+_CONFLICT_LINE = {"red_line": "red_line", "farmland": "farmland", "urban_boundary": "outside_boundary"}
+_VERDICT_ORDER = ("pass", "review", "conflict")
+
+
+@dataclass(frozen=True)
+class ControlLineResult:
+    """Outcome of a control-line check.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per input feature, indexed by ``id_col`` in input order. Columns:
+        ``area_m2``; ``red_line_m2``/``_share``; ``farmland_m2``/``_share``;
+        ``inside_boundary_m2``; ``outside_boundary_m2``/``_share``; ``n_conflicts`` (counted
+        conflict rows); ``verdict``; ``_mu`` twins of every ``_m2`` column (1 亩 = 10000/15
+        m²); and ``construction`` when ``landuse_col`` was given. Shares are overlap / area
+        (0 for a zero-area feature).
+    conflicts : geopandas.GeoDataFrame
+        One row per (feature, line, source polygon) overlap: ``id_col``, ``line``
+        (``red_line`` / ``farmland`` / ``outside_boundary``), ``source_id`` (``BSM`` when
+        present, else the source's index; empty for ``outside_boundary``), ``area_m2``,
+        ``area_mu``, ``share`` (of the feature), ``sliver`` (``area_m2 <= sliver_m2``),
+        ``construction`` (whether it counts towards the verdict), geometry, in :attr:`crs`.
+    repairs : pandas.DataFrame
+        What was repaired, reprojected, not given or could not be used, per layer:
+        ``layer``, ``issue``, ``count``, ``ids`` (up to 20), ``action``.
+    missing_lines : tuple of str
+        Line layers that were not given (their columns are ``NaN``).
+    crs : pyproj.CRS
+        The metric CRS every area was measured in.
+    sliver_m2 : float
+        The tolerance used.
+    """
+
+    summary: pd.DataFrame
+    conflicts: gpd.GeoDataFrame
+    repairs: pd.DataFrame
+    missing_lines: tuple[str, ...]
+    crs: CRS
+    sliver_m2: float
+
+    @property
+    def passed(self) -> bool:
+        """True when every feature passes."""
+        return bool((self.summary["verdict"] == "pass").all())
+
+    def counts(self) -> dict[str, int]:
+        """Number of features per verdict."""
+        return {k: int(v) for k, v in self.summary["verdict"].value_counts().items()}
+
+
+class _Repairs:
+    """Collects what was repaired or could not be used."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, layer: str, issue: str, ids: Any, action: str) -> None:
+        ids = [str(i) for i in ids]
+        if not ids:
+            return
+        shown = ", ".join(ids[:20]) + (f" … (+{len(ids) - 20})" if len(ids) > 20 else "")
+        self.rows.append({"layer": layer, "issue": issue, "count": len(ids), "ids": shown, "action": action})
+        logger.warning("%s: %d feature(s) %s (%s); %s", layer, len(ids), issue, shown, action)
+
+    def note(self, layer: str, issue: str, action: str, count: int = 0) -> None:
+        self.rows.append({"layer": layer, "issue": issue, "count": count, "ids": "", "action": action})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["layer", "issue", "count", "ids", "action"])
+
+
+def _default_sliver_m2(sliver_m2: float | None) -> float:
+    if sliver_m2 is None:
+        return rules.load("controllines").parameter("sliver_m2")
+    value = float(sliver_m2)
+    if not math.isfinite(value) or value < 0:
+        msg = f"sliver_m2 must be a finite number ≥ 0 (square metres), got {sliver_m2!r}"
+        raise SchemaError(msg)
+    return value
+
+
+def _validate(
+    features: Any, lines: Mapping[str, Any], id_col: str, landuse_col: str | None
+) -> tuple[gpd.GeoDataFrame, pd.Index]:
+    """Check every input at once; raise one error listing every problem."""
+    problems: list[str] = []
+    crs_problems: list[str] = []
+    if not isinstance(features, gpd.GeoDataFrame):
+        msg = f"features must be a GeoDataFrame, got {type(features).__name__}; read it with tz.io.read_layer"
+        raise SchemaError(msg)
+    for name, layer in lines.items():
+        if layer is not None and not isinstance(layer, gpd.GeoDataFrame):
+            problems.append(f"{name} must be a GeoDataFrame, got {type(layer).__name__}")
+    if id_col in features.columns:
+        ids = pd.Index(features[id_col], name=id_col)
+    elif features.index.name == id_col:
+        ids = pd.Index(features.index, name=id_col)
+    else:
+        problems.append(
+            f"features have no column {id_col!r} (columns: {list(features.columns)}); pass id_col= naming the id column"
+        )
+        ids = pd.Index([], name=id_col)
+    if len(ids):
+        if ids.hasnans:
+            problems.append(f"{int(ids.isna().sum())} feature(s) have no {id_col!r}; give every feature an id")
+        dupes = ids[ids.duplicated()].unique()
+        if len(dupes):
+            problems.append(f"{id_col!r} is not unique (repeated: {list(dupes[:10])}); make the ids unique")
+    if landuse_col is not None:
+        if landuse_col not in features.columns:
+            problems.append(
+                f"features have no column {landuse_col!r} for landuse_col (columns: {list(features.columns)})"
+            )
+        elif pd.api.types.is_numeric_dtype(features[landuse_col]):
+            problems.append(
+                f"{landuse_col!r} holds numbers; 用地用海 codes are strings with leading zeros ('0701'): "
+                "read the column as text or zero-pad it"
+            )
+    if features.crs is None:
+        crs_problems.append("features")
+    crs_problems += [name for name, layer in lines.items() if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None]
+    if crs_problems:
+        msg = (
+            f"layer(s) without a coordinate reference system (CRS): {', '.join(crs_problems)}; set the CRS they were "
+            "made in, e.g. gdf.set_crs('EPSG:4549') for CGCS2000 Gauss-Krüger CM 120E or 'EPSG:4490' for CGCS2000 "
+            "longitude/latitude (on the CLI: --crs LAYER=EPSG:4549)"
+        )
+        if problems:
+            msg += "; also: " + "; ".join(problems)
+        raise CRSError(msg)
+    if problems:
+        raise SchemaError("invalid input: " + "; ".join(problems), problems)
+    if all(layer is None for layer in lines.values()):
+        msg = "no control line given; pass at least one of red_line=, farmland=, urban_boundary="
+        raise SchemaError(msg)
+    return features, ids
+
+
+def _clean(
+    geoms: np.ndarray,
+    name: str,
+    labels: np.ndarray,
+    repairs: _Repairs,
+    *,
+    keep_missing: bool,
+    empty_is_nothing: bool = False,
+) -> np.ndarray:
+    """Make geometries valid and polygonal; report what changed or was unusable."""
+    geoms = np.asarray(geoms, dtype=object)
+    empty = ~shapely.is_missing(geoms) & shapely.is_empty(geoms)
+    if empty_is_nothing:
+        out = _clean(np.where(empty, None, geoms), name, labels, repairs, keep_missing=keep_missing)
+        out[empty] = shapely.Polygon()
+        return out
+    missing = shapely.is_missing(geoms) | empty
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        repairs.add(name, "invalid geometry", labels[invalid], "repaired with shapely.make_valid")
+    out = polygonal(geoms)
+    unusable = shapely.is_missing(out) & ~missing
+    repairs.add(
+        name,
+        "empty or missing geometry",
+        labels[missing],
+        "kept with NaN figures and verdict 'unchecked'" if keep_missing else "ignored",
+    )
+    repairs.add(
+        name,
+        "no polygonal part (point or line)",
+        labels[unusable],
+        "kept with NaN figures and verdict 'unchecked'" if keep_missing else "ignored",
+    )
+    return out
+
+
+def _source_ids(layer: gpd.GeoDataFrame) -> np.ndarray:
+    if "BSM" in layer.columns:
+        values = layer["BSM"].astype(object).to_numpy()
+        fallback = layer.index.astype(str).to_numpy()
+        return np.array([fb if pd.isna(v) else str(v) for v, fb in zip(values, fallback, strict=True)], dtype=object)
+    return layer.index.astype(str).to_numpy(dtype=object)
+
+
+def _prepare_lines(
+    lines: Mapping[str, gpd.GeoDataFrame | None], target: CRS, repairs: _Repairs
+) -> dict[str, LineLayer]:
+    prepared: dict[str, LineLayer] = {}
+    for name, layer in lines.items():
+        if layer is None:
+            continue
+        metric = tzcrs.to_metric(layer, crs=target)
+        if CRS.from_user_input(layer.crs) != target:
+            repairs.note(name, f"reprojected from {CRS.from_user_input(layer.crs).to_string()}", f"to {target}")
+        ids = _source_ids(layer)
+        geoms = _clean(metric.geometry.to_numpy(), name, ids, repairs, keep_missing=False)
+        usable = ~shapely.is_missing(geoms)
+        prepared[name] = LineLayer(name=name, geoms=geoms[usable], source_ids=ids[usable])
+    return prepared
+
+
+def _construction_mask(codes: pd.Series, repairs: _Repairs, labels: np.ndarray) -> np.ndarray:
+    groups = rules.load("landuse")["groups"]
+    first_level = tuple(str(c) for c in groups["construction"])
+    extra = tuple(str(c) for c in groups.get("construction_extra", ()))
+    text = codes.astype(object)
+    missing = text.isna().to_numpy() | (text.astype(str).str.strip() == "").to_numpy()
+    values = text.where(~missing, "").astype(str).str.strip()
+    is_construction = values.str[:2].isin(first_level).to_numpy()
+    if extra:
+        is_construction |= values.str.startswith(extra).to_numpy()
+    repairs.add(
+        "features",
+        "no land-use code",
+        labels[missing],
+        "counted as construction land (never passed silently); fill in the code",
+    )
+    return is_construction | missing
+
+
+def _measure(
+    features: np.ndarray,
+    prepared: Mapping[str, LineLayer],
+    *,
+    engine: str,
+    client: Any,
+    npartitions: int | None,
+    progress: bool,
+) -> dict[str, PiecesResult]:
+    if engine == "local":
+        return _measure_local(features, prepared, progress=progress)
+    if engine == "dask":
+        return _measure_dask(features, prepared, client=client, npartitions=npartitions)
+    msg = f"unknown engine {engine!r}; use 'local' or 'dask'"
+    raise SchemaError(msg)
+
+
+def _concat(parts: list[tuple[int, PiecesResult]], n: int) -> PiecesResult:
+    """Join block results (block offset, result) into one with global feature positions."""
+    parts = sorted(parts, key=lambda p: p[0])
+    union = np.concatenate([p.union_m2 for _, p in parts]) if parts else np.empty(0)
+    has_outside = bool(parts) and parts[0][1].outside_m2 is not None
+    outside = np.concatenate([p.outside_m2 for _, p in parts]) if has_outside else None
+    assert len(union) == n
+    return PiecesResult(
+        union_m2=union,
+        feature_pos=np.concatenate([p.feature_pos + off for off, p in parts]) if parts else np.empty(0, np.intp),
+        source_pos=np.concatenate([p.source_pos for _, p in parts]) if parts else np.empty(0, np.intp),
+        pieces=np.concatenate([p.pieces for _, p in parts]) if parts else np.empty(0, object),
+        areas_m2=np.concatenate([p.areas_m2 for _, p in parts]) if parts else np.empty(0),
+        outside_m2=outside,
+    )
+
+
+def _measure_local(
+    features: np.ndarray, prepared: Mapping[str, LineLayer], *, progress: bool
+) -> dict[str, PiecesResult]:
+    n = len(features)
+    n_blocks = 20 if progress and n >= 20 else 1
+    edges = np.linspace(0, n, n_blocks + 1).astype(int)
+    out: dict[str, PiecesResult] = {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_blocks * len(prepared), desc="三线核查 control lines", unit="block", file=sys.stderr)
+    try:
+        for name, layer in prepared.items():
+            _ = layer.tree  # build the index once, outside the block loop
+            parts = []
+            for start, stop in itertools.pairwise(edges):
+                parts.append((int(start), measure_block(features[start:stop], layer)))
+                if bar is not None:
+                    bar.update(1)
+            out[name] = _concat(parts, n)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
+def _dask_block(block: gpd.GeoDataFrame, layers: Mapping[str, LineLayer]) -> tuple[int, dict[str, PiecesResult]]:
+    offset = int(block.index[0]) if len(block) else 0
+    geoms = block.geometry.to_numpy()
+    return offset, {name: measure_block(geoms, layer) for name, layer in layers.items()}
+
+
+def _measure_dask(
+    features: np.ndarray, prepared: Mapping[str, LineLayer], *, client: Any, npartitions: int | None
+) -> dict[str, PiecesResult]:
+    import dask
+    import dask_geopandas
+    from distributed import Client, LocalCluster
+
+    n = len(features)
+    own_cluster = None
+    if client is None:
+        own_cluster = LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        )
+        client = Client(own_cluster)
+    try:
+        for layer in prepared.values():
+            _ = layer.tree  # built once here, shipped to the workers with the layer
+        nparts = max(1, min(n, npartitions or 2 * max(1, sum(client.nthreads().values()))))
+        frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(features), index=pd.RangeIndex(n))
+        ddf = dask_geopandas.from_geopandas(frame, npartitions=nparts, sort=False)
+        layers_future = client.scatter(dict(prepared), broadcast=True)
+        tasks = [dask.delayed(_dask_block)(part, layers_future) for part in ddf.to_delayed()]
+        results = client.gather(client.compute(tasks))
+    finally:
+        if own_cluster is not None:
+            client.close()
+            own_cluster.close()
+    parts = [(off, res) for off, res in results]
+    return {name: _concat([(off, res[name]) for off, res in parts], n) for name in prepared}
+
+
+def check(
+    features: gpd.GeoDataFrame,
+    *,
+    red_line: gpd.GeoDataFrame | None = None,
+    farmland: gpd.GeoDataFrame | None = None,
+    urban_boundary: gpd.GeoDataFrame | None = None,
+    id_col: str = "town_id",
+    sliver_m2: float | None = None,
+    landuse_col: str | None = None,
+    engine: Literal["local", "dask"] = "local",
+    client: Any = None,
+    npartitions: int | None = None,
+    progress: bool = False,
+) -> ControlLineResult:
+    """Check features (towns, parcels, extensions) against the three control lines.
+
+    Parameters
+    ----------
+    features : GeoDataFrame
+        Polygons to check, with a CRS and a unique ``id_col``.
+    red_line, farmland, urban_boundary : GeoDataFrame, optional
+        生态保护红线 (``STBHHX``), 永久基本农田 (``YJJBNTBHTB``), 城镇开发边界 (``CZKFBJ``).
+        Any CRS (reprojected to the features' metric CRS). ``BSM`` is used as the source id
+        when present. A layer not given leaves its columns ``NaN`` (see ``missing_lines``).
+    id_col : str, default "town_id"
+        Column (or index name) identifying the features; the summary is indexed by it.
+    sliver_m2 : float, optional
+        Overlaps at or below it are ``review``, above it ``conflict``. Default: the
+        ``sliver_m2`` parameter of ``tz.rules.load("controllines")`` (1 m², no official value).
+    landuse_col : str, optional
+        Column of 用地用海 codes (strings such as ``"0701"``). When given, only construction
+        classes count towards the verdict (see the module docstring).
+    engine : {"local", "dask"}, default "local"
+        ``"dask"`` splits the features into dask-geopandas partitions and runs them on
+        ``client`` (default: a threaded in-process ``LocalCluster``, inproc transport, no
+        network socket and no dashboard, closed afterwards).
+        Both engines give identical numbers.
+    client : distributed.Client, optional
+        Used with ``engine="dask"``.
+    npartitions : int, optional
+        Partitions for ``engine="dask"`` (default: twice the client's threads).
+    progress : bool, default False
+        Show a tqdm progress bar on stderr (the CLI turns it on for long runs).
+
+    Returns
+    -------
+    ControlLineResult
+
+    Raises
+    ------
+    CRSError
+        A layer has no CRS.
+    SchemaError
+        ``id_col`` missing or not unique, numeric land-use codes, no line given, bad options.
+
+    Examples
+    --------
+    >>> import tongzhen_gis as tz
+    >>> scene = tz.samples.sample_town()
+    >>> r = tz.controllines.check(scene.towns, red_line=scene.red_line, farmland=scene.farmland)
+    >>> r.missing_lines
+    ('urban_boundary',)
+    >>> r.summary.loc["T2", ["red_line_m2", "red_line_share"]].tolist()
+    [100000.0, 0.1]
+    """
+    given = {"red_line": red_line, "farmland": farmland, "urban_boundary": urban_boundary}
+    return _check(
+        features,
+        given,
+        id_col=id_col,
+        sliver_m2=sliver_m2,
+        landuse_col=landuse_col,
+        engine=engine,
+        client=client,
+        npartitions=npartitions,
+        progress=progress,
+        empty_is_nothing=False,
+    )
+
+
+def _check(
+    features: gpd.GeoDataFrame,
+    given: dict[str, gpd.GeoDataFrame | None],
+    *,
+    id_col: str,
+    sliver_m2: float | None,
+    landuse_col: str | None,
+    engine: str,
+    client: Any,
+    npartitions: int | None,
+    progress: bool,
+    empty_is_nothing: bool,
+) -> ControlLineResult:
+    """:func:`check`; ``empty_is_nothing`` makes empty polygons area-0 features (extensions)."""
+    sliver = _default_sliver_m2(sliver_m2)
+    features, ids = _validate(features, given, id_col, landuse_col)
+    repairs = _Repairs()
+    metric = tzcrs.to_metric(features)
+    target = CRS.from_user_input(metric.crs)
+    if CRS.from_user_input(features.crs) != target:
+        repairs.note("features", f"reprojected from {CRS.from_user_input(features.crs).to_string()}", f"to {target}")
+    labels = ids.astype(str).to_numpy()
+    raw = metric.geometry.to_numpy()
+    geoms = _clean(raw, "features", labels, repairs, keep_missing=True, empty_is_nothing=empty_is_nothing)
+    prepared = _prepare_lines(given, target, repairs)
+    missing_lines = tuple(name for name, layer in given.items() if layer is None)
+    for name in missing_lines:
+        repairs.note(name, "not given", "columns left empty (NaN); verdict from the other lines")
+        logger.warning("%s not given: its columns are left empty and the verdict rests on the other lines", name)
+    if landuse_col is not None:
+        construction = _construction_mask(features[landuse_col], repairs, labels)
+    else:
+        construction = np.ones(len(features), dtype=bool)
+    logger.info(
+        "checking %d features against %s in %s",
+        len(features),
+        ", ".join(f"{k} ({len(v.geoms)})" for k, v in prepared.items()),
+        target.to_string(),
+    )
+    measured = _measure(geoms, prepared, engine=engine, client=client, npartitions=npartitions, progress=progress)
+    return _assemble(
+        ids=ids,
+        geoms=geoms,
+        measured=measured,
+        prepared=prepared,
+        missing_lines=missing_lines,
+        construction=construction,
+        landuse_given=landuse_col is not None,
+        sliver_m2=sliver,
+        target=target,
+        repairs=repairs,
+    )
+
+
+def _assemble(
+    *,
+    ids: pd.Index,
+    geoms: np.ndarray,
+    measured: Mapping[str, PiecesResult],
+    prepared: Mapping[str, LineLayer],
+    missing_lines: tuple[str, ...],
+    construction: np.ndarray,
+    landuse_given: bool,
+    sliver_m2: float,
+    target: CRS,
+    repairs: _Repairs,
+) -> ControlLineResult:
+    id_col = ids.name
+    n = len(ids)
+    unusable = shapely.is_missing(geoms)
+    area = np.where(unusable, np.nan, shapely.area(geoms))
+    summary = pd.DataFrame({"area_m2": area}, index=ids)
+
+    def share(values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(area > 0, values / np.where(area > 0, area, 1.0), np.where(np.isnan(values), np.nan, 0.0))
+
+    nan = np.full(n, np.nan)
+    judged: dict[str, np.ndarray] = {}
+    for name in ("red_line", "farmland"):
+        values = measured[name].union_m2 if name in measured else nan
+        summary[f"{name}_m2"] = values
+        summary[f"{name}_share"] = share(values)
+        if name in measured:
+            judged[name] = values
+    if "urban_boundary" in measured:
+        inside, outside = measured["urban_boundary"].union_m2, measured["urban_boundary"].outside_m2
+        judged["urban_boundary"] = outside
+    else:
+        inside = outside = nan
+    summary["inside_boundary_m2"] = inside
+    summary["outside_boundary_m2"] = outside
+    summary["outside_boundary_share"] = share(outside)
+
+    conflicts = _conflict_table(ids, measured, prepared, area, construction, sliver_m2, target)
+    counted = conflicts[conflicts["construction"]]
+    n_conflicts = counted.groupby(id_col, sort=False).size().reindex(ids, fill_value=0)
+    summary["n_conflicts"] = n_conflicts.to_numpy().astype(int)
+
+    verdict = np.zeros(n, dtype=int)  # index into _VERDICT_ORDER
+    for values in judged.values():
+        v = np.nan_to_num(values, nan=0.0)
+        level = np.where(v > sliver_m2, 2, np.where(v > 0, 1, 0))
+        verdict = np.maximum(verdict, np.where(construction, level, 0))
+    labels = np.array(_VERDICT_ORDER, dtype=object)[verdict]
+    labels[unusable] = "unchecked"
+    summary["verdict"] = pd.array(labels, dtype="str")
+    if landuse_given:
+        summary["construction"] = construction
+    for col in [c for c in summary.columns if c.endswith("_m2")]:
+        summary[col[:-3] + "_mu"] = summary[col] / M2_PER_MU
+    return ControlLineResult(
+        summary=summary,
+        conflicts=conflicts,
+        repairs=repairs.frame(),
+        missing_lines=missing_lines,
+        crs=target,
+        sliver_m2=sliver_m2,
+    )
+
+
+def _conflict_table(
+    ids: pd.Index,
+    measured: Mapping[str, PiecesResult],
+    prepared: Mapping[str, LineLayer],
+    area: np.ndarray,
+    construction: np.ndarray,
+    sliver_m2: float,
+    target: CRS,
+) -> gpd.GeoDataFrame:
+    frames = []
+    for order, name in enumerate(LINES):
+        if name not in measured:
+            continue
+        res = measured[name]
+        pos = res.feature_pos
+        source = (
+            prepared[name].source_ids[res.source_pos]
+            if name != "urban_boundary"
+            else np.full(len(pos), None, dtype=object)
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            piece_share = res.areas_m2 / area[pos]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "_pos": pos,
+                    "_order": order,
+                    ids.name: ids.to_numpy()[pos],
+                    "line": _CONFLICT_LINE[name],
+                    "source_id": source,
+                    "area_m2": res.areas_m2,
+                    "share": piece_share,
+                    "sliver": res.areas_m2 <= sliver_m2,
+                    "construction": construction[pos],
+                    "geometry": res.pieces,
+                }
+            )
+        )
+    if frames:
+        table = pd.concat(frames, ignore_index=True).sort_values(["_pos", "_order"], kind="stable")
+    else:
+        table = pd.DataFrame(
+            {
+                "_pos": [],
+                "_order": [],
+                ids.name: pd.Series([], dtype=ids.dtype),
+                "line": [],
+                "source_id": [],
+                "area_m2": [],
+                "share": [],
+                "sliver": pd.Series([], dtype=bool),
+                "construction": pd.Series([], dtype=bool),
+                "geometry": [],
+            }
+        )
+    table.insert(table.columns.get_loc("area_m2") + 1, "area_mu", table["area_m2"] / M2_PER_MU)
+    table = table.drop(columns=["_pos", "_order"]).reset_index(drop=True)
+    table["line"] = table["line"].astype("str")
+    table["sliver"] = table["sliver"].astype(bool)
+    table["construction"] = table["construction"].astype(bool)
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=target)
+
+
+def check_extension(
+    current: gpd.GeoDataFrame,
+    proposed: gpd.GeoDataFrame,
+    *,
+    id_col: str = "town_id",
+    **same: Any,
+) -> ControlLineResult:
+    """Check only the area a proposed boundary (扩容) adds to the current one.
+
+    Features are matched on ``id_col``; a proposed feature without a current one is new
+    altogether. The added area (proposed minus current, in the proposed layer's metric CRS)
+    is checked with :func:`check`.
+
+    Parameters
+    ----------
+    current, proposed : GeoDataFrame
+        Current and proposed boundaries, each with a CRS and a unique ``id_col``.
+    id_col : str, default "town_id"
+    **same
+        Passed on to :func:`check` (``red_line=``, ``farmland=``, ``urban_boundary=``,
+        ``sliver_m2=``, ``engine=`` …).
+
+    Returns
+    -------
+    ControlLineResult
+        As from :func:`check`, indexed by the proposed features' ids; ``area_m2`` is the
+        *added* area; extra columns ``current_area_m2`` and ``proposed_area_m2`` (``NaN``
+        current area for a new feature). Current features with no proposed counterpart are
+        listed in ``repairs``.
+    """
+    if "landuse_col" in same and same["landuse_col"] is not None:
+        msg = "check_extension does not take landuse_col: the added area has no land-use class; check parcels instead"
+        raise SchemaError(msg)
+    lines = {k: same.get(k) for k in LINES}
+    _validate(current, lines, id_col, None)
+    _, proposed_ids = _validate(proposed, lines, id_col, None)
+    metric = tzcrs.to_metric(proposed)
+    current_metric = tzcrs.to_metric(current, crs=metric.crs)
+    current_ids = current_metric[id_col] if id_col in current_metric.columns else current_metric.index.to_series()
+    current_geoms = pd.Series(current_metric.geometry.to_numpy(), index=pd.Index(current_ids, name=id_col))
+    proposed_geoms = metric.geometry.to_numpy()
+    before = current_geoms.reindex(proposed_ids).to_numpy()
+    has_before = ~shapely.is_missing(before)
+    added = proposed_geoms.copy()
+    added[has_before] = polygonal(shapely.difference(proposed_geoms[has_before], before[has_before]))
+    # An extension that adds nothing keeps an empty polygon (area 0, verdict pass), not "unchecked".
+    nothing = shapely.is_missing(added) & ~shapely.is_missing(proposed_geoms)
+    added[nothing] = shapely.Polygon()
+    frame = gpd.GeoDataFrame({id_col: proposed_ids.to_numpy()}, geometry=added, crs=metric.crs)
+    options = {k: v for k, v in same.items() if k not in LINES}
+    unknown = set(options) - {"sliver_m2", "engine", "client", "npartitions", "progress", "landuse_col"}
+    if unknown:
+        msg = f"check_extension got unknown option(s) {sorted(unknown)}; it takes the options of check()"
+        raise SchemaError(msg)
+    result = _check(
+        frame,
+        lines,
+        id_col=id_col,
+        sliver_m2=options.get("sliver_m2"),
+        landuse_col=None,
+        engine=options.get("engine", "local"),
+        client=options.get("client"),
+        npartitions=options.get("npartitions"),
+        progress=options.get("progress", False),
+        empty_is_nothing=True,
+    )
+    summary = result.summary
+    current_area = np.where(has_before, shapely.area(before), np.nan)
+    summary.insert(0, "proposed_area_m2", shapely.area(proposed_geoms))
+    summary.insert(0, "current_area_m2", current_area)
+    dropped = current_geoms.index.difference(proposed_ids)
+    repairs = _Repairs()
+    repairs.rows = result.repairs.to_dict("records")
+    repairs.add(
+        "current", "has no proposed counterpart", list(dropped), f"not checked; give both layers the same {id_col!r}"
+    )
+    return ControlLineResult(
+        summary=summary,
+        conflicts=result.conflicts,
+        repairs=repairs.frame(),
+        missing_lines=result.missing_lines,
+        crs=result.crs,
+        sliver_m2=result.sliver_m2,
+    )
