@@ -1,0 +1,380 @@
+"""Tests of tz.network: walking graphs from lines and OSM extracts.
+
+Oracles: hand counts on the sample town (worked out below), networkx shortest paths on the
+built graph against distances read off the sample docstring, shapely's own noding
+(``shapely.node``) as an independent splitter, and osmnx's XML parser for OSM extracts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import LineString, MultiLineString
+
+import tongzhen_gis as tz
+from tongzhen_gis.errors import CRSError, NetworkDataError
+
+OX, OY = tz.samples.ORIGIN
+
+
+def node_at(G: nx.MultiGraph, x: float, y: float, *, local: bool = True) -> int:
+    """The node at (x, y) (sample-local coordinates by default); fails when there is none."""
+    if local:
+        x, y = x + OX, y + OY
+    hits = [n for n, d in G.nodes(data=True) if abs(d["x"] - x) < 1e-6 and abs(d["y"] - y) < 1e-6]
+    assert len(hits) == 1, f"expected exactly one node at {(x, y)}, found {hits}"
+    return hits[0]
+
+
+def dist(G: nx.MultiGraph, a: tuple[float, float], b: tuple[float, float], *, local: bool = True) -> float:
+    return nx.shortest_path_length(G, node_at(G, *a, local=local), node_at(G, *b, local=local), weight="length")
+
+
+def lines(rows: list[dict], crs: str = "EPSG:4549") -> gpd.GeoDataFrame:
+    """A small hand-built road layer: each row has 'coords' and optional attributes."""
+    geoms = [LineString(r.pop("coords")) for r in rows]
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=crs)
+
+
+# ----------------------------------------------------------------------------- contract
+def check_contract(G: nx.MultiGraph) -> None:
+    assert isinstance(G, nx.MultiGraph)
+    assert not G.is_directed()
+    assert G.graph["crs"].is_projected
+    assert isinstance(G.graph["report"], dict)
+    for n, d in G.nodes(data=True):
+        assert isinstance(n, int)
+        assert isinstance(d["x"], float)
+        assert isinstance(d["y"], float)
+    for u, v, d in G.edges(data=True):
+        geom = d["geometry"]
+        assert geom.geom_type == "LineString"
+        assert d["length"] == pytest.approx(geom.length, rel=1e-12, abs=1e-9)
+        ends = {geom.coords[0], geom.coords[-1]}
+        assert ends == {(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])}
+
+
+# ----------------------------------------------------------------------------- sample town
+# Hand count (sample docstring): a 5 x 5 grid of junctions in T1 (x = 0..1000, y = 0..1000)
+# = 25 nodes; 12 columns x 5 rows east of the river (x = 1500..4250) = 60; the river ends
+# x = 1200 and 1300 on y = 0, 250, 500, 750 = 8 (dead ends on 0 and 500, bridge joints on 250
+# and 750). The diagonal runs through existing junctions (500,500), (750,750), (1000,1000).
+# Total 93 nodes. Edges: T1 grid 2 x 5 x 4 = 40; east grid 5 x 11 + 12 x 4 = 103; between
+# x = 1000 and 1500: y = 0 and 500 two pieces each (dead ends), y = 250 and 750 three each
+# (street, bridge, street) = 10; the diagonal 2 pieces. Total 155. The motorway is dropped.
+SAMPLE_NODES = 25 + 60 + 8
+SAMPLE_EDGES = 40 + 103 + 10 + 2
+
+
+def test_sample_town_counts_and_contract(scene):
+    G = tz.network.from_lines(scene.roads)
+    check_contract(G)
+    assert G.number_of_nodes() == SAMPLE_NODES
+    assert G.number_of_edges() == SAMPLE_EDGES
+    assert G.graph["crs"].to_epsg() == 4549
+    rep = G.graph["report"]
+    assert rep["input_lines"] == len(scene.roads)
+    assert rep["dropped_by_class"] == {"motorway": 1}
+    assert rep["unknown_classes"] == {}
+    assert rep["components_found"] == 1
+    assert rep["length_share_dropped"] == 0.0
+    # nothing lost: total length = all walkable input lines
+    walkable = scene.roads[scene.roads["fclass"] != "motorway"]
+    assert rep["length_m"] == pytest.approx(walkable.length.sum(), rel=1e-12)
+    assert sum(d for *_, d in G.edges(data="length")) == pytest.approx(walkable.length.sum(), rel=1e-12)
+
+
+def test_sample_town_distances(scene):
+    G = tz.network.from_lines(scene.roads)
+    assert dist(G, (0, 250), (500, 250)) == pytest.approx(500.0, abs=1e-9)
+    # y = 500 is cut by the river: down to a bridge and back, 250 + 500 + 250
+    assert dist(G, (1000, 500), (1500, 500)) == pytest.approx(1000.0, abs=1e-9)
+    # the motorway bridge is not walkable: round by the y = 750 bridge
+    assert dist(G, (1000, 1000), (1500, 1000)) == pytest.approx(1000.0, abs=1e-9)
+    # the diagonal footway joins the grid at (750, 750)
+    assert dist(G, (750, 750), (500, 500)) == pytest.approx(250 * math.sqrt(2), abs=1e-9)
+    # the docstring's T1 home (850, 450) -> T2 lounge path: 1670 m of network from (850, 500)
+    # to (2020, 500) = 150 + 250 + 500 + 250 + 520 via the y = 250 bridge
+    assert dist(G, (1000, 500), (2000, 500)) + 150 + 20 == pytest.approx(1670.0, abs=1e-9)
+
+
+def test_sample_edges_carry_attributes(scene):
+    G = tz.network.from_lines(scene.roads)
+    bridge = [
+        d for *_, d in G.edges(data=True) if d["road_id"] in set(scene.roads.loc[scene.roads.bridge == "T", "road_id"])
+    ]
+    assert len(bridge) == 2  # the motorway bridge is excluded
+    assert {d["fclass"] for d in bridge} == {"secondary"}
+    assert all(d["length"] == pytest.approx(100.0) for d in bridge)
+    assert {d["name"] for d in bridge} == {"纬2路", "纬4路"}
+    # every edge points back to its input row
+    assert {d["source_index"] for *_, d in G.edges(data=True)} == set(
+        scene.roads.index[scene.roads.fclass != "motorway"]
+    )
+
+
+def test_sample_in_wgs84_is_reprojected(scene):
+    G = tz.network.from_lines(scene.roads.to_crs("EPSG:4326"))
+    assert G.graph["crs"].to_epsg() == 4549
+    assert G.number_of_nodes() == SAMPLE_NODES
+    assert G.number_of_edges() == SAMPLE_EDGES
+
+
+def test_motorway_walkable_when_not_excluded(scene):
+    G = tz.network.from_lines(scene.roads, exclude=())
+    # the motorway is a bridge (layer 1) joined at its ends: the gap on y = 1000 closes
+    assert dist(G, (1000, 1000), (1500, 1000)) == pytest.approx(500.0)
+    assert G.graph["report"]["dropped_by_class"] == {}
+
+
+def test_vertices_mode_same_distances(scene):
+    G = tz.network.from_lines(scene.roads)
+    H = tz.network.from_lines(scene.roads, nodes="vertices")
+    check_contract(H)
+    # the sample lines have no interior vertices: both modes agree exactly
+    assert (H.number_of_nodes(), H.number_of_edges()) == (SAMPLE_NODES, SAMPLE_EDGES)
+    assert dist(H, (1000, 500), (1500, 500)) == dist(G, (1000, 500), (1500, 500))
+
+
+def test_osmnx_graph_to_gdfs_works(scene):
+    ox = pytest.importorskip("osmnx")
+    G = tz.network.from_lines(scene.roads)
+    nodes, edges = ox.convert.graph_to_gdfs(G)
+    mine_nodes, mine_edges = tz.network.graph_to_gdfs(G)
+    assert len(nodes) == len(mine_nodes) == SAMPLE_NODES
+    assert len(edges) == len(mine_edges) == SAMPLE_EDGES
+    assert edges["length"].sum() == pytest.approx(mine_edges["length"].sum())
+    assert mine_nodes.crs == G.graph["crs"]
+    assert (mine_edges.geometry.length - mine_edges["length"]).abs().max() < 1e-9
+
+
+# ----------------------------------------------------------------------------- levels
+def test_bridge_over_street_does_not_connect():
+    roads = lines(
+        [
+            {"coords": [(0, 0), (100, 0)], "fclass": "residential"},
+            {"coords": [(50, -50), (50, 50)], "fclass": "residential", "bridge": "T", "layer": 1},
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
+    assert nx.number_connected_components(G) == 2
+    assert G.graph["report"]["components_found"] == 2
+
+
+def test_tunnel_under_street_does_not_connect():
+    roads = lines(
+        [
+            {"coords": [(0, 0), (100, 0)], "fclass": "residential", "tunnel": "yes", "layer": -1},
+            {"coords": [(50, -50), (50, 50)], "fclass": "residential"},
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
+
+
+def test_different_layers_do_not_connect_same_layer_does():
+    crossing = [(0, 0), (100, 0)], [(50, -50), (50, 50)]
+    apart = lines([{"coords": crossing[0], "layer": 0}, {"coords": crossing[1], "layer": 1}])
+    G = tz.network.from_lines(apart)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
+    together = lines([{"coords": crossing[0], "layer": 1}, {"coords": crossing[1], "layer": "1"}])
+    H = tz.network.from_lines(together)
+    assert (H.number_of_nodes(), H.number_of_edges()) == (5, 4)
+    assert dist(H, (0, 0), (50, 50), local=False) == pytest.approx(100.0)
+
+
+def test_interior_vertices_shared_across_levels_do_not_connect():
+    # the bridge has a vertex exactly above the street's vertex: still no junction
+    roads = lines(
+        [
+            {"coords": [(0, 0), (50, 0), (100, 0)]},
+            {"coords": [(50, -50), (50, 0), (50, 50)], "bridge": "yes", "layer": 1},
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
+
+
+def test_endpoint_on_other_level_connects():
+    # a ramp (ground level) ending on the middle of a bridge; and a bridge ending on a street
+    roads = lines(
+        [
+            {"coords": [(0, 0), (100, 0)], "bridge": "T", "layer": 1},
+            {"coords": [(50, 0), (50, 80)]},
+            {"coords": [(100, 0), (200, 0)]},
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (5, 4)
+    assert dist(G, (50, 80), (200, 0), local=False) == pytest.approx(80 + 50 + 100)
+    assert G.graph["report"]["endpoint_links"] >= 2
+
+
+def test_near_coincident_ends_merge_within_tolerance():
+    roads = lines(
+        [
+            {"coords": [(0, 0), (100, 0)]},
+            {"coords": [(100.0004, 0.0003), (200, 0)]},  # 0.5 mm away: the same point
+            {"coords": [(200.01, 0), (300, 0)]},  # 1 cm away: a real gap
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    assert G.number_of_nodes() == 5
+    assert nx.number_connected_components(G) == 2
+    check_contract(G)
+    H = tz.network.from_lines(roads, tolerance_m=0.05)
+    assert nx.number_connected_components(H) == 1
+
+
+def test_t_junction_and_overshoot_split():
+    roads = lines(
+        [
+            {"coords": [(0, 0), (100, 0)]},
+            {"coords": [(40, 0), (40, 60)]},  # T-junction on the interior
+            {"coords": [(70, -10), (70, 10)]},  # crosses
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    # nodes: (0,0) (100,0) (40,0) (40,60) (70,0) (70,-10) (70,10)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (7, 6)
+    assert dist(G, (40, 60), (70, 10), local=False) == pytest.approx(60 + 30 + 10)
+
+
+def test_multilines_exploded_and_invalid_reported():
+    gdf = gpd.GeoDataFrame(
+        {"fclass": ["residential", "footway", "residential", "footway"]},
+        geometry=[
+            MultiLineString([[(0, 0), (10, 0)], [(10, 0), (10, 10)]]),
+            shapely.Point(5, 5),
+            None,
+            LineString(),
+        ],
+        index=["a", "b", "c", "d"],
+        crs="EPSG:4549",
+    )
+    G = tz.network.from_lines(gdf)
+    rep = G.graph["report"]
+    assert rep["input_lines"] == 4
+    assert rep["invalid_geometries"] == {"null geometry": ["c"], "empty geometry": ["d"], "not a line": ["b"]}
+    assert rep["line_parts"] == 2
+    assert (G.number_of_nodes(), G.number_of_edges()) == (3, 2)
+    assert {d["source_index"] for *_, d in G.edges(data=True)} == {"a"}
+
+
+def test_unknown_classes_kept_and_reported():
+    roads = lines(
+        [
+            {"coords": [(0, 0), (100, 0)], "fclass": "residential"},
+            {"coords": [(100, 0), (200, 0)], "fclass": "mystery_lane"},
+            {"coords": [(200, 0), (300, 0)], "fclass": "MOTORWAY"},
+            {"coords": [(300, 0), (400, 0)], "fclass": "trunk", "bridge": "T"},
+            {"coords": [(400, 0), (500, 0)], "fclass": "trunk"},
+        ]
+    )
+    G = tz.network.from_lines(roads)
+    rep = G.graph["report"]
+    assert rep["unknown_classes"] == {"mystery_lane": 1}
+    assert rep["dropped_by_class"] == {"MOTORWAY": 1, "trunk (bridge/tunnel)": 1}
+    assert G.number_of_edges() == 3
+
+
+def test_keep_largest_reports_share_dropped():
+    roads = lines(
+        [
+            {"coords": [(0, 0), (300, 0)]},
+            {"coords": [(300, 0), (300, 300)]},
+            {"coords": [(1000, 0), (1100, 0)]},  # an island, 100 m of 700 m
+        ]
+    )
+    G = tz.network.from_lines(roads, keep="largest")
+    rep = G.graph["report"]
+    assert rep["components_found"] == 2
+    assert rep["components_dropped"] == 1
+    assert rep["length_m_dropped"] == pytest.approx(100.0)
+    assert rep["length_share_dropped"] == pytest.approx(100 / 700)
+    assert G.number_of_nodes() == 3
+    A = tz.network.from_lines(roads)
+    assert A.number_of_nodes() == 5
+    assert A.graph["report"]["length_share_dropped"] == 0.0
+
+
+def test_errors():
+    roads = lines([{"coords": [(0, 0), (1, 0)], "fclass": "motorway"}])
+    with pytest.raises(NetworkDataError, match="no walkable"):
+        tz.network.from_lines(roads)
+    with pytest.raises(CRSError, match="set_crs"):
+        tz.network.from_lines(roads.set_crs(None, allow_override=True))
+    with pytest.raises(NetworkDataError, match="keep="):
+        tz.network.from_lines(roads, keep="biggest")
+    with pytest.raises(NetworkDataError, match="class column"):
+        tz.network.from_lines(roads, class_col="kind")
+
+
+# ----------------------------------------------------------------------------- properties
+def _oracle_graph(geoms: list[LineString]) -> nx.Graph:
+    """Independent noding: shapely.node on the union of the lines, one edge per noded piece."""
+    noded = shapely.node(shapely.multilinestrings(geoms))
+    G = nx.Graph()
+    for piece in shapely.get_parts(noded):
+        a, b = np.round(piece.coords[0], 6), np.round(piece.coords[-1], 6)
+        G.add_edge(tuple(a), tuple(b), length=piece.length)
+    return G
+
+
+coord = st.integers(0, 20).map(lambda v: v * 10.0)
+segment = st.tuples(coord, coord, coord, coord).filter(lambda t: (t[0], t[1]) != (t[2], t[3]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(segment, min_size=1, max_size=12))
+def test_same_level_matches_shapely_noding(segs):
+    geoms = [LineString([(a, b), (c, d)]) for a, b, c, d in segs]
+    gdf = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4549")
+    G = tz.network.from_lines(gdf)
+    check_contract(G)
+    oracle = _oracle_graph(geoms)
+    # shapely.node dissolves lines digitised twice; compare the distinct linework length
+    assert oracle.size(weight="length") == pytest.approx(shapely.node(shapely.multilinestrings(geoms)).length)
+    union_len = shapely.union_all(geoms).length
+    assert sum(d for *_, d in G.edges(data="length")) >= union_len - 1e-6
+    assert nx.number_connected_components(G) == nx.number_connected_components(oracle)
+    # shortest paths between the first line's ends and every other line end agree
+    source = tuple(np.round(geoms[0].coords[0], 6))
+    mine = {
+        (round(G.nodes[n]["x"], 6), round(G.nodes[n]["y"], 6)): d
+        for n, d in nx.single_source_dijkstra_path_length(G, node_at(G, *source, local=False), weight="length").items()
+    }
+    theirs = nx.single_source_dijkstra_path_length(oracle, source, weight="length")
+    for g in geoms:
+        for p in (g.coords[0], g.coords[-1]):
+            key = tuple(np.round(p, 6))
+            assert (key in mine) == (key in theirs)
+            if key in mine:
+                assert mine[key] == pytest.approx(theirs[key], abs=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(segment, min_size=1, max_size=10), st.floats(-5e4, 5e4), st.floats(-5e4, 5e4))
+def test_translation_invariant(segs, dx, dy):
+    geoms = [LineString([(a, b), (c, d)]) for a, b, c, d in segs]
+    base = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4549").translate(500_000, 3_300_000)
+    G = tz.network.from_lines(gpd.GeoDataFrame(geometry=base))
+    H = tz.network.from_lines(gpd.GeoDataFrame(geometry=base.translate(dx, dy)))
+    assert (G.number_of_nodes(), G.number_of_edges()) == (H.number_of_nodes(), H.number_of_edges())
+    assert G.size(weight="length") == pytest.approx(H.size(weight="length"), rel=1e-9)
+
+
+def test_geoseries_and_index_labels_kept():
+    s = gpd.GeoSeries([LineString([(0, 0), (10, 0)])], index=pd.Index([42], name="gid"), crs="EPSG:4549")
+    G = tz.network.from_lines(s)
+    assert [d["source_index"] for *_, d in G.edges(data=True)] == [42]
+    assert [d["road_id"] for *_, d in G.edges(data=True)] == [42]

@@ -1,0 +1,638 @@
+"""Walking networks (步行网络) from road centre lines and OpenStreetMap extracts.
+
+Every builder returns the same kind of graph, the contract :mod:`tongzhen_gis.access` relies on:
+
+* a :class:`networkx.MultiGraph` (undirected: walking ignores one-way rules, 单行道);
+* ``G.graph["crs"]``: the metric :class:`pyproj.CRS` the graph is measured in;
+* ``G.graph["report"]``: what was read, dropped and why (see :func:`from_lines`);
+* nodes are ``int`` ids with float ``x``, ``y`` in that CRS;
+* every edge has ``length`` (metres, equal to the length of its ``geometry``), ``geometry``
+  (a LineString whose first and last coordinates are those of its two nodes, in either order),
+  and ``fclass``, ``name``, ``road_id`` and ``source_index`` (the input row) where known.
+
+The graph is osmnx-compatible: ``osmnx.convert.graph_to_gdfs(G)`` works on it, and
+:func:`graph_to_gdfs` does the same without importing osmnx.
+
+Builders
+--------
+:func:`from_lines`
+    A road-centreline layer (a planning bureau's 道路中心线, OSM ways from Geofabrik …).
+:func:`from_osm`
+    ``.osm``, ``.osm.bz2`` or ``.osm.pbf`` extracts, filtered like osmnx's ``"walk"`` network.
+:func:`from_place`
+    Downloads with osmnx (needs internet), then the same conversion.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from tongzhen_gis import crs as tzcrs
+from tongzhen_gis.errors import CRSError, NetworkDataError
+
+__all__ = [
+    "DEFAULT_EXCLUDE",
+    "DEFAULT_EXCLUDE_ON_STRUCTURE",
+    "DEFAULT_TOLERANCE_M",
+    "KNOWN_WALKABLE",
+    "from_lines",
+    "from_osm",
+    "from_place",
+    "graph_to_gdfs",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Road classes dropped by default: pedestrians are not allowed on them, or they are not roads
+#: (yet / any more). Motorways (高速公路) and their ramps forbid walking by law (道路交通安全法
+#: 第六十七条); 城市快速路 main carriageways likewise (their 辅路 are separate lines and stay).
+#: The OSM values follow osmnx's ``"walk"`` filter (abandoned, bus_guideway, construction,
+#: planned, platform, proposed, raceway, razed, rest_area, services, busway). Unlike osmnx,
+#: ``cycleway`` is kept: in Chinese cities cycle tracks and 绿道 (greenways) are shared with
+#: pedestrians. Compared case-insensitively with the class column.
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    "motorway",
+    "motorway_link",
+    "abandoned",
+    "bus_guideway",
+    "busway",
+    "construction",
+    "planned",
+    "platform",
+    "proposed",
+    "raceway",
+    "razed",
+    "rest_area",
+    "services",
+    "高速公路",
+    "高速",
+    "快速路",
+)
+
+#: Classes dropped only where they run on a bridge or in a tunnel: Chinese OSM tags urban
+#: expressways (高架快速路, 隧道) as ``trunk``; on a structure they cannot be walked, while a
+#: ground-level trunk road (国道 through a town) usually has a pavement and is kept.
+DEFAULT_EXCLUDE_ON_STRUCTURE: tuple[str, ...] = ("trunk", "trunk_link")
+
+#: Classes known to be walkable; any other class is kept and listed in
+#: ``report["unknown_classes"]`` so a reviewer can decide.
+KNOWN_WALKABLE: frozenset[str] = frozenset(
+    {
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "pedestrian",
+        "footway",
+        "path",
+        "steps",
+        "track",
+        "track_grade1",
+        "track_grade2",
+        "track_grade3",
+        "track_grade4",
+        "track_grade5",
+        "bridleway",
+        "cycleway",
+        "corridor",
+        "elevator",
+        "road",
+        "crossing",
+        "sidewalk",
+        "主干路",
+        "次干路",
+        "支路",
+        "街巷",
+        "步行街",
+        "人行道",
+        "绿道",
+        "村道",
+        "乡道",
+        "县道",
+        "省道",
+        "国道",
+    }
+)
+
+#: Coincident line ends closer than this are merged into one node (1 mm).
+DEFAULT_TOLERANCE_M: float = 0.001
+
+_CLASS_COLUMNS = ("fclass", "highway", "class", "road_class", "道路等级")
+_ID_COLUMNS = ("road_id", "osm_id", "osmid", "id")
+_FALSE_STRINGS = frozenset({"", "f", "false", "no", "n", "0", "none", "nan", "null"})
+
+
+# ----------------------------------------------------------------------------- from_lines
+def from_lines(
+    roads: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    class_col: str | None = None,
+    exclude: Iterable[str] = DEFAULT_EXCLUDE,
+    exclude_on_structure: Iterable[str] = DEFAULT_EXCLUDE_ON_STRUCTURE,
+    keep: Literal["all", "largest"] = "all",
+    nodes: Literal["junctions", "vertices"] = "junctions",
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    crs: str | int | CRS | None = None,
+    id_col: str | None = None,
+    name_col: str = "name",
+    layer_col: str = "layer",
+    bridge_col: str = "bridge",
+    tunnel_col: str = "tunnel",
+) -> nx.MultiGraph:
+    """Build an undirected walking graph from a layer of road centre lines.
+
+    Steps: reproject with :func:`tongzhen_gis.crs.to_metric`; drop null, empty and non-line
+    geometries (reported); explode multi-part lines; drop non-walkable classes; split lines
+    where they meet; merge coincident line ends; optionally keep only the largest connected
+    piece.
+
+    **Where lines connect** (the rule, decided for planning and OSM data alike). A feature's
+    *level* is its ``layer`` value (missing or unparsable = 0) when it is neither a bridge nor
+    a tunnel; every bridge or tunnel feature is a level of its own.
+
+    1. Lines on the same level are split at every point they share or cross: shared vertices,
+       endpoints, T-junctions and interior crossings (a crossroads digitised as two unbroken
+       streets becomes a junction).
+    2. Across levels, a connection exists only where an *endpoint* of one feature lies on the
+       other (within ``tolerance_m``): a bridge joined end to end to the street it carries, a
+       ramp ending on a road. Interior crossings, and interior vertices that merely coincide,
+       never connect: a bridge over a street, a tunnel under it, or two streets with
+       different ``layer`` values cross without a junction.
+    3. Line ends (and inserted junction points) closer than ``tolerance_m`` become one node.
+
+    One-way tags are ignored. Lines digitised twice stay as parallel edges.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame or GeoSeries
+        Lines with a CRS. Columns used when present: the class column, ``name_col``,
+        ``id_col``, ``layer_col``, ``bridge_col``, ``tunnel_col``. Bridge and tunnel values
+        count as true unless empty or one of ``F``, ``false``, ``no``, ``0`` (any case), so
+        both Geofabrik ``T``/``F`` and OSM ``yes``/``viaduct`` work.
+    class_col : str, optional
+        Road class column. By default the first of ``fclass``, ``highway``, ``class``,
+        ``road_class``, ``道路等级`` present; without one no class filter is applied (reported).
+    exclude : iterable of str, default :data:`DEFAULT_EXCLUDE`
+        Classes dropped (case-insensitive). Pass ``()`` to keep every class.
+    exclude_on_structure : iterable of str, default :data:`DEFAULT_EXCLUDE_ON_STRUCTURE`
+        Classes dropped only where the feature is a bridge or tunnel (elevated expressways).
+    keep : {"all", "largest"}, default "all"
+        ``"largest"`` keeps only the connected piece with the most street length; what is
+        dropped is reported either way.
+    nodes : {"junctions", "vertices"}, default "junctions"
+        ``"junctions"``: nodes at line ends and junctions only, each edge keeps the full
+        geometry between them. ``"vertices"``: every vertex is a node (like an unsimplified
+        osmnx graph); same distances, many more edges.
+    tolerance_m : float, default 0.001
+        Distance under which points are one node, and an endpoint counts as lying on a line.
+    crs : CRS-like, optional
+        Metric CRS to build in; default: chosen by :func:`tongzhen_gis.crs.to_metric`.
+    id_col : str, optional
+        Feature id copied to edges as ``road_id``; default the first of ``road_id``,
+        ``osm_id``, ``osmid``, ``id`` present, else the index label.
+    name_col, layer_col, bridge_col, tunnel_col : str
+        Column names; missing columns mean "no name", layer 0, not a bridge, not a tunnel.
+
+    Returns
+    -------
+    networkx.MultiGraph
+        See the module docstring for the contract. ``G.graph["report"]`` holds:
+        ``input_lines``, ``invalid_geometries`` (``{reason: [index labels]}``),
+        ``line_parts``, ``class_col``, ``dropped_by_class`` (``{class: count}``),
+        ``unknown_classes`` (kept, ``{class: count}``), ``lines_used``,
+        ``crossings_split`` (same-level crossing points inserted), ``endpoint_links``
+        (ends found on another line), ``nodes``, ``edges``, ``length_m``,
+        ``components_found``, ``components_dropped``, ``nodes_dropped``, ``edges_dropped``,
+        ``length_m_dropped``, ``length_share_dropped``, ``keep``.
+
+    Raises
+    ------
+    CRSError
+        ``roads`` has no CRS (or ``crs`` is not metric).
+    NetworkDataError
+        No walkable line is left, or an option is invalid.
+
+    Examples
+    --------
+    >>> import tongzhen_gis as tz
+    >>> G = tz.network.from_lines(tz.samples.sample_town().roads)
+    >>> G.number_of_nodes(), G.number_of_edges()
+    (93, 155)
+    """
+    if keep not in ("all", "largest"):
+        msg = f"keep={keep!r} is not understood; use keep='all' or keep='largest'"
+        raise NetworkDataError(msg)
+    if nodes not in ("junctions", "vertices"):
+        msg = f"nodes={nodes!r} is not understood; use nodes='junctions' or nodes='vertices'"
+        raise NetworkDataError(msg)
+    if not tolerance_m > 0:
+        msg = f"tolerance_m must be a positive distance in metres, got {tolerance_m!r}; the default is 0.001"
+        raise NetworkDataError(msg)
+    if isinstance(roads, gpd.GeoSeries):
+        roads = gpd.GeoDataFrame(geometry=roads)
+    if not isinstance(roads, gpd.GeoDataFrame):
+        msg = f"roads must be a GeoDataFrame of lines, got {type(roads).__name__}; read it with tz.io.read_layer"
+        raise NetworkDataError(msg)
+    if roads.crs is None:
+        raise CRSError(
+            "road layer has no coordinate reference system (CRS); set it before building a network, e.g. "
+            "roads.set_crs('EPSG:4326') for OSM/WGS84 longitude-latitude or 'EPSG:4549' for CGCS2000 "
+            "Gauss-Krüger CM 120E"
+        )
+    gdf = tzcrs.to_metric(roads, crs=crs)
+    report: dict[str, Any] = {"input_lines": len(gdf), "keep": keep, "nodes_mode": nodes, "tolerance_m": tolerance_m}
+    gdf = gdf.reset_index(names="_source_index") if _index_is_safe(gdf) else gdf.assign(_source_index=gdf.index)
+    gdf = _drop_invalid(gdf, report)
+    gdf = gdf.explode(index_parts=False, ignore_index=True)
+    gdf = gdf[~gdf.geometry.is_empty].reset_index(drop=True)
+    report["line_parts"] = len(gdf)
+
+    class_col = _class_column(gdf, class_col)
+    report["class_col"] = class_col
+    structure = _truthy(gdf, bridge_col) | _truthy(gdf, tunnel_col)
+    gdf = _filter_classes(gdf, class_col, structure, exclude, exclude_on_structure, report)
+    structure = structure[gdf.index].to_numpy()
+    gdf = gdf.reset_index(drop=True)
+    report["lines_used"] = len(gdf)
+    if gdf.empty:
+        msg = (
+            f"no walkable road lines: {report['input_lines']} input lines, dropped by class "
+            f"{report['dropped_by_class']}, invalid {_count_invalid(report)}; check the class column "
+            f"({class_col!r}) and the exclude= list"
+        )
+        raise NetworkDataError(msg)
+
+    layer = pd.to_numeric(gdf[layer_col], errors="coerce").fillna(0.0).to_numpy() if layer_col in gdf else None
+    if layer is None:
+        layer = np.zeros(len(gdf))
+    level = _levels(layer, structure)
+
+    geoms = shapely.remove_repeated_points(gdf.geometry.to_numpy(), tolerance=tolerance_m)
+    degenerate = shapely.get_num_coordinates(geoms) < 2
+    if degenerate.any():
+        labels = gdf.loc[degenerate, "_source_index"].tolist()
+        report["invalid_geometries"].setdefault("shorter than tolerance", []).extend(labels)
+        logger.warning("%d road lines shorter than %s m were dropped", len(labels), tolerance_m)
+        keep_rows = ~degenerate
+        gdf, geoms, level = gdf[keep_rows].reset_index(drop=True), geoms[keep_rows], level[keep_rows]
+        report["lines_used"] = len(gdf)
+
+    split_line, split_xy = _junction_points(geoms, level, tolerance_m, report)
+    piece_xy, piece_of_row, piece_line = _cut(geoms, split_line, split_xy, tolerance_m, vertices=nodes == "vertices")
+    G = _assemble(gdf, piece_xy, piece_of_row, piece_line, tolerance_m, class_col, id_col, name_col, report)
+    G.graph["crs"] = CRS.from_user_input(gdf.crs)
+    _components(G, keep, report)
+    if G.number_of_edges() == 0:
+        msg = "no walkable edges are left after splitting; check the geometries and tolerance_m"
+        raise NetworkDataError(msg)
+    G.graph["report"] = report
+    G.graph["created_with"] = "tongzhen_gis.network.from_lines"
+    G.graph["simplified"] = False
+    logger.info(
+        "walking network: %d nodes, %d edges, %.0f m (%d of %d lines used)",
+        G.number_of_nodes(),
+        G.number_of_edges(),
+        report["length_m"],
+        report["lines_used"],
+        report["input_lines"],
+    )
+    return G
+
+
+def _index_is_safe(gdf: gpd.GeoDataFrame) -> bool:
+    return gdf.index.nlevels == 1 and gdf.index.name not in gdf.columns
+
+
+def _drop_invalid(gdf: gpd.GeoDataFrame, report: dict[str, Any]) -> gpd.GeoDataFrame:
+    geom = gdf.geometry
+    problems: dict[str, list] = {}
+    null = geom.isna().to_numpy()
+    empty = np.zeros(len(gdf), dtype=bool)
+    empty[~null] = geom[~null].is_empty.to_numpy()
+    types = geom.geom_type.to_numpy()
+    not_line = ~null & ~empty & ~np.isin(types, ["LineString", "MultiLineString", "LinearRing"])
+    for reason, mask in (("null geometry", null), ("empty geometry", empty), ("not a line", not_line)):
+        if mask.any():
+            problems[reason] = gdf.loc[mask, "_source_index"].tolist()
+    report["invalid_geometries"] = problems
+    if problems:
+        logger.warning("road lines not used: %s", {k: len(v) for k, v in problems.items()})
+    return gdf[~(null | empty | not_line)]
+
+
+def _count_invalid(report: dict[str, Any]) -> int:
+    return sum(len(v) for v in report["invalid_geometries"].values())
+
+
+def _class_column(gdf: gpd.GeoDataFrame, class_col: str | None) -> str | None:
+    if class_col is not None:
+        if class_col not in gdf.columns:
+            msg = f"class column {class_col!r} is not in the road layer (columns: {list(gdf.columns)}); pass class_col="
+            raise NetworkDataError(msg)
+        return class_col
+    for col in _CLASS_COLUMNS:
+        if col in gdf.columns:
+            return col
+    logger.warning("road layer has no class column (%s): no line is excluded by class", ", ".join(_CLASS_COLUMNS))
+    return None
+
+
+def _truthy(gdf: gpd.GeoDataFrame, col: str) -> pd.Series:
+    if col not in gdf.columns:
+        return pd.Series(False, index=gdf.index)
+    values = gdf[col]
+    text = values.astype("string").str.strip().str.lower()
+    return (values.notna() & ~text.isin(_FALSE_STRINGS)).fillna(False).astype(bool)
+
+
+def _filter_classes(
+    gdf: gpd.GeoDataFrame,
+    class_col: str | None,
+    structure: pd.Series,
+    exclude: Iterable[str],
+    exclude_on_structure: Iterable[str],
+    report: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    report["dropped_by_class"] = {}
+    report["unknown_classes"] = {}
+    if class_col is None:
+        return gdf
+    classes = gdf[class_col].astype("string").str.strip()
+    lower = classes.str.lower()
+    excluded = {str(c).strip().lower() for c in exclude}
+    on_structure = {str(c).strip().lower() for c in exclude_on_structure}
+    drop = lower.isin(excluded).fillna(False) | (lower.isin(on_structure).fillna(False) & structure)
+    dropped = Counter(classes[drop].fillna("<missing>"))
+    report["dropped_by_class"] = {
+        (k if k.lower() not in on_structure else f"{k} (bridge/tunnel)"): int(v) for k, v in sorted(dropped.items())
+    }
+    known = {c.lower() for c in KNOWN_WALKABLE}
+    unknown = ~drop & ~lower.isin(known).fillna(False)
+    report["unknown_classes"] = {
+        str(k): int(v) for k, v in sorted(Counter(classes[unknown].fillna("<missing>")).items())
+    }
+    if report["unknown_classes"]:
+        logger.info("road classes kept but not known to be walkable: %s", report["unknown_classes"])
+    return gdf[~drop.to_numpy()]
+
+
+def _levels(layer: np.ndarray, structure: np.ndarray) -> np.ndarray:
+    """Level id per line: ground lines share one id per layer; each bridge/tunnel is its own."""
+    _, ground = np.unique(layer, return_inverse=True)
+    level = ground.astype(np.int64)
+    n_struct = int(structure.sum())
+    level[structure] = -1 - np.arange(n_struct)
+    return level
+
+
+def _junction_points(
+    geoms: np.ndarray, level: np.ndarray, tolerance_m: float, report: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points where each line must be split (line index, xy), beyond its own ends."""
+    tree = shapely.STRtree(geoms)
+    # 1. same level: every shared or crossing point (intersection of each candidate pair once)
+    left, right = tree.query(geoms, predicate="intersects")
+    same = (left < right) & (level[left] == level[right]) & (level[left] >= 0)
+    left, right = left[same], right[same]
+    inter = shapely.intersection(geoms[left], geoms[right])
+    xy, pair = shapely.get_coordinates(inter, return_index=True)
+    lines_a = np.concatenate([left[pair], right[pair]])
+    xy_a = np.concatenate([xy, xy])
+    report["crossings_split"] = len(np.unique(np.round(xy / tolerance_m))) if len(xy) else 0
+    # 2. any level: an endpoint of one line lying on another line
+    ends = np.concatenate([shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)])
+    owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
+    end_i, line_j = tree.query(ends, predicate="dwithin", distance=tolerance_m)
+    other = owner[end_i] != line_j
+    end_i, line_j = end_i[other], line_j[other]
+    xy_b = shapely.get_coordinates(ends[end_i])
+    report["endpoint_links"] = int(np.sum(level[owner[end_i]] != level[line_j]))
+    return np.concatenate([lines_a, line_j]).astype(np.int64), np.concatenate([xy_a, xy_b]).reshape(-1, 2)
+
+
+def _cut(
+    geoms: np.ndarray, split_line: np.ndarray, split_xy: np.ndarray, tolerance_m: float, *, vertices: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut lines at their split points.
+
+    Returns the coordinates of all pieces (rows ordered piece by piece), the piece id of each
+    row and the source line of each piece.
+    """
+    vxy, vline = shapely.get_coordinates(geoms, return_index=True)
+    seg = np.hypot(*np.diff(vxy, axis=0).T)
+    first = np.r_[True, vline[1:] != vline[:-1]]
+    seg = np.where(first[1:], 0.0, seg)
+    cum = np.r_[0.0, np.cumsum(seg)]
+    start_cum = cum[first][vline]
+    vdist = cum - start_cum
+    last = np.r_[vline[1:] != vline[:-1], True]
+    vflag = first | last | vertices
+
+    sdist = shapely.line_locate_point(geoms[split_line], shapely.points(split_xy)) if len(split_line) else np.empty(0)
+    line = np.concatenate([vline, split_line])
+    dist = np.concatenate([vdist, sdist])
+    xy = np.concatenate([vxy, split_xy]).reshape(-1, 2)
+    flag = np.concatenate([vflag, np.ones(len(split_line), dtype=bool)])
+    kind = np.concatenate([np.zeros(len(vline)), np.ones(len(split_line))])
+    # keep line ends first/last: their positions are exact, inserted points are not
+    end_rank = np.concatenate([np.where(first[: len(vline)], -1, np.where(last, 1, 0)), np.zeros(len(split_line))])
+    order = np.lexsort((kind, end_rank, dist, line))
+    line, dist, xy, flag, end_rank = line[order], dist[order], xy[order], flag[order], end_rank[order]
+
+    # merge runs of entries closer than the tolerance along the same line (keep the first,
+    # unless the run holds the line's last vertex, which is kept instead)
+    new_line = np.r_[True, line[1:] != line[:-1]]
+    close = ~new_line & (np.r_[np.inf, np.diff(dist)] <= tolerance_m)
+    run = np.cumsum(~close) - 1
+    run_flag = np.zeros(run[-1] + 1, dtype=bool)
+    np.logical_or.at(run_flag, run, flag)
+    is_last_vertex = end_rank == 1
+    keep_idx = np.flatnonzero(~close)
+    last_in_run = np.flatnonzero(is_last_vertex)
+    rep = keep_idx.copy()
+    rep[run[last_in_run]] = last_in_run
+    line, xy, flag = line[rep], xy[rep], run_flag
+    # a line whose points all merged into one has no piece
+    single = np.r_[True, line[1:] != line[:-1]] & np.r_[line[1:] != line[:-1], True]
+    line, xy, flag = line[~single], xy[~single], flag[~single]
+
+    first_e = np.r_[True, line[1:] != line[:-1]]
+    last_e = np.r_[line[1:] != line[:-1], True]
+    flag = flag | first_e | last_e
+    starts = flag & ~last_e
+    pid = np.cumsum(starts) - 1
+    dup = flag & ~first_e & ~last_e
+    rows = np.r_[np.arange(len(line)), np.flatnonzero(dup)]
+    rows_pid = np.r_[pid, pid[dup] - 1]
+    o = np.lexsort((rows, rows_pid))
+    rows, rows_pid = rows[o], rows_pid[o]
+    piece_line = line[starts]
+    return xy[rows], rows_pid, piece_line
+
+
+def _assemble(
+    gdf: gpd.GeoDataFrame,
+    piece_xy: np.ndarray,
+    piece_of_row: np.ndarray,
+    piece_line: np.ndarray,
+    tolerance_m: float,
+    class_col: str | None,
+    id_col: str | None,
+    name_col: str,
+    report: dict[str, Any],
+) -> nx.MultiGraph:
+    n_pieces = len(piece_line)
+    first_row = np.r_[0, np.flatnonzero(np.diff(piece_of_row)) + 1]
+    last_row = np.r_[first_row[1:] - 1, len(piece_of_row) - 1]
+    end_rows = np.concatenate([first_row, last_row])
+    node_of_end, node_xy = _merge_points(piece_xy[end_rows], tolerance_m)
+    piece_xy = piece_xy.copy()
+    piece_xy[end_rows] = node_xy[node_of_end]
+    u, v = node_of_end[:n_pieces], node_of_end[n_pieces:]
+    lines = shapely.linestrings(piece_xy, indices=piece_of_row)
+    length = shapely.length(lines)
+    ok = ~((u == v) & (length <= tolerance_m))
+    report["zero_length_pieces_dropped"] = int((~ok).sum())
+
+    G = nx.MultiGraph()
+    used = np.unique(np.r_[u[ok], v[ok]])
+    G.add_nodes_from((int(n), {"x": float(node_xy[n, 0]), "y": float(node_xy[n, 1])}) for n in used)
+    src = gdf.iloc[piece_line]
+    cols: dict[str, np.ndarray] = {"source_index": src["_source_index"].to_numpy()}
+    if class_col is not None:
+        cols["fclass"] = src[class_col].to_numpy()
+    if name_col in gdf.columns:
+        cols["name"] = src[name_col].to_numpy()
+    id_col = id_col or next((c for c in _ID_COLUMNS if c in gdf.columns), None)
+    cols["road_id"] = src[id_col].to_numpy() if id_col is not None else cols["source_index"]
+    keys = list(cols)
+    values = [cols[k] for k in keys]
+    edges = []
+    for i in np.flatnonzero(ok):
+        attrs = {"length": float(length[i]), "geometry": lines[i]}
+        for k, vals in zip(keys, values, strict=True):
+            val = vals[i]
+            if not _is_missing(val):
+                attrs[k] = val.item() if isinstance(val, np.generic) else val
+        edges.append((int(u[i]), int(v[i]), attrs))
+    G.add_edges_from(edges)
+    return G
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _merge_points(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster points closer than the tolerance (transitively).
+
+    Returns the node id of each point and the node coordinates. Node ids follow the order of
+    the nodes' coordinates (x, then y), so the same geometry always gets the same ids.
+    """
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    pairs = cKDTree(uniq).query_pairs(tolerance_m, output_type="ndarray")
+    n = len(uniq)
+    if len(pairs):
+        adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        _, label = connected_components(adj, directed=False)
+        # representative: the first (smallest x, y) member of each cluster; uniq is sorted
+        rep_of_label = np.full(label.max() + 1, n, dtype=np.int64)
+        np.minimum.at(rep_of_label, label, np.arange(n))
+        rep = rep_of_label[label]
+        reps, node_of_uniq = np.unique(rep, return_inverse=True)
+        return node_of_uniq.ravel()[inverse], uniq[reps]
+    return inverse, uniq
+
+
+def _components(G: nx.MultiGraph, keep: str, report: dict[str, Any]) -> None:
+    comps = [(sum(d["length"] for *_, d in G.edges(c, data=True)), c) for c in nx.connected_components(G)]
+    total = sum(length for length, _ in comps)
+    report["components_found"] = len(comps)
+    dropped_nodes: set[int] = set()
+    if keep == "largest" and len(comps) > 1:
+        best = max(range(len(comps)), key=lambda i: (comps[i][0], len(comps[i][1])))
+        for i, (_, c) in enumerate(comps):
+            if i != best:
+                dropped_nodes |= c
+    dropped_edges = list(G.edges(dropped_nodes, keys=True, data="length"))
+    dropped_len = float(sum(d for *_, d in dropped_edges))
+    report["components_dropped"] = len(comps) - 1 if dropped_nodes else 0
+    report["nodes_dropped"] = len(dropped_nodes)
+    report["edges_dropped"] = len(dropped_edges)
+    report["length_m_dropped"] = dropped_len
+    report["length_share_dropped"] = dropped_len / total if total > 0 else 0.0
+    if dropped_nodes:
+        G.remove_nodes_from(dropped_nodes)
+        logger.info(
+            "kept the largest connected piece; dropped %d pieces, %.1f %% of the street length",
+            report["components_dropped"],
+            100 * report["length_share_dropped"],
+        )
+    report["nodes"] = G.number_of_nodes()
+    report["edges"] = G.number_of_edges()
+    report["length_m"] = float(sum(d for *_, d in G.edges(data="length")))
+
+
+# ----------------------------------------------------------------------------- conversions
+def graph_to_gdfs(G: nx.MultiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Nodes and edges of a network as GeoDataFrames (like ``osmnx.convert.graph_to_gdfs``).
+
+    Parameters
+    ----------
+    G : networkx.MultiGraph
+        A graph from this module.
+
+    Returns
+    -------
+    nodes : GeoDataFrame
+        Indexed by node id, columns ``x``, ``y``, ``geometry`` (points).
+    edges : GeoDataFrame
+        Indexed by ``(u, v, key)``, every edge attribute as a column.
+    """
+    crs = G.graph.get("crs")
+    ids = list(G.nodes)
+    x = np.array([G.nodes[n]["x"] for n in ids], dtype=float)
+    y = np.array([G.nodes[n]["y"] for n in ids], dtype=float)
+    nodes = gpd.GeoDataFrame(
+        {"x": x, "y": y}, geometry=shapely.points(x, y), index=pd.Index(ids, name="osmid"), crs=crs
+    )
+    rows = list(G.edges(keys=True, data=True))
+    index = pd.MultiIndex.from_tuples([(u, v, k) for u, v, k, _ in rows], names=["u", "v", "key"])
+    data = pd.DataFrame([d for *_, d in rows], index=index)
+    edges = gpd.GeoDataFrame(data, geometry="geometry", crs=crs)
+    return nodes, edges
+
+
+def from_osm(*args: Any, **kwargs: Any) -> nx.MultiGraph:  # placeholder until the reader lands
+    """Not implemented yet."""
+    raise NotImplementedError
+
+
+def from_place(*args: Any, **kwargs: Any) -> nx.MultiGraph:  # placeholder until the reader lands
+    """Not implemented yet."""
+    raise NotImplementedError
