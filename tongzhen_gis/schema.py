@@ -1,0 +1,734 @@
+"""Roles of input layers: required columns, accepted aliases, land-use codes.
+
+Every analysis reads its inputs by *role* (towns, control lines, land-use parcels, buildings,
+facilities, homes, the enterprises table, roads …) and by *canonical column names*
+(``town_id``, ``landuse_code``, ``floors``, ``tax_wan`` …). Real files name their columns in
+many ways (``小镇编号``, ``用地代码``, ``层数``, ``税收(万元)``); :func:`standardize` renames the
+accepted aliases to the canonical names and :func:`validate` also checks the values, listing
+every problem in one :class:`~tongzhen_gis.errors.SchemaError`.
+
+The roles, their columns and aliases are data, in ``tongzhen_gis/rules/schema.toml``; add the
+column names of your own files there. :data:`ROLES` holds them as :class:`Role` objects and
+:func:`roles_table` as a table for the docs.
+
+Decisions
+---------
+* Aliases match case-insensitively after Unicode NFKC normalisation (full-width ``（亩）``
+  equals ``(亩)``) and with spaces removed. A column whose unit differs from the canonical one
+  (``用地面积(平方米)`` for ``land_mu``) is *not* an alias and is left alone.
+* Land-use codes (用地用海) are text: ``"0701"``, never ``701``. Codes read as numbers have
+  lost their leading zero and are reported, not repaired, because ``701`` could be ``0701``
+  or a typo.
+* 三调 ``DLBM`` codes are a different classification: a parcels layer that only has
+  ``DLBM`` is told to convert with :func:`dlbm_to_yongdi` (or to use the ``dltb`` role).
+  The mapping is data (``tz.rules.load("landuse")["dlbm_to_yongdi"]``), matched by longest
+  prefix; unmapped codes are listed, never guessed.
+* Number columns holding only numeric text (``"120"``) are converted to numbers by
+  :func:`validate`; any other text (``"约120"``, ``"1,200"``) is a problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from types import MappingProxyType
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tongzhen_gis import rules
+from tongzhen_gis.errors import RuleDataError, SchemaError
+
+__all__ = [
+    "KINDS",
+    "ROLES",
+    "Column",
+    "Role",
+    "dlbm_to_yongdi",
+    "landuse_level1",
+    "role_for_layer_name",
+    "roles_table",
+    "standardize",
+    "validate",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Kinds of column: ``id`` (non-null, unique), ``key`` (non-null reference to another layer),
+#: ``text``, ``number``, ``landuse_code`` (用地用海 code as text), ``dlbm`` (三调 code as text).
+KINDS = ("id", "key", "text", "number", "landuse_code", "dlbm")
+_GEOMETRY_KINDS = {
+    "polygon": ("Polygon", "MultiPolygon"),
+    "line": ("LineString", "MultiLineString", "LinearRing"),
+    "point": ("Point", "MultiPoint"),
+    "any": None,
+    "none": None,
+}
+_LANDUSE_PATTERN = r"\d{2}(?:\d{2}){0,2}"
+_MAX_LISTED = 5
+_FILE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".gdb", ".fgb", ".parquet", ".csv", ".xlsx", ".xls", ".tab")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column of a role.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name used by every analysis.
+    kind : str
+        One of :data:`KINDS`.
+    required : bool
+        Whether the role cannot be used without it.
+    aliases : tuple of str
+        Other accepted names (matched case-insensitively).
+    nonnegative : bool
+        Whether numbers below zero are a problem.
+    unit : str
+        Unit of a number column ("" when not applicable).
+    note : str
+        Free text for the docs.
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    nonnegative: bool = False
+    unit: str = ""
+    note: str = ""
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """The canonical name followed by its aliases."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a layer of one role must hold.
+
+    Attributes
+    ----------
+    name : str
+        Role id (``"towns"``, ``"red_line"`` …).
+    label_zh : str
+        Chinese name.
+    description : str
+        One line for the docs.
+    geometry : str
+        ``"polygon"``, ``"line"``, ``"point"``, ``"any"`` or ``"none"`` (a plain table).
+    layer_codes : tuple of str
+        Layer codes and names that announce the role (see :func:`role_for_layer_name`).
+    columns : Mapping[str, Column]
+        Canonical columns by name.
+    """
+
+    name: str
+    label_zh: str
+    description: str
+    geometry: str
+    layer_codes: tuple[str, ...]
+    columns: Mapping[str, Column]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Names of the required columns."""
+        return tuple(c.name for c in self.columns.values() if c.required)
+
+    @property
+    def is_geo(self) -> bool:
+        """Whether layers of this role carry geometry."""
+        return self.geometry != "none"
+
+
+def _norm(name: Hashable) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))).casefold()
+
+
+def _build_roles() -> Mapping[str, Role]:
+    data = rules.load("schema")["role"]
+    roles: dict[str, Role] = {}
+    for role_name, entry in data.items():
+        where = f"schema.toml: role.{role_name}"
+        geometry = entry.get("geometry", "any")
+        if geometry not in _GEOMETRY_KINDS:
+            msg = f"{where}.geometry must be one of {list(_GEOMETRY_KINDS)}, got {geometry!r}"
+            raise RuleDataError(msg)
+        columns: dict[str, Column] = {}
+        seen: dict[str, str] = {}
+        for col_name, col in entry.get("column", {}).items():
+            kind = col.get("kind")
+            if kind not in KINDS:
+                msg = f"{where}.column.{col_name}.kind must be one of {KINDS}, got {kind!r}"
+                raise RuleDataError(msg)
+            column = Column(
+                name=col_name,
+                kind=kind,
+                required=bool(col.get("required", False)),
+                aliases=tuple(col.get("aliases", ())),
+                nonnegative=bool(col.get("nonnegative", False)),
+                unit=str(col.get("unit", "")),
+                note=str(col.get("note", "")),
+            )
+            for alias in column.accepted:
+                key = _norm(alias)
+                if key in seen and seen[key] != col_name:
+                    msg = f"{where}: alias {alias!r} is given for both {seen[key]!r} and {col_name!r}; keep it in one"
+                    raise RuleDataError(msg)
+                seen[key] = col_name
+            columns[col_name] = column
+        roles[role_name] = Role(
+            name=role_name,
+            label_zh=str(entry.get("label_zh", "")),
+            description=str(entry.get("description", "")),
+            geometry=geometry,
+            layer_codes=tuple(entry.get("layer_codes", ())),
+            columns=MappingProxyType(columns),
+        )
+    return MappingProxyType(roles)
+
+
+#: Every role by name, read from ``rules/schema.toml``.
+ROLES: Mapping[str, Role] = _build_roles()
+
+
+def _role(role: str | Role) -> Role:
+    if isinstance(role, Role):
+        return role
+    try:
+        return ROLES[role]
+    except KeyError:
+        msg = f"unknown layer role {role!r}; roles: {', '.join(ROLES)}"
+        raise SchemaError(msg, [msg]) from None
+
+
+def roles_table() -> pd.DataFrame:
+    """Every role's columns as a table (for the docs and ``tongzhen`` help).
+
+    Returns
+    -------
+    DataFrame
+        One row per (role, column): ``role``, ``label_zh``, ``geometry``, ``column``,
+        ``required``, ``kind``, ``unit``, ``aliases`` (joined with ", ").
+    """
+    rows = [
+        {
+            "role": r.name,
+            "label_zh": r.label_zh,
+            "geometry": r.geometry,
+            "column": c.name,
+            "required": c.required,
+            "kind": c.kind,
+            "unit": c.unit,
+            "aliases": ", ".join(c.aliases),
+        }
+        for r in ROLES.values()
+        for c in r.columns.values()
+    ]
+    return pd.DataFrame(rows)
+
+
+def role_for_layer_name(name: str | PurePath) -> str | None:
+    """Recognise a layer's role from its name or file name.
+
+    National layer codes are matched as tokens (not inside longer Latin words), so
+    ``"330100STBHHX2022.shp"`` and ``"YJJBNTBHTB"`` are recognised but ``"DLTBX"`` is not;
+    Chinese names (``生态保护红线``) are matched anywhere in the name; a role's own name
+    (``"red_line"``) is accepted too. The longest matching code wins.
+
+    Parameters
+    ----------
+    name : str or path
+        Layer name, or file name / path (the folder and suffix are ignored).
+
+    Returns
+    -------
+    str or None
+        The role, or None when nothing matches.
+
+    Examples
+    --------
+    >>> role_for_layer_name("STBHHX"), role_for_layer_name("330100_YJJBNT.shp"), role_for_layer_name("CZKFBJ")
+    ('red_line', 'farmland', 'urban_boundary')
+    >>> role_for_layer_name("XZQ") is None
+    True
+    """
+    text = PurePath(str(name)).name
+    for suffix in _FILE_SUFFIXES:
+        if text.lower().endswith(suffix):
+            text = text[: -len(suffix)]
+            break
+    text = unicodedata.normalize("NFKC", text).upper()
+    best: tuple[int, str] | None = None
+    for role in ROLES.values():
+        for code in (role.name, *role.layer_codes):
+            code_u = unicodedata.normalize("NFKC", code).upper()
+            if code_u.isascii():
+                found = re.search(rf"(?<![A-Z]){re.escape(code_u)}(?![A-Z])", text) is not None
+            else:
+                found = code_u in text
+            if found and (best is None or len(code_u) > best[0]):
+                best = (len(code_u), role.name)
+    return best[1] if best else None
+
+
+def _alias_lookup(spec: Role) -> dict[str, str]:
+    return {_norm(alias): col.name for col in spec.columns.values() for alias in col.accepted}
+
+
+def _geometry_name(df: pd.DataFrame) -> str | None:
+    if isinstance(df, gpd.GeoDataFrame):
+        try:
+            return df.geometry.name
+        except AttributeError:
+            return None
+    return None
+
+
+def _standardize(df: pd.DataFrame, spec: Role) -> tuple[pd.DataFrame, set[str], list[str]]:
+    lookup = _alias_lookup(spec)
+    geom = _geometry_name(df)
+    matches: dict[str, list[Hashable]] = {}
+    for col in df.columns:
+        if col == geom:
+            continue
+        canonical = lookup.get(_norm(col))
+        if canonical is not None:
+            matches.setdefault(canonical, []).append(col)
+    problems = [
+        f"columns {', '.join(repr(str(c)) for c in cols)} all mean {canonical!r}: "
+        "keep one and drop or rename the others"
+        for canonical, cols in matches.items()
+        if len(cols) > 1
+    ]
+    rename = {cols[0]: canonical for canonical, cols in matches.items() if len(cols) == 1 and cols[0] != canonical}
+    out = df.rename(columns=rename) if rename else df.copy()
+    if rename:
+        logger.info("%s: renamed columns %s", spec.name, rename)
+    out.attrs["renamed_columns"] = {str(k): v for k, v in rename.items()}
+    clashing = {canonical for canonical, cols in matches.items() if len(cols) > 1}
+    return out, clashing, problems
+
+
+def standardize(df: pd.DataFrame, role: str | Role) -> pd.DataFrame:
+    """Return a copy of ``df`` with accepted aliases renamed to the role's canonical names.
+
+    Columns that are not aliases are kept unchanged; values are not checked (see
+    :func:`validate`). The renaming is recorded in ``attrs["renamed_columns"]``.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        A layer or table.
+    role : str or Role
+        One of :data:`ROLES` (``"towns"``, ``"parcels"``, ``"enterprises"`` …).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+        Same type, index and row order as ``df``.
+
+    Raises
+    ------
+    SchemaError
+        Unknown role, or two columns mapping to the same canonical name (e.g. both ``税收``
+        and ``tax_wan``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> firms = pd.DataFrame({"小镇编号": ["T1"], "税收(万元)": [120.0], "用地面积（亩）": [8.0]})
+    >>> list(standardize(firms, "enterprises").columns)
+    ['town_id', 'tax_wan', 'land_mu']
+    """
+    spec = _role(role)
+    out, _, problems = _standardize(df, spec)
+    if problems:
+        raise SchemaError(_message(spec, None, problems), problems)
+    return out
+
+
+def _rows(index: pd.Index) -> str:
+    labels = [repr(v) if isinstance(v, str) else str(v) for v in index[:_MAX_LISTED]]
+    more = f" … and {len(index) - _MAX_LISTED} more" if len(index) > _MAX_LISTED else ""
+    return ", ".join(labels) + more
+
+
+def _values(values: pd.Series) -> str:
+    counts = values.astype("object").value_counts(dropna=False)
+    parts = [f"{v!r}×{n}" if n > 1 else repr(v) for v, n in counts.iloc[:_MAX_LISTED].items()]
+    more = f" … and {len(counts) - _MAX_LISTED} more" if len(counts) > _MAX_LISTED else ""
+    return ", ".join(parts) + more
+
+
+def _message(spec: Role, name: str | None, problems: list[str]) -> str:
+    label = f"{name} ({spec.name}, {spec.label_zh})" if name else f"{spec.name} layer ({spec.label_zh})"
+    listed = "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
+    return f"{label} has {len(problems)} problem(s): {listed}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def _numeric_dtype(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Strip text, turning blank strings into missing values (numbers are kept as they are)."""
+    if _numeric_dtype(series):
+        return series
+    out = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return out.mask(out.map(lambda v: isinstance(v, str) and v == ""))
+
+
+def _check_id(col: str, series: pd.Series, *, unique: bool) -> list[str]:
+    problems = []
+    empty = series.isna()
+    if empty.any():
+        problems.append(f"{col!r} is empty in {int(empty.sum())} row(s) (index {_rows(series.index[empty])}): fill it")
+    if unique:
+        dup = series.notna() & series.duplicated(keep=False)
+        if dup.any():
+            problems.append(f"{col!r} must be unique but repeats {_values(series[dup])}: give every feature its own id")
+    return problems
+
+
+def _check_number(col: Column, series: pd.Series) -> tuple[pd.Series, list[str]]:
+    problems = []
+    if pd.api.types.is_bool_dtype(series):
+        return series, [f"{col.name!r} should hold numbers but holds true/false values"]
+    if not _numeric_dtype(series):
+        text = _as_text(series)
+        numbers = pd.to_numeric(
+            text.map(lambda v: v if _is_number(v) or isinstance(v, str) else np.nan), errors="coerce"
+        )
+        bad = text.notna() & numbers.isna()
+        if bad.any():
+            unit = f" in {col.unit}" if col.unit else ""
+            problems.append(
+                f"{col.name!r} should hold numbers{unit} but holds text {_values(text[bad])} "
+                f"(index {_rows(text.index[bad])}): write plain numbers, without units or thousands separators"
+            )
+            return series, problems
+        logger.info("column %r held numbers as text; converted", col.name)
+        series = numbers.astype("float64")
+    if col.nonnegative:
+        negative = series < 0
+        if negative.any():
+            problems.append(
+                f"{col.name!r} must not be negative: {_values(series[negative])} "
+                f"(index {_rows(series.index[negative])})"
+            )
+    return series, problems
+
+
+def _numeric_code_problem(col: str, what: str) -> str:
+    return (
+        f"{col!r} holds {what} codes as numbers, so leading zeros are lost (701 for '0701'): read the column "
+        f"as text, e.g. pd.read_csv(path, dtype={{'{col}': str}}) or set the field type to text in the GIS"
+    )
+
+
+def _check_landuse(col: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
+    if _numeric_dtype(series):
+        return series, [_numeric_code_problem(col, "用地用海")]
+    text = _as_text(series)
+    problems = []
+    empty = text.isna()
+    if empty.any():
+        problems.append(f"{col!r} is empty in {int(empty.sum())} row(s) (index {_rows(text.index[empty])}): code them")
+    valid = _valid_landuse(text)
+    bad = text.notna() & ~valid
+    if bad.any():
+        problems.append(_invalid_landuse_problem(col, text[bad]))
+    return text.astype("string") if not bad.any() else series, problems
+
+
+def _valid_landuse(text: pd.Series) -> pd.Series:
+    classes = set(rules.load("landuse")["class"])
+    is_str = text.map(lambda v: isinstance(v, str))
+    as_str = text.where(is_str).astype("string")
+    valid = as_str.str.fullmatch(_LANDUSE_PATTERN).fillna(False).astype(bool)
+    return valid & as_str.str[:2].isin(classes).fillna(False).astype(bool)
+
+
+def _invalid_landuse_problem(col: str, bad: pd.Series) -> str:
+    numbers = bad.map(_is_number)
+    hint = " (numbers: read the codes as text so leading zeros survive)" if numbers.any() else ""
+    return (
+        f"{col!r} has codes that are not 用地用海 codes {_values(bad)} (index {_rows(bad.index)}){hint}: "
+        "use 2, 4 or 6 digits as text starting with a first-level class 01–24, e.g. '07', '0701', '080404'"
+    )
+
+
+def _check_dlbm(col: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
+    if _numeric_dtype(series):
+        return series, [_numeric_code_problem(col, "三调 DLBM")]
+    text = _as_text(series)
+    problems = []
+    empty = text.isna()
+    if empty.any():
+        problems.append(f"{col!r} is empty in {int(empty.sum())} row(s) (index {_rows(text.index[empty])}): code them")
+    numbers = text.map(_is_number)
+    if numbers.any():
+        problems.append(_numeric_code_problem(col, "三调 DLBM"))
+    return text, problems
+
+
+def _check_geometry(df: pd.DataFrame, spec: Role) -> list[str]:
+    if not spec.is_geo:
+        return []
+    if _geometry_name(df) is None:
+        return [
+            (
+                "has no geometry: a geographic layer is needed; read it with tz.io.read_layer(path) or build a "
+                "GeoDataFrame with geometry and crs"
+            )
+        ]
+    problems = []
+    geoms = df.geometry
+    missing = geoms.isna() | geoms.is_empty
+    if missing.any():
+        problems.append(
+            f"{int(missing.sum())} feature(s) have no geometry (index {_rows(df.index[missing])}): "
+            "draw them or remove them from the layer"
+        )
+    allowed = _GEOMETRY_KINDS[spec.geometry]
+    if allowed is not None:
+        types = geoms.geom_type
+        wrong = ~missing & ~types.isin(allowed)
+        if wrong.any():
+            problems.append(
+                f"{spec.name} must be {spec.geometry} features but {int(wrong.sum())} are "
+                f"{', '.join(sorted(set(types[wrong])))} (index {_rows(df.index[wrong])}): export the "
+                f"{spec.geometry} features only"
+            )
+    if df.crs is None:
+        problems.append(
+            "has no coordinate reference system (CRS): set the one it was made in, e.g. "
+            "gdf.set_crs('EPSG:4549') for CGCS2000 Gauss-Krüger CM 120E or 'EPSG:4490' for CGCS2000 "
+            "longitude/latitude (on the CLI: --crs EPSG:4549)"
+        )
+    return problems
+
+
+def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> pd.DataFrame:
+    """Check a layer or table for a role and return its standardized copy.
+
+    Every problem is collected first and raised together in one
+    :class:`~tongzhen_gis.errors.SchemaError` (its ``problems`` attribute lists them):
+
+    * two columns mapping to one canonical name;
+    * missing required columns (the message lists the names accepted for each);
+    * a parcels layer with 三调 ``DLBM`` codes instead of 用地用海 codes;
+    * number columns holding text; negative values where they cannot be;
+    * land-use codes stored as numbers (leading zeros lost), empty or invalid codes;
+    * empty or duplicate ids (columns of kind ``id``), empty keys (``key``);
+    * for geographic roles: no geometry column, features without geometry, features of the
+      wrong geometry type, no CRS.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The layer or table.
+    role : str or Role
+        One of :data:`ROLES`.
+    name : str, optional
+        How to call the layer in messages (e.g. its file name).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+        Standardized copy (see :func:`standardize`) with number columns as numbers (numeric
+        text such as ``"120"`` converted) and codes as stripped text; same index and rows.
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem found.
+
+    Examples
+    --------
+    >>> import tongzhen_gis as tz
+    >>> scene = tz.samples.sample_town()
+    >>> parcels = validate(scene.parcels, "parcels")
+    >>> parcels["landuse_code"].iloc[0]
+    '0701'
+    """
+    spec = _role(role)
+    out, clashing, problems = _standardize(df, spec)
+    present = set(out.columns)
+    for col in spec.columns.values():
+        if col.required and col.name not in present and col.name not in clashing:
+            accepted = ", ".join(col.accepted)
+            hint = ""
+            if col.kind == "landuse_code" and any(_norm(c) in {"dlbm", "地类编码"} for c in out.columns):
+                hint = (
+                    "; DLBM holds 三调 地类编码, not 用地用海 codes: convert with "
+                    "df['landuse_code'] = tz.schema.dlbm_to_yongdi(df['DLBM']) or validate the layer as role 'dltb'"
+                )
+            problems.append(f"missing required column {col.name!r} (accepted names: {accepted}){hint}")
+    for col in spec.columns.values():
+        if col.name not in present or isinstance(out[col.name], pd.DataFrame):
+            continue
+        series = out[col.name]
+        if col.kind in ("id", "key"):
+            problems += _check_id(col.name, series, unique=col.kind == "id")
+        elif col.kind == "number":
+            series, found = _check_number(col, series)
+            problems += found
+        elif col.kind == "landuse_code":
+            series, found = _check_landuse(col.name, series)
+            problems += found
+        elif col.kind == "dlbm":
+            series, found = _check_dlbm(col.name, series)
+            problems += found
+        if series is not out[col.name]:
+            out[col.name] = series
+    problems += _check_geometry(out, spec)
+    if problems:
+        raise SchemaError(_message(spec, name, problems), problems)
+    return out
+
+
+def _level1_one(value: Any, classes: set[str]) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if not isinstance(value, str):
+        raise _LevelError(value)
+    code = value.strip()
+    if re.fullmatch(_LANDUSE_PATTERN, code) and code[:2] in classes:
+        return code[:2]
+    raise _LevelError(value)
+
+
+class _LevelError(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] = "raise") -> str | pd.Series | None:
+    """First-level 用地用海 class of a code: ``"0701"`` → ``"07"``, ``"080404"`` → ``"08"``.
+
+    Parameters
+    ----------
+    code : str or Series
+        用地用海 code(s) as text: 2, 4 or 6 digits whose first two are a class 01–24.
+        Missing values give missing results.
+    errors : {"raise", "coerce"}, default "raise"
+        ``"raise"``: invalid codes (numbers, wrong length, unknown class) raise one
+        :class:`~tongzhen_gis.errors.SchemaError` listing them. ``"coerce"``: they become
+        missing, and a Series result lists them in ``attrs["problems"]``.
+
+    Returns
+    -------
+    str, None or Series
+        For a Series: a ``string`` Series named ``landuse_level1`` with the input's index.
+
+    Raises
+    ------
+    SchemaError
+        Invalid codes with ``errors="raise"``.
+
+    Examples
+    --------
+    >>> landuse_level1("0701"), landuse_level1("080404"), landuse_level1("14")
+    ('07', '08', '14')
+    """
+    classes = set(rules.load("landuse")["class"])
+    if not isinstance(code, pd.Series):
+        try:
+            return _level1_one(code, classes)
+        except _LevelError as exc:
+            problem = _invalid_landuse_problem("code", pd.Series([exc.value]))
+            if errors == "raise":
+                raise SchemaError(problem, [problem]) from None
+            return None
+    text = _as_text(code) if not _numeric_dtype(code) else code.astype("object")
+    valid = _valid_landuse(text)
+    bad = text.notna() & ~valid
+    result = text.where(valid).astype("string").str.strip().str[:2].rename("landuse_level1")
+    problems = [_invalid_landuse_problem(str(code.name or "code"), text[bad])] if bad.any() else []
+    if problems and errors == "raise":
+        raise SchemaError(problems[0], problems)
+    result.attrs["problems"] = problems
+    return result
+
+
+def dlbm_to_yongdi(codes: Any | pd.Series, *, errors: Literal["raise", "coerce"] = "raise") -> str | pd.Series | None:
+    """Map 三调 地类编码 (DLBM) to 用地用海 codes with the table in ``rules/landuse.toml``.
+
+    Each code takes the target of the longest key of ``tz.rules.load("landuse")
+    ["dlbm_to_yongdi"]`` it starts with (``"0702"`` → ``"0703"``, ``"0101"`` → ``"01"``
+    through the first-level key ``"01"``). Codes no key matches are listed, never guessed.
+
+    Parameters
+    ----------
+    codes : str or Series
+        DLBM code(s) as text. Missing values give missing results.
+    errors : {"raise", "coerce"}, default "raise"
+        ``"raise"``: unmapped codes (and codes stored as numbers) raise one
+        :class:`~tongzhen_gis.errors.SchemaError` listing them. ``"coerce"``: they become
+        missing and a Series result lists them in ``attrs["unmapped"]`` and
+        ``attrs["problems"]``.
+
+    Returns
+    -------
+    str, None or Series
+        For a Series: a ``string`` Series named ``landuse_code`` with the input's index.
+
+    Raises
+    ------
+    SchemaError
+        Unmapped codes with ``errors="raise"``.
+
+    Examples
+    --------
+    >>> dlbm_to_yongdi("0601"), dlbm_to_yongdi("0702"), dlbm_to_yongdi("1202"), dlbm_to_yongdi("0101")
+    ('1001', '0703', '0602', '01')
+    """
+    table = rules.load("landuse")["dlbm_to_yongdi"]
+    keys = sorted(table, key=len, reverse=True)
+
+    def one(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        code = value.strip()
+        for key in keys:
+            if code.startswith(key):
+                return str(table[key])
+        return None
+
+    scalar = not isinstance(codes, pd.Series)
+    series = pd.Series([codes]) if scalar else codes
+    text = _as_text(series) if not _numeric_dtype(series) else series.astype("object")
+    uniques = pd.unique(text.dropna())
+    mapping = {v: one(v) for v in uniques}
+    result = text.map(lambda v: mapping.get(v) if v in mapping else None).astype("string").rename("landuse_code")
+    bad = text.notna() & result.isna()
+    problems: list[str] = []
+    if bad.any():
+        numbers = text[bad].map(_is_number)
+        hint = " (stored as numbers: read DLBM as text so leading zeros survive)" if numbers.any() else ""
+        problems.append(
+            f"三调 DLBM codes with no 用地用海 mapping {_values(text[bad])} (index {_rows(text.index[bad])}){hint}: "
+            "code those features by hand or add the code to [dlbm_to_yongdi] in a copy of rules/landuse.toml"
+        )
+    if problems and errors == "raise":
+        raise SchemaError(problems[0], problems)
+    if scalar:
+        value = result.iloc[0]
+        return None if pd.isna(value) else str(value)
+    result.attrs["unmapped"] = sorted({str(v) for v in text[bad]})
+    result.attrs["problems"] = problems
+    return result
