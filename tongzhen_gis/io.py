@@ -24,6 +24,7 @@ import codecs
 import logging
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ _VECTOR_DRIVERS = {
     ".geojson": "GeoJSON",
     ".json": "GeoJSON",
     ".fgb": "FlatGeobuf",
+    ".gdb": "OpenFileGDB",
 }
+_LAYERED_DRIVERS = ("GPKG", "OpenFileGDB")
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _SHAPEFILE_FIELD_BYTES = 10
 _EXCEL_SHEET_CHARS = 31
@@ -153,19 +156,60 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
     return layer
 
 
-def _dbf_is_utf8(dbf: Path) -> bool:
-    """Whether every field name and record byte of a ``.dbf`` decodes as UTF-8.
+def _dbf_text_fields(header: bytes) -> tuple[list[bytes], list[tuple[int, int]]]:
+    """Field names and ``(offset, length)`` of the character fields of a dBASE header."""
+    names, fields = [], []
+    offset = 1  # each record starts with a one-byte deletion flag
+    for start in range(32, len(header) - 31, 32):
+        desc = header[start : start + 32]
+        if desc[0] == 0x0D:
+            break
+        names.append(desc[:11].split(b"\x00", 1)[0])
+        length = desc[16]
+        if desc[11:12] in (b"C", b"V"):
+            fields.append((offset, length))
+        offset += length
+    return names, fields
 
-    Reads the file in chunks with an incremental decoder, so large tables cost little memory.
+
+def _dbf_is_utf8(dbf: Path, *, chunk_records: int = 65536) -> bool:
+    """Whether the field names and every text value of a ``.dbf`` decode as UTF-8.
+
+    Only the text (``C``) fields are checked, not the binary header or numbers; the records
+    are read in chunks so a large table costs little memory.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with dbf.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
+    with dbf.open("rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return True
+        n_records = int.from_bytes(head[4:8], "little")
+        header_len = int.from_bytes(head[8:10], "little")
+        record_len = int.from_bytes(head[10:12], "little")
+        names, fields = _dbf_text_fields(head + fh.read(max(header_len - 32, 0)))
+        try:
+            for name in names:
+                name.decode("utf-8")
+            if not fields or record_len == 0:
+                return True
+            fh.seek(header_len)
+            columns = [np.arange(o, o + n) for o, n in fields]
+            remaining = n_records
+            while remaining > 0:
+                k = min(chunk_records, remaining)
+                raw = fh.read(k * record_len)
+                k = len(raw) // record_len
+                if k == 0:
+                    break
+                records = np.frombuffer(raw[: k * record_len], dtype=np.uint8).reshape(k, record_len)
+                for cols in columns:
+                    block = records[:, cols]
+                    if (block < 0x80).all():
+                        continue
+                    for row in block[(block >= 0x80).any(axis=1)]:
+                        row.tobytes().decode("utf-8")
+                remaining -= k
+        except UnicodeDecodeError:
+            return False
     return True
 
 
@@ -436,12 +480,12 @@ def write_layer(
     gdf : GeoDataFrame
         Layer to write. A non-default index (named, or not 0..n-1) is written as a column.
     path : str or pathlib.Path
-        ``.gpkg``, ``.shp``, ``.geojson``/``.json``, ``.fgb`` or ``.parquet``. Parent folders are
-        created.
+        ``.gpkg``, ``.shp``, ``.geojson``/``.json``, ``.fgb``, ``.parquet`` or ``.gdb`` (FileGDB
+        folder, written by GDAL's OpenFileGDB driver). Parent folders are created.
     layer : str, optional
-        Layer name (GeoPackage); defaults to the file stem. Writing a layer into an existing
-        GeoPackage replaces that layer and keeps the others. Other formats hold one layer and
-        are replaced whole.
+        Layer name (GeoPackage, FileGDB); defaults to the file stem. Writing a layer into an
+        existing GeoPackage or FileGDB replaces that layer and keeps the others. Other formats
+        hold one layer and are replaced whole.
     encoding : str, default "UTF-8"
         Attribute encoding. Only shapefiles may use another (e.g. ``"GBK"`` for old desktop
         GIS); a matching ``.cpg`` is written beside them.
@@ -459,6 +503,8 @@ def write_layer(
 
     Notes
     -----
+    FlatGeobuf is written without its spatial index, because GDAL's index reorders the
+    features and the order is part of the data (feature *i* keeps label *i* on reading).
     Shapefile field names longer than 10 bytes are shortened by GDAL; the affected names are
     logged as a warning. Prefer GeoPackage.
     """
@@ -479,13 +525,17 @@ def write_layer(
             gdf.to_parquet(path)
             return path
         kwargs: dict[str, Any] = {"driver": driver, "engine": "pyogrio"}
-        if driver == "GPKG":
+        if driver in _LAYERED_DRIVERS:
             kwargs["layer"] = layer or path.stem
         elif layer is not None and layer != path.stem:
             logger.debug("%s: layer=%r ignored, the format holds one layer", path, layer)
         if driver == "ESRI Shapefile":
             kwargs["encoding"] = encoding
-            long_names = [c for c in gdf.columns if c != gdf.geometry.name and len(str(c).encode(encoding)) > 10]
+            long_names = [
+                c
+                for c in gdf.columns
+                if c != gdf.geometry.name and len(str(c).encode(encoding)) > _SHAPEFILE_FIELD_BYTES
+            ]
             if long_names:
                 logger.warning(
                     "%s: shapefile field names are limited to %d bytes; GDAL shortens %s (prefer GeoPackage)",
@@ -493,14 +543,42 @@ def write_layer(
                     _SHAPEFILE_FIELD_BYTES,
                     long_names,
                 )
-        elif path.exists() and driver != "GPKG":
+        elif driver == "OpenFileGDB":
+            gdf = _gdb_integers(gdf, kwargs)
+        elif driver == "FlatGeobuf":
+            # GDAL's packed R-tree reorders the features; keep the input order instead.
+            kwargs["SPATIAL_INDEX"] = "NO"
+        if path.exists() and driver not in _LAYERED_DRIVERS and driver != "ESRI Shapefile":
             path.unlink()  # GeoJSON/FlatGeobuf drivers refuse to overwrite
-        gdf.to_file(path, **kwargs)
+        with warnings.catch_warnings():
+            # Logged above with the names concerned; geopandas' generic warning adds nothing.
+            warnings.filterwarnings("ignore", "Column names longer than 10 characters", UserWarning)
+            warnings.filterwarnings("ignore", "Normalized/laundered field name", RuntimeWarning)
+            gdf.to_file(path, **kwargs)
     except (*_OGR_ERRORS, OSError, ValueError, TypeError) as exc:
         msg = f"cannot write {path} ({exc}); check the folder is writable and the layer's columns suit the format"
         raise InputFileError(msg) from exc
     logger.debug("wrote %d features to %s", len(gdf), path)
     return path
+
+
+def _gdb_integers(gdf: gpd.GeoDataFrame, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Store 64-bit integer columns as 32-bit in a FileGDB when their values fit.
+
+    ArcMap and ArcGIS Pro before 3.2 cannot read 64-bit integer fields; columns whose values
+    do not fit in 32 bits are kept and the layer is written for ArcGIS Pro 3.2 or later.
+    """
+    info = np.iinfo(np.int32)
+    wide = [c for c in gdf.columns if c != gdf.geometry.name and pd.api.types.is_integer_dtype(gdf[c].dtype)]
+    wide = [c for c in wide if np.dtype(gdf[c].dtype).itemsize > 4 or np.dtype(gdf[c].dtype) == np.uint32]
+    too_big = [c for c in wide if len(gdf) and (gdf[c].min() < info.min or gdf[c].max() > info.max)]
+    fits = [c for c in wide if c not in too_big]
+    if fits:
+        gdf = gdf.astype(dict.fromkeys(fits, "int32"))
+    if too_big:
+        logger.warning("%s exceed 32-bit integers: FileGDB written for ArcGIS Pro 3.2 or later", too_big)
+        kwargs["TARGET_ARCGIS_VERSION"] = "ARCGIS_PRO_3_2_OR_LATER"
+    return gdf
 
 
 # --------------------------------------------------------------------------------------------

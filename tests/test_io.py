@@ -1,0 +1,511 @@
+"""Tests of tz.io: round trips, encodings, CRS declarations, repairs and error messages.
+
+Oracles: the GeoDataFrame written (geometry compared topologically with shapely, attributes
+with pandas), areas of hand-drawn shapes, plain pyogrio/openpyxl/rasterio reads of what was
+written, and the bytes on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tongzhen_gis as tz
+from tongzhen_gis.errors import CRSError, InputFileError
+
+LOGGER = "tongzhen_gis.io"
+NAMES = ["云栖小镇", "梦想小镇", "玉皇山南基金小镇"]
+
+
+@pytest.fixture
+def layer() -> gpd.GeoDataFrame:
+    """Three 100 m-ish polygons near Hangzhou (EPSG:4549) with Chinese names and numbers."""
+    boxes = [shapely.box(520000 + 200 * i, 3350000, 520100 + 200 * i, 3350000 + 50 * (i + 1)) for i in range(3)]
+    return gpd.GeoDataFrame(
+        {"name": NAMES, "floors": [3, 12, 6], "far": [0.5, 1.25, 2.0]},
+        geometry=boxes,
+        crs="EPSG:4549",
+    )
+
+
+def assert_same_layer(read: gpd.GeoDataFrame, original: gpd.GeoDataFrame) -> None:
+    assert len(read) == len(original)
+    assert (read.crs is not None and read.crs.equals(original.crs)) or read.crs.to_epsg() == original.crs.to_epsg()
+    assert read.geometry.reset_index(drop=True).geom_equals(original.geometry.reset_index(drop=True)).all()
+    cols = [c for c in original.columns if c != original.geometry.name]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(read[cols]).reset_index(drop=True),
+        pd.DataFrame(original[cols]).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+# --- round trips -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a.gpkg", "a.shp", "a.geojson", "a.fgb", "a.parquet", "a.gdb"])
+def test_round_trip_every_format(tmp_path, layer, name):
+    path = tz.io.write_layer(layer, tmp_path / "sub" / name)
+    assert path == tmp_path / "sub" / name and path.exists()
+    read = tz.io.read_layer(path)
+    assert_same_layer(read, layer)
+    assert list(read["name"]) == NAMES
+    assert read.attrs["repairs"]["invalid_repaired"] == 0
+    assert read.attrs["repairs"]["empty_removed"] == 0
+
+
+def test_write_layer_returns_path_and_overwrites_single_layer_files(tmp_path, layer):
+    path = tmp_path / "a.geojson"
+    tz.io.write_layer(layer, path)
+    tz.io.write_layer(layer.iloc[:1], path)
+    assert len(tz.io.read_layer(path)) == 1
+
+
+@pytest.mark.parametrize("name", ["s.gpkg", "s.gdb"])
+def test_write_layer_replaces_one_layer_and_keeps_the_others(tmp_path, layer, name):
+    path = tmp_path / name
+    tz.io.write_layer(layer, path, layer="towns")
+    tz.io.write_layer(layer.iloc[:2], path, layer="other")
+    tz.io.write_layer(layer.iloc[:1], path, layer="towns")
+    assert sorted(tz.io.list_layers(path)) == ["other", "towns"]
+    assert len(tz.io.read_layer(path, layer="towns")) == 1
+    assert len(tz.io.read_layer(path, layer="other")) == 2
+
+
+def test_write_layer_rejects_unknown_suffix_and_non_utf8_outside_shapefiles(tmp_path, layer):
+    with pytest.raises(InputFileError, match=r"\.gpkg"):
+        tz.io.write_layer(layer, tmp_path / "a.kml")
+    with pytest.raises(InputFileError, match="only possible for shapefiles"):
+        tz.io.write_layer(layer, tmp_path / "a.gpkg", encoding="GBK")
+
+
+def test_shapefile_long_field_names_are_logged(tmp_path, layer, caplog):
+    layer = layer.rename(columns={"floors": "building_floors"})
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        tz.io.write_layer(layer, tmp_path / "a.shp")
+    assert "building_floors" in caplog.text
+
+
+def test_sample_scene_written_by_write_scene_reads_back(tmp_path, scene):
+    out = tz.samples.write_scene(scene, tmp_path / "sample")
+    layers = scene.layers()
+    assert sorted(tz.io.list_layers(out["gpkg"])) == sorted(layers)
+    for name, original in layers.items():
+        read = tz.io.read_layer(out["gpkg"], layer=name)
+        assert len(read) == len(original)
+        assert read.geometry.geom_equals(original.geometry.reset_index(drop=True)).all()
+
+
+# --- shapefile encodings ----------------------------------------------------------------------
+
+
+def test_gbk_shapefile_with_cpg_is_honoured(tmp_path, layer):
+    path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
+    assert path.with_suffix(".cpg").read_text().strip().upper() in {"GBK", "936", "CP936"}
+    read = tz.io.read_layer(path)
+    assert list(read["name"]) == NAMES
+    assert read.attrs["encoding"].startswith("cpg:")
+
+
+def test_gbk_shapefile_without_cpg_falls_back_to_gbk_and_logs(tmp_path, layer, caplog):
+    path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    dbf = path.with_suffix(".dbf").read_bytes()
+    assert "云栖小镇".encode("gbk") in dbf  # the bytes on disk really are GBK
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert list(read["name"]) == NAMES
+    assert "GBK" in caplog.text and "no .cpg" in caplog.text
+    assert read.attrs["encoding"] == "fallback:GBK"
+
+
+def test_utf8_shapefile_without_cpg_is_read_as_utf8(tmp_path, layer, caplog):
+    path = tz.io.write_layer(layer, tmp_path / "u.shp")
+    path.with_suffix(".cpg").unlink()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert list(read["name"]) == NAMES
+    assert "fallback" not in caplog.text.lower() and read.attrs["encoding"] == "detected:UTF-8"
+
+
+def test_explicit_encoding_wins_over_a_wrong_cpg(tmp_path, layer):
+    path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
+    path.with_suffix(".cpg").write_text("UTF-8")  # a lying .cpg
+    read = tz.io.read_layer(path, encoding="GBK")
+    assert list(read["name"]) == NAMES
+    assert read.attrs["encoding"] == "explicit"
+
+
+# --- CRS --------------------------------------------------------------------------------------
+
+
+def test_file_without_crs_raises_and_crs_declares_it(tmp_path, layer):
+    path = tz.io.write_layer(layer, tmp_path / "nocrs.shp")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(CRSError, match=r"crs=.*--crs"):
+        tz.io.read_layer(path)
+    read = tz.io.read_layer(path, crs="EPSG:4549")
+    assert read.crs.to_epsg() == 4549
+    assert_same_layer(read, layer)
+
+
+def test_declared_crs_that_contradicts_the_file_raises(tmp_path, layer):
+    path = tz.io.write_layer(layer, tmp_path / "a.gpkg")
+    with pytest.raises(CRSError, match="reproject"):
+        tz.io.read_layer(path, crs="EPSG:4326")
+    assert tz.io.read_layer(path, crs=4549).crs.to_epsg() == 4549  # agreeing declaration is fine
+
+
+def test_web_mercator_file_is_read_as_is_and_to_metric_gives_true_areas(tmp_path, layer):
+    true_area_m2 = layer.area.to_numpy()  # boxes drawn in Gauss-Krüger metres
+    assert true_area_m2 == pytest.approx([100 * 50, 100 * 100, 100 * 150])
+    path = tz.io.write_layer(layer.to_crs("EPSG:3857"), tmp_path / "merc.gpkg")
+    read = tz.io.read_layer(path)
+    assert read.crs.to_epsg() == 3857
+    assert (read.area.to_numpy() / true_area_m2).min() > 1.25  # Web Mercator inflates areas at 30°N
+    metric = tz.crs.to_metric(read)
+    assert metric.crs.to_epsg() == 4549
+    np.testing.assert_allclose(metric.area.to_numpy(), true_area_m2, rtol=1e-6)
+
+
+def test_unknown_coord_system_raises(tmp_path, layer):
+    path = tz.io.write_layer(layer.to_crs(4326), tmp_path / "a.gpkg")
+    with pytest.raises(CRSError, match="coord_system"):
+        tz.io.read_layer(path, coord_system="mars")
+
+
+def test_wgs84_declaration_is_recorded_without_change(tmp_path, layer):
+    wgs = layer.to_crs(4326)
+    path = tz.io.write_layer(wgs, tmp_path / "a.gpkg")
+    read = tz.io.read_layer(path, coord_system="wgs84")
+    assert read.attrs["coord_system"] == {"declared": "wgs84", "converted_to": None}
+    assert read.geometry.geom_equals_exact(wgs.geometry, tolerance=1e-12).all()
+
+
+def test_gcj02_declaration_converts_back_to_wgs84_within_1cm(tmp_path):
+    if not hasattr(tz.crs, "wgs84_to_gcj02") or not hasattr(tz.crs, "convert_coord_system"):
+        pytest.skip("tz.crs.wgs84_to_gcj02 / convert_coord_system not available yet")
+    lon = np.array([120.10, 120.155, 120.2, 119.95])
+    lat = np.array([30.22, 30.27, 30.31, 30.40])
+    glon, glat = tz.crs.wgs84_to_gcj02(lon, lat)
+    assert np.hypot(glon - lon, glat - lat).min() > 1e-3  # the offset is real (hundreds of metres)
+    gcj = gpd.GeoDataFrame({"name": ["a", "b", "c", "d"]}, geometry=gpd.points_from_xy(glon, glat), crs=4326)
+    path = tz.io.write_layer(gcj, tmp_path / "amap_pois.geojson")
+    read = tz.io.read_layer(path, coord_system="gcj02")
+    assert read.attrs["coord_system"] == {"declared": "gcj02", "converted_to": "wgs84"}
+    original = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(4549)
+    back = read.geometry.to_crs(4549)
+    assert back.distance(original).max() < 0.01
+
+
+# --- repairs ----------------------------------------------------------------------------------
+
+
+def test_bow_tie_polygon_is_repaired_and_counted(tmp_path, layer, caplog):
+    bow_tie = shapely.from_wkt("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))")
+    assert not bow_tie.is_valid
+    bad = layer.copy()
+    bad.loc[1, "geometry"] = shapely.affinity.translate(bow_tie, 520000, 3350000)
+    path = tz.io.write_layer(bad, tmp_path / "bad.gpkg")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert read.attrs["repairs"]["invalid_repaired"] == 1
+    assert read.attrs["repairs"]["invalid_repaired_index"] == [1]
+    assert "repaired 1 invalid" in caplog.text
+    fixed = read.geometry.loc[1]
+    assert fixed.is_valid and fixed.geom_type == "MultiPolygon"
+    assert fixed.area == pytest.approx(2.0)  # two triangles of area 1, by hand
+    assert read.geometry.is_valid.all() and len(read) == 3
+
+
+def test_repair_keeps_only_the_polygon_part_of_a_collection(tmp_path, layer):
+    # A square with a dangling spike: make_valid returns GEOMETRYCOLLECTION(POLYGON, LINESTRING).
+    spiky = shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0.5, -1 0.5, 0 0.5, 0 0))")
+    assert shapely.make_valid(spiky).geom_type == "GeometryCollection"
+    bad = layer.copy()
+    bad.loc[0, "geometry"] = spiky
+    read = tz.io.read_layer(tz.io.write_layer(bad, tmp_path / "spike.gpkg"))
+    assert read.geometry.loc[0].geom_type == "Polygon"
+    assert read.geometry.loc[0].equals(shapely.box(0, 0, 1, 1))
+
+
+def test_empty_and_missing_geometries_are_removed_and_counted(tmp_path, layer, caplog):
+    bad = layer.copy()
+    bad.loc[0, "geometry"] = shapely.Polygon()
+    bad.loc[2, "geometry"] = None
+    path = tz.io.write_layer(bad, tmp_path / "holes.gpkg")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert list(read.index) == [1]  # labels still name the features of the file
+    assert read.loc[1, "name"] == NAMES[1]
+    assert read.attrs["repairs"]["empty_removed"] == 2
+    assert read.attrs["repairs"]["empty_removed_index"] == [0, 2]
+    assert "removed 2 features" in caplog.text
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="not found"):
+        tz.io.read_layer(tmp_path / "nope.gpkg")
+    with pytest.raises(OSError):  # InputFileError is also an OSError
+        tz.io.list_layers(tmp_path / "nope.gpkg")
+
+
+def test_empty_layer(tmp_path):
+    empty = gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs=4549))
+    path = tmp_path / "empty.gpkg"
+    pyogrio.write_dataframe(empty, path, layer="towns", geometry_type="Polygon")
+    with pytest.raises(InputFileError, match="empty"):
+        tz.io.read_layer(path)
+
+
+def test_layer_of_only_empty_geometries(tmp_path, layer):
+    bad = layer.copy()
+    bad["geometry"] = None
+    path = tz.io.write_layer(bad, tmp_path / "nothing.gpkg")
+    with pytest.raises(InputFileError, match="empty or missing geometry"):
+        tz.io.read_layer(path)
+
+
+def test_wrong_layer_name_lists_the_layers(tmp_path, layer):
+    path = tmp_path / "two.gpkg"
+    tz.io.write_layer(layer, path, layer="towns")
+    tz.io.write_layer(layer, path, layer="parcels")
+    with pytest.raises(InputFileError, match=r"'roads' not found.*('towns'.*'parcels'|'parcels'.*'towns')"):
+        tz.io.read_layer(path, layer="roads")
+    with pytest.raises(InputFileError, match=r"2 layers.*layer="):
+        tz.io.read_layer(path)
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"this is not a geopackage" * 10)
+    with pytest.raises(InputFileError, match="cannot read"):
+        tz.io.read_layer(path)
+    truncated = tmp_path / "broken.geojson"
+    truncated.write_text('{"type": "FeatureCollection", "features": [{"type": "Fea', encoding="utf-8")
+    with pytest.raises(InputFileError):
+        tz.io.read_layer(truncated)
+
+
+def test_table_without_geometry_is_refused(tmp_path):
+    path = tmp_path / "t.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"a": [1, 2]}), path, layer="t")
+    with pytest.raises(InputFileError, match="read_table"):
+        tz.io.read_layer(path)
+
+
+# --- rasters ----------------------------------------------------------------------------------
+
+
+def test_raster_round_trip_keeps_values_crs_nodata_and_is_compressed(tmp_path, scene):
+    raster = scene.landcover
+    path = tz.io.write_raster(raster, tmp_path / "r" / "landcover.tif")
+    assert path == tmp_path / "r" / "landcover.tif"
+    with rasterio.open(path) as src:  # independent read
+        assert src.compression is not None and src.compression.name.lower() == "deflate"
+        np.testing.assert_array_equal(src.read(1), raster.array)
+    back = tz.io.read_raster(path)
+    np.testing.assert_array_equal(back.array, raster.array)
+    assert back.transform == raster.transform
+    assert back.crs.equals(raster.crs)
+    assert back.nodata == raster.nodata
+
+
+def test_float_raster_with_nan_nodata(tmp_path):
+    from affine import Affine
+
+    arr = np.array([[1.5, np.nan], [2.0, 3.25]], dtype="float32")
+    raster = tz.raster.Raster(arr, Affine(10, 0, 520000, 0, -10, 3350000), "EPSG:4549", float("nan"))
+    back = tz.io.read_raster(tz.io.write_raster(raster, tmp_path / "f.tif"))
+    np.testing.assert_array_equal(back.array, arr)
+    assert np.isnan(back.nodata)
+
+
+def test_read_raster_errors(tmp_path, scene):
+    with pytest.raises(InputFileError, match="not found"):
+        tz.io.read_raster(tmp_path / "nope.tif")
+    path = tz.io.write_raster(scene.landcover, tmp_path / "a.tif")
+    with pytest.raises(InputFileError, match="band=2"):
+        tz.io.read_raster(path, band=2)
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"not a tiff")
+    with pytest.raises(InputFileError):
+        tz.io.read_raster(junk)
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"town": NAMES, "code": ["0101", "1001", "0703"], "tax_wan": [1200.5, 300.0, 45.25]},
+        index=pd.Index(["T1", "T2", "T3"], name="town_id"),
+    )
+
+
+def test_write_table_csv_has_bom_and_reads_back_equal(tmp_path, table):
+    path = tz.io.write_table(table, tmp_path / "out" / "t.csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "云栖小镇".encode() in raw
+    back = tz.io.read_table(path, dtype={"code": str}).set_index("town_id")
+    pd.testing.assert_frame_equal(back, table, check_dtype=False)
+    assert list(back["code"]) == ["0101", "1001", "0703"]  # leading zeros kept as text
+
+
+def test_write_table_without_index(tmp_path, table):
+    path = tz.io.write_table(table, tmp_path / "t.csv", index=False)
+    back = pd.read_csv(path, encoding="utf-8-sig", dtype={"code": str})
+    assert list(back.columns) == ["town", "code", "tax_wan"]
+
+
+def test_read_table_gbk_csv_fallback_is_logged(tmp_path, table, caplog):
+    path = tmp_path / "gbk.csv"
+    table.to_csv(path, encoding="gbk")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        back = tz.io.read_table(path, dtype={"code": str})
+    assert list(back["town"]) == NAMES
+    assert "GBK" in caplog.text
+    assert list(tz.io.read_table(path, encoding="gbk")["town"]) == NAMES
+
+
+def test_xlsx_table_round_trip_and_sheet_errors(tmp_path, table):
+    path = tz.io.write_table(table, tmp_path / "t.xlsx")
+    back = tz.io.read_table(path, dtype={"code": str}).set_index("town_id")
+    pd.testing.assert_frame_equal(back, table, check_dtype=False)
+    with pytest.raises(InputFileError, match=r"sheet 'nope' not found.*'Sheet1'"):
+        tz.io.read_table(path, sheet="nope")
+
+
+def test_read_table_errors(tmp_path):
+    with pytest.raises(InputFileError, match="not found"):
+        tz.io.read_table(tmp_path / "nope.csv")
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"x")
+    with pytest.raises(InputFileError, match="xlsx"):
+        tz.io.read_table(old)
+
+
+def test_write_workbook_sanitises_chinese_sheet_names(tmp_path, table):
+    long_name = "杭州市特色小镇综合评价指标体系各项得分明细及问题清单表（二〇二三年度）"
+    assert len(long_name) > 31
+    sheets = {"总表": table, "违规/问题: 清单?": table.iloc[:1], long_name: table.iloc[:2]}
+    path = tz.io.write_workbook(sheets, tmp_path / "wb" / "report.xlsx")
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        assert wb.sheetnames == ["总表", "违规_问题_ 清单_", long_name[:31]]
+        rows = list(wb["总表"].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    assert rows[0] == ("town_id", "town", "code", "tax_wan")
+    assert rows[1] == ("T1", "云栖小镇", "0101", 1200.5)
+    back = tz.io.read_table(path, sheet=long_name[:31], dtype={"code": str})
+    assert len(back) == 2
+
+
+def test_write_workbook_disambiguates_colliding_names(tmp_path, table):
+    sheets = {"A" * 40: table, "A" * 35: table, "a/b": table, "a:b": table}
+    path = tz.io.write_workbook(sheets, tmp_path / "wb.xlsx")
+    wb = openpyxl.load_workbook(path, read_only=True)
+    names = wb.sheetnames
+    wb.close()
+    assert names == ["A" * 31, "A" * 29 + "~2", "a_b", "a_b~2"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=50), min_size=1, max_size=6))
+def test_sheet_names_always_valid_and_unique(names):
+    used: set[str] = set()
+    out = [tz.io._sheet_name(n, used) for n in names]
+    assert all(1 <= len(n) <= 31 for n in out)
+    assert not any(ch in n for n in out for ch in "[]:*?/\\")
+    assert len({n.lower() for n in out}) == len(out)
+
+
+# --- text, bytes, safe_join --------------------------------------------------------------------
+
+
+def test_write_text_and_bytes_create_parents(tmp_path):
+    t = tz.io.write_text("<h1>云栖小镇</h1>", tmp_path / "a" / "b" / "r.html")
+    assert t.read_text(encoding="utf-8") == "<h1>云栖小镇</h1>"
+    b = tz.io.write_bytes(b"\x89PNG\r\n", tmp_path / "c" / "m.png")
+    assert b.read_bytes() == b"\x89PNG\r\n"
+
+
+def test_safe_join_accepts_chinese_names(tmp_path):
+    assert tz.io.safe_join(tmp_path, "云栖小镇", "map.png") == tmp_path / "云栖小镇" / "map.png"
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "a\\b", "\x00", "x\ny", "", "  ", "..", "."])
+def test_safe_join_refuses_escapes(tmp_path, bad):
+    with pytest.raises(InputFileError):
+        tz.io.safe_join(tmp_path, bad)
+
+
+def test_safe_join_refuses_symlink_escape(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "link").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InputFileError, match="outside"):
+        tz.io.safe_join(base, "link", "x.png")
+
+
+def test_safe_join_makes_windows_unsafe_names_plain(tmp_path):
+    assert tz.io.safe_join(tmp_path, 'a:b*c?"<>|.') == tmp_path / "a_b_c_____"
+    assert tz.io.safe_join(tmp_path, "CON") == tmp_path / "_CON"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=30))
+def test_safe_join_stays_inside_base(tmp_path_factory, name):
+    base = tmp_path_factory.getbasetemp() / "safe"
+    try:
+        out = tz.io.safe_join(base, name)
+    except InputFileError:
+        return
+    assert out.parent == base
+    assert out.name not in ("", ".", "..")
+    assert "/" not in out.name and "\\" not in out.name
+
+
+# --- real data (skipped without ../shared/data) -----------------------------------------------
+
+
+@pytest.mark.shared_data
+def test_real_town_parcels_keep_chinese_names(shared_data):
+    path = shared_data("hangzhou/hangzhou_tezhen_osm_parcels.geojson")
+    gdf = tz.io.read_layer(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))  # independent reading of the same file
+    assert list(gdf["town_zh"]) == [f["properties"]["town_zh"] for f in raw["features"]]
+    assert len(gdf) == 7 and gdf.crs.to_epsg() == 4326
+    assert sum("玉皇山南基金小镇" in n for n in gdf["town_zh"]) == 2  # as the data README says
+    assert any("云栖小镇" in n for n in gdf["town_zh"]) and "西溪谷" in set(gdf["town_zh"])
+
+
+@pytest.mark.shared_data
+def test_real_multilayer_clip_requires_a_layer(shared_data):
+    path = shared_data("hangzhou/clip_yunqi_r2500m.gpkg")
+    expected = ["aoi", "roads", "buildings", "landuse", "water", "town_parcels"]
+    assert sorted(tz.io.list_layers(path)) == sorted(expected)
+    with pytest.raises(InputFileError) as info:
+        tz.io.read_layer(path)
+    for name in expected:
+        assert repr(name) in str(info.value)
+    assert len(tz.io.read_layer(path, layer="aoi")) >= 1
