@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 
 from tongzhen_gis import settings
 from tongzhen_gis.errors import CRSError
 
 __all__ = [
     "COORD_SYSTEMS",
+    "GCJ02Check",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "convert_coord_system",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "metric_crs_for",
+    "suspect_gcj02",
     "to_metric",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
@@ -179,6 +182,8 @@ _INVERSE_MAX_ITER = 50
 _BD_X_PI = np.pi * 3000.0 / 180.0
 _BD_DLON = 0.0065
 _BD_DLAT = 0.006
+#: suspect_gcj02: a footprint mismatch below this share of the reference's area is rounding.
+_NEGLIGIBLE_MISMATCH = 1e-6
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
@@ -485,3 +490,150 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
     out.attrs["coord_conversions"] = history
     logger.info("converted %d feature(s) from %s to %s", n, src, dst)
     return out
+
+
+@dataclass(frozen=True)
+class GCJ02Check:
+    """Outcome of :func:`suspect_gcj02`: how well a layer fits a trusted reference, as is and as GCJ-02.
+
+    Attributes
+    ----------
+    iou, iou_as_gcj02 : float
+        Area of intersection / area of union of the two layers' footprints (1 = identical),
+        with ``layer`` taken as is and after converting it from GCJ-02 to WGS84.
+    mismatch_m2, mismatch_as_gcj02_m2 : float
+        Area of the symmetric difference of the footprints, in m².
+    mismatch_removed : float
+        Share of ``mismatch_m2`` the GCJ-02 conversion removes (negative when it adds some).
+    shift_m, shift_as_gcj02_m : float
+        Distance between the footprints' centroids, in metres: an estimate of the remaining
+        offset, meaningful when both layers cover the same area.
+    gcj02_offset_m : float
+        How far GCJ-02 moves points at the layer's centre, in metres (≈ 500 m in Hangzhou).
+    suspected : bool
+        True when the conversion removes at least ``min_mismatch_removed`` of the mismatch.
+    note : str
+        One sentence explaining the verdict.
+    """
+
+    iou: float
+    iou_as_gcj02: float
+    mismatch_m2: float
+    mismatch_as_gcj02_m2: float
+    mismatch_removed: float
+    shift_m: float
+    shift_as_gcj02_m: float
+    gcj02_offset_m: float
+    suspected: bool
+    note: str
+
+    def __str__(self) -> str:
+        return self.note
+
+
+def _footprint(gdf: gpd.GeoDataFrame, metric: CRS, buffer_m: float) -> shapely.Geometry:
+    geoms = gdf.to_crs(metric).geometry
+    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    parts = list(geoms[polygonal].make_valid()) + list(geoms[~polygonal].buffer(buffer_m))
+    return shapely.union_all(parts)
+
+
+def suspect_gcj02(
+    layer: gpd.GeoDataFrame,
+    reference: gpd.GeoDataFrame,
+    *,
+    min_mismatch_removed: float = 0.25,
+    buffer_m: float = 50.0,
+) -> GCJ02Check:
+    """Test whether ``layer`` fits a trusted ``reference`` better when read as GCJ-02.
+
+    A file cannot reveal that it holds GCJ-02 coordinates (such files usually claim WGS84).
+    When a trusted layer of the same area exists (official CGCS2000 data, OpenStreetMap,
+    Tianditu), compare the two footprints as they are and after converting ``layer`` from
+    GCJ-02 to WGS84: if the conversion removes a good part of the mismatch, the layer is
+    probably GCJ-02. This is a heuristic, not proof: the layers must describe the same
+    things (boundaries of the same area, the same roads …), and generalisation or different
+    editions leave some mismatch either way. Declare the result when reading:
+    ``tz.io.read_layer(path, coord_system="gcj02")``.
+
+    Footprints are the union of every polygon (non-polygon features are buffered by
+    ``buffer_m``), measured in the metric CRS of ``reference``.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        The layer under suspicion (any CRS; it is read as longitude/latitude to apply GCJ-02).
+    reference : GeoDataFrame
+        A trusted layer of the same area.
+    min_mismatch_removed : float, default 0.25
+        Share of the mismatch the conversion must remove for ``suspected``. A heuristic
+        setting, not a policy number: real GCJ-02 data of Hangzhou's districts compared with
+        another edition remove about half; a correctly placed layer removes none (the
+        conversion makes it worse).
+    buffer_m : float, default 50.0
+        Buffer turning points and lines into areas.
+
+    Returns
+    -------
+    GCJ02Check
+
+    Raises
+    ------
+    CRSError
+        Either layer has no CRS, or is empty.
+    """
+    for what, gdf in (("layer", layer), ("reference", reference)):
+        if gdf.crs is None:
+            raise CRSError(f"{what}: " + _missing_crs_message(gdf))
+        if gdf.geometry.notna().sum() == 0:
+            msg = f"{what} has no geometry to compare; pass a layer with features"
+            raise CRSError(msg)
+    metric = metric_crs_for(reference)
+    lonlat = layer.to_crs("EPSG:4326") if not CRS.from_user_input(layer.crs).is_geographic else layer
+    as_gcj = convert_coord_system(lonlat, "gcj02", "wgs84")
+    ref = _footprint(reference, metric, buffer_m)
+    fits = []
+    for candidate in (lonlat, as_gcj):
+        foot = _footprint(candidate, metric, buffer_m)
+        union = shapely.union(foot, ref).area
+        inter = shapely.intersection(foot, ref).area
+        shift = shapely.distance(shapely.centroid(foot), shapely.centroid(ref))
+        fits.append((inter / union if union > 0 else 0.0, union - inter, float(shift)))
+    (iou, mismatch, shift), (iou_g, mismatch_g, shift_g) = fits
+    # A mismatch below a millionth of the reference's area is rounding (e.g. a reprojected copy).
+    negligible = mismatch <= _NEGLIGIBLE_MISMATCH * ref.area
+    removed = 0.0 if negligible else (mismatch - mismatch_g) / mismatch
+    cx, cy = (float(v) for v in shapely.centroid(shapely.box(*lonlat.total_bounds)).coords[0])
+    gx, gy = wgs84_to_gcj02(cx, cy)
+    offset = abs(Geod(ellps="WGS84").inv(cx, cy, float(gx), float(gy))[2])
+    suspected = bool(iou_g > 0 and removed >= min_mismatch_removed)
+    if suspected:
+        note = (
+            f"probably GCJ-02: read as GCJ-02 it fits the reference better (overlap {iou:.3f} → {iou_g:.3f}, "
+            f"{removed:.0%} of the mismatch removed, centroid shift {shift:.0f} m → {shift_g:.0f} m); "
+            "declare it with read_layer(..., coord_system='gcj02') or convert_coord_system(gdf, 'gcj02')"
+        )
+    elif iou == 0 and iou_g == 0:
+        note = "the layer does not overlap the reference either way; compare it with a reference of the same area"
+    elif negligible:
+        note = f"no sign of GCJ-02: the layer already matches the reference (overlap {iou:.6f})"
+    else:
+        effect = f"removes {removed:.0%} of the mismatch" if removed >= 0 else "makes the fit worse"
+        note = (
+            f"no sign of GCJ-02: overlap {iou:.3f} as is, {iou_g:.3f} read as GCJ-02, which {effect} "
+            f"(GCJ-02 would move it about {offset:.0f} m here)"
+        )
+    logger.info("suspect_gcj02: %s", note)
+    return GCJ02Check(
+        iou=float(iou),
+        iou_as_gcj02=float(iou_g),
+        mismatch_m2=float(mismatch),
+        mismatch_as_gcj02_m2=float(mismatch_g),
+        mismatch_removed=float(removed),
+        shift_m=shift,
+        shift_as_gcj02_m=shift_g,
+        gcj02_offset_m=float(offset),
+        suspected=suspected,
+        note=note,
+    )
