@@ -1,0 +1,189 @@
+"""Zonal statistics of a :class:`~tongzhen_gis.raster.Raster` over polygons, on exactextract.
+
+Private module; the public name is :func:`tongzhen_gis.intensity.zonal`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from exactextract import exact_extract
+from exactextract.raster import NumPyRasterSource
+from pyproj import CRS
+
+from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.raster import Raster
+
+__all__ = ["raster_source", "zonal"]
+
+logger = logging.getLogger(__name__)
+
+#: exactextract operations that return one number per zone and make sense here.
+SCALAR_STATS = ("count", "sum", "mean", "min", "max", "median", "stdev", "variance", "majority", "minority", "variety")
+
+
+def raster_source(raster: Raster, *, name: str = "value") -> NumPyRasterSource:
+    """Wrap an in-memory :class:`Raster` for exactextract, without copying it to disk.
+
+    Parameters
+    ----------
+    raster : Raster
+        North-up or south-up, not rotated.
+    name : str, default "value"
+        Source name exactextract uses in its field names.
+
+    Returns
+    -------
+    exactextract.raster.NumPyRasterSource
+
+    Raises
+    ------
+    ValueError
+        A rotated raster (exactextract needs an axis-aligned grid).
+    """
+    t = raster.transform
+    if t.b != 0 or t.d != 0:
+        msg = "rotated rasters are not supported: warp the raster to a north-up grid first (e.g. gdalwarp)"
+        raise ValueError(msg)
+    array = raster.array
+    if t.e > 0:  # south-up: flip rows so row 0 is the northern edge
+        array = array[::-1]
+    minx, miny, maxx, maxy = raster.bounds
+    nodata = raster.nodata
+    if nodata is not None and np.issubdtype(array.dtype, np.integer):
+        nodata = int(nodata)
+    return NumPyRasterSource(array, minx, miny, maxx, maxy, nodata=nodata, name=name, srs_wkt=raster.crs.to_wkt())
+
+
+def zonal(
+    zones: gpd.GeoDataFrame,
+    raster: Raster,
+    *,
+    stats: Sequence[str] = ("mean", "sum", "count"),
+    categorical: bool = False,
+    id_col: str | None = None,
+) -> pd.DataFrame:
+    """Zonal statistics with exact pixel coverage fractions (exactextract).
+
+    Each pixel counts by the fraction of it a zone covers, not by whether its centre falls
+    inside: a zone covering half a pixel adds half that pixel's value to ``sum`` and 0.5 to
+    ``count``. Nodata pixels (``raster.nodata``, and NaN in float rasters) are left out.
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        Polygons with a CRS.
+    raster : Raster
+        Values or classes.
+    stats : sequence of str, default ("mean", "sum", "count")
+        exactextract operations returning one number per zone (see ``SCALAR_STATS``).
+        Ignored when ``categorical`` is True.
+    categorical : bool, default False
+        Return the share of each class instead: one column per class value (``class_<value>``),
+        summing to 1 over the zone's valid pixels (coverage-weighted, exactextract ``frac``).
+    id_col : str, optional
+        Column of ``zones`` to index the result by; default: the zones' own index.
+
+    Returns
+    -------
+    DataFrame
+        One row per zone, in input order. A zone that touches no valid pixel has ``count`` 0
+        and NaN for the other figures (all class shares NaN) and is listed in
+        ``attrs["problems"]``.
+
+    Raises
+    ------
+    CRSError
+        ``zones`` or ``raster`` has no CRS.
+    SchemaError
+        Unknown ``id_col`` or statistic.
+
+    Notes
+    -----
+    When the zones are in another CRS than the raster, the *zones* are reprojected to the
+    raster's CRS; the raster is never resampled, so its values are used as they are. ``sum`` and
+    ``count`` are then in raster cells of the raster's CRS.
+    """
+    problems: list[str] = []
+    if id_col is not None and id_col not in zones.columns:
+        problems.append(f"zones lack the id column {id_col!r} (has {list(zones.columns)})")
+    if not categorical:
+        unknown = [s for s in stats if s not in SCALAR_STATS]
+        if unknown:
+            problems.append(f"unknown statistic(s) {unknown}; choose from {list(SCALAR_STATS)}")
+        if not stats:
+            problems.append("stats is empty; ask for at least one statistic, e.g. stats=('mean',)")
+    if problems:
+        raise SchemaError("cannot compute zonal statistics: " + "; ".join(problems), problems)
+    if zones.crs is None:
+        msg = "zones have no CRS; set it with zones.set_crs('EPSG:4549') (or the CRS they were made in)"
+        raise CRSError(msg)
+    if raster.crs is None:  # pragma: no cover - Raster always holds a CRS
+        msg = "the raster has no CRS"
+        raise CRSError(msg)
+    index = pd.Index(zones[id_col].to_numpy(), name=id_col) if id_col is not None else zones.index
+    z = zones[[zones.geometry.name]].copy()
+    if CRS.from_user_input(z.crs) != raster.crs:
+        logger.debug("reprojecting %d zones to the raster CRS %s", len(z), raster.crs.to_string())
+        z = z.to_crs(raster.crs)
+    z = z.reset_index(drop=True)
+    empty = z.geometry.isna() | z.geometry.is_empty
+    z.loc[empty, z.geometry.name] = None
+    work = z[~empty]
+    source = raster_source(raster)
+    ops = ["frac", "unique"] if categorical else list(stats)
+    if len(work):
+        res = exact_extract(source, work, ops, output="pandas")
+        res.index = work.index
+    else:
+        res = pd.DataFrame(index=work.index, columns=ops)
+    res = res.reindex(z.index)
+    if categorical:
+        out = _class_shares(res)
+    else:
+        out = res[list(stats)].astype(float)
+        if "count" in out:
+            out["count"] = out["count"].fillna(0.0)
+    out.index = index
+    no_data = _no_data_mask(out, categorical)
+    if no_data.any():
+        problems.append(
+            f"{int(no_data.sum())} zone(s) cover no valid raster cell ({list(index[no_data])[:10]}): figures are NaN"
+        )
+        for p in problems:
+            logger.warning(p)
+    out.attrs["problems"] = problems
+    return out
+
+
+def _class_shares(res: pd.DataFrame) -> pd.DataFrame:
+    values: set = set()
+    for u in res["unique"].dropna():
+        values.update(np.asarray(u).tolist())
+    classes = sorted(values)
+    table = np.full((len(res), len(classes)), np.nan)
+    pos = {c: k for k, c in enumerate(classes)}
+    for row, (u, f) in enumerate(zip(res["unique"], res["frac"], strict=True)):
+        if u is None or (np.ndim(u) == 0 and pd.isna(u)) or len(u) == 0:
+            continue
+        table[row, :] = 0.0
+        for c, share in zip(np.asarray(u).tolist(), np.asarray(f).tolist(), strict=True):
+            table[row, pos[c]] = share
+    names = [f"class_{_label(c)}" for c in classes]
+    return pd.DataFrame(table, index=res.index, columns=names)
+
+
+def _label(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _no_data_mask(out: pd.DataFrame, categorical: bool) -> np.ndarray:
+    if categorical:
+        return out.isna().all(axis=1).to_numpy() if out.shape[1] else np.ones(len(out), dtype=bool)
+    if "count" in out:
+        return (out["count"] <= 0).to_numpy()
+    return out.isna().all(axis=1).to_numpy()
