@@ -189,7 +189,7 @@ def test_wgs84_declaration_is_recorded_without_change(tmp_path, layer):
     wgs = layer.to_crs(4326)
     path = tz.io.write_layer(wgs, tmp_path / "a.gpkg")
     read = tz.io.read_layer(path, coord_system="wgs84")
-    assert read.attrs["coord_system"] == {"declared": "wgs84", "converted_to": None}
+    assert read.attrs["coord_system_declared"] == "wgs84" and read.attrs["coord_system"] == "wgs84"
     assert read.geometry.geom_equals_exact(wgs.geometry, tolerance=1e-12).all()
 
 
@@ -203,10 +203,50 @@ def test_gcj02_declaration_converts_back_to_wgs84_within_1cm(tmp_path):
     gcj = gpd.GeoDataFrame({"name": ["a", "b", "c", "d"]}, geometry=gpd.points_from_xy(glon, glat), crs=4326)
     path = tz.io.write_layer(gcj, tmp_path / "amap_pois.geojson")
     read = tz.io.read_layer(path, coord_system="gcj02")
-    assert read.attrs["coord_system"] == {"declared": "gcj02", "converted_to": "wgs84"}
+    assert read.attrs["coord_system_declared"] == "gcj02" and read.attrs["coord_system"] == "wgs84"
+    assert read.attrs["coord_conversions"] == [{"source": "gcj02", "target": "wgs84", "features": 4}]
+    assert read.attrs["source"] == str(path) and "repairs" in read.attrs
     original = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(4549)
     back = read.geometry.to_crs(4549)
     assert back.distance(original).max() < 0.01
+
+
+def test_bd09_declaration_converts_back_to_wgs84_within_1cm(tmp_path):
+    lon = np.array([120.10, 120.155, 120.2])
+    lat = np.array([30.22, 30.27, 30.31])
+    blon, blat = tz.crs.gcj02_to_bd09(*tz.crs.wgs84_to_gcj02(lon, lat))
+    bd = gpd.GeoDataFrame({"name": NAMES}, geometry=gpd.points_from_xy(blon, blat), crs=4326)
+    read = tz.io.read_layer(tz.io.write_layer(bd, tmp_path / "baidu.gpkg"), coord_system="BD-09")
+    assert read.attrs["coord_system_declared"] == "bd09"
+    original = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(4549)
+    assert read.geometry.to_crs(4549).distance(original).max() < 0.01
+
+
+def test_gcj02_declaration_on_a_projected_layer_reprojects_first(tmp_path):
+    lon, lat = np.array([120.155]), np.array([30.27])
+    glon, glat = tz.crs.wgs84_to_gcj02(lon, lat)
+    merc = gpd.GeoDataFrame({"n": [1]}, geometry=gpd.points_from_xy(glon, glat), crs=4326).to_crs(3857)
+    read = tz.io.read_layer(tz.io.write_layer(merc, tmp_path / "m.gpkg"), coord_system="gcj02")
+    assert read.crs.to_epsg() == 4326
+    original = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(4549)
+    assert read.geometry.to_crs(4549).distance(original).max() < 0.01
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="云栖梦想小镇玉皇山南基金西溪谷杭州市余杭区用地红线农田 abcXYZ0123-（）", max_size=20),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_gbk_shapefile_round_trip_of_any_chinese_text(tmp_path_factory, names):
+    folder = tmp_path_factory.mktemp("gbk")
+    gdf = gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(range(len(names)), [0] * len(names)), crs=4549)
+    read = tz.io.read_layer(tz.io.write_layer(gdf, folder / "p.shp", encoding="GBK"))
+    # dBASE pads text with spaces and stores "" as NULL: compare what a shapefile can hold.
+    expected = [n.rstrip() or None for n in names]
+    assert [None if pd.isna(v) else v.rstrip() for v in read["name"]] == expected
 
 
 # --- repairs ----------------------------------------------------------------------------------
@@ -497,6 +537,23 @@ def test_real_town_parcels_keep_chinese_names(shared_data):
     assert len(gdf) == 7 and gdf.crs.to_epsg() == 4326
     assert sum("玉皇山南基金小镇" in n for n in gdf["town_zh"]) == 2  # as the data README says
     assert any("云栖小镇" in n for n in gdf["town_zh"]) and "西溪谷" in set(gdf["town_zh"])
+
+
+@pytest.mark.shared_data
+def test_real_gcj02_districts_move_onto_the_wgs84_layer(shared_data):
+    # DataV districts are GCJ-02 although the file claims WGS84 (data README: offset ≈ 450–550 m).
+    # Districts whose borders did not change in 2021 must land on the Tianditu WGS84 layer.
+    gcj_path = shared_data("hangzhou/hangzhou_districts_datav_gcj02.json")
+    reference = tz.io.read_layer(shared_data("hangzhou/hangzhou_districts_tianditu_wgs84.geojson"))
+    raw = tz.io.read_layer(gcj_path).set_index("name")
+    fixed = tz.io.read_layer(gcj_path, coord_system="gcj02").set_index("name")
+    reference = reference.set_index("district_name")
+    for name in ["滨江区", "富阳区", "临安区", "桐庐县", "淳安县", "建德市"]:
+        ref = reference.geometry.loc[[name]].to_crs(4549).centroid.iloc[0]
+        before = raw.geometry.loc[[name]].to_crs(4549).centroid.iloc[0].distance(ref)
+        after = fixed.geometry.loc[[name]].to_crs(4549).centroid.iloc[0].distance(ref)
+        assert before > 400, name
+        assert after < 0.4 * before and after < 200, name
 
 
 @pytest.mark.shared_data

@@ -273,15 +273,20 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
 
 
 def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str | None) -> gpd.GeoDataFrame:
+    """Apply the caller's web-map declaration; record it as :mod:`tongzhen_gis.crs` does."""
     if coord_system is None:
-        gdf.attrs["coord_system"] = {"declared": None, "converted_to": None}
+        gdf.attrs["coord_system_declared"] = None
         return gdf
     key = str(coord_system).lower().replace("-", "").replace("_", "")
     if key not in COORD_SYSTEMS:
-        msg = f"coord_system={coord_system!r} is not one of {COORD_SYSTEMS}; use None for official (CGCS2000) layers"
+        msg = (
+            f"coord_system={coord_system!r} is not one of {COORD_SYSTEMS}; declare 'gcj02' for Amap/Tencent, "
+            "'bd09' for Baidu, or leave it out for official (CGCS2000) layers"
+        )
         raise CRSError(msg)
     if key == "wgs84":
-        gdf.attrs["coord_system"] = {"declared": "wgs84", "converted_to": None}
+        gdf.attrs["coord_system"] = "wgs84"
+        gdf.attrs["coord_system_declared"] = "wgs84"
         return gdf
     from tongzhen_gis import crs as tzcrs  # local: keeps the import graph simple
 
@@ -290,9 +295,8 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         gdf = gdf.to_crs("EPSG:4326")
     attrs = dict(gdf.attrs)
     out = tzcrs.convert_coord_system(gdf, key, target="wgs84")
-    out.attrs.update(attrs)
-    out.attrs["coord_system"] = {"declared": key, "converted_to": "wgs84"}
-    logger.info("%s: converted %d features from declared %s to WGS84", path, len(out), key.upper())
+    out.attrs = {**attrs, **out.attrs, "coord_system_declared": key}
+    logger.info("%s: converted %d features from the declared %s to WGS84", path, len(out), key.upper())
     return out
 
 
@@ -388,7 +392,9 @@ def read_layer(
         :func:`tongzhen_gis.crs.convert_coord_system`; a projected layer is first reprojected to
         EPSG:4326. No file reveals GCJ-02 by itself (such files usually claim WGS84), so this is
         never guessed. Official planning layers (CGCS2000) need ``None``. The declaration is
-        recorded in ``gdf.attrs["coord_system"]``.
+        recorded in ``gdf.attrs["coord_system_declared"]``; after a conversion
+        ``attrs["coord_system"]`` is ``"wgs84"`` and ``attrs["coord_conversions"]`` lists it (the
+        convention of :func:`tongzhen_gis.crs.convert_coord_system`).
     crs : CRS-like, optional
         The CRS of a file that has none (no ``.prj``). A file that has a different CRS raises:
         reproject after reading instead.
@@ -398,7 +404,7 @@ def read_layer(
     GeoDataFrame
         Indexed by feature order in the file (0, 1, …); removed features leave gaps so every
         label still names the same feature. ``attrs`` holds ``source``, ``layer``, ``encoding``
-        (shapefiles), ``coord_system`` and ``repairs`` (``invalid_repaired``,
+        (shapefiles: how it was chosen), ``coord_system_declared`` and ``repairs`` (``invalid_repaired``,
         ``invalid_repaired_index``, ``empty_removed``, ``empty_removed_index``).
 
     Raises
