@@ -370,7 +370,12 @@ def _measure_dask(
     own_cluster = None
     if client is None:
         own_cluster = LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+            n_workers=1,
+            threads_per_worker=2,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address=None,
         )
         client = Client(own_cluster)
     try:
@@ -424,8 +429,8 @@ def check(
         classes count towards the verdict (see the module docstring).
     engine : {"local", "dask"}, default "local"
         ``"dask"`` splits the features into dask-geopandas partitions and runs them on
-        ``client`` (default: a threaded in-process ``LocalCluster``, inproc transport, no
-        network socket and no dashboard, closed afterwards).
+        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, no
+        dashboard, closed afterwards).
         Both engines give identical numbers.
     client : distributed.Client, optional
         Used with ``engine="dask"``.
@@ -695,7 +700,8 @@ def check_extension(
     current_ids = current_metric[id_col] if id_col in current_metric.columns else current_metric.index.to_series()
     current_geoms = pd.Series(current_metric.geometry.to_numpy(), index=pd.Index(current_ids, name=id_col))
     proposed_geoms = metric.geometry.to_numpy()
-    before = current_geoms.reindex(proposed_ids).to_numpy()
+    before = np.array(current_geoms.reindex(proposed_ids).to_numpy(), dtype=object)
+    before[pd.isna(before)] = None  # no current feature: the proposed one is new altogether
     has_before = ~shapely.is_missing(before)
     added = proposed_geoms.copy()
     added[has_before] = polygonal(shapely.difference(proposed_geoms[has_before], before[has_before]))

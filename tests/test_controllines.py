@@ -1,0 +1,482 @@
+"""Tests of tz.controllines against the sample town's stated figures and independent shapely code.
+
+Oracles: the figures written in ``tongzhen_gis/samples.py``'s docstring (hand-computed from the
+rectangles), hand-computed rectangles below, and plain shapely / geopandas computations
+(``union_all`` of a whole layer, ``geopandas.overlay``) that share no code with the module.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely import Polygon, box
+from shapely.affinity import translate
+
+import tongzhen_gis as tz
+from tongzhen_gis.errors import CRSError, SchemaError
+
+X0, Y0 = tz.samples.ORIGIN
+M2_PER_MU = 10000.0 / 15.0
+
+
+def _lines(scene):
+    return {"red_line": scene.red_line, "farmland": scene.farmland, "urban_boundary": scene.urban_boundary}
+
+
+def _local_box(x1, y1, x2, y2):
+    return box(x1 + X0, y1 + Y0, x2 + X0, y2 + Y0)
+
+
+def _layer(geoms, ids=None, crs=tz.samples.CRS, id_name="BSM"):
+    data = {} if ids is None else {id_name: ids}
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
+
+
+# --------------------------------------------------------------------------------------------
+# The sample town (figures from the samples.py docstring)
+# --------------------------------------------------------------------------------------------
+
+EXPECTED = {
+    #     area_m2,    red_line_m2, farmland_m2, outside_m2, verdict
+    "T1": (1_000_000.0, 0.0, 0.0, 0.0, "pass"),
+    "T2": (1_000_000.0, 100_000.0, 0.0, 100_000.0, "conflict"),
+    "T3": (1_200_000.0, 0.0, 120_000.0, 300_000.0, "conflict"),
+}
+
+
+def test_sample_town_figures(scene):
+    result = tz.controllines.check(scene.towns, **_lines(scene))
+    s = result.summary
+    assert s.index.name == "town_id"
+    assert list(s.index) == ["T1", "T2", "T3"]
+    for town, (area, red, farm, outside, verdict) in EXPECTED.items():
+        row = s.loc[town]
+        assert row["area_m2"] == pytest.approx(area, rel=1e-12)
+        assert row["red_line_m2"] == pytest.approx(red, abs=1e-6)
+        assert row["farmland_m2"] == pytest.approx(farm, abs=1e-6)
+        assert row["outside_boundary_m2"] == pytest.approx(outside, abs=1e-6)
+        assert row["verdict"] == verdict
+    # shares stated in the docstring
+    assert s.loc["T2", "red_line_share"] == pytest.approx(0.10, abs=1e-12)
+    assert s.loc["T2", "outside_boundary_share"] == pytest.approx(0.10, abs=1e-12)
+    assert s.loc["T3", "farmland_share"] == pytest.approx(0.10, abs=1e-12)
+    assert s.loc["T3", "outside_boundary_share"] == pytest.approx(0.25, abs=1e-12)
+    # 亩: 100 000 m² = 150 亩, 120 000 m² = 180 亩, 300 000 m² = 450 亩
+    assert s.loc["T2", "red_line_mu"] == pytest.approx(150.0, abs=1e-9)
+    assert s.loc["T3", "farmland_mu"] == pytest.approx(180.0, abs=1e-9)
+    assert s.loc["T3", "outside_boundary_mu"] == pytest.approx(450.0, abs=1e-9)
+    assert result.missing_lines == ()
+    assert result.crs.to_epsg() == 4549
+    assert not result.passed
+    assert result.counts() == {"conflict": 2, "pass": 1}
+
+
+def test_sample_town_conflicts_per_source(scene):
+    result = tz.controllines.check(scene.towns, **_lines(scene))
+    c = result.conflicts
+    assert isinstance(c, gpd.GeoDataFrame)
+    assert c.crs.to_epsg() == 4549
+    got = {(r.town_id, r.line, r.source_id): r.area_m2 for r in c.itertuples()}
+    expected = {
+        ("T2", "red_line", "STBHHX001"): 100_000.0,
+        ("T2", "red_line", "STBHHX002"): 25_000.0,
+        ("T2", "outside_boundary", None): 100_000.0,
+        ("T3", "farmland", "YJJBNT001"): 120_000.0,
+        ("T3", "farmland", "YJJBNT004"): 30_000.0,
+        ("T3", "outside_boundary", None): 300_000.0,
+    }
+    assert got.keys() == expected.keys()
+    for key, area in expected.items():
+        assert got[key] == pytest.approx(area, abs=1e-6)
+    assert (c["sliver"] == False).all()  # noqa: E712
+    assert c["area_mu"].to_numpy() == pytest.approx(c["area_m2"].to_numpy() / M2_PER_MU)
+    # each piece's geometry has the area it reports
+    assert c.geometry.area.to_numpy() == pytest.approx(c["area_m2"].to_numpy())
+    assert result.summary["n_conflicts"].to_dict() == {"T1": 0, "T2": 3, "T3": 3}
+
+
+def test_no_double_count(scene):
+    """STBHHX001 and STBHHX002 overlap inside T2: 100 000 + 25 000 per source, 100 000 in all."""
+    result = tz.controllines.check(scene.towns, **_lines(scene))
+    per_source = result.conflicts.groupby(["town_id", "line"])["area_m2"].sum()
+    assert per_source[("T2", "red_line")] == pytest.approx(125_000.0)
+    assert result.summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0)
+    assert per_source[("T3", "farmland")] == pytest.approx(150_000.0)
+    assert result.summary.loc["T3", "farmland_m2"] == pytest.approx(120_000.0)
+
+
+def test_inside_plus_outside_and_independent_oracle(scene):
+    result = tz.controllines.check(scene.towns, **_lines(scene))
+    s = result.summary
+    assert (s["inside_boundary_m2"] + s["outside_boundary_m2"]).to_numpy() == pytest.approx(s["area_m2"].to_numpy())
+    # independent computation: each town against the union of each whole layer (plain shapely)
+    towns = scene.towns.set_index("town_id").geometry
+    for name, col in (("red_line", "red_line_m2"), ("farmland", "farmland_m2")):
+        whole = shapely.union_all(getattr(scene, name).geometry.to_numpy())
+        oracle = shapely.area(shapely.intersection(towns.to_numpy(), whole))
+        assert s[col].to_numpy() == pytest.approx(oracle, abs=1e-6)
+    boundary = shapely.union_all(scene.urban_boundary.geometry.to_numpy())
+    oracle = shapely.area(shapely.difference(towns.to_numpy(), boundary))
+    assert s["outside_boundary_m2"].to_numpy() == pytest.approx(oracle, abs=1e-6)
+
+
+def test_per_source_pieces_match_geopandas_overlay(scene):
+    """The per-source conflict pieces equal geopandas.overlay(how='intersection')."""
+    result = tz.controllines.check(scene.towns, **_lines(scene))
+    for line in ("red_line", "farmland"):
+        ov = gpd.overlay(scene.towns[["town_id", "geometry"]], getattr(scene, line)[["BSM", "geometry"]])
+        ov = ov[ov.area > 0]
+        expected = ov.set_index(["town_id", "BSM"]).area.sort_index()
+        mine = result.conflicts[result.conflicts["line"] == line].set_index(["town_id", "source_id"])["area_m2"]
+        mine = mine.sort_index()
+        assert list(mine.index) == list(expected.index)
+        assert mine.to_numpy() == pytest.approx(expected.to_numpy())
+
+
+def test_parcels_with_landuse(scene):
+    """Q3 (0301 forest) lies in the red line and R3 (0101 cropland) on farmland: listed, not counted."""
+    result = tz.controllines.check(scene.parcels, id_col="parcel_id", landuse_col="landuse_code", **_lines(scene))
+    s = result.summary
+    assert list(s.index) == scene.parcels["parcel_id"].tolist()
+    assert s.loc["P4", "area_m2"] == pytest.approx(375_000.0)  # the whole parcel, 25 000 of it beyond T1
+    assert s.loc["R2", "farmland_m2"] == pytest.approx(80_000.0)
+    assert s.loc["R3", "farmland_m2"] == pytest.approx(40_000.0)
+    assert s.loc["Q3", "red_line_m2"] == pytest.approx(100_000.0)
+    assert s["verdict"].to_dict() == {
+        **dict.fromkeys(["P1", "P2", "P3", "P4", "Q1", "Q2", "R1"], "pass"),
+        "Q3": "pass",
+        "R2": "conflict",
+        "R3": "pass",
+    }
+    assert not s.loc["Q3", "construction"]
+    assert not s.loc["R3", "construction"]
+    assert s.loc["R2", "construction"]
+    c = result.conflicts
+    q3 = c[c["parcel_id"] == "Q3"]
+    assert len(q3) == 3 and not q3["construction"].any()  # STBHHX001, STBHHX002, outside boundary
+    r3 = c[c["parcel_id"] == "R3"]
+    assert set(r3["line"]) == {"farmland", "outside_boundary"} and not r3["construction"].any()
+    assert s.loc["Q3", "n_conflicts"] == 0
+    assert s.loc["R2", "n_conflicts"] == 3
+
+
+def test_missing_landuse_code_counts_and_is_reported(scene):
+    parcels = scene.parcels.copy()
+    parcels.loc[parcels["parcel_id"] == "R3", "landuse_code"] = None
+    result = tz.controllines.check(parcels, id_col="parcel_id", landuse_col="landuse_code", **_lines(scene))
+    assert result.summary.loc["R3", "verdict"] == "conflict"
+    assert "no land-use code" in set(result.repairs["issue"])
+
+
+def test_numeric_landuse_codes_are_refused(scene):
+    parcels = scene.parcels.copy()
+    parcels["code_int"] = parcels["landuse_code"].astype(int)
+    with pytest.raises(SchemaError, match="leading zeros"):
+        tz.controllines.check(parcels, id_col="parcel_id", landuse_col="code_int", red_line=scene.red_line)
+
+
+# --------------------------------------------------------------------------------------------
+# Slivers and verdicts (hand-made rectangles)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overlap_m2", "verdict"),
+    [(0.5, "review"), (1.0, "review"), (1.5, "conflict")],
+)
+def test_sliver_red_line(scene, overlap_m2, verdict):
+    # T1 is 0–1000 × 0–1000: a strip 1 m tall from y = 1000 − overlap, 1 m wide inside T1
+    red = _layer([_local_box(-5, 1000 - overlap_m2, 1, 1010)], ["S1"])
+    result = tz.controllines.check(scene.towns.iloc[[0]], red_line=red)
+    assert result.sliver_m2 == tz.rules.load("controllines").parameter("sliver_m2")
+    assert result.summary.loc["T1", "red_line_m2"] == pytest.approx(overlap_m2, rel=1e-9)
+    assert result.summary.loc["T1", "verdict"] == verdict
+    row = result.conflicts.iloc[0]
+    assert row["source_id"] == "S1"
+    assert bool(row["sliver"]) is (overlap_m2 <= 1.0)
+
+
+def test_sliver_tolerance_can_be_set(scene):
+    red = _layer([_local_box(-5, 999.5, 1, 1010)], ["S1"])  # 0.5 m²
+    result = tz.controllines.check(scene.towns.iloc[[0]], red_line=red, sliver_m2=0.1)
+    assert result.summary.loc["T1", "verdict"] == "conflict"
+    with pytest.raises(SchemaError, match="sliver_m2"):
+        tz.controllines.check(scene.towns, red_line=red, sliver_m2=-1)
+
+
+def test_many_slivers_that_add_up_make_a_conflict(scene):
+    # two disjoint 0.6 m² slivers from two sources: each a sliver, together 1.2 m² > 1 m²
+    red = _layer([_local_box(-5, 999.4, 1, 1010), _local_box(500, 999.4, 501, 1010)], ["S1", "S2"])
+    result = tz.controllines.check(scene.towns.iloc[[0]], red_line=red)
+    assert result.conflicts["sliver"].all()
+    assert result.summary.loc["T1", "red_line_m2"] == pytest.approx(1.2, rel=1e-9)
+    assert result.summary.loc["T1", "verdict"] == "conflict"
+
+
+def test_sliver_outside_boundary_is_review(scene):
+    # T1 pokes 0.5 m² out of a boundary that covers it except a 1 × 0.5 m notch
+    boundary = _layer([_local_box(-10, -10, 1010, 1010).difference(_local_box(0, 999.5, 1, 1000))], ["B"])
+    result = tz.controllines.check(scene.towns.iloc[[0]], urban_boundary=boundary)
+    assert result.summary.loc["T1", "outside_boundary_m2"] == pytest.approx(0.5, rel=1e-9)
+    assert result.summary.loc["T1", "verdict"] == "review"
+
+
+def test_touching_is_not_overlap(scene):
+    red = _layer([_local_box(1000, 0, 1400, 1000)], ["EDGE"])  # shares T1's east edge
+    result = tz.controllines.check(scene.towns.iloc[[0]], red_line=red)
+    assert result.summary.loc["T1", "verdict"] == "pass"
+    assert len(result.conflicts) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Missing layers, CRS, schema, repairs
+# --------------------------------------------------------------------------------------------
+
+
+def test_missing_line_layer(scene, caplog):
+    with caplog.at_level(logging.WARNING, logger="tongzhen_gis.controllines"):
+        result = tz.controllines.check(scene.towns, red_line=scene.red_line)
+    assert result.missing_lines == ("farmland", "urban_boundary")
+    s = result.summary
+    assert s[["farmland_m2", "farmland_share", "outside_boundary_m2", "inside_boundary_m2"]].isna().all().all()
+    assert s["red_line_m2"].notna().all()
+    # T3's conflicts are on farmland and outside the boundary: neither was given
+    assert s["verdict"].to_dict() == {"T1": "pass", "T2": "conflict", "T3": "pass"}
+    assert "farmland not given" in caplog.text
+    assert set(result.repairs.loc[result.repairs["issue"] == "not given", "layer"]) == {"farmland", "urban_boundary"}
+
+
+def test_no_line_at_all_is_an_error(scene):
+    with pytest.raises(SchemaError, match="no control line"):
+        tz.controllines.check(scene.towns)
+
+
+def test_layers_in_other_crs_are_reprojected(scene):
+    red_ll = scene.red_line.to_crs("EPSG:4490")
+    result = tz.controllines.check(scene.towns.to_crs("EPSG:4326"), red_line=red_ll, farmland=scene.farmland)
+    assert result.crs.to_epsg() == 4549
+    assert result.summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0, rel=1e-6)
+    assert result.summary.loc["T3", "farmland_m2"] == pytest.approx(120_000.0, rel=1e-6)
+    assert result.repairs["issue"].str.startswith("reprojected").sum() == 2
+
+
+def test_missing_crs_names_every_layer(scene):
+    towns = scene.towns.set_crs(None, allow_override=True)
+    farm = scene.farmland.set_crs(None, allow_override=True)
+    with pytest.raises(CRSError, match=r"features, farmland.*set_crs"):
+        tz.controllines.check(towns, red_line=scene.red_line, farmland=farm)
+
+
+def test_schema_problems_listed_together(scene):
+    towns = pd.concat([scene.towns, scene.towns.iloc[[0]]])
+    with pytest.raises(SchemaError) as info:
+        tz.controllines.check(towns, id_col="town_id", red_line=scene.red_line, landuse_col="nope")
+    assert "not unique" in str(info.value) and "'nope'" in str(info.value)
+    assert len(info.value.problems) == 2
+    with pytest.raises(SchemaError, match="id_col"):
+        tz.controllines.check(scene.towns, id_col="town_code", red_line=scene.red_line)
+
+
+def test_id_may_be_the_index(scene):
+    towns = scene.towns.set_index("town_id")
+    result = tz.controllines.check(towns, red_line=scene.red_line)
+    assert list(result.summary.index) == ["T1", "T2", "T3"]
+
+
+def test_order_kept_and_unusable_features_reported(scene):
+    towns = scene.towns.iloc[[2, 0, 1]].copy()
+    extra = gpd.GeoDataFrame(
+        {"town_id": ["T9", "T8"]}, geometry=[None, shapely.LineString([(X0, Y0), (X0 + 5, Y0)])], crs=towns.crs
+    )
+    towns = pd.concat([towns, extra])
+    # a bow-tie (invalid) red-line polygon overlapping T1 by 2 triangles of 100 m² each
+    bowtie = Polygon([(X0 - 10, Y0), (X0 + 10, Y0 + 20), (X0 + 10, Y0), (X0 - 10, Y0 + 20)])
+    red = pd.concat([scene.red_line, _layer([bowtie], ["BOWTIE"])], ignore_index=True)
+    result = tz.controllines.check(towns, red_line=red)
+    s = result.summary
+    assert list(s.index) == ["T3", "T1", "T2", "T9", "T8"]
+    assert s.loc["T9", "verdict"] == "unchecked" and np.isnan(s.loc["T9", "area_m2"])
+    assert s.loc["T8", "verdict"] == "unchecked"
+    assert s.loc["T1", "red_line_m2"] == pytest.approx(100.0)  # the half of the bow-tie east of x = 0
+    issues = dict(zip(result.repairs["issue"], result.repairs["ids"], strict=True))
+    assert issues["invalid geometry"] == "BOWTIE"
+    assert issues["empty or missing geometry"] == "T9"
+    assert issues["no polygonal part (point or line)"] == "T8"
+
+
+def test_source_id_falls_back_to_index(scene):
+    red = scene.red_line.drop(columns="BSM").set_index(pd.Index([10, 20, 30]))
+    result = tz.controllines.check(scene.towns, red_line=red)
+    assert set(result.conflicts["source_id"]) == {"10", "20"}
+
+
+# --------------------------------------------------------------------------------------------
+# Extensions (扩容)
+# --------------------------------------------------------------------------------------------
+
+
+def test_check_extension(scene):
+    current = scene.towns
+    proposed = scene.towns.copy()
+    # T1 grows north to y = 1200: adds 0–1000 × 1000–1200 = 200 000 m², which holds farmland
+    # YJJBNT002 (300–700 × 1050–1150 = 40 000 m²) sitting in the boundary's hole (outside it)
+    proposed.loc[proposed["town_id"] == "T1", "geometry"] = _local_box(0, 0, 1000, 1200)
+    new = gpd.GeoDataFrame({"town_id": ["T4"]}, geometry=[_local_box(5000, 0, 5100, 100)], crs=proposed.crs)
+    proposed = pd.concat([proposed, new], ignore_index=True)
+    result = tz.controllines.check_extension(current, proposed, **_lines(scene))
+    s = result.summary
+    assert list(s.index) == ["T1", "T2", "T3", "T4"]
+    assert s.loc["T1", "area_m2"] == pytest.approx(200_000.0)
+    assert s.loc["T1", "farmland_m2"] == pytest.approx(40_000.0)
+    assert s.loc["T1", "outside_boundary_m2"] == pytest.approx(40_000.0)
+    assert s.loc["T1", "current_area_m2"] == pytest.approx(1_000_000.0)
+    assert s.loc["T1", "proposed_area_m2"] == pytest.approx(1_200_000.0)
+    assert s.loc["T1", "verdict"] == "conflict"
+    # T2 and T3 add nothing: area 0 and pass, although the towns themselves conflict
+    assert s.loc["T2", "area_m2"] == 0.0 and s.loc["T2", "verdict"] == "pass"
+    assert s.loc["T3", "verdict"] == "pass"
+    # T4 is new, wholly inside STBHHX003's first part (5000–5500 × 0–500), outside the boundary
+    assert np.isnan(s.loc["T4", "current_area_m2"])
+    assert s.loc["T4", "red_line_m2"] == pytest.approx(10_000.0)
+    assert set(result.conflicts["town_id"]) == {"T1", "T4"}
+
+
+# --------------------------------------------------------------------------------------------
+# The dask engine
+# --------------------------------------------------------------------------------------------
+
+
+def test_dask_engine_gives_identical_numbers(scene):
+    local = tz.controllines.check(scene.parcels, id_col="parcel_id", landuse_col="landuse_code", **_lines(scene))
+    dask = tz.controllines.check(
+        scene.parcels, id_col="parcel_id", landuse_col="landuse_code", engine="dask", npartitions=3, **_lines(scene)
+    )
+    pd.testing.assert_frame_equal(local.summary, dask.summary)
+    pd.testing.assert_frame_equal(local.conflicts, dask.conflicts)
+
+
+def test_dask_engine_with_a_given_client(scene):
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        result = tz.controllines.check(scene.towns, engine="dask", client=client, **_lines(scene))
+        assert client.status == "running"  # a given client is left open
+    assert result.summary["verdict"].to_dict() == {"T1": "pass", "T2": "conflict", "T3": "conflict"}
+
+
+def test_unknown_engine(scene):
+    with pytest.raises(SchemaError, match="engine"):
+        tz.controllines.check(scene.towns, red_line=scene.red_line, engine="spark")
+
+
+# --------------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------------
+
+_coord = st.integers(min_value=0, max_value=60)
+_size = st.integers(min_value=1, max_value=40)
+_rect = st.tuples(_coord, _coord, _size, _size).map(lambda t: (t[0], t[1], t[0] + t[2], t[1] + t[3]))
+
+
+def _rects_layer(rects, prefix):
+    geoms = [box(X0 + 10 * a, Y0 + 10 * b, X0 + 10 * c, Y0 + 10 * d) for a, b, c, d in rects]
+    return _layer(geoms, [f"{prefix}{i}" for i in range(len(geoms))])
+
+
+@st.composite
+def _scenes(draw):
+    towns = _rects_layer(draw(st.lists(_rect, min_size=1, max_size=4)), "T").rename(columns={"BSM": "town_id"})
+    red = _rects_layer(draw(st.lists(_rect, min_size=0, max_size=6)), "R")
+    boundary = _rects_layer(draw(st.lists(_rect, min_size=1, max_size=3)), "B")
+    return towns, red, boundary
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_scenes())
+def test_properties(data):
+    towns, red, boundary = data
+    result = tz.controllines.check(towns, red_line=red, urban_boundary=boundary)
+    s = result.summary
+    for col in ("red_line_share", "outside_boundary_share"):
+        assert ((s[col] >= 0) & (s[col] <= 1 + 1e-12)).all()
+    # inside + outside = whole
+    assert (s["inside_boundary_m2"] + s["outside_boundary_m2"]).to_numpy() == pytest.approx(
+        s["area_m2"].to_numpy(), rel=1e-6, abs=1e-6
+    )
+    # per-source sum >= union figure; union figure = independent shapely computation
+    per_source = (
+        result.conflicts[result.conflicts["line"] == "red_line"].groupby("town_id")["area_m2"].sum().reindex(s.index)
+    )
+    assert (per_source.fillna(0.0) >= s["red_line_m2"] - 1e-6).all()
+    whole = shapely.union_all(red.geometry.to_numpy())
+    oracle = shapely.area(shapely.intersection(towns.geometry.to_numpy(), whole)) if len(red) else 0.0
+    assert s["red_line_m2"].to_numpy() == pytest.approx(oracle, abs=1e-6)
+    outside = shapely.area(shapely.difference(towns.geometry.to_numpy(), shapely.union_all(boundary.geometry.values)))
+    assert s["outside_boundary_m2"].to_numpy() == pytest.approx(outside, abs=1e-6)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_scenes(), st.integers(-200_000, 200_000), st.integers(-200_000, 200_000))
+def test_translation_changes_nothing(data, dx, dy):
+    towns, red, boundary = data
+
+    def moved(gdf):
+        out = gdf.copy()
+        out["geometry"] = [translate(g, dx, dy) for g in gdf.geometry]
+        return out
+
+    a = tz.controllines.check(towns, red_line=red, urban_boundary=boundary)
+    b = tz.controllines.check(moved(towns), red_line=moved(red), urban_boundary=moved(boundary))
+    pd.testing.assert_frame_equal(a.summary, b.summary, rtol=1e-9, atol=1e-6)
+    cols = ["town_id", "line", "source_id", "area_m2", "sliver"]
+    pd.testing.assert_frame_equal(a.conflicts[cols], b.conflicts[cols], rtol=1e-9, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Real data (skipped when ../shared/data is absent)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.shared_data
+def test_real_osm_town_parcels(shared_data):
+    parcels = gpd.read_file(shared_data("hangzhou/hangzhou_tezhen_osm_parcels.geojson"))
+    landuse = gpd.read_file(shared_data("hangzhou/hangzhou_osm_landuse.gpkg"))
+    red = landuse[landuse["fclass"].isin(["nature_reserve", "forest"])]
+    farm = landuse[landuse["fclass"].isin(["farm", "farmland"])]
+    built = landuse[landuse["fclass"].isin(["residential", "industrial", "commercial", "retail"])]
+    assert len(red) and len(farm)
+    parcels["osm_id"] = parcels["osm_id"].astype(str)
+    result = tz.controllines.check(parcels, red_line=red, farmland=farm, urban_boundary=built, id_col="osm_id")
+    s = result.summary
+    assert list(s.index) == parcels["osm_id"].tolist()
+    assert result.crs.to_epsg() == 4549
+    # independent computation: reproject with geopandas, union each whole layer, intersect
+    metric = parcels.to_crs(4549).geometry.make_valid().to_numpy()
+    for layer, col in ((red, "red_line_m2"), (farm, "farmland_m2")):
+        whole = shapely.union_all(layer.to_crs(4549).geometry.make_valid().to_numpy())
+        assert s[col].to_numpy() == pytest.approx(shapely.area(shapely.intersection(metric, whole)), rel=1e-6, abs=1e-3)
+    whole = shapely.union_all(built.to_crs(4549).geometry.make_valid().to_numpy())
+    outside = shapely.area(shapely.difference(metric, whole))
+    assert s["outside_boundary_m2"].to_numpy() == pytest.approx(outside, rel=1e-6, abs=1e-3)
+    assert s["area_m2"].to_numpy() == pytest.approx(shapely.area(metric), rel=1e-9)
+    assert (s["inside_boundary_m2"] + s["outside_boundary_m2"]).to_numpy() == pytest.approx(
+        s["area_m2"].to_numpy(), rel=1e-6
+    )
+    assert set(s["verdict"]) <= {"pass", "review", "conflict"}
