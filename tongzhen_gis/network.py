@@ -300,10 +300,9 @@ def from_lines(
 
     split_line, split_xy = _junction_points(geoms, level, tolerance_m, report)
     piece_xy, piece_of_row, piece_line = _cut(geoms, split_line, split_xy, tolerance_m, vertices=nodes == "vertices")
-    G = _assemble(gdf, piece_xy, piece_of_row, piece_line, tolerance_m, class_col, id_col, name_col, report)
+    G = _assemble(gdf, piece_xy, piece_of_row, piece_line, tolerance_m, class_col, id_col, name_col, keep, report)
     G.graph["crs"] = CRS.from_user_input(gdf.crs)
-    _components(G, keep, report)
-    if G.number_of_edges() == 0:
+    if report["edges"] == 0:
         msg = "no walkable edges are left after splitting; check the geometries and tolerance_m"
         raise NetworkDataError(msg)
     G.graph["report"] = report
@@ -311,8 +310,8 @@ def from_lines(
     G.graph["simplified"] = False
     logger.info(
         "walking network: %d nodes, %d edges, %.0f m (%d of %d lines used)",
-        G.number_of_nodes(),
-        G.number_of_edges(),
+        report["nodes"],
+        report["edges"],
         report["length_m"],
         report["lines_used"],
         report["input_lines"],
@@ -500,6 +499,7 @@ def _assemble(
     class_col: str | None,
     id_col: str | None,
     name_col: str,
+    keep: str,
     report: dict[str, Any],
 ) -> nx.MultiGraph:
     n_pieces = len(piece_line)
@@ -514,37 +514,41 @@ def _assemble(
     length = shapely.length(lines)
     ok = ~((u == v) & (length <= tolerance_m))
     report["zero_length_pieces_dropped"] = int((~ok).sum())
+    ok &= _components(u, v, length, ok, len(node_xy), keep, report)
+
+    idx = np.flatnonzero(ok)
+    src = gdf.iloc[piece_line[idx]]
+    cols: dict[str, list] = {"source_index": _values(src["_source_index"])}
+    if class_col is not None:
+        cols["fclass"] = _values(src[class_col])
+    if name_col in gdf.columns:
+        cols["name"] = _values(src[name_col])
+    id_col = id_col or next((c for c in _ID_COLUMNS if c in gdf.columns), None)
+    cols["road_id"] = _values(src[id_col]) if id_col is not None else cols["source_index"]
+    attrs = [{"length": ln, "geometry": g} for ln, g in zip(length[idx].tolist(), lines[idx].tolist(), strict=True)]
+    for key, vals in cols.items():
+        for a, val in zip(attrs, vals, strict=True):
+            if val is not None:
+                a[key] = val
 
     G = nx.MultiGraph()
-    used = np.unique(np.r_[u[ok], v[ok]])
-    G.add_nodes_from((int(n), {"x": float(node_xy[n, 0]), "y": float(node_xy[n, 1])}) for n in used)
-    src = gdf.iloc[piece_line]
-    cols: dict[str, np.ndarray] = {"source_index": src["_source_index"].to_numpy()}
-    if class_col is not None:
-        cols["fclass"] = src[class_col].to_numpy()
-    if name_col in gdf.columns:
-        cols["name"] = src[name_col].to_numpy()
-    id_col = id_col or next((c for c in _ID_COLUMNS if c in gdf.columns), None)
-    cols["road_id"] = src[id_col].to_numpy() if id_col is not None else cols["source_index"]
-    keys = list(cols)
-    values = [cols[k] for k in keys]
-    edges = []
-    for i in np.flatnonzero(ok):
-        attrs = {"length": float(length[i]), "geometry": lines[i]}
-        for k, vals in zip(keys, values, strict=True):
-            val = vals[i]
-            if not _is_missing(val):
-                attrs[k] = val.item() if isinstance(val, np.generic) else val
-        edges.append((int(u[i]), int(v[i]), attrs))
-    G.add_edges_from(edges)
+    used = np.unique(np.r_[u[idx], v[idx]])
+    G.add_nodes_from(
+        (n, {"x": x, "y": y})
+        for n, x, y in zip(used.tolist(), node_xy[used, 0].tolist(), node_xy[used, 1].tolist(), strict=True)
+    )
+    G.add_edges_from(zip(u[idx].tolist(), v[idx].tolist(), attrs, strict=True))
+    report["nodes"] = G.number_of_nodes()
+    report["edges"] = len(idx)
+    report["length_m"] = float(length[idx].sum())
     return G
 
 
-def _is_missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def _values(series: pd.Series) -> list:
+    """Python values of a column, with None for missing values."""
+    missing = series.isna().to_numpy()
+    values = series.to_numpy(dtype=object).tolist()
+    return [None if m else (x.item() if isinstance(x, np.generic) else x) for x, m in zip(values, missing, strict=True)]
 
 
 def _merge_points(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -569,33 +573,40 @@ def _merge_points(xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.nd
     return inverse, uniq
 
 
-def _components(G: nx.MultiGraph, keep: str, report: dict[str, Any]) -> None:
-    comps = [(sum(d["length"] for *_, d in G.edges(c, data=True)), c) for c in nx.connected_components(G)]
-    total = sum(length for length, _ in comps)
-    report["components_found"] = len(comps)
-    dropped_nodes: set[int] = set()
-    if keep == "largest" and len(comps) > 1:
-        best = max(range(len(comps)), key=lambda i: (comps[i][0], len(comps[i][1])))
-        for i, (_, c) in enumerate(comps):
-            if i != best:
-                dropped_nodes |= c
-    dropped_edges = list(G.edges(dropped_nodes, keys=True, data="length"))
-    dropped_len = float(sum(d for *_, d in dropped_edges))
-    report["components_dropped"] = len(comps) - 1 if dropped_nodes else 0
-    report["nodes_dropped"] = len(dropped_nodes)
-    report["edges_dropped"] = len(dropped_edges)
+def _components(
+    u: np.ndarray, v: np.ndarray, length: np.ndarray, ok: np.ndarray, n_nodes: int, keep: str, report: dict[str, Any]
+) -> np.ndarray:
+    """Find connected pieces; return the mask of edges kept (all, or the largest piece's)."""
+    adj = coo_matrix((np.ones(int(ok.sum())), (u[ok], v[ok])), shape=(n_nodes, n_nodes))
+    _, label = connected_components(adj, directed=False)
+    used = np.zeros(n_nodes, dtype=bool)
+    used[u[ok]] = used[v[ok]] = True
+    comp_ids, comp_of_node = np.unique(label[used], return_inverse=True)
+    comp = np.full(n_nodes, -1)
+    comp[used] = comp_of_node.ravel()
+    edge_comp = comp[u]
+    comp_len = np.bincount(edge_comp[ok], weights=length[ok], minlength=len(comp_ids))
+    comp_nodes = np.bincount(comp[used], minlength=len(comp_ids))
+    total = float(comp_len.sum())
+    report["components_found"] = len(comp_ids)
+    keep_mask = np.ones(len(u), dtype=bool)
+    if keep == "largest" and len(comp_ids) > 1:
+        best = np.lexsort((comp_nodes, comp_len))[-1]
+        keep_mask = edge_comp == best
+    dropped = ok & ~keep_mask
+    dropped_len = float(length[dropped].sum())
+    report["components_dropped"] = len(comp_ids) - 1 if dropped.any() else 0
+    report["nodes_dropped"] = int(comp_nodes.sum() - comp_nodes[best]) if dropped.any() else 0
+    report["edges_dropped"] = int(dropped.sum())
     report["length_m_dropped"] = dropped_len
     report["length_share_dropped"] = dropped_len / total if total > 0 else 0.0
-    if dropped_nodes:
-        G.remove_nodes_from(dropped_nodes)
+    if dropped.any():
         logger.info(
             "kept the largest connected piece; dropped %d pieces, %.1f %% of the street length",
             report["components_dropped"],
             100 * report["length_share_dropped"],
         )
-    report["nodes"] = G.number_of_nodes()
-    report["edges"] = G.number_of_edges()
-    report["length_m"] = float(sum(d for *_, d in G.edges(data="length")))
+    return keep_mask
 
 
 # ----------------------------------------------------------------------------- conversions
