@@ -52,11 +52,19 @@ def raster_source(raster: Raster, *, name: str = "value") -> NumPyRasterSource:
     array = raster.array
     if t.e > 0:  # south-up: flip rows so row 0 is the northern edge
         array = array[::-1]
-    minx, miny, maxx, maxy = raster.bounds
+    minx, miny, maxx, maxy = _bounds(raster)
     nodata = raster.nodata
     if nodata is not None and np.issubdtype(array.dtype, np.integer):
         nodata = int(nodata)
     return NumPyRasterSource(array, minx, miny, maxx, maxy, nodata=nodata, name=name, srs_wkt=raster.crs.to_wkt())
+
+
+def _bounds(raster: Raster) -> tuple[float, float, float, float]:
+    """Outer edge of a north/south-up raster (Raster.bounds uses Affine * which affine 3.1 deprecates)."""
+    t = raster.transform
+    rows, cols = raster.shape
+    xs, ys = (t.c, t.c + t.a * cols), (t.f, t.f + t.e * rows)
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def zonal(

@@ -560,11 +560,11 @@ def floor_area_grid(
         c1 = np.ceil((gb[:, 2] - minx) / cell_m).astype(int) - 1
         r0 = np.floor((maxy - gb[:, 3]) / cell_m).astype(int)
         r1 = np.ceil((maxy - gb[:, 1]) / cell_m).astype(int) - 1
+        # one cell, wholly inside the grid: no intersection needed (most buildings)
+        single = (c0 == c1) & (r0 == r1) & (c0 >= 0) & (r0 >= 0) & (c1 < ncols) & (r1 < nrows)
         c0, r0 = np.maximum(c0, 0), np.maximum(r0, 0)
         c1, r1 = np.minimum(c1, ncols - 1), np.minimum(r1, nrows - 1)
         ok = (c0 <= c1) & (r0 <= r1)
-        single = ok & (c0 == c1) & (r0 == r1)
-        # Most buildings fit in one cell: no intersection needed.
         np.add.at(grid, (r0[single], c0[single]), shapely.area(geoms[single]) * floors[single])
         multi = np.flatnonzero(ok & ~single)
         if len(multi):
