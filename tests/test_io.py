@@ -139,6 +139,40 @@ def test_utf8_shapefile_without_cpg_is_read_as_utf8(tmp_path, layer, caplog):
     assert "fallback" not in caplog.text.lower() and read.attrs["encoding"] == "detected:UTF-8"
 
 
+def test_gbk_field_names_alone_trigger_the_fallback(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a", "b"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]), crs=4549)
+    path = tz.io.write_layer(gdf, tmp_path / "names.shp", encoding="GBK")
+    path.with_suffix(".cpg").unlink()
+    read = tz.io.read_layer(path)
+    assert "名称" in read.columns and list(read["名称"]) == ["a", "b"]
+
+
+def _dbf(values: list[bytes], width: int) -> bytes:
+    """A hand-built dBASE III table with one text field ``NAME`` of ``width`` bytes."""
+    header_len, record_len = 32 + 32 + 1, 1 + width
+    head = bytes([3, 126, 1, 1]) + len(values).to_bytes(4, "little")
+    head += header_len.to_bytes(2, "little") + record_len.to_bytes(2, "little") + bytes(20)
+    field = b"NAME".ljust(11, b"\x00") + b"C" + bytes(4) + bytes([width, 0]) + bytes(14)
+    records = b"".join(b" " + v.ljust(width, b" ") for v in values)
+    return head + field + b"\r" + records + b"\x1a"
+
+
+def test_dbf_utf8_detection_on_hand_built_tables(tmp_path):
+    cut = "云栖".encode()[:4]  # "云" plus the first byte of "栖": a writer cut bytes, not characters
+    cases = {
+        "ascii": ([b"abc", b"xyz"], True),
+        "utf8": (["云栖".encode(), "小镇".encode()], True),
+        "cut": ([cut, "小".encode()], True),
+        "gbk": (["云栖".encode("gbk"), "小镇".encode("gbk")], False),
+        "gbk_late": ([b"abc"] * 5 + ["小镇".encode("gbk")], False),
+    }
+    for name, (values, expected) in cases.items():
+        path = tmp_path / f"{name}.dbf"
+        path.write_bytes(_dbf(values, width=4 if name == "cut" else 8))
+        assert tz.io._dbf_is_utf8(path) is expected, name
+        assert tz.io._dbf_is_utf8(path, chunk_records=2) is expected, name  # across chunk borders
+
+
 def test_explicit_encoding_wins_over_a_wrong_cpg(tmp_path, layer):
     path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
     path.with_suffix(".cpg").write_text("UTF-8")  # a lying .cpg
@@ -244,9 +278,10 @@ def test_gbk_shapefile_round_trip_of_any_chinese_text(tmp_path_factory, names):
     folder = tmp_path_factory.mktemp("gbk")
     gdf = gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(range(len(names)), [0] * len(names)), crs=4549)
     read = tz.io.read_layer(tz.io.write_layer(gdf, folder / "p.shp", encoding="GBK"))
-    # dBASE pads text with spaces and stores "" as NULL: compare what a shapefile can hold.
-    expected = [n.rstrip() or None for n in names]
-    assert [None if pd.isna(v) else v.rstrip() for v in read["name"]] == expected
+    # dBASE pads text with spaces, GDAL trims them, and "" comes back as NULL: compare what a
+    # shapefile can hold.
+    expected = [n.strip() or None for n in names]
+    assert [None if pd.isna(v) else v.strip() for v in read["name"]] == expected
 
 
 # --- repairs ----------------------------------------------------------------------------------

@@ -176,7 +176,8 @@ def _dbf_is_utf8(dbf: Path, *, chunk_records: int = 65536) -> bool:
     """Whether the field names and every text value of a ``.dbf`` decode as UTF-8.
 
     Only the text (``C``) fields are checked, not the binary header or numbers; the records
-    are read in chunks so a large table costs little memory.
+    are read in chunks so a large table costs little memory. A multi-byte character cut at
+    the end of a full-width field (some writers truncate bytes, not characters) is tolerated.
     """
     with dbf.open("rb") as fh:
         head = fh.read(32)
@@ -192,7 +193,7 @@ def _dbf_is_utf8(dbf: Path, *, chunk_records: int = 65536) -> bool:
             if not fields or record_len == 0:
                 return True
             fh.seek(header_len)
-            columns = [np.arange(o, o + n) for o, n in fields]
+            columns = [slice(o, o + n) for o, n in fields]
             remaining = n_records
             while remaining > 0:
                 k = min(chunk_records, remaining)
@@ -203,10 +204,12 @@ def _dbf_is_utf8(dbf: Path, *, chunk_records: int = 65536) -> bool:
                 records = np.frombuffer(raw[: k * record_len], dtype=np.uint8).reshape(k, record_len)
                 for cols in columns:
                     block = records[:, cols]
-                    if (block < 0x80).all():
-                        continue
-                    for row in block[(block >= 0x80).any(axis=1)]:
-                        row.tobytes().decode("utf-8")
+                    try:
+                        block.tobytes().decode("utf-8")  # fast path: the whole column at once
+                    except UnicodeDecodeError:
+                        # Row by row, tolerating a multi-byte character cut at the field's width.
+                        for row in block[(block >= 0x80).any(axis=1)]:
+                            codecs.utf_8_decode(row.tobytes(), "strict", False)
                 remaining -= k
         except UnicodeDecodeError:
             return False
