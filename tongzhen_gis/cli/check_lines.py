@@ -1,0 +1,228 @@
+"""``tongzhen check-lines``: features against the three control lines (三线核查).
+
+Reads the features (towns, parcels or an extension) and the line layers with
+:func:`tongzhen_gis.io.read_layer`, runs :func:`tongzhen_gis.controllines.check`, writes
+``OUT/summary.csv`` (UTF-8 with BOM, opens in Excel), ``OUT/conflicts.gpkg`` (layer
+``conflicts``, one row per overlap piece) and ``OUT/repairs.csv``, and prints a short table.
+
+Exit codes: 0 every feature passes; 1 any feature is ``review``, ``conflict`` or ``unchecked``
+(or a feature could not be read); 2 bad input (missing file, layer or CRS, unknown column),
+printed as one line by the ``tongzhen`` group.
+
+Naming the inputs
+-----------------
+The four inputs are called ``features``, ``red-line``, ``farmland`` and ``urban-boundary``
+(underscores work too). Options that concern one input name it:
+
+* ``--layer NAME=LAYER`` picks a layer inside a multi-layer file (GeoPackage, FileGDB), e.g.
+  ``--layer red-line=STBHHX``; a bare ``--layer towns`` names the FEATURES layer.
+* ``--crs NAME=CRS`` declares the CRS of a file that has none (no ``.prj``), e.g.
+  ``--crs farmland=EPSG:4549``; a bare ``--crs EPSG:4549`` names the FEATURES' CRS. A file
+  that has a different CRS is an error, never overridden.
+* ``--gcj02 NAME`` declares that an input is in GCJ-02 (Amap/Tencent web-map coordinates) and
+  must be converted to WGS84 first. Official planning layers (CGCS2000) never need it; a file
+  cannot reveal GCJ-02 by itself, so it is never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from tongzhen_gis import controllines, io
+
+logger = logging.getLogger(__name__)
+
+INPUTS = ("features", "red-line", "farmland", "urban-boundary")
+#: Above this many input rows (features + line polygons) a progress bar is shown.
+PROGRESS_ROWS = 100_000
+_TABLE_ROWS = 30
+_PATH = click.Path(dir_okay=True, path_type=Path)
+
+
+def _input_name(raw: str, option: str) -> str:
+    name = raw.strip().lower().replace("_", "-")
+    if name not in INPUTS:
+        msg = f"unknown input {raw!r} in {option}; use one of {', '.join(INPUTS)}"
+        raise click.BadParameter(msg, param_hint=option)
+    return name
+
+
+def _per_input(values: tuple[str, ...], option: str, *, bare: str | None) -> dict[str, str]:
+    """Parse repeated ``NAME=VALUE`` options; a bare ``VALUE`` goes to ``bare``."""
+    out: dict[str, str] = {}
+    for value in values:
+        if "=" in value:
+            name, _, item = value.partition("=")
+            key = _input_name(name, option)
+        elif bare is not None:
+            key, item = bare, value
+        else:
+            msg = f"{value!r}: write {option} NAME=VALUE with NAME one of {', '.join(INPUTS)}"
+            raise click.BadParameter(msg, param_hint=option)
+        if not item:
+            msg = f"{value!r} gives no value after '='"
+            raise click.BadParameter(msg, param_hint=option)
+        out[key] = item
+    return out
+
+
+def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], gcj02: set[str]) -> Any:
+    gdf = io.read_layer(
+        path, layer=layers.get(name), crs=crss.get(name), coord_system="gcj02" if name in gcj02 else None
+    )
+    logger.info("read %d features from %s (%s)", len(gdf), path, name)
+    return gdf
+
+
+def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
+    info = gdf.attrs.get("repairs", {}) or {}
+    rows = []
+    if info.get("invalid_repaired"):
+        rows.append(
+            {
+                "layer": name,
+                "issue": "invalid geometry (on reading)",
+                "count": info["invalid_repaired"],
+                "ids": ", ".join(str(i) for i in info.get("invalid_repaired_index", [])[:20]),
+                "action": "repaired with shapely.make_valid",
+            }
+        )
+    if info.get("empty_removed"):
+        rows.append(
+            {
+                "layer": name,
+                "issue": "empty or missing geometry (on reading)",
+                "count": info["empty_removed"],
+                "ids": ", ".join(str(i) for i in info.get("empty_removed_index", [])[:20]),
+                "action": "not read, not checked (file row index given)",
+            }
+        )
+    return rows
+
+
+def _print_table(summary: pd.DataFrame) -> None:
+    cols = ["area_m2", "red_line_m2", "farmland_m2", "outside_boundary_m2", "verdict"]
+    table = summary[cols].copy()
+    for col in cols[:-1]:
+        table[col] = table[col].map(lambda v: "—" if pd.isna(v) else f"{v:,.1f}")
+    shown = table.head(_TABLE_ROWS)
+    click.echo(shown.to_string())
+    if len(table) > _TABLE_ROWS:
+        click.echo(f"… {len(table) - _TABLE_ROWS} more rows in summary.csv")
+
+
+@click.command(name="check-lines")
+@click.argument("features", type=_PATH)
+@click.option("--red-line", "red_line", type=_PATH, default=None, help="生态保护红线 layer (STBHHX).")
+@click.option("--farmland", type=_PATH, default=None, help="永久基本农田 layer (YJJBNTBHTB).")
+@click.option("--urban-boundary", "urban_boundary", type=_PATH, default=None, help="城镇开发边界 layer (CZKFBJ).")
+@click.option("--id-col", default="town_id", show_default=True, help="Id column of FEATURES.")
+@click.option(
+    "--landuse-col", default=None, help="用地用海 code column of FEATURES: only construction land (07–16) counts."
+)
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    metavar="[NAME=]LAYER",
+    help="Layer inside a multi-layer file, e.g. --layer red-line=STBHHX (bare LAYER: FEATURES). Repeatable.",
+)
+@click.option(
+    "--crs",
+    "crss",
+    multiple=True,
+    metavar="[NAME=]CRS",
+    help="CRS of an input that has none, e.g. --crs farmland=EPSG:4549 (bare CRS: FEATURES). Repeatable.",
+)
+@click.option(
+    "--gcj02",
+    "gcj02",
+    multiple=True,
+    metavar="NAME",
+    help="Input in GCJ-02 web-map coordinates (Amap/Tencent), converted first. Repeatable.",
+)
+@click.option(
+    "--sliver-m2",
+    type=float,
+    default=None,
+    help="Overlaps at or below it are 'review' [default: rules controllines.sliver_m2, 1 m²].",
+)
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder (created if needed).",
+)
+def command(
+    features: Path,
+    red_line: Path | None,
+    farmland: Path | None,
+    urban_boundary: Path | None,
+    id_col: str,
+    landuse_col: str | None,
+    layers: tuple[str, ...],
+    crss: tuple[str, ...],
+    gcj02: tuple[str, ...],
+    sliver_m2: float | None,
+    engine: str,
+    out_dir: Path,
+) -> int:
+    """Check FEATURES against the three control lines (三线核查).
+
+    Writes OUT/summary.csv, OUT/conflicts.gpkg and OUT/repairs.csv. Exit code 0 when every
+    feature passes, 1 when any is review/conflict/unchecked, 2 on bad input.
+    """
+    layer_of = _per_input(layers, "--layer", bare="features")
+    crs_of = _per_input(crss, "--crs", bare="features")
+    gcj = {_input_name(name, "--gcj02") for name in gcj02}
+    paths = {"features": features, "red-line": red_line, "farmland": farmland, "urban-boundary": urban_boundary}
+    given = {name for name, path in paths.items() if path is not None}
+    for option, names in (("--layer", set(layer_of)), ("--crs", set(crs_of)), ("--gcj02", gcj)):
+        unused = names - given
+        if unused:
+            msg = f"{option} names {', '.join(sorted(unused))}, which is not given; give its file or drop the option"
+            raise click.UsageError(msg)
+    if len(given) == 1:
+        msg = "no control line given; pass at least one of --red-line, --farmland, --urban-boundary"
+        raise click.UsageError(msg)
+    read = {name: _read(name, path, layer_of, crs_of, gcj) for name, path in paths.items() if path is not None}
+    n_rows = sum(len(gdf) for gdf in read.values())
+    result = controllines.check(
+        read["features"],
+        red_line=read.get("red-line"),
+        farmland=read.get("farmland"),
+        urban_boundary=read.get("urban-boundary"),
+        id_col=id_col,
+        sliver_m2=sliver_m2,
+        landuse_col=landuse_col,
+        engine=engine,
+        progress=n_rows >= PROGRESS_ROWS,
+    )
+    repairs = pd.concat(
+        [pd.DataFrame([r for name, gdf in read.items() for r in _io_repairs(name, gdf)]), result.repairs],
+        ignore_index=True,
+    ).reindex(columns=result.repairs.columns)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [
+        io.write_table(result.summary, out_dir / "summary.csv", index=True),
+        io.write_layer(result.conflicts, out_dir / "conflicts.gpkg", layer="conflicts"),
+        io.write_table(repairs, out_dir / "repairs.csv", index=False),
+    ]
+    _print_table(result.summary)
+    counts = result.counts()
+    click.echo(" · ".join(f"{v} {counts.get(v, 0)}" for v in ("pass", "review", "conflict", "unchecked")))
+    for line in result.missing_lines:
+        click.echo(f"note: {line.replace('_', '-')} not given: its columns are empty", err=True)
+    unread = int((read["features"].attrs.get("repairs") or {}).get("empty_removed", 0))
+    if unread:
+        click.echo(f"note: {unread} feature(s) without geometry were not checked (see repairs.csv)", err=True)
+    for path in written:
+        click.echo(str(path))
+    return 0 if result.passed and not unread else 1
