@@ -1,0 +1,116 @@
+"""``tongzhen intensity``: land-use intensity per town (用地集约), written as CSV and Excel.
+
+Exit codes: 0 when the table was written (even if a town falls short of a threshold: judging
+towns against the rules is ``tongzhen report``'s job, and this command only measures); 2 on
+bad input (a missing file or column, a layer without CRS …).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from tongzhen_gis import intensity, io
+
+logger = logging.getLogger(__name__)
+
+_PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command(name="intensity")
+@click.argument("towns", type=_PATH)
+@click.option("--towns-layer", default=None, help="Layer of TOWNS (GeoPackage / FileGDB).")
+@click.option("--parcels", "parcels_path", type=_PATH, required=True, help="Land-use parcels (用地用海 codes).")
+@click.option("--parcels-layer", default=None, help="Layer of --parcels.")
+@click.option("--buildings", "buildings_path", type=_PATH, default=None, help="Building footprints with floors.")
+@click.option("--buildings-layer", default=None, help="Layer of --buildings.")
+@click.option("--enterprises", "enterprises_path", type=_PATH, default=None, help="Enterprise table (CSV or Excel).")
+@click.option("--raster", "raster_path", type=_PATH, default=None, help="A raster summarised per town (zonal).")
+@click.option("--categorical", is_flag=True, help="Treat --raster as classes: write each class's share.")
+@click.option("--id-col", default="town_id", show_default=True, help="Town id column.")
+@click.option("--landuse-col", default="landuse_code", show_default=True, help="Land-use code column of the parcels.")
+@click.option("--floors-col", default="floors", show_default=True, help="Floors column of the buildings.")
+@click.option("--height-col", default=None, help="Height column (m) used where floors are missing [default: height_m].")
+@click.option("--industrial-tall-storey", is_flag=True, help="Count industrial storeys above 8 m twice.")
+@click.option("--firm-scores", is_flag=True, help="Also score the firms (亩均论英雄) into firm_scores.csv/.xlsx.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder (created if needed).",
+)
+def command(
+    towns: Path,
+    towns_layer: str | None,
+    parcels_path: Path,
+    parcels_layer: str | None,
+    buildings_path: Path | None,
+    buildings_layer: str | None,
+    enterprises_path: Path | None,
+    raster_path: Path | None,
+    categorical: bool,
+    id_col: str,
+    landuse_col: str,
+    floors_col: str,
+    height_col: str | None,
+    industrial_tall_storey: bool,
+    firm_scores: bool,
+    out_dir: Path,
+) -> int:
+    """Measure land-use intensity per town: structure, FAR, coverage, 亩均 figures (用地集约).
+
+    Writes OUT/intensity.csv (UTF-8 with BOM, opens in Excel) and OUT/intensity.xlsx (one sheet
+    per table), plus OUT/firm_scores.csv with --firm-scores and OUT/intensity_problems.csv when
+    some input could not be used as given. Exit code 0 when written; shortfalls against
+    thresholds are judged by `tongzhen report`.
+    """
+    if firm_scores and enterprises_path is None:
+        raise click.UsageError("--firm-scores needs --enterprises")
+    town_gdf = io.read_layer(towns, layer=towns_layer)
+    parcels = io.read_layer(parcels_path, layer=parcels_layer)
+    buildings = io.read_layer(buildings_path, layer=buildings_layer) if buildings_path else None
+    enterprises = io.read_table(enterprises_path) if enterprises_path else None
+    table = intensity.summarize(
+        town_gdf,
+        parcels=parcels,
+        buildings=buildings,
+        enterprises=enterprises,
+        id_col=id_col,
+        landuse_col=landuse_col,
+        floors_col=floors_col,
+        height_col=height_col,
+        industrial_tall_storey=industrial_tall_storey,
+    )
+    problems = list(table.attrs.get("problems", [])) + list(table.attrs.get("repairs", []))
+    if raster_path is not None:
+        zones = intensity.zonal(town_gdf, io.read_raster(raster_path), categorical=categorical, id_col=id_col)
+        problems += zones.attrs.get("problems", [])
+        table = table.join(zones.add_prefix("raster_"))
+    names = [c for c in ("name_zh", "category", "district") if c in town_gdf.columns]
+    if names:
+        table = town_gdf.set_index(id_col)[names].join(table, how="right")
+    scores = None
+    if firm_scores:
+        scores = intensity.firm_scores(enterprises)
+        problems += scores.attrs.get("problems", [])
+    problem_table = pd.DataFrame({"problem": problems})
+    sheets = {"用地集约 intensity": table}
+    if scores is not None:
+        sheets["亩均评价 firm scores"] = scores
+    if problems:
+        sheets["问题 problems"] = problem_table
+    written = [io.write_table(table, out_dir / "intensity.csv", index=True)]
+    if scores is not None:
+        written.append(io.write_table(scores, out_dir / "firm_scores.csv", index=True))
+    if problems:
+        written.append(io.write_table(problem_table, out_dir / "intensity_problems.csv", index=False))
+    written.append(io.write_workbook(sheets, out_dir / "intensity.xlsx", index=True))
+    for p in problems:
+        click.echo(f"note: {p}", err=True)
+    for path in written:
+        click.echo(str(path))
+    return 0
