@@ -378,3 +378,199 @@ def test_geoseries_and_index_labels_kept():
     G = tz.network.from_lines(s)
     assert [d["source_index"] for *_, d in G.edges(data=True)] == [42]
     assert [d["road_id"] for *_, d in G.edges(data=True)] == [42]
+
+
+# ----------------------------------------------------------------------------- OSM
+OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="tongzhen_gis tests">
+  <node id="1" lat="30.2500" lon="120.1500" version="1"/>
+  <node id="2" lat="30.2500" lon="120.1520" version="1"/>
+  <node id="3" lat="30.2490" lon="120.1510" version="1"/>
+  <node id="4" lat="30.2510" lon="120.1510" version="1"/>
+  <node id="5" lat="30.2520" lon="120.1500" version="1"/>
+  <node id="6" lat="30.2520" lon="120.1520" version="1"/>
+  <node id="7" lat="30.2480" lon="120.1500" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="name" v="文一路"/></way>
+  <way id="11" version="1"><nd ref="3"/><nd ref="4"/>
+    <tag k="highway" v="footway"/><tag k="bridge" v="yes"/><tag k="layer" v="1"/></way>
+  <way id="12" version="1"><nd ref="1"/><nd ref="5"/><nd ref="6"/>
+    <tag k="highway" v="service"/><tag k="access" v="private"/></way>
+  <way id="13" version="1"><nd ref="1"/><nd ref="7"/>
+    <tag k="highway" v="footway"/><tag k="foot" v="no"/></way>
+  <way id="14" version="1"><nd ref="2"/><nd ref="6"/>
+    <tag k="highway" v="motorway"/></way>
+  <way id="15" version="1"><nd ref="7"/><nd ref="3"/>
+    <tag k="building" v="yes"/></way>
+</osm>
+"""
+
+
+def _write_osm(tmp_path):
+    xml = tmp_path / "tiny.osm"
+    xml.write_text(OSM_XML, encoding="utf-8")
+    return xml
+
+
+def _signature(G: nx.MultiGraph) -> tuple[list, list]:
+    """Geometry-only description of a graph: node coordinates and edges by their end coordinates."""
+    xy = {n: (round(d["x"], 6), round(d["y"], 6)) for n, d in G.nodes(data=True)}
+    edges = sorted((*sorted((xy[u], xy[v])), round(d["length"], 6), d["road_id"]) for u, v, d in G.edges(data=True))
+    return sorted(xy.values()), edges
+
+
+def test_osm_filters_equal_osmnx():
+    ox = pytest.importorskip("osmnx")
+    from tongzhen_gis import _osm
+
+    for network in ("walk", "all"):
+        assert _osm.OSM_FILTERS[network] == ox._overpass._get_network_filter(network)
+
+
+def test_from_osm_tiny_file(tmp_path):
+    G = tz.network.from_osm(_write_osm(tmp_path))
+    check_contract(G)
+    rep = G.graph["report"]
+    # way 10 (street) and 11 (footbridge over it, no shared node) pass; 12 private, 13 foot=no,
+    # 14 motorway fail; 15 is no highway at all
+    assert rep["osm"]["highway_ways"] == 5
+    assert rep["osm"]["ways_filtered_out"] == {"access=private": 1, "foot=no": 1, "highway=motorway": 1}
+    assert {d["road_id"] for *_, d in G.edges(data=True)} == {10, 11}
+    # the bridge crosses the street without a junction
+    assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
+    assert G.graph["crs"].to_epsg() == 4549
+    names = {d["road_id"]: d.get("name") for *_, d in G.edges(data=True)}
+    assert names[10] == "文一路"
+    assert {d["fclass"] for *_, d in G.edges(data=True)} == {"residential", "footway"}
+
+
+def test_from_osm_custom_filters(tmp_path):
+    path = _write_osm(tmp_path)
+    G = tz.network.from_osm(path, network='["highway"~"foot"]')
+    assert {d["road_id"] for *_, d in G.edges(data=True)} == {11, 13}
+    H = tz.network.from_osm(path, network=lambda tags: tags.get("highway") == "motorway")
+    assert {d["road_id"] for *_, d in H.edges(data=True)} == {14}
+    A = tz.network.from_osm(path, network="all")
+    assert {d["road_id"] for *_, d in A.edges(data=True)} == {10, 11, 12, 13, 14}
+
+
+def test_from_osm_pbf_equals_xml(tmp_path):
+    osmium = pytest.importorskip("osmium")
+    xml = _write_osm(tmp_path)
+    pbf = tmp_path / "tiny.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(xml)):
+            writer.add(obj)
+    assert _signature(tz.network.from_osm(pbf)) == _signature(tz.network.from_osm(xml))
+
+
+def test_from_osm_errors(tmp_path):
+    from tongzhen_gis.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="not found"):
+        tz.network.from_osm(tmp_path / "missing.osm.pbf")
+    other = tmp_path / "roads.csv"
+    other.write_text("a,b\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="not an OSM extract"):
+        tz.network.from_osm(other)
+    path = _write_osm(tmp_path)
+    with pytest.raises(NetworkDataError, match="filter"):
+        tz.network.from_osm(path, network="highway=footway")
+    with pytest.raises(NetworkDataError, match="no way"):
+        tz.network.from_osm(path, network='["highway"="steps"]')
+
+
+def test_from_place_wiring(monkeypatch):
+    ox = pytest.importorskip("osmnx")
+    calls = {}
+
+    def fake_graph_from_place(query, **kwargs):
+        calls["query"], calls["kwargs"] = query, kwargs
+        G = nx.MultiDiGraph(crs="EPSG:4326")
+        G.add_node(1, x=120.15, y=30.25)
+        G.add_node(2, x=120.152, y=30.25)
+        G.add_node(3, x=120.152, y=30.252)
+        for u, v, osmid in ((1, 2, 10), (2, 1, 10), (2, 3, 11), (3, 2, 11)):
+            G.add_edge(
+                u, v, osmid=osmid, highway="residential", name="文二路", length=1.0, oneway=False, reversed=u > v
+            )
+        return G
+
+    monkeypatch.setattr(ox, "graph_from_place", fake_graph_from_place)
+    G = tz.network.from_place("西湖区, 杭州市")
+    assert calls["query"] == "西湖区, 杭州市"
+    assert calls["kwargs"] == {"network_type": "walk", "simplify": False, "retain_all": True}
+    check_contract(G)
+    assert (G.number_of_nodes(), G.number_of_edges()) == (3, 2)
+    assert {d["road_id"] for *_, d in G.edges(data=True)} == {10, 11}
+    assert G.graph["crs"].to_epsg() == 4549
+
+
+def _osmnx_walk_graph(ox, path):
+    """osmnx's own unsimplified undirected graph of a file, filtered with osmnx's walk filter text.
+
+    graph_from_xml applies no network filter, so the filter string osmnx sends to Overpass is
+    evaluated here on each edge's way tags (kept by widening ``useful_tags_way``).
+    """
+    import re
+
+    filt = ox._overpass._get_network_filter("walk")
+    clauses = re.findall(r'\["([^"]+)"(?:(!~)"([^"]*)")?\]', filt)
+    tags = sorted({k for k, *_ in clauses} | {"name"})
+    old = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = tags
+    try:
+        G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=True)
+    finally:
+        ox.settings.useful_tags_way = old
+
+    def passes(d):
+        for key, op, value in clauses:
+            have = d.get(key)
+            if not op and have is None:
+                return False
+            if op and have is not None and re.search(value, have):
+                return False
+        return True
+
+    G.remove_edges_from([(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not passes(d)])
+    G.remove_nodes_from([n for n in list(G) if G.degree(n) == 0])
+    return ox.convert.to_undirected(G)
+
+
+@pytest.mark.parametrize("name", ["West-Oakland.osm.bz2", "aguascalientes.osm.bz2"])
+def test_from_osm_counts_equal_osmnx(shared_data, name):
+    """Compared: nodes and edges of osmnx's unsimplified, undirected graph of the whole file
+    (retain_all) after osmnx's walk filter, against ours with ``nodes="vertices"`` and no extra
+    bridge rule (``exclude_on_structure=()``); also the number of connected pieces."""
+    ox = pytest.importorskip("osmnx")
+    path = shared_data(f"osm-extracts/{name}")
+    theirs = _osmnx_walk_graph(ox, path)
+    mine = tz.network.from_osm(path, nodes="vertices", exclude_on_structure=())
+    assert mine.number_of_nodes() == theirs.number_of_nodes()
+    assert mine.number_of_edges() == theirs.number_of_edges()
+    assert mine.graph["report"]["components_found"] == nx.number_connected_components(theirs)
+    # the way ids used are the same
+    assert {d["road_id"] for *_, d in mine.edges(data=True)} == {d["osmid"] for *_, d in theirs.edges(data=True)}
+    # junction mode has the same street length, and the same distances between junctions
+    junctions = tz.network.from_osm(path, exclude_on_structure=())
+    assert junctions.size(weight="length") == pytest.approx(mine.size(weight="length"), rel=1e-12)
+
+
+def test_aguascalientes_pbf_equals_bz2(shared_data):
+    pbf = tz.network.from_osm(shared_data("osm-extracts/aguascalientes.osm.pbf"))
+    bz2 = tz.network.from_osm(shared_data("osm-extracts/aguascalientes.osm.bz2"))
+    assert _signature(pbf) == _signature(bz2)
+
+
+@pytest.mark.parametrize("clip", ["yunqi", "yuhuangshan", "dream_town"])
+def test_hangzhou_clips_lose_no_length(shared_data, clip):
+    roads = gpd.read_file(shared_data(f"hangzhou/clip_{clip}_r2500m.gpkg"), layer="roads")
+    G = tz.network.from_lines(roads)
+    metric = tz.crs.to_metric(roads)
+    cls = metric["fclass"].str.lower()
+    on_structure = (metric["bridge"] == "T") | (metric["tunnel"] == "T")
+    walkable = ~cls.isin(tz.network.DEFAULT_EXCLUDE) & ~(cls.isin(["trunk", "trunk_link"]) & on_structure)
+    assert G.size(weight="length") == pytest.approx(metric[walkable].length.sum(), rel=1e-9)
+    assert G.graph["report"]["lines_used"] >= int(walkable.sum())
+    check_contract(G)

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -639,11 +640,146 @@ def graph_to_gdfs(G: nx.MultiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     return nodes, edges
 
 
-def from_osm(*args: Any, **kwargs: Any) -> nx.MultiGraph:  # placeholder until the reader lands
-    """Not implemented yet."""
-    raise NotImplementedError
+def from_osm(
+    path: str | Path,
+    *,
+    network: str | Callable[[dict[str, str]], bool] = "walk",
+    keep: Literal["all", "largest"] = "all",
+    nodes: Literal["junctions", "vertices"] = "junctions",
+    exclude_on_structure: Iterable[str] = DEFAULT_EXCLUDE_ON_STRUCTURE,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    crs: str | int | CRS | None = None,
+) -> nx.MultiGraph:
+    """Build a walking graph from an OpenStreetMap extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
+
+    Ways with a ``highway`` tag are read with pyosmium (one reader for XML, compressed XML
+    and PBF, so the same data in either format gives the same graph), filtered by their tags,
+    turned into lines and built with :func:`from_lines` (same splitting and level rules;
+    ``fclass`` = the ``highway`` value, ``road_id`` = the OSM way id).
+
+    Decisions: osmnx's ``graph_from_xml`` is not used because it applies no network filter,
+    keeps only ``osmnx.settings.useful_tags_way`` (no ``foot``, no ``layer``) and cannot read
+    PBF. The ``"walk"`` filter is osmnx 2.1's own ``network_type="walk"`` filter, so node and
+    edge counts can be compared with osmnx on the same file (the test suite does). Connections
+    come from geometry and levels, not OSM node ids: where OSM shares a node between a bridge
+    and the street under it (a tagging error), no junction is made.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The extract.
+    network : {"walk", "all"}, Overpass-style filter string, or callable, default "walk"
+        ``"walk"`` and ``"all"`` are osmnx's filters; a string such as
+        ``'["highway"~"footway|path|pedestrian"]'`` is read like osmnx's ``custom_filter``;
+        a callable gets the way's tag dict and returns True to keep it.
+    keep, nodes, tolerance_m, crs
+        As in :func:`from_lines`. ``nodes="vertices"`` makes every OSM node of a kept way a
+        graph node (like an unsimplified osmnx graph).
+    exclude_on_structure : iterable of str, default :data:`DEFAULT_EXCLUDE_ON_STRUCTURE`
+        ``highway`` values dropped on bridges and in tunnels (elevated expressways). Pass
+        ``()`` to follow osmnx's filter exactly.
+
+    Returns
+    -------
+    networkx.MultiGraph
+        The graph contract of this module. ``G.graph["report"]`` adds ``osm`` (ways read,
+        ``ways_filtered_out`` by the first failed tag clause, missing node locations) to the
+        report of :func:`from_lines`.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, not an OSM extract, or unreadable.
+    NetworkDataError
+        The filter cannot be read, or no way passes it.
+    """
+    from tongzhen_gis import _osm
+
+    if callable(network):
+        way_filter: _osm.TagFilter | Callable[[dict[str, str]], bool] = network
+    else:
+        way_filter = _osm.TagFilter.parse(_osm.OSM_FILTERS.get(network, network))
+    lines, osm_report = _osm.read_highways(path, way_filter)
+    if lines.empty:
+        msg = (
+            f"no way in {path} passes the {network if isinstance(network, str) else 'custom'} filter "
+            f"({osm_report['highway_ways']} highway ways read, filtered out: {osm_report['ways_filtered_out']}); "
+            "check the file covers streets, or choose another network="
+        )
+        raise NetworkDataError(msg)
+    G = from_lines(
+        lines,
+        class_col="highway",
+        exclude=(),
+        exclude_on_structure=exclude_on_structure,
+        keep=keep,
+        nodes=nodes,
+        tolerance_m=tolerance_m,
+        crs=crs,
+        id_col="osm_id",
+    )
+    G.graph["report"]["osm"] = osm_report
+    G.graph["created_with"] = "tongzhen_gis.network.from_osm"
+    return G
 
 
-def from_place(*args: Any, **kwargs: Any) -> nx.MultiGraph:  # placeholder until the reader lands
-    """Not implemented yet."""
-    raise NotImplementedError
+def from_place(
+    query: str | dict[str, str],
+    *,
+    network: str = "walk",
+    keep: Literal["all", "largest"] = "all",
+    nodes: Literal["junctions", "vertices"] = "junctions",
+    exclude_on_structure: Iterable[str] = DEFAULT_EXCLUDE_ON_STRUCTURE,
+    crs: str | int | CRS | None = None,
+) -> nx.MultiGraph:
+    """Download a place's streets with osmnx (needs internet) and build a walking graph.
+
+    osmnx geocodes ``query`` (e.g. ``"西湖区, 杭州市, 浙江省, 中国"``) and downloads the
+    ways with its ``network_type`` filter, unsimplified and with every piece kept; the edges are
+    turned into lines and built with :func:`from_lines`, so the result follows this module's
+    contract and level rules. osmnx caches downloads in ``osmnx.settings.cache_folder``.
+
+    Parameters
+    ----------
+    query : str or dict
+        A place name or structured query, as for ``osmnx.graph_from_place``.
+    network : str, default "walk"
+        osmnx ``network_type``.
+    keep, nodes, exclude_on_structure, crs
+        As in :func:`from_osm`.
+
+    Returns
+    -------
+    networkx.MultiGraph
+
+    Raises
+    ------
+    NetworkDataError
+        osmnx found no place or no street for ``query``.
+    """
+    import osmnx as ox
+
+    try:
+        raw = ox.graph_from_place(query, network_type=network, simplify=False, retain_all=True)
+    except ValueError as exc:  # osmnx's InsufficientResponseError is a ValueError
+        msg = f"osmnx could not get streets for {query!r}: {exc}; check the place name (try the English name too)"
+        raise NetworkDataError(msg) from exc
+    # one line per OSM way piece: to_undirected drops the reverse copies of two-way streets
+    edges = ox.convert.graph_to_gdfs(ox.convert.to_undirected(raw), nodes=False, fill_edge_geometry=True)
+    edges = edges.reset_index(drop=True)
+    for col in ("osmid", "highway", "name", "layer", "bridge", "tunnel"):
+        if col in edges:
+            edges[col] = edges[col].map(lambda v: v[0] if isinstance(v, list) else v)
+    G = from_lines(
+        edges,
+        class_col="highway",
+        exclude=(),
+        exclude_on_structure=exclude_on_structure,
+        keep=keep,
+        nodes=nodes,
+        crs=crs,
+        id_col="osmid",
+    )
+    G.graph["report"]["query"] = query
+    G.graph["created_with"] = "tongzhen_gis.network.from_place"
+    return G
