@@ -199,6 +199,23 @@ def test_declared_crs_that_contradicts_the_file_raises(tmp_path, layer):
     with pytest.raises(CRSError, match="reproject"):
         tz.io.read_layer(path, crs="EPSG:4326")
     assert tz.io.read_layer(path, crs=4549).crs.to_epsg() == 4549  # agreeing declaration is fine
+    with pytest.raises(CRSError, match="EPSG:4549"):
+        tz.io.read_layer(path, crs="not a crs")
+
+
+def test_geojson_with_metres_but_no_crs_member(tmp_path, layer):
+    path = tz.io.write_layer(layer, tmp_path / "gk.geojson")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc.pop("crs")  # what many exports look like: projected metres, no crs member
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert pyogrio.read_info(path)["crs"] == "EPSG:4326"  # GDAL assumes WGS84 (RFC 7946)
+    with pytest.raises(CRSError, match=r"not degrees.*crs="):
+        tz.io.read_layer(path)
+    with pytest.raises(CRSError):
+        tz.io.read_layer(path, crs="EPSG:4490")  # declaring degrees does not help either
+    read = tz.io.read_layer(path, crs="EPSG:4549")
+    assert read.crs.to_epsg() == 4549
+    assert_same_layer(read, layer)
 
 
 def test_web_mercator_file_is_read_as_is_and_to_metric_gives_true_areas(tmp_path, layer):

@@ -246,8 +246,43 @@ def _crs_equal(a: Any, b: CRS) -> bool:
     return epsg_a is not None and epsg_a == epsg_b
 
 
-def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
+def _not_lonlat(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether a layer labelled geographic holds coordinates that cannot be degrees."""
+    if gdf.crs is None or not CRS.from_user_input(gdf.crs).is_geographic:
+        return False
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return bool(min(minx, miny) < -180.0 or maxx > 360.0 or max(abs(miny), abs(maxy)) > 90.0)
+
+
+def _parse_crs(crs: Any) -> CRS | None:
     if crs is None:
+        return None
+    try:
+        return CRS.from_user_input(crs)
+    except PyprojCRSError as exc:
+        msg = f"crs={crs!r} is not a coordinate reference system pyproj understands ({exc}); use e.g. 'EPSG:4549'"
+        raise CRSError(msg) from exc
+
+
+def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
+    declared = _parse_crs(crs)
+    if _not_lonlat(gdf):
+        # GeoJSON without a "crs" member is WGS84 by definition, yet many exports from desktop
+        # GIS hold projected metres (e.g. CGCS2000 Gauss-Krüger) that way.
+        minx, miny, maxx, maxy = gdf.total_bounds
+        claim = gdf.crs.to_string()
+        if declared is None or declared.is_geographic:
+            msg = (
+                f"{path} says {claim} (longitude/latitude) but its coordinates ({minx:.0f}…{maxx:.0f}, "
+                f"{miny:.0f}…{maxy:.0f}) are not degrees; declare the CRS they were made in with "
+                "crs='EPSG:4549' (CGCS2000 Gauss-Krüger CM 120E for Hangzhou; CLI: --crs EPSG:4549)"
+            )
+            raise CRSError(msg)
+        logger.warning(
+            "%s says %s but its coordinates are not degrees: using the declared %s", path, claim, declared.to_string()
+        )
+        return gdf.set_crs(declared, allow_override=True)
+    if declared is None:
         if gdf.crs is None:
             msg = (
                 f"{path} has no coordinate reference system (CRS, no .prj or no CRS in the file); "
@@ -257,11 +292,6 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
             )
             raise CRSError(msg)
         return gdf
-    try:
-        declared = CRS.from_user_input(crs)
-    except PyprojCRSError as exc:
-        msg = f"crs={crs!r} is not a coordinate reference system pyproj understands ({exc}); use e.g. 'EPSG:4549'"
-        raise CRSError(msg) from exc
     if gdf.crs is None:
         logger.info("%s has no CRS: using the declared %s", path, declared.to_string())
         return gdf.set_crs(declared)
@@ -400,7 +430,10 @@ def read_layer(
         convention of :func:`tongzhen_gis.crs.convert_coord_system`).
     crs : CRS-like, optional
         The CRS of a file that has none (no ``.prj``). A file that has a different CRS raises:
-        reproject after reading instead.
+        reproject after reading instead. One exception: a file labelled longitude/latitude
+        whose coordinates cannot be degrees (a GeoJSON without a ``crs`` member is WGS84 by
+        definition, yet desktop GIS often write Gauss-Krüger metres that way) raises unless
+        ``crs=`` declares a projected CRS, which then replaces the label (logged).
 
     Returns
     -------
@@ -457,7 +490,6 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"layer {attrs['layer']!r} of {path} is empty (no features); check that you exported the right layer"
         raise InputFileError(msg)
-    gdf = _apply_crs(gdf, path, crs)
     gdf = _repair(gdf, path)
     if len(gdf) == 0:
         msg = (
@@ -465,6 +497,7 @@ def read_layer(
             "check the export from your GIS"
         )
         raise InputFileError(msg)
+    gdf = _apply_crs(gdf, path, crs)
     gdf.attrs.update(attrs)
     return _convert_coord_system(gdf, path, coord_system)
 
