@@ -391,6 +391,11 @@ def _as_text(series: pd.Series) -> pd.Series:
     return out.mask(out.map(lambda v: isinstance(v, str) and v == ""))
 
 
+def _same_dtype(text: pd.Series, original: pd.Series) -> pd.Series:
+    """Stripped text in the original column's dtype (pandas ``str``, ``string`` or object)."""
+    return text.astype(original.dtype) if pd.api.types.is_string_dtype(original.dtype) else text
+
+
 def _check_id(col: str, series: pd.Series, *, unique: bool) -> list[str]:
     problems = []
     empty = series.isna()
@@ -451,7 +456,7 @@ def _check_landuse(col: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
     bad = text.notna() & ~valid
     if bad.any():
         problems.append(_invalid_landuse_problem(col, text[bad]))
-    return text.astype("string") if not bad.any() else series, problems
+    return (series if bad.any() else _same_dtype(text, series)), problems
 
 
 def _valid_landuse(text: pd.Series) -> pd.Series:
@@ -482,7 +487,7 @@ def _check_dlbm(col: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
     numbers = text.map(_is_number)
     if numbers.any():
         problems.append(_numeric_code_problem(col, "三调 DLBM"))
-    return text, problems
+    return (series if numbers.any() else _same_dtype(text, series)), problems
 
 
 def _check_geometry(df: pd.DataFrame, spec: Role) -> list[str]:
@@ -607,6 +612,8 @@ def _level1_one(value: Any, classes: set[str]) -> str | None:
     if not isinstance(value, str):
         raise _LevelError(value)
     code = value.strip()
+    if not code:
+        return None
     if re.fullmatch(_LANDUSE_PATTERN, code) and code[:2] in classes:
         return code[:2]
     raise _LevelError(value)
@@ -624,7 +631,7 @@ def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] 
     ----------
     code : str or Series
         用地用海 code(s) as text: 2, 4 or 6 digits whose first two are a class 01–24.
-        Missing values give missing results.
+        Missing values and blank text give missing results.
     errors : {"raise", "coerce"}, default "raise"
         ``"raise"``: invalid codes (numbers, wrong length, unknown class) raise one
         :class:`~tongzhen_gis.errors.SchemaError` listing them. ``"coerce"``: they become
