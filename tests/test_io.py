@@ -83,6 +83,25 @@ def test_write_layer_replaces_one_layer_and_keeps_the_others(tmp_path, layer, na
     assert len(tz.io.read_layer(path, layer="other")) == 2
 
 
+def _as_python(value):
+    """A cell read back: JSON text (GeoPackage) or native JSON (GeoJSON, read as arrays/dicts)."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+@pytest.mark.parametrize("name", ["n.gpkg", "n.geojson"])
+def test_write_layer_stores_lists_as_json_and_names_as_text(tmp_path, layer, name):
+    gdf = layer.assign(reasons=[["压红线", "超边界"], [], ("a",)])
+    gdf["extra"] = [{"k": 1}, {"k": 2}, {"名": "云栖"}]
+    gdf[2025] = [1, 2, 3]
+    read = tz.io.read_layer(tz.io.write_layer(gdf, tmp_path / name))
+    assert [_as_python(v) for v in read["reasons"]] == [["压红线", "超边界"], [], ["a"]]
+    assert [_as_python(v) for v in read["extra"]] == [{"k": 1}, {"k": 2}, {"名": "云栖"}]
+    assert list(read["2025"]) == [1, 2, 3]
+    assert gdf[2025].tolist() == [1, 2, 3] and isinstance(gdf["reasons"].iloc[0], list)  # input untouched
+
+
 def test_write_layer_rejects_unknown_suffix_and_non_utf8_outside_shapefiles(tmp_path, layer):
     with pytest.raises(InputFileError, match=r"\.gpkg"):
         tz.io.write_layer(layer, tmp_path / "a.kml")

@@ -21,6 +21,7 @@ written as UTF-8 *with* a byte-order mark so that Excel opens Chinese text corre
 from __future__ import annotations
 
 import codecs
+import json
 import logging
 import re
 import unicodedata
@@ -520,7 +521,10 @@ def write_layer(
     Parameters
     ----------
     gdf : GeoDataFrame
-        Layer to write. A non-default index (named, or not 0..n-1) is written as a column.
+        Layer to write. The index is written as a column when it is named, a MultiIndex or
+        not integers (the geopandas rule); GeoParquet stores it and restores it on reading.
+        Column names are written as text; in the OGR formats (all but GeoParquet) cells holding
+        lists, tuples, sets or dicts are written as JSON text (Chinese kept readable).
     path : str or pathlib.Path
         ``.gpkg``, ``.shp``, ``.geojson``/``.json``, ``.fgb``, ``.parquet`` or ``.gdb`` (FileGDB
         folder, written by GDAL's OpenFileGDB driver). Parent folders are created.
@@ -562,6 +566,7 @@ def write_layer(
         msg = f"encoding={encoding!r} is only possible for shapefiles; {path.suffix} files are always UTF-8"
         raise InputFileError(msg)
     _mkparent(path)
+    gdf = _storable(gdf, json_values=driver is not None)
     try:
         if driver is None:
             gdf.to_parquet(path)
@@ -602,6 +607,37 @@ def write_layer(
         raise InputFileError(msg) from exc
     logger.debug("wrote %d features to %s", len(gdf), path)
     return path
+
+
+def _storable(gdf: gpd.GeoDataFrame, *, json_values: bool) -> gpd.GeoDataFrame:
+    """Column names as text and, for OGR formats, list/dict values as JSON text."""
+    out = gdf
+    if any(not isinstance(c, str) for c in gdf.columns):
+        out = gdf.rename(columns={c: str(c) for c in gdf.columns if not isinstance(c, str)})
+        out = out.set_geometry(str(gdf.geometry.name))
+    if not json_values:
+        return out
+    nested = [
+        c
+        for c in out.columns
+        if c != out.geometry.name
+        and out[c].dtype == object
+        and out[c].map(lambda v: isinstance(v, list | tuple | dict | set)).any()
+    ]
+    if nested:
+        out = out.copy() if out is gdf else out
+        for c in nested:
+            out[c] = out[c].map(_json_cell)
+        logger.info("columns %s hold lists or dicts: written as JSON text", nested)
+    return out
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, set):
+        value = sorted(value, key=str)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
 
 
 def _gdb_integers(gdf: gpd.GeoDataFrame, kwargs: dict[str, Any]) -> gpd.GeoDataFrame:
