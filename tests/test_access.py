@@ -1,0 +1,495 @@
+"""Tests of tz.access: the sample town's stated distances, a networkx oracle, properties.
+
+Oracle: networkx ``multi_source_dijkstra`` on the graph *augmented* with the snap points as
+real nodes (each edge split at every snap point, each point joined to its snap point by its
+straight leg). The snap points are found here by brute force (distance to every edge), not by
+the module's STRtree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import LineString, Point, Polygon
+
+import tongzhen_gis as tz
+from tongzhen_gis.errors import NetworkDataError, SchemaError
+
+CRS = tz.samples.CRS
+OX, OY = tz.samples.ORIGIN
+
+
+def P(x: float, y: float) -> Point:
+    """A point given in the sample town's local coordinates."""
+    return Point(x + OX, y + OY)
+
+
+# ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def town() -> tz.samples.Scene:
+    return tz.samples.sample_town()
+
+
+@pytest.fixture(scope="module")
+def graph(town) -> nx.MultiGraph:
+    return tz.network.from_lines(town.roads)
+
+
+@pytest.fixture(scope="module")
+def net(graph):
+    return tz.access.prepare(graph)
+
+
+@pytest.fixture(scope="module")
+def homes(town) -> gpd.GeoDataFrame:
+    return town.homes.set_index("home_id")
+
+
+@pytest.fixture(scope="module")
+def facilities(town) -> gpd.GeoDataFrame:
+    return town.facilities.set_index("facility_id")
+
+
+@pytest.fixture(scope="module")
+def dist(net, homes, facilities) -> pd.DataFrame:
+    return tz.access.nearest(net, homes, facilities)
+
+
+def _home_at(homes: gpd.GeoDataFrame, x: float, y: float) -> str:
+    hit = homes.index[homes.geometry.distance(P(x, y)) < 1e-6]
+    assert len(hit) == 1
+    return hit[0]
+
+
+def line_graph(coords_list: list[list[tuple[float, float]]], crs: str = CRS) -> nx.MultiGraph:
+    """A graph drawn by hand: one edge per coordinate list, nodes at the ends (shared when equal)."""
+    G = nx.MultiGraph(crs=crs)
+    ids: dict[tuple[float, float], int] = {}
+
+    def node(xy):
+        if xy not in ids:
+            ids[xy] = len(ids)
+            G.add_node(ids[xy], x=float(xy[0]), y=float(xy[1]))
+        return ids[xy]
+
+    for coords in coords_list:
+        line = LineString(coords)
+        G.add_edge(node(coords[0]), node(coords[-1]), length=line.length, geometry=line)
+    return G
+
+
+def points(xys, crs: str = CRS, **cols) -> gpd.GeoDataFrame:
+    xys = list(xys)
+    data = {k: v if isinstance(v, list) else [v] * len(xys) for k, v in cols.items()}
+    return gpd.GeoDataFrame(data, geometry=[Point(x, y) for x, y in xys], crs=crs)
+
+
+# ---------------------------------------------------------------------------- the oracle
+def oracle_distances(G: nx.MultiGraph, origins: list[Point], sources: dict[str, list[Point]]) -> dict[str, np.ndarray]:
+    """networkx distances on the graph augmented with the snap points as real nodes."""
+    edges = list(G.edges(keys=True, data=True))
+    geoms = [d["geometry"] for *_, d in edges]
+    all_points = list(origins) + [p for ps in sources.values() for p in ps]
+    # brute-force nearest edge and position along it (from the geometry's start)
+    cuts: dict[int, list[tuple[float, object]]] = {}
+    H = nx.Graph()
+    for i, p in enumerate(all_points):
+        d = np.array([g.distance(p) for g in geoms])
+        e = int(np.argmin(d))
+        g = geoms[e]
+        along = g.project(p) * edges[e][3]["length"] / g.length
+        cuts.setdefault(e, []).append((along, ("pt", i)))
+        H.add_edge(("pt", i), ("snap", i), weight=float(d[e]))
+    for e, (u, v, _k, data) in enumerate(edges):
+        g, length = data["geometry"], data["length"]
+        start_is_u = Point(g.coords[0]).distance(Point(G.nodes[u]["x"], G.nodes[u]["y"])) < 1e-6
+        chain = [(0.0, ("node", u if start_is_u else v))]
+        chain += sorted((a, ("snap", tag[1])) for a, tag in cuts.get(e, []))
+        chain += [(length, ("node", v if start_is_u else u))]
+        for (a0, n0), (a1, n1) in itertools.pairwise(chain):
+            w = a1 - a0
+            if H.has_edge(n0, n1):
+                w = min(w, H[n0][n1]["weight"])
+            if n0 != n1:
+                H.add_edge(n0, n1, weight=w)
+    out = {}
+    start = len(origins)
+    for name, ps in sources.items():
+        nodes = [("pt", start + j) for j in range(len(ps))]
+        start += len(ps)
+        lengths = nx.multi_source_dijkstra_path_length(H, nodes, weight="weight")
+        out[name] = np.array([lengths.get(("pt", i), np.inf) for i in range(len(origins))])
+    return out
+
+
+# ---------------------------------------------------------------------------- the sample town
+@pytest.mark.parametrize(
+    ("home_xy", "facility", "expected_m"),
+    [
+        ((100, 200), "F04", 50 + 130 + 12),  # kindergarten
+        ((100, 200), "F05", 50 + 500 + 12),  # clinic
+        ((100, 200), "F01", 50 + 420 + 12),  # town lounge
+        ((850, 450), "F01", 50 + 580 + 12),
+        ((850, 950), "F01", 50 + (100 + 250 + 250 * math.sqrt(2) + 250 + 20) + 12),  # the diagonal
+        ((850, 450), "F09", 50 + 1670 + 12),  # the river is crossed only at y = 250 or 750
+        ((850, 950), "F14", 50 + 1420 + 12),  # the motorway is not walkable
+        ((1600, 200), "F12", 50 + 880 + 12),
+        ((3100, 200), "F12", 50 + 1620 + 12),
+    ],
+)
+def test_sample_distances_stated_in_the_docstring(net, homes, facilities, home_xy, facility, expected_m):
+    one = facilities.loc[[facility]]
+    d = tz.access.nearest(net, homes, one, max_distance_m=3000)
+    assert d.loc[_home_at(homes, *home_xy), one["category"].iloc[0]] == pytest.approx(expected_m, abs=1e-6)
+
+
+def test_sample_nearest_of_each_category(dist, homes):
+    # with every facility present the nearest ones are the stated ones
+    assert dist.loc[_home_at(homes, 100, 200), "kindergarten"] == pytest.approx(192, abs=1e-6)
+    assert dist.loc[_home_at(homes, 100, 200), "clinic"] == pytest.approx(562, abs=1e-6)
+    assert dist.loc[_home_at(homes, 850, 950), "town_lounge"] == pytest.approx(1035.5534, abs=1e-4)
+    assert dist.loc[_home_at(homes, 1600, 200), "kindergarten"] == pytest.approx(942, abs=1e-6)
+    assert dist.loc[_home_at(homes, 3100, 200), "kindergarten"] == pytest.approx(1682, abs=1e-6)
+
+
+def test_result_is_indexed_like_the_origins(dist, homes):
+    assert dist.index.equals(homes.index)
+    assert list(dist.columns) == [*tz.access.categories(), "snap_m", "reachable"]
+    assert list(dist.attrs["categories"]) == list(tz.rules.load("facilities")["category"])
+
+
+def test_every_home_is_50_m_from_its_street(dist, homes):
+    on = dist.index != "H_FARM"
+    assert np.allclose(dist.loc[on, "snap_m"], 50.0)
+
+
+def test_farmhouse_is_unreachable_reported_not_dropped(net, dist, town, homes):
+    row = dist.loc["H_FARM"]
+    assert not row["reachable"]
+    assert row[tz.access.categories()].isna().all()
+    walkable = town.roads.loc[town.roads["fclass"] != "motorway"].geometry.union_all()
+    assert row["snap_m"] == pytest.approx(homes.loc["H_FARM"].geometry.distance(walkable))
+    assert row["snap_m"] > 200
+    assert dist.attrs["unreachable_origins"] == ["H_FARM"]
+    assert any("H_FARM" in p for p in dist.attrs["problems"])
+    # a larger snapping limit reaches it
+    wide = tz.access.nearest(net, homes.loc[["H_FARM"]], town.facilities, max_snap_m=300)
+    assert wide.loc["H_FARM", "reachable"]
+
+
+def test_t3_has_no_kindergarten_within_1000_m(dist, homes):
+    cov = tz.access.coverage(dist, by=homes["town_id"], weights=homes["population"])
+    assert cov.attrs["threshold_m"] == tz.rules.load("life_circle")["level"]["fifteen_minute"]["distance_m"]
+    assert cov.loc[("T3", "kindergarten"), "share"] == 0.0
+    assert cov.loc[("T3", "kindergarten"), "population_share"] == 0.0
+    assert cov.loc[("T3", "all_categories"), "share"] == 0.0
+
+
+def test_coverage_counts_match_a_plain_recount(dist, homes):
+    cov = tz.access.coverage(dist, threshold_m=500, by=homes["town_id"], weights=homes["population"])
+    for (town_id, cat), row in cov.iterrows():
+        sel = homes["town_id"].eq(town_id) if isinstance(town_id, str) else homes["town_id"].isna()
+        if cat == "all_categories":
+            hit = (dist.loc[sel, tz.access.categories()] <= 500).all(axis=1)
+        else:
+            hit = dist.loc[sel, cat] <= 500
+        assert row["origins"] == sel.sum()
+        assert row["covered"] == hit.sum()
+        assert (
+            row["covered_population"] == homes.loc[sel & hit.reindex(homes.index, fill_value=False), "population"].sum()
+        )
+        assert row["unreachable"] == (~dist.loc[sel, "reachable"]).sum()
+    # the farmhouse has no town: its own group, kept, counted as not covered
+    groups = cov.index.get_level_values(0)
+    farm = cov.loc[groups.isna()]
+    assert (farm["origins"] == 1).all()
+    assert (farm["covered"] == 0).all()
+    assert list(groups.unique()[:3]) == ["T1", "T2", "T3"]
+
+
+def test_categories_reached(dist, homes):
+    n = tz.access.categories_reached(dist, threshold_m=1000)
+    assert n.index.equals(dist.index)
+    assert n.loc["H_FARM"] == 0
+    expected = (dist[tz.access.categories()] <= 1000).sum(axis=1)
+    assert (n == expected).all()
+
+
+def test_unknown_category_lists_the_valid_ids(net, homes, facilities):
+    bad = facilities.copy()
+    bad.loc["F01", "category"] = "toilet"
+    with pytest.raises(SchemaError) as info:
+        tz.access.nearest(net, homes, bad)
+    for cat in tz.access.categories():
+        assert cat in str(info.value)
+    assert "toilet" in str(info.value)
+
+
+def test_missing_category_column(net, homes, facilities):
+    with pytest.raises(SchemaError, match="category"):
+        tz.access.nearest(net, homes, facilities.drop(columns="category"))
+
+
+def test_graph_without_crs_is_refused(graph, homes, facilities):
+    G = graph.copy()
+    G.graph.pop("crs")
+    with pytest.raises(NetworkDataError, match="CRS"):
+        tz.access.nearest(G, homes, facilities)
+
+
+def test_origins_in_another_crs_are_reprojected(net, homes, facilities, dist):
+    d = tz.access.nearest(net, homes.to_crs("EPSG:4326"), facilities)
+    on = dist["reachable"]
+    assert np.allclose(
+        d.loc[on, tz.access.categories()], dist.loc[on, tz.access.categories()], atol=1e-3, equal_nan=True
+    )
+
+
+def test_polygon_origins_use_a_point_inside(net, facilities):
+    square = gpd.GeoDataFrame(geometry=[shapely.box(90 + OX, 190 + OY, 110 + OX, 210 + OY)], crs=CRS)
+    d = tz.access.nearest(net, square, facilities)
+    assert d.iloc[0]["kindergarten"] == pytest.approx(192, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- oracle tests
+def test_sample_town_equals_networkx_on_the_augmented_graph(graph, net, homes, facilities, dist):
+    on = homes.loc[dist["reachable"]]
+    sources = {c: list(facilities.loc[facilities["category"] == c].geometry) for c in tz.access.categories()}
+    expected = oracle_distances(graph, list(on.geometry), sources)
+    for c in tz.access.categories():
+        got = dist.loc[on.index, c].to_numpy()
+        want = np.where(expected[c] <= 2000, expected[c], np.nan)
+        np.testing.assert_allclose(got, want, atol=1e-6, rtol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-100, 4300), st.floats(-100, 1100)), min_size=1, max_size=8),
+    st.lists(st.tuples(st.floats(-100, 4300), st.floats(-100, 1100)), min_size=1, max_size=4),
+)
+def test_random_points_equal_networkx(graph, net, origins_xy, facilities_xy):
+    origins = [P(x, y) for x, y in origins_xy]
+    fac = points([(p.x, p.y) for p in (P(x, y) for x, y in facilities_xy)], category="clinic")
+    got = tz.access.nearest(
+        net, gpd.GeoDataFrame(geometry=origins, crs=CRS), fac, max_distance_m=1e9, max_snap_m=1e9, categories=["clinic"]
+    )
+    expected = oracle_distances(graph, origins, {"clinic": list(fac.geometry)})["clinic"]
+    np.testing.assert_allclose(got["clinic"].to_numpy(), expected, atol=1e-6, rtol=0)
+
+
+def test_origin_and_facility_on_the_same_edge():
+    # one street 1000 m long, bent once; facility at 400 m, home at 600 m: 20 + 200 + 10 = 230
+    G = line_graph([[(0, 0), (500, 0), (1000, 0)], [(1000, 0), (1000, 500)]])
+    fac = points([(400, 10)], category="park")
+    home = points([(600, -20)])
+    d = tz.access.nearest(G, home, fac)
+    assert d.iloc[0]["park"] == pytest.approx(230, abs=1e-9)
+    # and the home beyond the bend, on the other edge: 10 + 600 + 300 + 5
+    d2 = tz.access.nearest(G, points([(995, 300)]), fac)
+    assert d2.iloc[0]["park"] == pytest.approx(10 + 600 + 300 + 5, abs=1e-9)
+
+
+def test_parallel_edges_and_reversed_geometry():
+    # two streets join the same nodes: a straight one (1000 m) and a detour (1400 m) drawn backwards
+    G = line_graph([[(0, 0), (1000, 0)]])
+    G.add_edge(1, 0, length=1400.0, geometry=LineString([(1000, 0), (1000, 200), (0, 200), (0, 0)]))
+    fac = points([(-10, 0)], category="park")
+    d = tz.access.nearest(G, points([(1000, 150), (500, 190)]), fac)
+    # home on the detour 50 m before its far end: min(1000 + 150, 200 + 1000 + 50) along + leg 0 / 10
+    assert d.iloc[0]["park"] == pytest.approx(10 + 1000 + 150, abs=1e-9)
+    assert d.iloc[1]["park"] == pytest.approx(10 + 200 + 500 + 10, abs=1e-9)
+
+
+def test_a_facility_off_every_street_is_reported(net, homes, facilities):
+    far = pd.concat(
+        [facilities, points([(4500 + OX, 800 + OY)], category="kindergarten").set_index(pd.Index(["F_FAR"]))]
+    )
+    d = tz.access.nearest(net, homes, far)
+    assert d.attrs["unreachable_facilities"] == ["F_FAR"]
+    assert any("F_FAR" in p for p in d.attrs["problems"])
+
+
+# ---------------------------------------------------------------------------- polygons and entrances
+def test_polygon_facility_reached_along_its_frontage(net, homes):
+    # a park 10 m north of street y = 250, from x = 300 to 400: reached along y = 250 within 15 m of it
+    park = gpd.GeoDataFrame(
+        {"category": ["park"]}, geometry=[shapely.box(300 + OX, 260 + OY, 400 + OX, 400 + OY)], crs=CRS
+    )
+    d = tz.access.nearest(net, homes, park)
+    home = _home_at(homes, 100, 200)
+    # (the frontage's end is found on a polygonized buffer: within a centimetre)
+    assert d.loc[home, "park"] == pytest.approx(50 + (300 - math.sqrt(15**2 - 10**2) - 100) + 10, abs=0.01)
+    # a home whose snap point lies inside the frontage walks only its leg + the frontage's leg
+    inside = tz.access.nearest(net, points([(350 + OX, 230 + OY)]), park)
+    assert inside.iloc[0]["park"] == pytest.approx(20 + 10, abs=1e-6)
+
+
+def test_polygon_facility_far_from_streets_uses_its_nearest_point(net, homes):
+    # a triangle whose apex is 30 m north of street y = 250: beyond touch_m, so snapped at the apex
+    tri = Polygon([(350 + OX, 280 + OY), (300 + OX, 380 + OY), (400 + OX, 380 + OY)])
+    d = tz.access.nearest(net, homes, gpd.GeoDataFrame({"category": ["sports"]}, geometry=[tri], crs=CRS))
+    assert d.loc[_home_at(homes, 100, 200), "sports"] == pytest.approx(50 + 250 + 30, abs=1e-6)
+
+
+def test_entrances_replace_the_frontage(net, homes):
+    park = gpd.GeoDataFrame(
+        {"category": ["park"]}, geometry=[shapely.box(300 + OX, 260 + OY, 400 + OX, 400 + OY)], crs=CRS, index=["PK"]
+    )
+    gate = points([(350 + OX, 410 + OY)], facility=["PK"])
+    d = tz.access.nearest(net, homes, park, entrances=gate)
+    # gate snaps to y = 500 (90 m); path (100,250) → (250,250) → (250,500) → (350,500)
+    assert d.loc[_home_at(homes, 100, 200), "park"] == pytest.approx(50 + 150 + 250 + 100 + 90, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- properties
+coords = st.tuples(st.floats(-50, 4300), st.floats(-50, 1050))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(coords, min_size=1, max_size=6), st.lists(coords, min_size=1, max_size=4), coords)
+def test_properties_straight_line_and_more_facilities(net, origins_xy, fac_xy, extra_xy):
+    origins = points([(x + OX, y + OY) for x, y in origins_xy])
+    fac = points([(x + OX, y + OY) for x, y in fac_xy], category="clinic")
+    d = tz.access.nearest(net, origins, fac, categories=["clinic"], max_distance_m=1e9)["clinic"].to_numpy()
+    straight = np.array([min(o.distance(f) for f in fac.geometry) for o in origins.geometry])
+    assert np.all(d >= straight - 1e-6)
+    more = pd.concat([fac, points([(extra_xy[0] + OX, extra_xy[1] + OY)], category="clinic")], ignore_index=True)
+    d2 = tz.access.nearest(net, origins, more, categories=["clinic"], max_distance_m=1e9)["clinic"].to_numpy()
+    assert np.all(d2 <= d + 1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0, 3000), st.floats(0, 3000), st.integers(1, 100))
+def test_coverage_grows_with_the_threshold(dist, homes, t1, t2, seed):
+    lo, hi = sorted((t1, t2))
+    pop = tz.samples.sample_town(seed=seed).homes.set_index("home_id")["population"]
+    a = tz.access.coverage(dist, threshold_m=lo, by=homes["town_id"], weights=pop)
+    b = tz.access.coverage(dist, threshold_m=hi, by=homes["town_id"], weights=pop)
+    assert (b["share"] >= a["share"]).all()
+    assert (b["population_share"].fillna(0) >= a["population_share"].fillna(0)).all()
+    assert ((a["share"] >= 0) & (a["share"] <= 1)).all()
+
+
+# ---------------------------------------------------------------------------- service areas
+def test_service_area_of_one_street_is_cut_at_the_exact_distance():
+    G = line_graph([[(0, 0), (1000, 0)]])
+    fac = points([(0, 10)], category="park")
+    sa = tz.access.service_areas(G, fac, thresholds_m=[300], categories=["park"])
+    geom = sa.iloc[0].geometry
+    # reached up to 290 m (leg 10); widened by min(50, distance left): the reached street buffered to
+    # 240 m then tapering to a point at 290 m lies inside the 50 m disk at 240 m.
+    assert geom.bounds == pytest.approx((-50, -50, 290, 50), abs=1e-6)
+    assert geom.area == pytest.approx(LineString([(0, 0), (240, 0)]).buffer(50).area, rel=1e-3)
+    assert sa.iloc[0]["street_m"] == pytest.approx(290, abs=1e-9)
+
+
+def test_service_areas_contain_reached_nodes_and_no_far_ones(graph, net, facilities):
+    sa = tz.access.service_areas(net, facilities, thresholds_m=(300, 500, 1000))
+    assert list(sa["category"].unique()) == tz.access.categories()
+    assert len(sa) == 8 * 3
+    xy = {n: Point(d["x"], d["y"]) for n, d in graph.nodes(data=True)}
+    for cat in ("kindergarten", "park"):
+        src = facilities.loc[facilities["category"] == cat]
+        oracle = oracle_node_distances(graph, list(src.geometry))
+        for t in (300, 500, 1000):
+            area = sa.loc[(sa["category"] == cat) & (sa["threshold_m"] == t)].geometry.iloc[0]
+            for n, p in xy.items():
+                if oracle[n] < t - 1e-3:
+                    assert area.buffer(1e-6).contains(p), (cat, t, n)
+                if oracle[n] > t + 50 + 1e-3:
+                    assert area.distance(p) > 0, (cat, t, n)
+            # nested thresholds
+    for cat in tz.access.categories():
+        rows = sa.loc[sa["category"] == cat].sort_values("threshold_m")
+        areas = rows["area_m2"].to_numpy()
+        assert np.all(np.diff(areas) >= -1e-6)
+
+
+def oracle_node_distances(G, pts):
+    """networkx distances from points to every original node, via the augmented graph."""
+    nodes = list(G.nodes)
+    fake = [Point(G.nodes[n]["x"], G.nodes[n]["y"]) for n in nodes]
+    d = oracle_distances(G, fake, {"s": pts})["s"]
+    return dict(zip(nodes, d, strict=True))
+
+
+def test_service_areas_do_not_claim_homes_across_the_river(graph, net, facilities):
+    """Convex hull of reached nodes vs the street-following service area, on the east bank.
+
+    Facilities of T1 (west of the river); "homes" on a 25 m grid across the river (x 1285–1485,
+    y 15–990) within 40 m of a street. A home is reached when some street point q lies within
+    the widening cap (50 m) and |home − q| + network distance(q) ≤ 1000 m; the network distance
+    of street points every 2 m comes from networkx on the augmented graph (the oracle), so a
+    home counts as reached with a 2 m sampling margin.
+    """
+    t, cap, step = 1000.0, 50.0, 2.0
+    west = facilities.loc[facilities["town_id"] == "T1"]
+    xs, ys = np.meshgrid(np.arange(1285, 1500, 25.0), np.arange(15, 1000, 25.0))
+    bank = shapely.points(xs.ravel() + OX, ys.ravel() + OY)
+    streets = shapely.union_all([d["geometry"] for *_, d in graph.edges(data=True)])
+    bank = bank[shapely.distance(bank, streets) <= 40]
+    window = shapely.box(1200 + OX, -60 + OY, 1560 + OX, 1060 + OY)
+    samples = []
+    for *_, d in graph.edges(data=True):
+        piece = d["geometry"].intersection(window)
+        for part in shapely.get_parts(piece):
+            if part.length > 0:
+                samples += [part.interpolate(a) for a in np.arange(0, part.length + 1e-9, step)]
+    sa = tz.access.service_areas(net, west, thresholds_m=[t], max_width_m=cap)
+    hull_share, ours_share = {}, {}
+    for cat in tz.access.categories():
+        src = list(west.loc[west["category"] == cat].geometry)
+        d_sample = oracle_distances(graph, samples, {cat: src})[cat]
+        gap = shapely.distance(bank[:, None], np.array(samples, dtype=object)[None, :])
+        best = np.where(gap <= cap, gap + d_sample[None, :], np.inf).min(axis=1)
+        not_reached = best > t + step
+        node_d = oracle_node_distances(graph, src)
+        reached_nodes = [Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n, v in node_d.items() if v <= t]
+        hull = shapely.MultiPoint(reached_nodes).convex_hull
+        area = sa.loc[sa["category"] == cat].geometry.iloc[0]
+        hull_share[cat] = (shapely.contains(hull, bank) & not_reached).sum() / len(bank)
+        ours_share[cat] = (shapely.intersects(area, bank) & not_reached).sum() / len(bank)
+        # and ours misses none that are reached with a margin
+        assert not (~shapely.intersects(area, bank) & (best < t - step)).any(), cat
+    assert max(ours_share.values()) == 0.0
+    assert max(hull_share.values()) > 0.1, hull_share  # the hull claims homes the network does not reach
+
+
+# ---------------------------------------------------------------------------- suggest sites
+def test_suggest_sites_matches_brute_force(net, graph, homes, facilities):
+    t3 = homes.loc[homes["town_id"] == "T3"]
+    picks = tz.access.suggest_sites(net, t3, facilities, category="kindergarten", k=2)
+    assert list(picks["rank"]) == [1, 2]
+    # brute force: add each node as a kindergarten, count people newly within 1000 m
+    nodes = points([(d["x"], d["y"]) for _, d in graph.nodes(data=True)]).set_index(pd.Index(list(graph.nodes)))
+    base = tz.access.nearest(net, t3, facilities, categories=["kindergarten"])["kindergarten"] <= 1000
+    assert not base.any()
+    gains = {}
+    for n in nodes.index:
+        extra = pd.concat([facilities, nodes.loc[[n]].assign(category="kindergarten")])
+        d = tz.access.nearest(net, t3, extra, categories=["kindergarten"])["kindergarten"] <= 1000
+        gains[n] = t3.loc[d, "population"].sum()
+    assert picks.iloc[0]["added_population"] == max(gains.values())
+    assert gains[picks.iloc[0]["site"]] == max(gains.values())
+    assert picks.iloc[1]["added_population"] <= picks.iloc[0]["added_population"]
+    assert picks.iloc[1]["covered_population"] == picks.iloc[0]["added_population"] + picks.iloc[1]["added_population"]
+
+
+def test_suggest_sites_among_candidates(net, homes, facilities):
+    t3 = homes.loc[homes["town_id"] == "T3"]
+    cands = points([(3600 + OX, 510 + OY), (4500 + OX, 900 + OY)], name=["中心", "远郊"]).set_index("name")
+    picks = tz.access.suggest_sites(net, t3, facilities, category="kindergarten", candidates=cands, k=2)
+    assert list(picks["site"]) == ["中心"]  # the far one adds nobody: greedy stops
+    d = tz.access.nearest(
+        net, t3, pd.concat([facilities, cands.assign(category="kindergarten")]), categories=["kindergarten"]
+    )
+    assert picks.iloc[0]["added_population"] == t3.loc[d["kindergarten"] <= 1000, "population"].sum()

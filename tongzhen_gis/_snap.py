@@ -1,0 +1,416 @@
+"""A street network prepared for fast access queries: CSR matrix, edge geometry, snapping.
+
+Private helper of :mod:`tongzhen_gis.access`. :class:`PreparedNetwork` is built once from a
+networkx graph (or from plain arrays) and reused by every query: it holds
+
+* the nodes as positions ``0 … n-1`` (``node_ids`` maps back to the graph's labels);
+* the edges (``edge_u``, ``edge_v``, ``edge_length`` in metres, ``edge_geom`` oriented from
+  ``u`` to ``v``) and an STRtree over them for snapping;
+* one symmetric CSR matrix of the shortest parallel edge between each node pair.
+
+A *source* is a stretch ``[a, b]`` of one edge (``a == b`` for a point) reached with a leg of
+``leg`` metres; facilities, polygon frontages and entrances are all sources. Distances along
+an edge are in the edge's ``length`` units: a position measured along the geometry is scaled
+by ``length / geometry.length`` so that the two always agree at the ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from pyproj import CRS
+from scipy.sparse.csgraph import dijkstra
+
+from tongzhen_gis.errors import NetworkDataError
+
+logger = logging.getLogger(__name__)
+
+_WEB_MERCATOR = (3857, 900913, 3785, 102100)
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Where points meet the street network.
+
+    Attributes
+    ----------
+    edge : numpy.ndarray of int
+        Edge position of the nearest edge, ``-1`` when the point is farther than the snapping
+        limit or has no geometry.
+    pos_m : numpy.ndarray of float
+        Position of the snap point along the edge from its ``u`` end, in metres.
+    leg_m : numpy.ndarray of float
+        Straight distance from the point to the snap point (NaN without geometry). Kept also
+        for points beyond the limit, so the report can say how far they are.
+    """
+
+    edge: np.ndarray
+    pos_m: np.ndarray
+    leg_m: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        """True where the point is on the network (within the snapping limit)."""
+        return self.edge >= 0
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Stretches of edges from which distances are measured (facilities of one kind).
+
+    Attributes
+    ----------
+    edge : numpy.ndarray of int
+    a_m, b_m : numpy.ndarray of float
+        The stretch ``[a, b]`` along the edge from ``u`` (``a == b`` for a point).
+    leg_m : numpy.ndarray of float
+        Distance added to every path leaving the stretch.
+    """
+
+    edge: np.ndarray
+    a_m: np.ndarray
+    b_m: np.ndarray
+    leg_m: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Sources:
+        """No source at all."""
+        z = np.zeros(0)
+        return cls(np.zeros(0, dtype=np.int64), z, z, z)
+
+    @classmethod
+    def concat(cls, parts: list[Sources]) -> Sources:
+        """Join several source sets into one."""
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.edge for p in parts]).astype(np.int64),
+            np.concatenate([p.a_m for p in parts]),
+            np.concatenate([p.b_m for p in parts]),
+            np.concatenate([p.leg_m for p in parts]),
+        )
+
+    def __len__(self) -> int:
+        return len(self.edge)
+
+
+def check_metric_crs(crs) -> CRS:
+    """Return the graph's CRS as a pyproj CRS, or raise when it cannot measure metres."""
+    if crs is None:
+        msg = (
+            "the street graph has no CRS (G.graph['crs']); build it with tz.network.from_lines or "
+            "tz.network.from_osm, or project it first, e.g. osmnx.project_graph(G, to_crs='EPSG:4549')"
+        )
+        raise NetworkDataError(msg)
+    crs = CRS.from_user_input(crs)
+    units = {ax.unit_name for ax in crs.axis_info}
+    if not crs.is_projected or crs.to_epsg() in _WEB_MERCATOR or not units <= {"metre", "meter"}:
+        msg = (
+            f"the street graph's CRS {crs.to_string()} is not a metric projected CRS (edge lengths and snapping "
+            "would be wrong); project it, e.g. osmnx.project_graph(G, to_crs='EPSG:4549') for Hangzhou"
+        )
+        raise NetworkDataError(msg)
+    return crs
+
+
+class PreparedNetwork:
+    """A street graph turned into arrays once, for many access queries.
+
+    Build it with :meth:`from_graph` (any networkx graph following the osmnx conventions) or
+    :meth:`from_arrays`. Edges are walked in both directions whatever the graph's direction.
+    """
+
+    def __init__(
+        self,
+        *,
+        crs,
+        node_ids: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        edge_u: np.ndarray,
+        edge_v: np.ndarray,
+        edge_length_m: np.ndarray,
+        edge_geom: np.ndarray | None = None,
+        edge_keys: list | None = None,
+    ) -> None:
+        self.crs = check_metric_crs(crs)
+        self.node_ids = np.asarray(node_ids)
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.edge_u = np.asarray(edge_u, dtype=np.int64)
+        self.edge_v = np.asarray(edge_v, dtype=np.int64)
+        self.edge_length = np.asarray(edge_length_m, dtype=float)
+        self.edge_keys = edge_keys
+        n, m = len(self.x), len(self.edge_u)
+        if m == 0:
+            msg = "the street graph has no edges; check the road layer and the walkable-class filter"
+            raise NetworkDataError(msg)
+        bad = ~np.isfinite(self.edge_length) | (self.edge_length < 0)
+        if bad.any():
+            msg = f"{int(bad.sum())} edge(s) have a missing or negative 'length'; recompute lengths in metres"
+            raise NetworkDataError(msg)
+        starts = shapely.points(self.x[self.edge_u], self.y[self.edge_u])
+        ends = shapely.points(self.x[self.edge_v], self.y[self.edge_v])
+        if edge_geom is None:
+            geom = shapely.linestrings(
+                np.stack(
+                    [
+                        np.column_stack([self.x[self.edge_u], self.y[self.edge_u]]),
+                        np.column_stack([self.x[self.edge_v], self.y[self.edge_v]]),
+                    ],
+                    axis=1,
+                )
+            )
+        else:
+            geom = np.asarray(edge_geom, dtype=object)
+            missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+            if missing.any():
+                geom = geom.copy()
+                geom[missing] = shapely.linestrings(
+                    np.stack(
+                        [
+                            np.column_stack([self.x[self.edge_u[missing]], self.y[self.edge_u[missing]]]),
+                            np.column_stack([self.x[self.edge_v[missing]], self.y[self.edge_v[missing]]]),
+                        ],
+                        axis=1,
+                    )
+                )
+            # orient every geometry from u to v (the contract allows either order)
+            first = shapely.get_point(geom, 0)
+            flip = shapely.distance(first, starts) > shapely.distance(first, ends)
+            if flip.any():
+                geom = geom.copy()
+                geom[flip] = shapely.reverse(geom[flip])
+        self.edge_geom = geom
+        geom_len = shapely.length(geom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._scale = np.where(geom_len > 0, self.edge_length / geom_len, 0.0)
+        self.tree = shapely.STRtree(geom)
+        self.matrix = _symmetric_csr(n, self.edge_u, self.edge_v, self.edge_length)
+        logger.debug("prepared network: %d nodes, %d edges", n, m)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.x)
+
+    @classmethod
+    def from_graph(cls, G: nx.Graph) -> PreparedNetwork:
+        """Prepare a networkx graph (osmnx conventions: ``graph["crs"]``, node ``x``/``y``, edge ``length``).
+
+        Raises
+        ------
+        NetworkDataError
+            No CRS, a geographic CRS, nodes without coordinates, edges without length.
+        """
+        crs = G.graph.get("crs")
+        check_metric_crs(crs)
+        node_ids = list(G.nodes)
+        if not node_ids:
+            msg = "the street graph has no nodes; check the road layer and the walkable-class filter"
+            raise NetworkDataError(msg)
+        try:
+            x = np.array([float(G.nodes[v]["x"]) for v in node_ids])
+            y = np.array([float(G.nodes[v]["y"]) for v in node_ids])
+        except KeyError:
+            msg = "every node of the street graph needs float 'x' and 'y' (its coordinates in the graph's CRS)"
+            raise NetworkDataError(msg) from None
+        position = {v: i for i, v in enumerate(node_ids)}
+        if G.is_multigraph():
+            edges = list(G.edges(keys=True, data=True))
+            keys = [(u, v, k) for u, v, k, _ in edges]
+            datas = [d for *_, d in edges]
+        else:
+            edges = list(G.edges(data=True))
+            keys = [(u, v) for u, v, _ in edges]
+            datas = [d for *_, d in edges]
+        lacking = sum("length" not in d for d in datas)
+        if lacking:
+            msg = (
+                f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
+                "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
+            )
+            raise NetworkDataError(msg)
+        return cls(
+            crs=crs,
+            node_ids=np.array(node_ids, dtype=object),
+            x=x,
+            y=y,
+            edge_u=np.array([position[k[0]] for k in keys], dtype=np.int64),
+            edge_v=np.array([position[k[1]] for k in keys], dtype=np.int64),
+            edge_length_m=np.array([float(d["length"]) for d in datas]),
+            edge_geom=np.array([d.get("geometry") for d in datas], dtype=object),
+            edge_keys=keys,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        crs,
+        x: np.ndarray,
+        y: np.ndarray,
+        edge_u: np.ndarray,
+        edge_v: np.ndarray,
+        edge_length_m: np.ndarray | None = None,
+        edge_geom: np.ndarray | None = None,
+    ) -> PreparedNetwork:
+        """Prepare a network from arrays (node positions ``0 … n-1``); straight edges when no geometry."""
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if edge_length_m is None:
+            edge_length_m = np.hypot(x[edge_u] - x[edge_v], y[edge_u] - y[edge_v])
+        return cls(
+            crs=crs,
+            node_ids=np.arange(len(x)),
+            x=x,
+            y=y,
+            edge_u=edge_u,
+            edge_v=edge_v,
+            edge_length_m=edge_length_m,
+            edge_geom=edge_geom,
+        )
+
+    # ------------------------------------------------------------------ snapping
+    def snap(self, points: np.ndarray, *, max_snap_m: float) -> Snap:
+        """Snap point geometries to the nearest point of the nearest edge.
+
+        Points without geometry get ``edge = -1`` and NaN leg; points farther than
+        ``max_snap_m`` get ``edge = -1`` and their true distance as leg.
+        """
+        points = np.asarray(points, dtype=object)
+        k = len(points)
+        edge = np.full(k, -1, dtype=np.int64)
+        pos = np.full(k, np.nan)
+        leg = np.full(k, np.nan)
+        valid = ~(shapely.is_missing(points) | shapely.is_empty(points))
+        if valid.any():
+            idx = np.flatnonzero(valid)
+            (which, found), dist = self.tree.query_nearest(points[idx], return_distance=True, all_matches=False)
+            rows = idx[which]
+            leg[rows] = dist
+            near = dist <= max_snap_m
+            rows, found = rows[near], found[near]
+            edge[rows] = found
+            along = shapely.line_locate_point(self.edge_geom[found], points[rows])
+            pos[rows] = np.clip(along * self._scale[found], 0.0, self.edge_length[found])
+        return Snap(edge=edge, pos_m=pos, leg_m=leg)
+
+    def point_at(self, edge: np.ndarray, pos_m: np.ndarray) -> np.ndarray:
+        """Points at metre positions along edges (from ``u``)."""
+        scale = self._scale[edge]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            along = np.where(scale > 0, pos_m / np.where(scale > 0, scale, 1.0), 0.0)
+        return shapely.line_interpolate_point(self.edge_geom[edge], along)
+
+    def stretches(self, polygon, *, touch_m: float) -> Sources:
+        """The stretches of street within ``touch_m`` of a polygon, each with its distance to it as leg."""
+        # the rounded corners of the buffer are drawn with 32 segments per quarter circle: the ends of a
+        # frontage found through a corner are within a few millimetres of the exact ones
+        zone = polygon.buffer(touch_m, quad_segs=32) if touch_m > 0 else polygon
+        hits = self.tree.query(zone, predicate="intersects")
+        parts: list[tuple[int, float, float, float]] = []
+        for e in hits:
+            inside = shapely.intersection(self.edge_geom[e], zone)
+            for piece in shapely.get_parts(
+                shapely.line_merge(inside) if inside.geom_type == "MultiLineString" else inside
+            ):
+                if piece.is_empty:
+                    continue
+                coords = shapely.get_coordinates(piece)
+                ends = shapely.points(coords[[0, -1]])
+                along = shapely.line_locate_point(self.edge_geom[e], ends) * self._scale[e]
+                a, b = float(along.min()), float(along.max())
+                parts.append((int(e), a, b, float(shapely.distance(piece, polygon))))
+        if not parts:
+            return Sources.empty()
+        arr = np.array(parts)
+        return Sources(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3])
+
+    # ------------------------------------------------------------------ distances
+    def node_distances(self, source_sets: list[Sources], *, limit_m: float) -> np.ndarray:
+        """Network distance from each source set to every node: one Dijkstra per set.
+
+        Each set becomes one virtual node linked to the two ends of every stretch (with the
+        partial edge length plus the leg), appended to the CSR matrix; all sets are run by one
+        ``scipy.sparse.csgraph.dijkstra`` call with ``limit``. Returns ``(len(source_sets),
+        n_nodes)``, ``inf`` beyond the limit or unreachable.
+        """
+        n = self.n_nodes
+        r = len(source_sets)
+        if r == 0:
+            return np.zeros((0, n))
+        cols, vals, counts = [], [], []
+        for s in source_sets:
+            c = np.concatenate([self.edge_u[s.edge], self.edge_v[s.edge]])
+            w = np.concatenate([s.leg_m + s.a_m, s.leg_m + (self.edge_length[s.edge] - s.b_m)])
+            # one entry per target node, keeping the shortest link (CSR duplicates must not add up)
+            order = np.lexsort((w, c))
+            c, w = c[order], w[order]
+            first = np.ones(len(c), dtype=bool)
+            first[1:] = c[1:] != c[:-1]
+            cols.append(c[first])
+            vals.append(w[first])
+            counts.append(int(first.sum()))
+        base = self.matrix
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
+        indices = np.concatenate([base.indices, *[c.astype(base.indices.dtype) for c in cols]])
+        data = np.concatenate([base.data, *vals])
+        graph = sp.csr_matrix((data, indices, indptr), shape=(n + r, n + r))
+        dist = dijkstra(graph, directed=True, indices=np.arange(n, n + r), limit=limit_m)
+        return np.atleast_2d(dist)[:, :n]
+
+    def distances_at(self, node_dist: np.ndarray, snap: Snap, sources: Sources) -> np.ndarray:
+        """Distance from the sources to snapped points: through either edge end, or along a shared edge.
+
+        ``node_dist`` is one row of :meth:`node_distances` for ``sources``. The origin leg is
+        included; NaN for points off the network.
+        """
+        out = np.full(len(snap.edge), np.inf)
+        ok = snap.ok
+        e, pos = snap.edge[ok], snap.pos_m[ok]
+        via_u = node_dist[self.edge_u[e]] + pos
+        via_v = node_dist[self.edge_v[e]] + (self.edge_length[e] - pos)
+        best = np.minimum(via_u, via_v)
+        if len(sources):
+            # origin and source on the same edge: the direct stretch may be shorter
+            order = np.argsort(e, kind="stable")
+            e_sorted = e[order]
+            lo = np.searchsorted(e_sorted, sources.edge, side="left")
+            hi = np.searchsorted(e_sorted, sources.edge, side="right")
+            n_pairs = hi - lo
+            if n_pairs.sum():
+                src = np.repeat(np.arange(len(sources)), n_pairs)
+                offs = np.arange(n_pairs.sum()) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+                k = order[np.repeat(lo, n_pairs) + offs]
+                p = pos[k]
+                gap = np.maximum(0.0, np.maximum(sources.a_m[src] - p, p - sources.b_m[src]))
+                direct = sources.leg_m[src] + gap
+                np.minimum.at(best, k, direct)
+        out[ok] = best + snap.leg_m[ok]
+        out[~ok] = np.nan
+        return out
+
+
+def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
+    """CSR matrix with both directions of every edge, keeping the shortest of parallel edges.
+
+    Self-loops are left out (they never shorten a path). Explicit zero lengths stay edges.
+    """
+    keep = u != v
+    rows = np.concatenate([u[keep], v[keep]])
+    cols = np.concatenate([v[keep], u[keep]])
+    vals = np.concatenate([w[keep], w[keep]])
+    order = np.lexsort((vals, cols, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, vals = rows[first], cols[first], vals[first]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    index_dtype = np.int32 if n < 2**31 - 1 else np.int64
+    return sp.csr_matrix((vals, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n))
