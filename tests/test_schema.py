@@ -197,9 +197,12 @@ def test_validate_lists_every_problem_at_once():
     assert message.startswith("规划用地.shp (parcels, 用地用海地块) has 6 problem(s)")
     assert len(problems) == 6
     expected = [
-        "'parcel_id' is empty in 1 row(s) (index 2)",
-        "'parcel_id' must be unique but repeats 'P1'×2",
-        "leading zeros are lost (701 for '0701'): read the column as text",
+        "'parcel_id' (input column '地块编号') is empty in 1 row(s) (index 2)",
+        "'parcel_id' (input column '地块编号') must be unique but repeats 'P1'×2",
+        (
+            "leading zeros are lost (701 for '0701'): read the column as text, e.g. "
+            "pd.read_csv(path, dtype={'用地代码': str})"
+        ),
         "1 feature(s) have no geometry (index 3)",
         "parcels must be polygon features but 1 are Point (index 2)",
         "has no coordinate reference system",
@@ -217,8 +220,10 @@ def test_validate_missing_columns_text_numbers_and_geometry():
         validate(buildings, "buildings")
     problems = info.value.problems
     assert len(problems) == 3
-    assert "'floors' should hold numbers in storeys but holds text '约5层' (index 1)" in problems[0]
-    assert "'height_m' must not be negative: -1.0 (index 2)" in problems[1]
+    assert (
+        "'floors' (input column '层数') should hold numbers in storeys but holds text '约5层' (index 1)" in problems[0]
+    )
+    assert "'height_m' (input column '高度') must not be negative: -1.0 (index 2)" in problems[1]
     assert problems[2].startswith("has no geometry")
 
     towns = gpd.GeoDataFrame({"名称": ["云溪"]}, geometry=[box(0, 0, 1, 1)], crs=4549)
@@ -258,8 +263,9 @@ def test_validate_dltb_fields():
         validate(dltb, "dltb")
     problems = info.value.problems
     assert len(problems) == 2
-    assert "'DLBM' holds 三调 DLBM codes as numbers" in problems[0]
-    assert "'TBMJ' should hold numbers in m2 but holds text 'n/a'" in problems[1]
+    assert "'DLBM' (input column '地类编码') holds 三调 DLBM codes as numbers" in problems[0]
+    assert "dtype={'地类编码': str}" in problems[0]
+    assert "'TBMJ' (input column '图斑面积') should hold numbers in m2 but holds text 'n/a'" in problems[1]
 
 
 def test_validate_invalid_and_empty_landuse_codes():

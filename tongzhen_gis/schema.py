@@ -396,22 +396,22 @@ def _same_dtype(text: pd.Series, original: pd.Series) -> pd.Series:
     return text.astype(original.dtype) if pd.api.types.is_string_dtype(original.dtype) else text
 
 
-def _check_id(col: str, series: pd.Series, *, unique: bool) -> list[str]:
+def _check_id(label: str, series: pd.Series, *, unique: bool) -> list[str]:
     problems = []
     empty = series.isna()
     if empty.any():
-        problems.append(f"{col!r} is empty in {int(empty.sum())} row(s) (index {_rows(series.index[empty])}): fill it")
+        problems.append(f"{label} is empty in {int(empty.sum())} row(s) (index {_rows(series.index[empty])}): fill it")
     if unique:
         dup = series.notna() & series.duplicated(keep=False)
         if dup.any():
-            problems.append(f"{col!r} must be unique but repeats {_values(series[dup])}: give every feature its own id")
+            problems.append(f"{label} must be unique but repeats {_values(series[dup])}: give every feature its own id")
     return problems
 
 
-def _check_number(col: Column, series: pd.Series) -> tuple[pd.Series, list[str]]:
+def _check_number(col: Column, series: pd.Series, label: str) -> tuple[pd.Series, list[str]]:
     problems = []
     if pd.api.types.is_bool_dtype(series):
-        return series, [f"{col.name!r} should hold numbers but holds true/false values"]
+        return series, [f"{label} should hold numbers but holds true/false values"]
     if not _numeric_dtype(series):
         text = _as_text(series)
         numbers = pd.to_numeric(
@@ -421,7 +421,7 @@ def _check_number(col: Column, series: pd.Series) -> tuple[pd.Series, list[str]]
         if bad.any():
             unit = f" in {col.unit}" if col.unit else ""
             problems.append(
-                f"{col.name!r} should hold numbers{unit} but holds text {_values(text[bad])} "
+                f"{label} should hold numbers{unit} but holds text {_values(text[bad])} "
                 f"(index {_rows(text.index[bad])}): write plain numbers, without units or thousands separators"
             )
             return series, problems
@@ -431,31 +431,30 @@ def _check_number(col: Column, series: pd.Series) -> tuple[pd.Series, list[str]]
         negative = series < 0
         if negative.any():
             problems.append(
-                f"{col.name!r} must not be negative: {_values(series[negative])} "
-                f"(index {_rows(series.index[negative])})"
+                f"{label} must not be negative: {_values(series[negative])} (index {_rows(series.index[negative])})"
             )
     return series, problems
 
 
-def _numeric_code_problem(col: str, what: str) -> str:
+def _numeric_code_problem(label: str, source: str, what: str) -> str:
     return (
-        f"{col!r} holds {what} codes as numbers, so leading zeros are lost (701 for '0701'): read the column "
-        f"as text, e.g. pd.read_csv(path, dtype={{'{col}': str}}) or set the field type to text in the GIS"
+        f"{label} holds {what} codes as numbers, so leading zeros are lost (701 for '0701'): read the column "
+        f"as text, e.g. pd.read_csv(path, dtype={{'{source}': str}}) or set the field type to text in the GIS"
     )
 
 
-def _check_landuse(col: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
+def _check_landuse(label: str, source: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
     if _numeric_dtype(series):
-        return series, [_numeric_code_problem(col, "用地用海")]
+        return series, [_numeric_code_problem(label, source, "用地用海")]
     text = _as_text(series)
     problems = []
     empty = text.isna()
     if empty.any():
-        problems.append(f"{col!r} is empty in {int(empty.sum())} row(s) (index {_rows(text.index[empty])}): code them")
+        problems.append(f"{label} is empty in {int(empty.sum())} row(s) (index {_rows(text.index[empty])}): code them")
     valid = _valid_landuse(text)
     bad = text.notna() & ~valid
     if bad.any():
-        problems.append(_invalid_landuse_problem(col, text[bad]))
+        problems.append(_invalid_landuse_problem(label, text[bad]))
     return (series if bad.any() else _same_dtype(text, series)), problems
 
 
@@ -467,26 +466,26 @@ def _valid_landuse(text: pd.Series) -> pd.Series:
     return valid & as_str.str[:2].isin(classes).fillna(False).astype(bool)
 
 
-def _invalid_landuse_problem(col: str, bad: pd.Series) -> str:
+def _invalid_landuse_problem(label: str, bad: pd.Series) -> str:
     numbers = bad.map(_is_number)
     hint = " (numbers: read the codes as text so leading zeros survive)" if numbers.any() else ""
     return (
-        f"{col!r} has codes that are not 用地用海 codes {_values(bad)} (index {_rows(bad.index)}){hint}: "
+        f"{label} has codes that are not 用地用海 codes {_values(bad)} (index {_rows(bad.index)}){hint}: "
         "use 2, 4 or 6 digits as text starting with a first-level class 01–24, e.g. '07', '0701', '080404'"
     )
 
 
-def _check_dlbm(col: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
+def _check_dlbm(label: str, source: str, series: pd.Series) -> tuple[pd.Series, list[str]]:
     if _numeric_dtype(series):
-        return series, [_numeric_code_problem(col, "三调 DLBM")]
+        return series, [_numeric_code_problem(label, source, "三调 DLBM")]
     text = _as_text(series)
     problems = []
     empty = text.isna()
     if empty.any():
-        problems.append(f"{col!r} is empty in {int(empty.sum())} row(s) (index {_rows(text.index[empty])}): code them")
+        problems.append(f"{label} is empty in {int(empty.sum())} row(s) (index {_rows(text.index[empty])}): code them")
     numbers = text.map(_is_number)
     if numbers.any():
-        problems.append(_numeric_code_problem(col, "三调 DLBM"))
+        problems.append(_numeric_code_problem(label, source, "三调 DLBM"))
     return (series if numbers.any() else _same_dtype(text, series)), problems
 
 
@@ -573,6 +572,7 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     spec = _role(role)
     out, clashing, problems = _standardize(df, spec)
     present = set(out.columns)
+    source_of = {new: old for old, new in out.attrs["renamed_columns"].items()}
     for col in spec.columns.values():
         if col.required and col.name not in present and col.name not in clashing:
             accepted = ", ".join(col.accepted)
@@ -587,16 +587,18 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
         if col.name not in present or isinstance(out[col.name], pd.DataFrame):
             continue
         series = out[col.name]
+        source = str(source_of.get(col.name, col.name))
+        label = repr(col.name) if source == col.name else f"{col.name!r} (input column {source!r})"
         if col.kind in ("id", "key"):
-            problems += _check_id(col.name, series, unique=col.kind == "id")
+            problems += _check_id(label, series, unique=col.kind == "id")
         elif col.kind == "number":
-            series, found = _check_number(col, series)
+            series, found = _check_number(col, series, label)
             problems += found
         elif col.kind == "landuse_code":
-            series, found = _check_landuse(col.name, series)
+            series, found = _check_landuse(label, source, series)
             problems += found
         elif col.kind == "dlbm":
-            series, found = _check_dlbm(col.name, series)
+            series, found = _check_dlbm(label, source, series)
             problems += found
         if series is not out[col.name]:
             out[col.name] = series
@@ -657,7 +659,7 @@ def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] 
         try:
             return _level1_one(code, classes)
         except _LevelError as exc:
-            problem = _invalid_landuse_problem("code", pd.Series([exc.value]))
+            problem = _invalid_landuse_problem("'code'", pd.Series([exc.value]))
             if errors == "raise":
                 raise SchemaError(problem, [problem]) from None
             return None
@@ -665,7 +667,7 @@ def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] 
     valid = _valid_landuse(text)
     bad = text.notna() & ~valid
     result = text.where(valid).astype("string").str.strip().str[:2].rename("landuse_level1")
-    problems = [_invalid_landuse_problem(str(code.name or "code"), text[bad])] if bad.any() else []
+    problems = [_invalid_landuse_problem(repr(str(code.name or "code")), text[bad])] if bad.any() else []
     if problems and errors == "raise":
         raise SchemaError(problems[0], problems)
     result.attrs["problems"] = problems
