@@ -3,6 +3,22 @@
 Areas and distances are only ever measured in a metric CRS. :func:`to_metric` reprojects a
 layer to the CGCS2000 3-degree Gauss-Krüger zone of its data (EPSG:4534–4554, no zone prefix;
 EPSG:4549 for Hangzhou) and refuses a layer without a CRS.
+
+Web maps in China shift their coordinates: Amap (高德) and Tencent publish GCJ-02, Baidu
+BD-09 (GCJ-02 plus a second offset); in Hangzhou the shift is about 500 m. The functions
+``wgs84_to_gcj02`` … ``bd09_to_wgs84`` convert NumPy arrays of longitude/latitude;
+:func:`convert_coord_system` converts every vertex of a layer; :func:`suspect_gcj02` compares a
+layer with a trusted reference to hint that it is GCJ-02, which no file can declare.
+
+Decisions
+---------
+* The offsets apply only inside the rectangle 72.004–137.8347°E, 0.8293–55.8271°N, the box
+  web maps use; outside it (and for NaN) coordinates are returned unchanged, by every function.
+* GCJ-02 has no closed inverse; the BD-09 inverse in circulation is approximate (up to about
+  1 m off). Both inverses here are iterated until no point moves by more than 1e-7° (≈ 1 cm),
+  so every round trip agrees within a centimetre.
+* A converted layer keeps its CRS label (EPSG:4326 or 4490): WGS84 and CGCS2000 differ by
+  centimetres, and GCJ-02 has no EPSG code.
 """
 
 from __future__ import annotations
