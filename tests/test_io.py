@@ -137,6 +137,37 @@ def test_gbk_shapefile_with_cpg_is_honoured(tmp_path, layer):
     assert read.attrs["encoding"].startswith("cpg:")
 
 
+@pytest.mark.parametrize("cpg", ["936", "ANSI 936", "cp936", "GB18030", "gbk"])
+def test_cpg_code_pages_are_understood(tmp_path, layer, cpg):
+    path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
+    path.with_suffix(".cpg").write_text(cpg)
+    read = tz.io.read_layer(path)
+    assert list(read["name"]) == NAMES
+    assert read.attrs["encoding"] == f"cpg:{cpg}"
+
+
+@pytest.mark.parametrize("cpg", ["65001", "UTF-8"])
+def test_utf8_cpg_code_page(tmp_path, layer, cpg):
+    path = tz.io.write_layer(layer, tmp_path / "u.shp")
+    path.with_suffix(".cpg").write_text(cpg)
+    assert list(tz.io.read_layer(path)["name"]) == NAMES
+
+
+def test_cpg_claiming_utf8_over_gbk_bytes_falls_back_and_warns(tmp_path, layer, caplog):
+    path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert list(read["name"]) == NAMES
+    assert "not valid UTF-8" in caplog.text
+
+
+def test_unknown_encoding_is_refused(tmp_path, layer):
+    path = tz.io.write_layer(layer, tmp_path / "a.shp")
+    with pytest.raises(InputFileError, match="unknown text encoding"):
+        tz.io.read_layer(path, encoding="martian")
+
+
 def test_gbk_shapefile_without_cpg_falls_back_to_gbk_and_logs(tmp_path, layer, caplog):
     path = tz.io.write_layer(layer, tmp_path / "gbk.shp", encoding="GBK")
     path.with_suffix(".cpg").unlink()
@@ -145,7 +176,7 @@ def test_gbk_shapefile_without_cpg_falls_back_to_gbk_and_logs(tmp_path, layer, c
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         read = tz.io.read_layer(path)
     assert list(read["name"]) == NAMES
-    assert "GBK" in caplog.text and "no .cpg" in caplog.text
+    assert "GBK" in caplog.text and "no usable .cpg" in caplog.text
     assert read.attrs["encoding"] == "fallback:GBK"
 
 

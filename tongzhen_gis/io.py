@@ -127,6 +127,8 @@ def list_layers(path: str | Path) -> list[str]:
 
 
 def _unreadable_message(path: Path, exc: BaseException) -> str:
+    if path.suffix.lower() in (".zip", ".rar", ".7z"):
+        return f"cannot read {path} ({exc}); unzip it first and read the .shp, .gpkg or .gdb inside"
     return (
         f"cannot read {path} as vector data ({exc}); check that the file is complete (a shapefile "
         "needs its .shp, .shx and .dbf side by side) and in a supported format (GeoPackage, "
@@ -217,21 +219,67 @@ def _dbf_is_utf8(dbf: Path, *, chunk_records: int = 65536) -> bool:
     return True
 
 
-def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str | None, str]:
-    """Encoding to open a shapefile with, and how it was chosen (for logs and ``attrs``)."""
+# Code pages written in .cpg files by ArcGIS and others, as Python codec names.
+_CODE_PAGES = {"65001": "UTF-8", "936": "GBK", "54936": "GB18030", "20936": "GB2312", "950": "BIG5"}
+
+
+def _codec_from_cpg(text: str) -> str | None:
+    """The Python codec a ``.cpg`` declares ("UTF-8", "936", "ANSI 936", "GBK" …), or None."""
+    token = text.strip().upper()
+    for prefix in ("ANSI ", "OEM ", "CP", "CODEPAGE "):
+        if token.startswith(prefix) and token[len(prefix) :].strip().isdigit():
+            token = token[len(prefix) :].strip()
+    if token.isdigit():
+        token = _CODE_PAGES.get(token, f"cp{token}")
+    try:
+        return codecs.lookup(token).name
+    except LookupError:
+        return None
+
+
+def _check_codec(encoding: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        msg = f"unknown text encoding {encoding!r}; use e.g. 'GBK', 'GB18030' or 'UTF-8'"
+        raise InputFileError(msg) from exc
+    return encoding
+
+
+def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str, str]:
+    """Encoding to open a shapefile with, and how it was chosen (for logs and ``attrs``).
+
+    Order: an explicit ``encoding``; the ``.cpg`` (code-page numbers such as ``936`` or
+    ``ANSI 936`` understood, which GDAL alone does not); the ``.dbf`` bytes (UTF-8 if valid,
+    else the fallback). A ``.cpg`` that says UTF-8 over bytes that are not UTF-8 is treated as
+    missing, with a warning, rather than producing garbled text.
+    """
     if encoding is not None:
-        return encoding, "explicit"
+        return _check_codec(encoding), "explicit"
+    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
     cpg = next((p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.exists()), None)
+    fallback = settings.shapefile_fallback_encoding
     if cpg is not None:
         declared = cpg.read_text(encoding="ascii", errors="replace").strip()
-        logger.debug("%s: encoding %r from %s", path, declared, cpg.name)
-        return None, f"cpg:{declared}"  # GDAL honours the .cpg itself
-    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+        codec = _codec_from_cpg(declared)
+        if codec is None:
+            logger.warning("%s: the .cpg names an unknown encoding %r; guessing from the bytes", path, declared)
+        elif codec != "utf-8" or dbf is None or _dbf_is_utf8(dbf):
+            logger.debug("%s: encoding %r from %s", path, declared, cpg.name)
+            return codec, f"cpg:{declared}"
+        else:
+            logger.warning(
+                "%s: the .cpg says %r but the attributes are not valid UTF-8: reading them as %s; "
+                "pass encoding=... if the text looks wrong",
+                path,
+                declared,
+                fallback,
+            )
+            return fallback, f"fallback:{fallback}"
     if dbf is None or _dbf_is_utf8(dbf):
         return "UTF-8", "detected:UTF-8"
-    fallback = settings.shapefile_fallback_encoding
     logger.warning(
-        "%s has no .cpg file and its attributes are not valid UTF-8: reading them as %s "
+        "%s has no usable .cpg file and its attributes are not valid UTF-8: reading them as %s "
         "(tz.settings.shapefile_fallback_encoding); pass encoding=... if the text looks wrong",
         path,
         fallback,
@@ -416,10 +464,12 @@ def read_layer(
         Layer to read. Required when the file holds more than one layer.
     encoding : str, optional
         Text encoding of a shapefile's attributes (e.g. ``"GBK"``). Wins over everything
-        else. Otherwise a ``.cpg`` beside the shapefile is honoured; without one, the
-        attributes are read as UTF-8 if their bytes are valid UTF-8, else as
+        else. Otherwise a ``.cpg`` beside the shapefile is honoured (names such as ``GBK`` and
+        code pages such as ``936`` or ``ANSI 936``); without one, the attributes are read as
+        UTF-8 if their bytes are valid UTF-8, else as
         :data:`tongzhen_gis.settings.shapefile_fallback_encoding` (GBK), with a logged warning.
-        Other formats are UTF-8 by definition and ignore it.
+        A ``.cpg`` claiming UTF-8 over bytes that are not UTF-8 gets the same fallback and
+        warning. Other formats are UTF-8 by definition and ignore it.
     coord_system : {None, "wgs84", "gcj02", "bd09"}, optional
         Your declaration of the web-map coordinate system of the data. ``"gcj02"`` (Amap,
         Tencent) and ``"bd09"`` (Baidu) are converted to WGS84 with
