@@ -574,3 +574,18 @@ def test_hangzhou_clips_lose_no_length(shared_data, clip):
     assert G.size(weight="length") == pytest.approx(metric[walkable].length.sum(), rel=1e-9)
     assert G.graph["report"]["lines_used"] >= int(walkable.sum())
     check_contract(G)
+
+
+def test_graph_internals_match_networkx_api(scene):
+    """The graph is filled directly for speed: it must equal one built with add_edges_from."""
+    roads = scene.roads.copy()
+    roads.loc[len(roads)] = roads.iloc[-1]  # a footway digitised twice: parallel edges, keys 0 and 1
+    G = tz.network.from_lines(roads)
+    H = nx.MultiGraph()
+    H.add_nodes_from(G.nodes(data=True))
+    H.add_edges_from((u, v, d) for u, v, d in G.edges(data=True))
+    H.graph.update(G.graph)
+    assert nx.utils.graphs_equal(G, H)
+    assert sorted(G.edges(keys=True)) == sorted(H.edges(keys=True))
+    assert max(k for *_, k in G.edges(keys=True)) == 1
+    assert G.number_of_edges() == SAMPLE_EDGES + 2
