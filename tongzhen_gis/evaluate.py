@@ -478,6 +478,14 @@ def evaluate(
     return Evaluation(scorecard=card, grades=grade(card, rules=grading), conflicts=conflicts)
 
 
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    try:
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        return bool(a.astype(str).equals(b.astype(str)))
+    return bool(np.allclose(x, y, rtol=1e-9, atol=0.0, equal_nan=True))
+
+
 def collect_indicators(
     towns: pd.DataFrame,
     *,
@@ -508,7 +516,7 @@ def collect_indicators(
     pandas.DataFrame
         Indexed by town id in the order of ``towns``, one row per town; a column present in
         several tables is taken from the first that has it (in the order of the parameters)
-        and the clash is listed in ``attrs["problems"]``, as are table rows whose town id is
+        and a clash of differing values is listed in ``attrs["problems"]``, as are table rows whose town id is
         not in ``towns`` (they are not joined).
     """
     base = towns if id_col not in towns.columns else towns.set_index(id_col)
@@ -538,8 +546,8 @@ def collect_indicators(
             if isinstance(table, gpd.GeoDataFrame) and col == table.geometry.name:
                 continue
             if col in out.columns:
-                if col != category_col:
-                    problems.append(f"{label}: column {col!r} already given by an earlier table; kept the first")
+                if col != category_col and not _same_values(out[col], table[col].reindex(out.index)):
+                    problems.append(f"{label}: column {col!r} differs from an earlier table's; kept the first")
                 continue
             out[col] = table[col].reindex(out.index)
     out.attrs["problems"] = problems

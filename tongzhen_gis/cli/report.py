@@ -1,0 +1,67 @@
+"""``tongzhen report``: run every analysis a project config names and write the report bundle.
+
+Exit codes: 0 when every town meets every binding rule, 1 when any town fails one (the towns
+are listed), 2 on a bad config or input (one line saying what is wrong and how to fix it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tongzhen_gis import report
+from tongzhen_gis.errors import InputFileError
+
+
+def read_config(path: Path) -> report.ProjectConfig:
+    """Read and parse a ``project.toml`` (the CLI is allowed to touch files)."""
+    if not path.is_file():
+        msg = f"config file not found: {path}; pass --config path/to/project.toml"
+        raise InputFileError(msg)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        msg = f"{path} is not UTF-8 text ({exc}); save the config as UTF-8"
+        raise InputFileError(msg) from exc
+    return report.parse_config(text, base_dir=path.parent)
+
+
+def run_report(config: report.ProjectConfig, out_dir: Path) -> int:
+    """Build the bundle, print a short summary, return the exit code."""
+    result = report.build(config, out_dir)
+    grades = result.evaluation.grades
+    for town, row in grades.iterrows():
+        status = "未达标" if town in result.failing else "达标"
+        click.echo(f"{town!s:10s} {status:4s} 建议等级 {row['grade']} ({row['points']:g} 分)")
+    for name in ("html", "xlsx", "gpkg", "far_grid"):
+        if name in result.files:
+            click.echo(f"{name:8s} {result.files[name]}")
+    if result.problems:
+        click.echo(f"{len(result.problems)} note(s) on the data: see the end of report.html", err=True)
+    if result.failing:
+        click.echo(f"towns failing a binding rule: {', '.join(map(str, result.failing))}", err=True)
+    return result.exit_code
+
+
+@click.command(name="report")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="project.toml naming the inputs, layers, id columns and rule set.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder: report.html, report.xlsx, results.gpkg, far_grid.tif, maps/.",
+)
+def command(config_path: Path, out_dir: Path) -> int:
+    """Evaluate every town against its rules and write the report (评估报告).
+
+    Exit code 1 when any town fails a binding rule, 0 when none does, 2 on a bad config.
+    """
+    return run_report(read_config(config_path), out_dir)
