@@ -257,8 +257,17 @@ def _source_ids(layer: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _prepare_lines(
-    lines: Mapping[str, gpd.GeoDataFrame | None], target: CRS, repairs: _Repairs
+    lines: Mapping[str, gpd.GeoDataFrame | None], target: CRS, repairs: _Repairs, features: np.ndarray
 ) -> dict[str, LineLayer]:
+    """Reproject each line layer and keep only the polygons that can meet a feature.
+
+    A polygon whose bounding box meets no feature's bounding box cannot overlap any feature,
+    so it is never validated, repaired or intersected (a province-wide farmland layer shrinks
+    to the few thousand patches near the towns). Missing, empty and non-polygonal geometries
+    are reported for the whole layer.
+    """
+    present = features[~shapely.is_missing(features)]
+    feature_tree = shapely.STRtree(present)
     prepared: dict[str, LineLayer] = {}
     for name, layer in lines.items():
         if layer is None:
@@ -266,10 +275,22 @@ def _prepare_lines(
         metric = tzcrs.to_metric(layer, crs=target)
         if CRS.from_user_input(layer.crs) != target:
             repairs.note(name, f"reprojected from {CRS.from_user_input(layer.crs).to_string()}", f"to {target}")
-        ids = _source_ids(layer)
-        geoms = _clean(metric.geometry.to_numpy(), name, ids, repairs, keep_missing=False)
+        raw = np.asarray(metric.geometry.to_numpy(), dtype=object)
+        missing = shapely.is_missing(raw) | shapely.is_empty(raw)
+        kinds = shapely.get_type_id(raw)
+        not_polygon = ~missing & ~np.isin(kinds, (3, 6, 7))  # Polygon, MultiPolygon, GeometryCollection
+        repairs.add(name, "empty or missing geometry", _source_ids(layer.iloc[np.flatnonzero(missing)]), "ignored")
+        repairs.add(
+            name, "no polygonal part (point or line)", _source_ids(layer.iloc[np.flatnonzero(not_polygon)]), "ignored"
+        )
+        candidates = np.flatnonzero(~missing & ~not_polygon)
+        near = np.unique(feature_tree.query(raw[candidates])[0]) if len(present) else np.empty(0, dtype=np.intp)
+        positions = candidates[near]
+        ids = _source_ids(layer.iloc[positions])
+        geoms = _clean(raw[positions], name, ids, repairs, keep_missing=False)
         usable = ~shapely.is_missing(geoms)
         prepared[name] = LineLayer(name=name, geoms=geoms[usable], source_ids=ids[usable])
+        logger.debug("%s: %d of %d polygons lie near a feature", name, len(positions), len(layer))
     return prepared
 
 
@@ -499,7 +520,7 @@ def _check(
     labels = ids.astype(str).to_numpy()
     raw = metric.geometry.to_numpy()
     geoms = _clean(raw, "features", labels, repairs, keep_missing=True, empty_is_nothing=empty_is_nothing)
-    prepared = _prepare_lines(given, target, repairs)
+    prepared = _prepare_lines(given, target, repairs, geoms)
     missing_lines = tuple(name for name, layer in given.items() if layer is None)
     for name in missing_lines:
         repairs.note(name, "not given", "columns left empty (NaN); verdict from the other lines")
@@ -511,7 +532,7 @@ def _check(
     logger.info(
         "checking %d features against %s in %s",
         len(features),
-        ", ".join(f"{k} ({len(v.geoms)})" for k, v in prepared.items()),
+        ", ".join(f"{k} ({len(v.geoms)} polygons nearby)" for k, v in prepared.items()),
         target.to_string(),
     )
     measured = _measure(geoms, prepared, engine=engine, client=client, npartitions=npartitions, progress=progress)
