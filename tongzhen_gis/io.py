@@ -508,7 +508,8 @@ def read_layer(
     :func:`shapely.make_valid`, keeping only the parts of the original geometry's dimension
     (the polygons of a polygon, not the stray lines of the collection ``make_valid`` may
     return). Features whose geometry is missing or empty are removed. Both are counted and
-    logged, never silent.
+    logged, never silent. A repair that leaves nothing of the original dimension (a zero-area
+    sliver polygon) is counted as repaired and then removed as empty.
 
     Examples
     --------
