@@ -516,6 +516,14 @@ def test_write_table_without_index(tmp_path, table):
     assert list(back.columns) == ["town", "code", "tax_wan"]
 
 
+def test_read_table_explicit_utf8_on_a_bom_file(tmp_path, table):
+    path = tz.io.write_table(table, tmp_path / "t.csv")
+    back = tz.io.read_table(path, encoding="UTF-8")
+    assert list(back.columns) == ["town_id", "town", "code", "tax_wan"]  # no BOM glued to the header
+    with pytest.raises(InputFileError, match="unknown text encoding"):
+        tz.io.read_table(path, encoding="martian")
+
+
 def test_read_table_gbk_csv_fallback_is_logged(tmp_path, table, caplog):
     path = tmp_path / "gbk.csv"
     table.to_csv(path, encoding="gbk")

@@ -850,6 +850,8 @@ def read_table(
 
 
 def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
+    if encoding is not None and codecs.lookup(_check_codec(encoding)).name == "utf-8":
+        encoding = "utf-8-sig"  # also reads files without BOM, and keeps a BOM out of the header
     candidates = [encoding] if encoding else ["utf-8-sig", settings.shapefile_fallback_encoding]
     for i, enc in enumerate(candidates):
         try:
