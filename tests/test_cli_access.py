@@ -1,0 +1,113 @@
+"""The ``tongzhen access`` command on the sample town written to disk."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyogrio
+import pytest
+
+import tongzhen_gis as tz
+from tongzhen_gis import cli
+
+
+def run(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    return info.value.code
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample")
+    return tz.samples.write_scene(tz.samples.sample_town(), folder)["gpkg"]
+
+
+def args(gpkg, out, *extra):
+    return [
+        "access",
+        "--roads",
+        str(gpkg),
+        "--roads-layer",
+        "roads",
+        "--facilities",
+        str(gpkg),
+        "--facilities-layer",
+        "facilities",
+        "--homes",
+        str(gpkg),
+        "--homes-layer",
+        "homes",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def test_sample_town_writes_outputs_and_flags_t3(written, tmp_path, capsys):
+    code = run(args(written, tmp_path, "--towns", str(written), "--towns-layer", "towns"))
+    err = capsys.readouterr().err
+    assert code == 1  # T3 lacks a kindergarten within 1000 m (and the farmhouse is off the network)
+    assert "T3 has no kindergarten" in err
+    assert "H_FARM" in err  # reported as off the network, never dropped
+    homes = tz.io.read_layer(tmp_path / "home_distances.gpkg", layer="home_distances").set_index("home_id")
+    assert homes.loc["HT1_00_0", "kindergarten_m"] == pytest.approx(192, abs=1e-6)
+    assert homes.loc["HT1_03_3", "town_lounge_m"] == pytest.approx(1035.5534, abs=1e-4)
+    assert homes.loc["HT3_12_0", "kindergarten_m"] == pytest.approx(1682, abs=1e-6)
+    assert not homes.loc["H_FARM", "reachable"]
+    assert len(homes) == len(tz.samples.sample_town().homes)
+    raw = (tmp_path / "coverage.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    cov = pd.read_csv(tmp_path / "coverage.csv", encoding="utf-8-sig")
+    t3 = cov.loc[(cov["town"] == "T3") & (cov["category"] == "kindergarten")].iloc[0]
+    assert t3["share"] == 0.0
+    assert t3["population_share"] == 0.0
+    areas = tz.io.read_layer(tmp_path / "service_areas.gpkg", layer="service_areas")
+    assert sorted(areas["threshold_m"].unique()) == [300.0, 500.0, 1000.0]
+    assert list(areas["category"].unique()) == tz.access.categories()
+
+
+def test_town_column_of_homes_is_used_without_towns(written, tmp_path):
+    assert run(args(written, tmp_path)) == 1
+    cov = pd.read_csv(tmp_path / "coverage.csv", encoding="utf-8-sig")
+    assert {"T1", "T2", "T3"} <= set(cov["town"].dropna())
+
+
+def test_all_categories_present_gives_exit_0(written, tmp_path):
+    # at 2000 m every town reaches every category; no off-network home when the farmhouse may snap 300 m
+    code = run(args(written, tmp_path, "--threshold-m", "2000", "--max-snap-m", "300", "--service-area-m", "300"))
+    assert code == 0
+
+
+def test_unknown_category_is_one_line_exit_2(written, tmp_path, capsys):
+    facilities = tz.samples.sample_town().facilities
+    facilities.loc[0, "category"] = "toilet"
+    bad = tmp_path / "bad.gpkg"
+    tz.io.write_layer(facilities, bad, layer="facilities")
+    argv = args(written, tmp_path / "out")
+    argv[argv.index("--facilities") + 1] = str(bad)
+    assert run(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "toilet" in err
+    assert "kindergarten" in err
+
+
+def test_missing_file_is_exit_2(tmp_path, capsys):
+    argv = args(tmp_path / "nope.gpkg", tmp_path / "out")
+    assert run(argv) == 2
+    assert capsys.readouterr().err.startswith("error:")
+
+
+def test_gcj02_facilities_are_converted(written, tmp_path):
+    # facilities shifted into GCJ-02 and declared as such give the same distances as the originals
+    scene = tz.samples.sample_town()
+    wgs = scene.facilities.to_crs("EPSG:4326")
+    gcj = tz.crs.convert_coord_system(wgs, "wgs84", "gcj02")
+    path = tmp_path / "gcj.gpkg"
+    tz.io.write_layer(gcj, path, layer="facilities")
+    argv = args(written, tmp_path / "out", "--facility-coord-system", "gcj02")
+    argv[argv.index("--facilities") + 1] = str(path)
+    assert run(argv) == 1
+    homes = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
+    homes = homes.set_index("home_id")
+    assert homes.loc["HT1_00_0", "kindergarten_m"] == pytest.approx(192, abs=0.05)

@@ -1,0 +1,198 @@
+"""``tongzhen access``: 15-minute walking access to the "八个一" facilities (15分钟生活圈 可达性).
+
+Reads the roads, the facilities and the homes with :func:`tongzhen_gis.io.read_layer`, builds
+the walking network (:func:`tongzhen_gis.network.from_lines`), and writes to ``OUT``:
+
+* ``home_distances.gpkg`` (layer ``home_distances``): every home with its walking distance to
+  the nearest facility of each category (``<category>_m``, empty when none within
+  ``--max-distance-m``), ``snap_m``, ``reachable`` (False: farther than ``--max-snap-m`` from any
+  street), ``town`` and ``categories_reached``;
+* ``coverage.csv`` (UTF-8 with BOM): per town and category, the share of homes and of people
+  within ``--threshold-m``, plus ``all_categories`` (八个一 complete);
+* ``service_areas.gpkg`` (layer ``service_areas``): per category and distance, the area within
+  walking reach, following the streets.
+
+Exit codes: 0 every town has every category within the threshold for at least one home; 1 a
+town lacks a category (no home of it reaches one), or homes are off the network; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import pandas as pd
+
+from tongzhen_gis import access, io, network, rules
+from tongzhen_gis.errors import SchemaError
+
+logger = logging.getLogger(__name__)
+
+_PATH = click.Path(dir_okay=True, path_type=Path)
+_TABLE_ROWS = 40
+
+
+def _life_circle_distances() -> tuple[float, ...]:
+    levels = rules.load("life_circle")["level"]
+    return tuple(sorted(float(v["distance_m"]) for v in levels.values()))
+
+
+def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town_id_col: str) -> pd.Series:
+    """The town of each home: from the towns layer (the town containing the home) or a column."""
+    if towns is None:
+        if town_id_col in homes.columns:
+            return homes[town_id_col].rename("town")
+        return pd.Series("all", index=homes.index, name="town")
+    if town_id_col not in towns.columns:
+        msg = (
+            f"the towns layer has no column {town_id_col!r}; name its id column with --town-id-col "
+            f"(columns: {', '.join(map(str, towns.columns.drop('geometry')))})"
+        )
+        raise SchemaError(msg, [msg])
+    pts = homes.geometry.representative_point()
+    pts = gpd.GeoDataFrame(geometry=pts.to_crs(towns.crs) if homes.crs != towns.crs else pts, crs=towns.crs)
+    joined = gpd.sjoin(pts, towns[[town_id_col, "geometry"]], how="left", predicate="within")
+    first = joined[~joined.index.duplicated(keep="first")]
+    return first[town_id_col].reindex(homes.index).rename("town")
+
+
+@click.command(name="access")
+@click.option("--roads", type=_PATH, required=True, help="Road centre lines (道路中心线 / OSM ways).")
+@click.option("--facilities", type=_PATH, required=True, help="Facilities (points or polygons) with a category id.")
+@click.option("--homes", type=_PATH, required=True, help="Homes, buildings or parcels (origins).")
+@click.option("--towns", type=_PATH, default=None, help="Town boundaries; homes are grouped by the town they lie in.")
+@click.option("--roads-layer", default=None, help="Layer of --roads in a multi-layer file.")
+@click.option("--facilities-layer", default=None, help="Layer of --facilities in a multi-layer file.")
+@click.option("--homes-layer", default=None, help="Layer of --homes in a multi-layer file.")
+@click.option("--towns-layer", default=None, help="Layer of --towns in a multi-layer file.")
+@click.option(
+    "--facility-coord-system",
+    type=click.Choice(io.COORD_SYSTEMS),
+    default=None,
+    help="Declare web-map facility coordinates (gcj02: Amap/Tencent, bd09: Baidu); converted first.",
+)
+@click.option("--category-col", default="category", show_default=True, help="Category id column of --facilities.")
+@click.option("--road-class-col", default=None, help="Road class column (default: fclass or highway when present).")
+@click.option(
+    "--home-id-col", default="home_id", show_default=True, help="Home id column, used in messages when present."
+)
+@click.option("--town-id-col", default="town_id", show_default=True, help="Town id column (of --towns, or --homes).")
+@click.option(
+    "--population-col", default="population", show_default=True, help="People per home (counted as 1 if absent)."
+)
+@click.option(
+    "--threshold-m",
+    type=float,
+    default=None,
+    help="Coverage distance [default: rules life_circle fifteen_minute, 1000 m].",
+)
+@click.option(
+    "--service-area-m",
+    "service_area_m",
+    type=float,
+    multiple=True,
+    help="Service-area distances [default: the life-circle levels, 300/500/1000 m]. Repeatable.",
+)
+@click.option("--max-distance-m", type=float, default=2000.0, show_default=True, help="Distances beyond are empty.")
+@click.option(
+    "--max-snap-m", type=float, default=200.0, show_default=True, help="Farther from any street: unreachable."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder (created if needed).",
+)
+def command(
+    roads: Path,
+    facilities: Path,
+    homes: Path,
+    towns: Path | None,
+    roads_layer: str | None,
+    facilities_layer: str | None,
+    homes_layer: str | None,
+    towns_layer: str | None,
+    facility_coord_system: str | None,
+    category_col: str,
+    road_class_col: str | None,
+    home_id_col: str,
+    town_id_col: str,
+    population_col: str,
+    threshold_m: float | None,
+    service_area_m: tuple[float, ...],
+    max_distance_m: float,
+    max_snap_m: float,
+    out_dir: Path,
+) -> int:
+    """Walking distance from every home to the eight basic facilities, coverage per town, service areas.
+
+    Writes OUT/home_distances.gpkg, OUT/coverage.csv and OUT/service_areas.gpkg. Exit code 0
+    when every town reaches every category, 1 when a town lacks one (or homes are off the
+    street network), 2 on bad input.
+    """
+    threshold = access.default_threshold_m() if threshold_m is None else threshold_m
+    areas_m = tuple(service_area_m) or _life_circle_distances()
+    road_gdf = io.read_layer(roads, layer=roads_layer)
+    fac_gdf = io.read_layer(facilities, layer=facilities_layer, coord_system=facility_coord_system)
+    home_gdf = io.read_layer(homes, layer=homes_layer)
+    if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
+        home_gdf = home_gdf.set_index(home_id_col, drop=False)
+        home_gdf.index.name = None
+    town_gdf = io.read_layer(towns, layer=towns_layer) if towns is not None else None
+    G = network.from_lines(road_gdf, class_col=road_class_col)
+    net = access.prepare(G)
+    logger.info("walking network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+    dist = access.nearest(
+        net,
+        home_gdf,
+        fac_gdf,
+        category_col=category_col,
+        max_distance_m=max(max_distance_m, threshold),
+        max_snap_m=max_snap_m,
+    )
+    town = _town_of_homes(home_gdf, town_gdf, town_id_col)
+    weights = home_gdf[population_col] if population_col in home_gdf.columns else None
+    cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights)
+    areas = access.service_areas(net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m)
+
+    cats = dist.attrs["categories"]
+    per_home = home_gdf.copy()
+    for c in cats:
+        per_home[f"{c}_m"] = dist[c].to_numpy()
+    per_home["snap_m"] = dist["snap_m"].to_numpy()
+    per_home["reachable"] = dist["reachable"].to_numpy()
+    per_home["town"] = town.to_numpy()
+    per_home["categories_reached"] = access.categories_reached(dist, threshold_m=threshold).to_numpy()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [
+        io.write_layer(per_home.reset_index(drop=True), out_dir / "home_distances.gpkg", layer="home_distances"),
+        io.write_table(cov.reset_index(), out_dir / "coverage.csv", index=False),
+        io.write_layer(areas, out_dir / "service_areas.gpkg", layer="service_areas"),
+    ]
+
+    col = "population_share" if "population_share" in cov.columns else "share"
+    table = cov[col].unstack("category").reindex(columns=[*cats, access.ALL_CATEGORIES])
+    click.echo(f"coverage within {threshold:g} m ({col}):")
+    shown = table.head(_TABLE_ROWS).map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
+    click.echo(shown.to_string())
+    if len(table) > _TABLE_ROWS:
+        click.echo(f"… {len(table) - _TABLE_ROWS} more towns in coverage.csv")
+    # dist.attrs["problems"] (homes off the network, unusable facilities) are logged as warnings
+    lacking = cov.loc[
+        cov.index.get_level_values(0).notna()
+        & (cov.index.get_level_values("category") != access.ALL_CATEGORIES)
+        & (cov["covered"] == 0)
+    ]
+    for town_id, category in lacking.index:
+        click.echo(f"missing: town {town_id} has no {category} within {threshold:g} m of any home", err=True)
+    for path in written:
+        click.echo(str(path))
+    off_network = int((~dist["reachable"]).sum())
+    return 1 if len(lacking) or off_network else 0
+
+
+__all__ = ["command"]
