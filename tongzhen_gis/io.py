@@ -530,7 +530,8 @@ def read_layer(
                 attrs["encoding"] = how
             elif encoding is not None:
                 logger.debug("%s: encoding=%r ignored (only shapefiles carry an encoding)", path, encoding)
-            gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=read_encoding)
+            # Arrow: about twice as fast as the feature-by-feature path, same dtypes.
+            gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=read_encoding, use_arrow=True)
     except (*_OGR_ERRORS, OSError, ValueError) as exc:
         if isinstance(exc, UnicodeDecodeError | LookupError):
             msg = f"cannot decode the attributes of {path} ({exc}); pass the right encoding=, e.g. 'GBK' or 'UTF-8'"
