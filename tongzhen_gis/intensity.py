@@ -90,11 +90,18 @@ def _normalise_codes(values: pd.Series, repairs: list[str]) -> pd.Series:
 
 def _pairs(left: gpd.GeoSeries, right: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs (i into left, j into right) of intersecting geometries and their shared area."""
-    tree = shapely.STRtree(right.values)
-    li, rj = tree.query(left.values, predicate="intersects")
+    lv, rv = np.asarray(left.values), np.asarray(right.values)
+    tree = shapely.STRtree(rv)
+    li, rj = tree.query(lv, predicate="intersects")
     if len(li) == 0:
         return li, rj, np.zeros(0)
-    area = shapely.area(shapely.intersection(left.values[li], right.values[rj]))
+    # A part wholly inside needs no intersection (most buildings in a district): test it on
+    # prepared zone geometries, and cut only the ones crossing a boundary.
+    shapely.prepare(rv)
+    inside = shapely.contains_properly(rv[rj], lv[li])
+    area = shapely.area(lv[li])
+    cross = ~inside
+    area[cross] = shapely.area(shapely.intersection(lv[li[cross]], rv[rj[cross]]))
     keep = area > 0
     return li[keep], rj[keep], area[keep]
 

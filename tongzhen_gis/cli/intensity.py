@@ -109,8 +109,8 @@ def command(
     if problems:
         written.append(io.write_table(problem_table, out_dir / "intensity_problems.csv", index=False))
     written.append(io.write_workbook(sheets, out_dir / "intensity.xlsx", index=True))
-    for p in problems:
-        click.echo(f"note: {p}", err=True)
+    if problems:  # each one was logged as a warning by the library
+        click.echo(f"{len(problems)} note(s) on the data: see {out_dir / 'intensity_problems.csv'}", err=True)
     for path in written:
         click.echo(str(path))
     return 0
