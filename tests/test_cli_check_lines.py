@@ -24,9 +24,10 @@ def run(argv: list[str]) -> int:
     return info.value.code
 
 
-@pytest.fixture
-def gpkg(scene, tmp_path):
-    return tz.samples.write_scene(scene, tmp_path / "raw")["gpkg"]
+@pytest.fixture(scope="module")
+def gpkg(tmp_path_factory):
+    """The sample town written once for the module (tests only read it)."""
+    return tz.samples.write_scene(tz.samples.sample_town(), tmp_path_factory.mktemp("raw"))["gpkg"]
 
 
 def _args(gpkg, out, *extra, features_layer="towns"):
