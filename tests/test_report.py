@@ -127,8 +127,8 @@ def test_workbook_sheets_and_chinese_headers(demo):
     assert df.loc[("T1", "fifteen_minute_complete_min"), "结论"] == "未达标"
     head, *rows = list(wb["汇总"].values)
     summary = pd.DataFrame(rows, columns=head).set_index("小镇编号")
-    assert summary.loc["T1", "三线核查结论"] == "pass"
-    assert summary.loc["T2", "三线核查结论"] == "conflict"
+    assert summary.loc["T1", "三线核查结论"] == "通过"
+    assert summary.loc["T2", "三线核查结论"] == "冲突"
     assert list(summary.index) == ["T1", "T2", "T3"]
     intensity = list(wb["用地集约"].values)
     assert "综合容积率" in intensity[0]

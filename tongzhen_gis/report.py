@@ -812,11 +812,16 @@ def _scorecard_sheet(card: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+#: Chinese labels of the control-line verdicts.
+_VERDICT_ZH = {"pass": "通过", "review": "待复核 (碎片)", "conflict": "冲突", "unchecked": "未核查"}
+
+
 def _summary_table(run: _Run, indicators: pd.DataFrame, ev: evaluate.Evaluation) -> pd.DataFrame:
     cols = [c for c in ("name_zh", "category", "district") if c in indicators.columns]
     out = indicators[cols].copy()
     if run.lines is not None:
-        out["verdict"] = run.lines.summary["verdict"].reindex(out.index)
+        verdict = run.lines.summary["verdict"].reindex(out.index)
+        out["verdict"] = verdict.map(lambda v: _VERDICT_ZH.get(v, v))
     for col in ("grade", "points", "n_fail", "n_missing", "n_advisory_fail", "n_unconfirmed_fail", "reasons", "label"):
         out[col] = ev.grades[col].reindex(out.index)
     return out
