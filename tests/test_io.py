@@ -234,9 +234,12 @@ def test_explicit_encoding_wins_over_a_wrong_cpg(tmp_path, layer):
 # --- CRS --------------------------------------------------------------------------------------
 
 
-def test_file_without_crs_raises_and_crs_declares_it(tmp_path, layer):
-    path = tz.io.write_layer(layer, tmp_path / "nocrs.shp")
-    path.with_suffix(".prj").unlink()
+@pytest.mark.parametrize("name", ["nocrs.shp", "nocrs.gpkg", "nocrs.fgb"])
+def test_file_without_crs_raises_and_crs_declares_it(tmp_path, layer, name, caplog):
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        path = tz.io.write_layer(layer.set_crs(None, allow_override=True), tmp_path / name)
+    assert "without a CRS" in caplog.text
+    assert pyogrio.read_info(path)["crs"] is None
     with pytest.raises(CRSError, match=r"crs=.*--crs"):
         tz.io.read_layer(path)
     read = tz.io.read_layer(path, crs="EPSG:4549")

@@ -617,6 +617,8 @@ def write_layer(
     if driver != "ESRI Shapefile" and not is_utf8:
         msg = f"encoding={encoding!r} is only possible for shapefiles; {path.suffix} files are always UTF-8"
         raise InputFileError(msg)
+    if gdf.crs is None:
+        logger.warning("%s: writing a layer without a CRS; set one first (gdf.set_crs) so others can use it", path)
     _mkparent(path)
     gdf = _storable(gdf, json_values=driver is not None)
     try:
@@ -650,9 +652,10 @@ def write_layer(
         if path.exists() and driver not in _LAYERED_DRIVERS and driver != "ESRI Shapefile":
             path.unlink()  # GeoJSON/FlatGeobuf drivers refuse to overwrite
         with warnings.catch_warnings():
-            # Logged above with the names concerned; geopandas' generic warning adds nothing.
+            # Logged above (long names with the names concerned, a missing CRS): no duplicates.
             warnings.filterwarnings("ignore", "Column names longer than 10 characters", UserWarning)
             warnings.filterwarnings("ignore", "Normalized/laundered field name", RuntimeWarning)
+            warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
             gdf.to_file(path, **kwargs)
     except (*_OGR_ERRORS, OSError, ValueError, TypeError) as exc:
         msg = f"cannot write {path} ({exc}); check the folder is writable and the layer's columns suit the format"
