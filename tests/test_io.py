@@ -480,6 +480,17 @@ def test_float_raster_with_nan_nodata(tmp_path):
     assert np.isnan(back.nodata)
 
 
+def test_raster_without_crs_raises(tmp_path):
+    from affine import Affine
+
+    path = tmp_path / "nocrs.tif"
+    profile = {"driver": "GTiff", "height": 2, "width": 2, "count": 1, "dtype": "uint8"}
+    with rasterio.open(path, "w", transform=Affine(10, 0, 520000, 0, -10, 3350000), **profile) as dst:
+        dst.write(np.ones((2, 2), dtype="uint8"), 1)
+    with pytest.raises(CRSError, match="EPSG:4549"):
+        tz.io.read_raster(path)
+
+
 def test_read_raster_errors(tmp_path, scene):
     with pytest.raises(InputFileError, match="not found"):
         tz.io.read_raster(tmp_path / "nope.tif")
