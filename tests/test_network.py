@@ -86,6 +86,10 @@ def test_sample_town_counts_and_contract(scene):
     assert rep["unknown_classes"] == {}
     assert rep["components_found"] == 1
     assert rep["length_share_dropped"] == 0.0
+    # the bridges meet the streets only at their ends: nothing crosses without a junction
+    assert rep["level_crossings_not_joined"] == 0
+    # 4 bridge ends lie on the street ends they continue, and vice versa
+    assert rep["endpoint_links"] == 8
     # nothing lost: total length = all walkable input lines
     walkable = scene.roads[scene.roads["fclass"] != "motorway"]
     assert rep["length_m"] == pytest.approx(walkable.length.sum(), rel=1e-12)
@@ -168,6 +172,8 @@ def test_bridge_over_street_does_not_connect():
     assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
     assert nx.number_connected_components(G) == 2
     assert G.graph["report"]["components_found"] == 2
+    assert G.graph["report"]["level_crossings_not_joined"] == 1
+    assert G.graph["report"]["level_shared_vertices_not_joined"] == []
 
 
 def test_tunnel_under_street_does_not_connect():
@@ -202,6 +208,8 @@ def test_interior_vertices_shared_across_levels_do_not_connect():
     )
     G = tz.network.from_lines(roads)
     assert (G.number_of_nodes(), G.number_of_edges()) == (4, 2)
+    # listed for review: in OSM-derived data a shared vertex may be a junction the mapper meant
+    assert G.graph["report"]["level_shared_vertices_not_joined"] == [(50.0, 0.0)]
 
 
 def test_endpoint_on_other_level_connects():

@@ -222,8 +222,11 @@ def from_lines(
         ``input_lines``, ``invalid_geometries`` (``{reason: [index labels]}``),
         ``line_parts``, ``class_col``, ``dropped_by_class`` (``{class: count}``),
         ``unknown_classes`` (kept, ``{class: count}``), ``lines_used``,
-        ``crossings_split`` (same-level crossing points inserted), ``endpoint_links``
-        (ends found on another line), ``nodes``, ``edges``, ``length_m``,
+        ``crossings_split`` (points where same-level lines meet or cross), ``endpoint_links``
+        (line ends found on a line of another level: joined), ``level_crossings_not_joined``
+        (points where lines of different levels cross: not joined),
+        ``level_shared_vertices_not_joined`` (those of them where both lines have a vertex,
+        as ``(x, y)``: review them, in OSM data they may be meant as junctions), ``nodes``, ``edges``, ``length_m``,
         ``components_found``, ``components_dropped``, ``nodes_dropped``, ``edges_dropped``,
         ``length_m_dropped``, ``length_share_dropped``, ``keep``.
 
@@ -419,7 +422,7 @@ def _junction_points(
     xy, pair = shapely.get_coordinates(inter, return_index=True)
     lines_a = np.concatenate([left[pair], right[pair]])
     xy_a = np.concatenate([xy, xy])
-    report["crossings_split"] = len(np.unique(np.round(xy / tolerance_m))) if len(xy) else 0
+    report["crossings_split"] = len(np.unique(np.round(xy / tolerance_m), axis=0)) if len(xy) else 0
     # 2. any level: an endpoint of one line lying on another line
     ends = np.concatenate([shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
@@ -428,7 +431,39 @@ def _junction_points(
     end_i, line_j = end_i[other], line_j[other]
     xy_b = shapely.get_coordinates(ends[end_i])
     report["endpoint_links"] = int(np.sum(level[owner[end_i]] != level[line_j]))
+    _report_level_crossings(geoms, level, tree, tolerance_m, report)
     return np.concatenate([lines_a, line_j]).astype(np.int64), np.concatenate([xy_a, xy_b]).reshape(-1, 2)
+
+
+def _report_level_crossings(
+    geoms: np.ndarray, level: np.ndarray, tree: shapely.STRtree, tolerance_m: float, report: dict[str, Any]
+) -> None:
+    """Count where lines on different levels cross without a junction (for review).
+
+    Points where both lines have a vertex are listed separately: in OSM-derived data they are
+    usually a node the two ways share, i.e. a junction the mapper meant (or a tagging error).
+    """
+    left, right = tree.query(geoms, predicate="intersects")
+    diff = (left < right) & (level[left] != level[right])
+    left, right = left[diff], right[diff]
+    xy, pair = shapely.get_coordinates(shapely.intersection(geoms[left], geoms[right]), return_index=True)
+    points = shapely.points(xy)
+    a, b = geoms[left[pair]], geoms[right[pair]]
+    at_end = shapely.dwithin(shapely.boundary(a), points, tolerance_m) | shapely.dwithin(
+        shapely.boundary(b), points, tolerance_m
+    )
+    points, a, b, xy = points[~at_end], a[~at_end], b[~at_end], xy[~at_end]
+    shared = shapely.dwithin(shapely.extract_unique_points(a), points, tolerance_m) & shapely.dwithin(
+        shapely.extract_unique_points(b), points, tolerance_m
+    )
+    report["level_crossings_not_joined"] = len(points)
+    report["level_shared_vertices_not_joined"] = [(round(x, 3), round(y, 3)) for x, y in xy[shared].tolist()]
+    if shared.any():
+        logger.info(
+            "%d points where lines on different levels (bridge/tunnel/layer) share a vertex were not joined; "
+            "see report['level_shared_vertices_not_joined']",
+            int(shared.sum()),
+        )
 
 
 def _cut(
