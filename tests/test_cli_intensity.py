@@ -57,7 +57,10 @@ def test_writes_csv_with_bom_and_excel(written, tmp_path, capsys):
     assert table.loc["T1", "raster_class_1"] == pytest.approx(0.65)
     assert table.loc["T3", "raster_class_4"] == pytest.approx(0.15)
     sheets = pd.read_excel(out / "intensity.xlsx", sheet_name=None)
-    assert list(sheets) == ["用地集约 intensity", "亩均评价 firm scores", "问题 problems"]
+    assert list(sheets) == ["用地集约 intensity", "亩均评价 firm scores", "问题 problems", "说明 columns"]
+    notes = sheets["说明 columns"].set_index("column")
+    assert notes.loc["far", "名称"].startswith("综合容积率")
+    assert notes.loc["share_07", "名称"].startswith("居住用地")
     assert sheets["用地集约 intensity"]["building_coverage"].iloc[0] == pytest.approx(0.0824)
     firms = pd.read_csv(out / "firm_scores.csv", encoding="utf-8-sig")
     firms = firms.set_index("firm_id")

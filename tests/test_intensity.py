@@ -299,3 +299,18 @@ def test_wuxi_euluc_land_areas_match_the_250m_grid(shared_data):
     assert t["residential_m2"].to_numpy() == pytest.approx(ref["area_residential_m2"].to_numpy(), rel=1e-6, abs=1e-3)
     assert t["industrial_m2"].to_numpy() == pytest.approx(ref["area_industrial_m2"].to_numpy(), rel=1e-6, abs=1e-3)
     assert t["green_m2"].to_numpy() == pytest.approx(ref["parks_green_m2"].to_numpy(), rel=1e-6, abs=1e-3)
+
+
+def test_invalid_and_missing_geometries_are_repaired_or_reported(scene):
+    from shapely import Polygon
+
+    parcels = scene.parcels.copy()
+    x0, y0 = ORIGIN
+    # P1 drawn as a bow-tie (self-intersecting): make_valid keeps its two triangles
+    bowtie = Polygon([(x0, y0), (x0 + 400, y0 + 500), (x0 + 400, y0), (x0, y0 + 500)])
+    parcels.loc[parcels["parcel_id"] == "P1", "geometry"] = bowtie
+    parcels.loc[parcels["parcel_id"] == "P3", "geometry"] = None
+    t = tz.intensity.summarize(scene.towns, parcels=parcels)
+    assert t.loc["T1", "residential_m2"] == pytest.approx(2 * 0.5 * 400 * 250, rel=1e-9)
+    assert any("make_valid" in r for r in t.attrs["repairs"])
+    assert any("no geometry" in p for p in t.attrs["problems"])

@@ -92,6 +92,15 @@ def test_nodata_cells_are_left_out():
     assert out["sum"].iloc[0] == pytest.approx(1.0)
 
 
+def test_nan_cells_of_a_float_raster_are_left_out():
+    array = np.arange(16, dtype="float64").reshape(4, 4)
+    array[0, 0] = np.nan
+    raster = Raster(array=array, transform=_hand_raster().transform, crs=CRS, nodata=None)
+    out = tz.intensity.zonal(_zones((0, 30, 20, 40)), raster)
+    assert out["count"].iloc[0] == pytest.approx(1.0)
+    assert out["mean"].iloc[0] == pytest.approx(1.0)
+
+
 def test_categorical_shares_on_a_hand_raster():
     array = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 3, 3], [3, 3, 3, 3]], dtype="uint8")
     raster = Raster(array=array, transform=_hand_raster().transform, crs=CRS, nodata=0)

@@ -56,9 +56,45 @@ from tongzhen_gis.errors import SchemaError
 from tongzhen_gis.raster import Raster
 from tongzhen_gis.units import M2_PER_MU
 
-__all__ = ["building_floor_area", "firm_scores", "floor_area_grid", "summarize", "zonal"]
+__all__ = ["COLUMNS_ZH", "building_floor_area", "firm_scores", "floor_area_grid", "summarize", "zonal"]
 
 logger = logging.getLogger(__name__)
+
+#: Chinese label and unit of each column of :func:`summarize` (``share_<code>`` columns are named
+#: after the class: see ``tz.rules.load("landuse")["class"]``).
+COLUMNS_ZH: dict[str, tuple[str, str]] = {
+    "area_m2": ("小镇面积", "m²"),
+    "construction_m2": ("建设用地面积", "m²"),
+    "construction_mu": ("建设用地面积", "亩"),
+    "construction_share": ("开发强度 (建设用地/小镇面积)", "比例"),
+    "residential_m2": ("住宅用地面积", "m²"),
+    "residential_share": ("住宅用地占建设用地比重", "比例"),
+    "industrial_m2": ("工矿用地面积", "m²"),
+    "industrial_share": ("工矿用地占建设用地比重", "比例"),
+    "green_m2": ("绿地与开敞空间用地面积", "m²"),
+    "green_share": ("绿地与开敞空间用地占小镇面积比重", "比例"),
+    "unclassified_m2": ("无用地分类面积", "m²"),
+    "building_count": ("建筑数量", "栋"),
+    "footprint_m2": ("建筑基底面积", "m²"),
+    "floor_area_m2": ("建筑面积", "m²"),
+    "far": ("综合容积率 (建筑面积/建设用地)", ""),
+    "gross_far": ("毛容积率 (建筑面积/小镇面积)", ""),
+    "building_coverage": ("建筑密度 (基底面积/建设用地)", "比例"),
+    "unknown_floors_count": ("层数与高度均缺失的建筑", "栋"),
+    "unknown_floors_footprint_m2": ("层数与高度均缺失的建筑基底面积", "m²"),
+    "firm_count": ("企业数量", "家"),
+    "tax_wan": ("税收", "万元"),
+    "investment_wan": ("累计投资", "万元"),
+    "output_wan": ("产值", "万元"),
+    "revenue_wan": ("营业收入", "万元"),
+    "rd_wan": ("研发经费", "万元"),
+    "jobs": ("从业人员", "人"),
+    "tax_per_mu": ("建设用地亩均税收", "万元/亩"),
+    "investment_per_mu": ("建设用地亩均累计投资", "万元/亩"),
+    "output_per_mu": ("建设用地亩均产值", "万元/亩"),
+    "rd_intensity": ("研发投入强度 (研发经费/营业收入)", "比例"),
+    "labour_productivity": ("全员劳动生产率 (产值/从业人员)", "万元/人"),
+}
 
 #: Enterprise columns summed per town (canonical names of ``tz.schema`` "enterprises").
 ENTERPRISE_SUMS = ("tax_wan", "investment_wan", "output_wan", "revenue_wan", "rd_wan", "jobs")
@@ -85,6 +121,29 @@ def _normalise_codes(values: pd.Series, repairs: list[str]) -> pd.Series:
             "keep codes as text in the source file"
         )
         out = out.where(~odd, "0" + out)
+    return out
+
+
+def _repaired(gdf: gpd.GeoDataFrame, name: str, problems: list[str], repairs: list[str]) -> gpd.GeoDataFrame:
+    """Make invalid geometries valid (reported in repairs); report features without geometry."""
+    geoms = np.asarray(gdf.geometry.values)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        problems.append(
+            f"{int(missing.sum())} {name} feature(s) have no geometry (index {gdf.index[missing].tolist()[:10]}): "
+            "not counted"
+        )
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return gdf
+    repairs.append(
+        f"{int(invalid.sum())} invalid {name} geometr(y/ies) repaired with shapely.make_valid "
+        f"(index {gdf.index[invalid].tolist()[:10]}); fix them in the source data"
+    )
+    out = gdf.copy()
+    fixed = geoms.copy()
+    fixed[invalid] = shapely.make_valid(geoms[invalid])
+    out[out.geometry.name] = gpd.GeoSeries(fixed, index=out.index, crs=out.crs)
     return out
 
 
@@ -306,9 +365,9 @@ def summarize(
 
     groups = _groups(landuse_rules)
     ruleset = _rules(rules)
-    towns_m = tzcrs.to_metric(towns)
+    towns_m = _repaired(tzcrs.to_metric(towns), "town", problems, repairs)
     target = towns_m.crs
-    parcels_m = tzcrs.to_metric(parcels, crs=target)
+    parcels_m = _repaired(tzcrs.to_metric(parcels, crs=target), "parcel", problems, repairs)
     index = pd.Index(towns_m[id_col].to_numpy(), name=id_col)
     out = pd.DataFrame(index=index)
     out["area_m2"] = shapely.area(towns_m.geometry.values)
@@ -337,7 +396,7 @@ def summarize(
     construction = tuple(groups["construction"]) + tuple(groups.get("construction_extra", ()))
     out["construction_m2"] = group_sum(construction)
     out["construction_mu"] = out["construction_m2"] / M2_PER_MU
-    out["construction_share"] = out["construction_m2"] / out["area_m2"]
+    out["construction_share"] = _ratio(out["construction_m2"], out["area_m2"])
     out["residential_m2"] = group_sum(groups["residential"])
     out["residential_share"] = _ratio(out["residential_m2"], out["construction_m2"])
     out["industrial_m2"] = group_sum(groups["industrial"])
@@ -354,14 +413,14 @@ def summarize(
         )
     out["unclassified_m2"] = (out["area_m2"] - classified).clip(lower=0.0)
     for code in sorted(c for c in by_class.columns if c != "unclassified"):
-        out[f"share_{code}"] = by_class[code] / out["area_m2"]
+        out[f"share_{code}"] = _ratio(by_class[code], out["area_m2"])
 
     # ---- buildings
     if buildings is not None:
         _add_buildings(
             out,
             towns_m,
-            tzcrs.to_metric(buildings, crs=target),
+            _repaired(tzcrs.to_metric(buildings, crs=target), "building", problems, repairs),
             parcels_m=parcels_m,
             codes=codes,
             floors_col=floors_col,

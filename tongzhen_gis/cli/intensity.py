@@ -103,6 +103,7 @@ def command(
         sheets["亩均评价 firm scores"] = scores
     if problems:
         sheets["问题 problems"] = problem_table
+    sheets["说明 columns"] = _column_notes(table)
     written = [io.write_table(table, out_dir / "intensity.csv", index=True)]
     if scores is not None:
         written.append(io.write_table(scores, out_dir / "firm_scores.csv", index=True))
@@ -114,3 +115,19 @@ def command(
     for path in written:
         click.echo(str(path))
     return 0
+
+
+def _column_notes(table: pd.DataFrame) -> pd.DataFrame:
+    """Chinese label and unit of every column of the intensity table."""
+    from tongzhen_gis import rules
+
+    classes = rules.load("landuse")["class"]
+    rows = []
+    for col in table.columns:
+        label, unit = intensity.COLUMNS_ZH.get(col, ("", ""))
+        if col.startswith("share_") and col[6:] in classes:
+            label, unit = f"{classes[col[6:]]['name_zh']} 占小镇面积比重", "比例"
+        elif col.startswith("raster_"):
+            label = f"栅格分区统计 {col[7:]}"
+        rows.append({"column": col, "名称": label, "单位": unit})
+    return pd.DataFrame(rows).set_index("column")
