@@ -247,6 +247,24 @@ def test_sample_grades():
     assert (g["label"] == "建议等级, 供评审参考").all()
 
 
+_GRADES = tz.rules.load("grading")["scale"]["grades"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_another_failure_never_improves_a_grade(data):
+    card = tz.evaluate.scorecard(sample_indicators())
+    passing = [i for i, s in enumerate(card["status"]) if s == P]
+    flip = data.draw(st.lists(st.sampled_from(passing), unique=True, max_size=8))
+    worse = card.copy()
+    worse.iloc[flip, worse.columns.get_loc("status")] = F
+    before, after = tz.evaluate.grade(card), tz.evaluate.grade(worse)
+    assert (after["points"] <= before["points"]).all()
+    rank = {g: i for i, g in enumerate(_GRADES)}
+    assert (after["grade"].map(rank) >= before["grade"].map(rank)).all()
+    assert (after["points"] >= 0).all()
+
+
 def test_ceilings_cap_a_good_score():
     ind = sample_indicators()
     ind.loc["T1", "farmland_m2"] = 10.0  # one farmland overlap: 70 points would be 合格, capped at 警告

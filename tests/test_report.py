@@ -21,7 +21,7 @@ import tongzhen_gis as tz
 from tongzhen_gis.cli import main as cli_main
 from tongzhen_gis.errors import InputFileError, SchemaError
 
-SHEETS = ["汇总", "三线核查", "用地集约", "生活圈", "评估"]
+SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估"]
 N_RULES = len(tz.rules.load("hangzhou-2021").thresholds)
 
 
@@ -134,6 +134,13 @@ def test_workbook_sheets_and_chinese_headers(demo):
     assert "综合容积率" in intensity[0]
     far = dict(zip(intensity[0], intensity[1], strict=True))["综合容积率"]
     assert far == pytest.approx(0.31)  # T1
+    head, *rows = list(wb["三线冲突清单"].values)
+    conflicts = pd.DataFrame(rows, columns=head)
+    assert sorted(conflicts.loc[conflicts["控制线"] == "永久基本农田", "控制线图斑编号"]) == ["YJJBNT001", "YJJBNT004"]
+    head, *rows = list(wb["生活圈"].values)
+    coverage = pd.DataFrame(rows, columns=head).set_index(["小镇编号", "设施类别"])
+    assert coverage.loc[("T3", "kindergarten"), "覆盖比例 (按人口)"] == 0.0  # T3 has no kindergarten
+    assert coverage.loc[("T3", "kindergarten"), "设施类别名称"] == "幼儿园(含托育)"
 
 
 def test_geopackage_layers_and_far_grid(demo):

@@ -11,7 +11,8 @@ through :mod:`tongzhen_gis.io` only:
   scripts) with an overview and a section per town: suggested grade and its reasons, the
   scorecard, the conflicts list, coverage and the maps from :mod:`tongzhen_gis.maps`. Every
   value that comes from the data is HTML-escaped.
-* ``report.xlsx``: sheets 汇总, 三线核查, 用地集约, 生活圈, 评估 with Chinese headers.
+* ``report.xlsx``: sheets 汇总, 三线核查, 三线冲突清单, 用地集约, 生活圈, 评估 with Chinese
+  headers (the conflicts list has a sheet of its own so both tables stay machine-readable).
 * ``results.gpkg``: every result layer (towns with their indicators and grade, conflicts,
   homes with walking distances, service areas), and ``far_grid.tif`` (the FAR raster) beside it.
 * ``maps/<town>/<map>.png``: the same maps as files, folder names made from town names by
@@ -81,7 +82,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from tongzhen_gis import __version__, evaluate
@@ -612,7 +612,7 @@ def _run_intensity(config: ProjectConfig, run: _Run) -> None:
     if buildings is not None and len(buildings):
         cell = float(config.get("intensity", "far_cell_m", 100.0))
         grid_kwargs = {k: kwargs[k] for k in ("floors_col", "height_col") if k in kwargs}
-        run.far_grid = intensity.floor_area_grid(buildings, cell_m=cell, crs=run.towns.crs, **grid_kwargs)
+        run.far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
 
 
 def _run_access(config: ProjectConfig, run: _Run) -> None:
@@ -668,31 +668,15 @@ def _run_access(config: ProjectConfig, run: _Run) -> None:
 
 
 def _access_indicators(coverage: pd.DataFrame, town_ids: pd.Series, *, weighted: bool) -> pd.DataFrame:
-    """Per-town ``all_categories_share`` from ``access.coverage``'s table (population share when weighted)."""
-    table = coverage
-    col = None
-    for candidate in ("population_share", "share") if weighted else ("share", "count_share"):
-        if candidate in table.columns:
-            col = candidate
-            break
-    if col is None:
-        share_cols = [c for c in table.columns if "share" in str(c)]
-        col = share_cols[-1] if weighted and share_cols else (share_cols[0] if share_cols else None)
+    """Per-town ``all_categories_share`` from :func:`tongzhen_gis.access.coverage`.
+
+    The share of *people* (``population_share``) when homes carry a population, else the share
+    of homes (``share``) that reach every category within the threshold.
+    """
+    col = "population_share" if weighted else "share"
+    complete = coverage.xs("all_categories", level="category")[col]
     out = pd.DataFrame(index=pd.Index(town_ids, name=town_ids.name))
-    if col is None:
-        out["all_categories_share"] = np.nan
-        return out
-    if isinstance(table.index, pd.MultiIndex):
-        level_cat = table.index.get_level_values(-1)
-        sub = table[level_cat == "all_categories"]
-        sub.index = sub.index.droplevel(-1)
-        values = sub[col]
-    elif "category" in table.columns:
-        sub = table[table["category"] == "all_categories"]
-        values = sub.set_index(sub.columns[0])[col] if sub.index.name is None else sub[col]
-    else:
-        values = table[col]
-    out["all_categories_share"] = values.reindex(out.index).astype(float)
+    out["all_categories_share"] = complete.reindex(out.index).astype(float)
     return out
 
 
@@ -780,6 +764,8 @@ def build(config: ProjectConfig, out_dir: str | Path) -> ReportResult:
         id_col=id_col,
         category_col=category_col,
     )
+    if name_col is not None and name_col not in indicators.columns:
+        indicators.insert(1, name_col, towns.set_index(id_col)[name_col].reindex(indicators.index))
     run.problems.extend(f"指标汇总: {p}" for p in indicators.attrs.get("problems", []))
     card = evaluate.scorecard(indicators, rules=config.rules, category_col=category_col)
     run.problems.extend(f"评估: {p}" for p in card.attrs.get("problems", []))
@@ -812,6 +798,8 @@ def _scorecard_sheet(card: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+#: Chinese names of the ``line`` values of the conflicts table.
+_LINE_ZH = {"red_line": "生态保护红线", "farmland": "永久基本农田", "outside_boundary": "城镇开发边界外"}
 #: Chinese labels of the control-line verdicts.
 _VERDICT_ZH = {"pass": "通过", "review": "待复核 (碎片)", "conflict": "冲突", "unchecked": "未核查"}
 
@@ -865,14 +853,14 @@ def _write_workbook(run: _Run, indicators: pd.DataFrame, ev: evaluate.Evaluation
     none = pd.DataFrame({"说明": ["未运行 (配置中无相应输入)"]})
     if run.lines is not None:
         conflicts = pd.DataFrame(run.lines.conflicts.drop(columns=run.lines.conflicts.geometry.name))
-        lines_sheet = pd.concat(
-            [_zh(run.lines.summary.reset_index()), pd.DataFrame([{}]), _zh(conflicts)], ignore_index=True
-        )
+        conflicts["line"] = conflicts["line"].map(lambda v: _LINE_ZH.get(v, v))
+        lines_sheet, conflicts_sheet = _zh(run.lines.summary.reset_index()), _zh(conflicts)
     else:
-        lines_sheet = none
+        lines_sheet = conflicts_sheet = none
     sheets = {
         "汇总": _zh(_summary_table(run, indicators, ev).reset_index()),
         "三线核查": lines_sheet,
+        "三线冲突清单": conflicts_sheet,
         "用地集约": _zh(run.intensity.reset_index()) if run.intensity is not None else none,
         "生活圈": _coverage_sheet(run),
         "评估": _zh(_scorecard_sheet(ev.scorecard)),
@@ -1103,6 +1091,7 @@ def _html_report(
                     for c in ("line", "source_id", "area_m2", "area_mu", "share", "sliver", "construction")
                     if c in conf.columns
                 ]
+                conf["line"] = conf["line"].map(lambda v: _LINE_ZH.get(v, v))
                 parts.append(H.table(conf[cols], headers={c: _header(c) for c in cols}))
         if run.coverage is not None:
             parts.append("<h3>15分钟生活圈覆盖</h3>")
