@@ -102,8 +102,9 @@ def oracle_distances(G: nx.MultiGraph, origins: list[Point], sources: dict[str, 
     # brute-force nearest edge and position along it (from the geometry's start)
     cuts: dict[int, list[tuple[float, object]]] = {}
     H = nx.Graph()
+    geom_arr = np.array(geoms, dtype=object)
     for i, p in enumerate(all_points):
-        d = np.array([g.distance(p) for g in geoms])
+        d = shapely.distance(geom_arr, p)
         e = int(np.argmin(d))
         g = geoms[e]
         along = g.project(p) * edges[e][3]["length"] / g.length
@@ -493,3 +494,106 @@ def test_suggest_sites_among_candidates(net, homes, facilities):
         net, t3, pd.concat([facilities, cands.assign(category="kindergarten")]), categories=["kindergarten"]
     )
     assert picks.iloc[0]["added_population"] == t3.loc[d["kindergarten"] <= 1000, "population"].sum()
+
+
+# ---------------------------------------------------------------------------- categorize
+def test_categorize_osm_columns():
+    pois = points(
+        [(0, 0)] * 6,
+        amenity=["kindergarten", "community_centre", None, "clinic", None, None],
+        leisure=[None, None, "park", None, None, "fitness_centre"],
+        building=[None, None, None, None, "apartments", None],
+        healthcare=[None, None, None, None, None, None],
+        name=["阳光幼儿园", "社区中心", "口袋公园", "卫生站", "云溪人才公寓", "健身房"],
+    )
+    out = tz.access.categorize(pois)
+    got = list(zip(out["source_index"], out["category"], strict=True))
+    assert got == [
+        (0, "kindergarten"),
+        (1, "neighbourhood_centre"),
+        (1, "reading_room"),
+        (2, "park"),
+        (3, "clinic"),
+        (4, "talent_housing"),
+        (5, "sports"),
+    ]
+    # an apartment block not named 人才 is not talent housing
+    pois.loc[4, "name"] = "普通公寓"
+    assert "talent_housing" not in set(tz.access.categorize(pois)["category"])
+
+
+def test_categorize_tilezen_kinds():
+    pois = points(
+        [(0, 0)] * 5,
+        kind=["library", "fitness", "information", "restaurant", "building"],
+        kind_detail=[None, None, None, None, "apartments"],
+        name=["图书馆", "Tera", "游客中心", "饭店", "人才公寓"],
+    )
+    out = tz.access.categorize(pois)
+    assert list(zip(out["source_index"], out["category"], strict=True)) == [
+        (0, "reading_room"),
+        (1, "sports"),
+        (2, "town_lounge"),
+        (4, "talent_housing"),
+    ]
+    assert out.attrs["unmatched"] == 1
+
+
+# ---------------------------------------------------------------------------- real data
+@pytest.mark.shared_data
+@pytest.mark.parametrize("clip", ["yunqi", "yuhuangshan", "dream_town"])
+def test_hangzhou_clips_equal_networkx(shared_data, clip):
+    path = shared_data(f"hangzhou/clip_{clip}_r2500m.gpkg")
+    roads = tz.io.read_layer(path, layer="roads")
+    G = tz.network.from_lines(roads)
+    crs = G.graph["crs"]
+    buildings = tz.io.read_layer(path, layer="buildings").to_crs(crs)
+    rng = np.random.default_rng(0)
+    if len(buildings) >= 60:
+        origins = buildings.iloc[rng.choice(len(buildings), 40, replace=False)]
+    else:  # the dream-town clip has almost no buildings: random points in the circle instead
+        aoi = tz.io.read_layer(path, layer="aoi").to_crs(crs).geometry.iloc[0]
+        minx, miny, maxx, maxy = aoi.bounds
+        xy = rng.uniform([minx, miny], [maxx, maxy], size=(200, 2))
+        inside = shapely.contains_xy(aoi, xy[:, 0], xy[:, 1])
+        origins = points(xy[inside][:40], crs=crs)
+    minx, miny, maxx, maxy = roads.to_crs(crs).total_bounds
+    fac = points(rng.uniform([minx, miny], [maxx, maxy], size=(12, 2)), crs=crs, category="clinic")
+    got = tz.access.nearest(G, origins, fac, categories=["clinic"], max_distance_m=1e9, max_snap_m=1e9)
+    assert got["reachable"].all()
+    pts = list(origins.geometry.representative_point())
+    expected = oracle_distances(G, pts, {"clinic": list(fac.geometry)})["clinic"]
+    np.testing.assert_allclose(got["clinic"].to_numpy(), np.where(np.isfinite(expected), expected, np.nan), atol=1e-6)
+
+
+@pytest.mark.shared_data
+def test_shanghai_tilezen_pois(shared_data):
+    path = shared_data("shanghai-wuhan/shanghai_bund_lujiazui_tilezen.gpkg")
+    pois = tz.io.read_layer(path, layer="pois_point")
+    fac = tz.access.categorize(pois)
+    counts = fac["category"].value_counts()
+    kinds = pois["kind"]
+    # independent count from the documented kind table
+    assert counts.get("park", 0) == kinds.isin(["park", "garden"]).sum()
+    assert counts.get("kindergarten", 0) == kinds.isin(["kindergarten", "childcare"]).sum()
+    assert counts.get("clinic", 0) == kinds.isin(["clinic", "doctors", "hospital"]).sum()
+    assert counts.get("reading_room", 0) == kinds.isin(["library", "arts_centre", "community_centre"]).sum()
+    assert counts.get("sports", 0) == kinds.isin(["sports_centre", "fitness", "pitch", "fitness_station"]).sum()
+    assert counts.get("town_lounge", 0) == kinds.isin(["information", "exhibition_centre"]).sum()
+    assert fac.attrs["unmatched"] == len(pois) - fac["source_index"].nunique()
+    # roads are cut at tile edges and repeated: merge on id, keep the walkable ones, route
+    roads = tz.io.read_layer(path, layer="roads_linestring")
+    roads = roads.loc[roads["kind"] != "rail"].dissolve(by="id", as_index=False)
+    roads["geometry"] = roads.geometry.line_merge()
+    G = tz.network.from_lines(roads, class_col="kind_detail")
+    buildings = tz.io.read_layer(path, layer="buildings_polygon")
+    d = tz.access.nearest(G, buildings, fac)
+    assert d.index.equals(buildings.index)
+    ok = d["reachable"]
+    assert ok.mean() > 0.9
+    # never shorter than the straight line to the nearest facility of the category
+    metric = buildings.to_crs(G.graph["crs"]).representative_point()
+    parks = fac.loc[fac["category"] == "park"].to_crs(G.graph["crs"]).geometry.union_all()
+    straight = metric.distance(parks)
+    walked = d["park"]
+    assert (walked[walked.notna()] >= straight[walked.notna()] - 1e-6).all()
