@@ -314,3 +314,22 @@ def test_invalid_and_missing_geometries_are_repaired_or_reported(scene):
     assert t.loc["T1", "residential_m2"] == pytest.approx(2 * 0.5 * 400 * 250, rel=1e-9)
     assert any("make_valid" in r for r in t.attrs["repairs"])
     assert any("no geometry" in p for p in t.attrs["problems"])
+
+
+def test_chinese_enterprise_headers(scene):
+    firms = scene.enterprises.rename(
+        columns={
+            "town_id": "小镇编号",
+            "tax_wan": "税收",
+            "investment_wan": "投资",
+            "output_wan": "产值",
+            "revenue_wan": "营业收入",
+            "rd_wan": "研发经费",
+            "jobs": "从业人员",
+        }
+    )
+    t = tz.intensity.summarize(scene.towns, parcels=scene.parcels, enterprises=firms)
+    assert t.loc["T1", ["tax_per_mu", "investment_per_mu", "rd_intensity", "labour_productivity"]].tolist() == (
+        pytest.approx([20, 300, 0.04, 150], rel=REL)
+    )
+    assert t.loc["T2", "jobs"] == 1_500
