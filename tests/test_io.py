@@ -582,6 +582,20 @@ def test_write_workbook_sanitises_chinese_sheet_names(tmp_path, table):
     assert len(back) == 2
 
 
+def test_workbook_is_tidy_for_planners(tmp_path, table, caplog):
+    messy = table.assign(note=["正常", "含\x0b控制符", None])
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        path = tz.io.write_workbook({"总表": messy}, tmp_path / "t.xlsx")
+    assert "control characters" in caplog.text
+    wb = openpyxl.load_workbook(path)
+    ws = wb["总表"]
+    assert ws.freeze_panes == "A2"  # the header row stays visible
+    # "玉皇山南基金小镇" is 8 CJK characters, 16 Excel units wide: the column fits it.
+    assert ws.column_dimensions["B"].width >= 16
+    assert ws["E2"].value == "正常" and ws["E3"].value == "含控制符"
+    wb.close()
+
+
 def test_write_workbook_disambiguates_colliding_names(tmp_path, table):
     sheets = {"A" * 40: table, "A" * 35: table, "a/b": table, "a:b": table}
     path = tz.io.write_workbook(sheets, tmp_path / "wb.xlsx")

@@ -900,6 +900,8 @@ def _read_excel(path: Path, *, sheet: str | int | None, dtype: Any) -> pd.DataFr
 def write_table(df: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
     """Write a table as CSV (UTF-8 with BOM, so Excel shows Chinese) or ``.xlsx``.
 
+    An ``.xlsx`` is written by :func:`write_workbook` with one sheet, ``Sheet1``.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -917,12 +919,55 @@ def write_table(df: pd.DataFrame, path: str | Path, *, index: bool = True) -> Pa
     if suffix not in (".csv", ".xlsx"):
         msg = f"cannot tell the table format of {path}; use .csv or .xlsx"
         raise InputFileError(msg)
+    if suffix == ".xlsx":
+        return write_workbook({"Sheet1": df}, path, index=index)
     _mkparent(path)
-    if suffix == ".csv":
-        df.to_csv(path, index=index, encoding="utf-8-sig")
-    else:
-        df.to_excel(path, index=index, engine="openpyxl")
+    df.to_csv(path, index=index, encoding="utf-8-sig")
     return path
+
+
+def _display_width(value: Any) -> int:
+    """Width of a cell's text in Excel character units (CJK characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in str(value))
+
+
+def _excel_ready(df: pd.DataFrame, sheet: str) -> pd.DataFrame:
+    """Remove control characters Excel cannot store from text cells (logged)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    out = df
+    for col in df.columns:
+        if not (pd.api.types.is_object_dtype(df[col].dtype) or pd.api.types.is_string_dtype(df[col].dtype)):
+            continue
+        bad = df[col].map(lambda v: isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v) is not None)
+        if bad.any():
+            out = out.copy() if out is df else out
+            out[col] = df[col].map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+            logger.warning(
+                "sheet %r, column %r: removed control characters Excel cannot store from %d cells",
+                sheet,
+                col,
+                int(bad.sum()),
+            )
+    return out
+
+
+def _tidy_sheet(worksheet: Any, df: pd.DataFrame, *, index: bool, sample_rows: int = 1000) -> None:
+    """Freeze the header row and size columns to their content (capped), as planners expect."""
+    from openpyxl.utils import get_column_letter
+
+    if df.columns.nlevels == 1:  # pandas writes one header row (index names included)
+        worksheet.freeze_panes = "A2"
+    head = df.head(sample_rows)
+    columns: list[list[Any]] = []
+    if index:
+        for level in range(head.index.nlevels):
+            columns.append([head.index.names[level] or "", *head.index.get_level_values(level)])
+    for col in head.columns:
+        columns.append([col if not isinstance(col, tuple) else max(col, key=_display_width), *head[col]])
+    for i, values in enumerate(columns, start=1):
+        width = max((_display_width(v) for v in values if not (isinstance(v, float) and np.isnan(v))), default=8)
+        worksheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
 
 
 def _sheet_name(name: Any, used: set[str]) -> str:
@@ -955,6 +1000,12 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, inde
     Returns
     -------
     pathlib.Path
+
+    Notes
+    -----
+    Each sheet has its header row frozen and its columns sized to their content (Chinese
+    characters count double, at most 60 characters wide). Control characters Excel cannot
+    store are removed from text cells, with a logged warning.
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
@@ -970,7 +1021,8 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, inde
             clean = _sheet_name(name, used)
             if clean != name:
                 logger.info("sheet %r written as %r (Excel sheet name rules)", name, clean)
-            df.to_excel(writer, sheet_name=clean, index=index)
+            _excel_ready(df, clean).to_excel(writer, sheet_name=clean, index=index)
+            _tidy_sheet(writer.sheets[clean], df, index=index)
     return path
 
 
