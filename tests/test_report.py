@@ -131,8 +131,9 @@ def test_workbook_sheets_and_chinese_headers(demo):
     assert summary.loc["T2", "三线核查结论"] == "冲突"
     assert list(summary.index) == ["T1", "T2", "T3"]
     intensity = list(wb["用地集约"].values)
-    assert "综合容积率" in intensity[0]
-    far = dict(zip(intensity[0], intensity[1], strict=True))["综合容积率"]
+    far_label = tz.intensity.COLUMNS_ZH["far"][0]
+    assert far_label in intensity[0]
+    far = dict(zip(intensity[0], intensity[1], strict=True))[far_label]
     assert far == pytest.approx(0.31)  # T1
     head, *rows = list(wb["三线冲突清单"].values)
     conflicts = pd.DataFrame(rows, columns=head)

@@ -849,6 +849,24 @@ def _coverage_sheet(run: _Run) -> pd.DataFrame:
     return _coverage_table(run.coverage)
 
 
+def _intensity_sheet(table: pd.DataFrame) -> pd.DataFrame:
+    """The intensity table with the Chinese labels and units of :data:`tongzhen_gis.intensity.COLUMNS_ZH`."""
+    from tongzhen_gis import intensity, rules
+
+    classes = rules.load("landuse")["class"]
+
+    def label(col: Any) -> str:
+        text = str(col)
+        if text in intensity.COLUMNS_ZH:
+            name, unit = intensity.COLUMNS_ZH[text]
+            return f"{name} ({unit})" if unit else name
+        if text.startswith("share_") and text[6:] in classes:
+            return f"{text[6:]} {classes[text[6:]]['name_zh']} 占小镇面积比重"
+        return _header(text)
+
+    return table.reset_index().rename(columns=label)
+
+
 def _write_workbook(run: _Run, indicators: pd.DataFrame, ev: evaluate.Evaluation, out: Path) -> Path:
     none = pd.DataFrame({"说明": ["未运行 (配置中无相应输入)"]})
     if run.lines is not None:
@@ -861,7 +879,7 @@ def _write_workbook(run: _Run, indicators: pd.DataFrame, ev: evaluate.Evaluation
         "汇总": _zh(_summary_table(run, indicators, ev).reset_index()),
         "三线核查": lines_sheet,
         "三线冲突清单": conflicts_sheet,
-        "用地集约": _zh(run.intensity.reset_index()) if run.intensity is not None else none,
+        "用地集约": _intensity_sheet(run.intensity) if run.intensity is not None else none,
         "生活圈": _coverage_sheet(run),
         "评估": _zh(_scorecard_sheet(ev.scorecard)),
     }
