@@ -76,6 +76,7 @@ _LAYERED_DRIVERS = ("GPKG", "OpenFileGDB")
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _SHAPEFILE_FIELD_BYTES = 10
 _EXCEL_SHEET_CHARS = 31
+_NAME_BYTES = 240  # below the 255-byte file-name limit of common file systems
 _EXCEL_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -1084,6 +1085,14 @@ def _clean_part(part: Any) -> str:
     text = _WINDOWS_FORBIDDEN.sub("_", text.strip()).rstrip(". ")
     if not text or text.split(".")[0].upper() in _WINDOWS_RESERVED:
         text = f"_{text}"
+    if len(text.encode("utf-8")) > _NAME_BYTES:
+        stem, dot, suffix = text.rpartition(".")
+        if not dot or not stem or len(suffix) > 10:
+            stem, suffix = text, ""
+        keep = _NAME_BYTES - len(suffix.encode("utf-8")) - (1 if suffix else 0)
+        short = stem.encode("utf-8")[:keep].decode("utf-8", errors="ignore").rstrip(". ")
+        logger.info("file name %r shortened to %d bytes", text, _NAME_BYTES)
+        text = f"{short}.{suffix}" if suffix else short
     return text
 
 
@@ -1092,8 +1101,9 @@ def safe_join(base: str | Path, *parts: Any) -> Path:
 
     Each part must be one plain name: not empty, without path separators, control
     characters or ``..``. Characters Windows refuses (``<>:"|?*``) become ``_``, trailing dots
-    and spaces are removed, and reserved names (``CON``, ``NUL`` …) get a ``_`` prefix. The
-    result is checked to lie inside ``base``.
+    and spaces are removed, reserved names (``CON``, ``NUL`` …) get a ``_`` prefix, and names
+    longer than 240 bytes (80 Chinese characters) are shortened, keeping their extension. The
+    result is checked to lie inside ``base`` (symbolic links resolved).
 
     Parameters
     ----------
