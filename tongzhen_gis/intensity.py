@@ -181,7 +181,7 @@ def building_floor_area(
     height_col: str | None = None,
     rules: str | Any = "intensity",
 ) -> pd.DataFrame:
-    """Floors and floor-area factor of each building (no geometry work).
+    """Floors of each building, from its floors or, failing that, its height (no geometry work).
 
     Parameters
     ----------
