@@ -597,3 +597,19 @@ def test_graph_internals_match_networkx_api(scene):
     assert sorted(G.edges(keys=True)) == sorted(H.edges(keys=True))
     assert max(k for *_, k in G.edges(keys=True)) == 1
     assert G.number_of_edges() == SAMPLE_EDGES + 2
+
+
+def test_unreadable_layer_taken_as_ground_and_reported():
+    roads = lines([{"coords": [(0, 0), (100, 0)], "layer": "1;2"}, {"coords": [(50, -50), (50, 50)], "layer": None}])
+    G = tz.network.from_lines(roads)
+    assert G.graph["report"]["layer_unreadable"] == 1
+    assert (G.number_of_nodes(), G.number_of_edges()) == (5, 4)  # both on level 0: they cross
+
+
+def test_lines_shorter_than_tolerance_reported():
+    roads = lines([{"coords": [(0, 0), (100, 0)]}, {"coords": [(500, 0), (500.0002, 0)]}])
+    G = tz.network.from_lines(roads)
+    assert G.graph["report"]["invalid_geometries"] == {"shorter than tolerance": [1]}
+    assert G.number_of_edges() == 1
+    with pytest.raises(NetworkDataError, match="shorter than tolerance"):
+        tz.network.from_lines(roads.iloc[[1]])

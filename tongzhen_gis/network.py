@@ -220,7 +220,7 @@ def from_lines(
     networkx.MultiGraph
         See the module docstring for the contract. ``G.graph["report"]`` holds:
         ``input_lines``, ``invalid_geometries`` (``{reason: [index labels]}``),
-        ``line_parts``, ``class_col``, ``dropped_by_class`` (``{class: count}``),
+        ``line_parts``, ``class_col``, ``layer_unreadable``, ``dropped_by_class`` (``{class: count}``),
         ``unknown_classes`` (kept, ``{class: count}``), ``lines_used``,
         ``crossings_split`` (points where same-level lines meet or cross), ``endpoint_links``
         (line ends found on a line of another level: joined), ``level_crossings_not_joined``
@@ -276,7 +276,7 @@ def from_lines(
     report["class_col"] = class_col
     structure = _truthy(gdf, bridge_col) | _truthy(gdf, tunnel_col)
     gdf = _filter_classes(gdf, class_col, structure, exclude, exclude_on_structure, report)
-    structure = structure[gdf.index].to_numpy()
+    structure = structure.loc[gdf.index].to_numpy()
     gdf = gdf.reset_index(drop=True)
     report["lines_used"] = len(gdf)
     if gdf.empty:
@@ -287,13 +287,11 @@ def from_lines(
         )
         raise NetworkDataError(msg)
 
-    layer = pd.to_numeric(gdf[layer_col], errors="coerce").fillna(0.0).to_numpy() if layer_col in gdf else None
-    if layer is None:
-        layer = np.zeros(len(gdf))
+    layer = _layers(gdf, layer_col, report)
     level = _levels(layer, structure)
 
     geoms = shapely.remove_repeated_points(gdf.geometry.to_numpy(), tolerance=tolerance_m)
-    degenerate = shapely.get_num_coordinates(geoms) < 2
+    degenerate = (shapely.get_num_coordinates(geoms) < 2) | (shapely.length(geoms) <= tolerance_m)
     if degenerate.any():
         labels = gdf.loc[degenerate, "_source_index"].tolist()
         report["invalid_geometries"].setdefault("shorter than tolerance", []).extend(labels)
@@ -301,9 +299,19 @@ def from_lines(
         keep_rows = ~degenerate
         gdf, geoms, level = gdf[keep_rows].reset_index(drop=True), geoms[keep_rows], level[keep_rows]
         report["lines_used"] = len(gdf)
+        if gdf.empty:
+            msg = (
+                f"every walkable road line is shorter than tolerance_m={tolerance_m} m; check the layer's units and CRS"
+            )
+            raise NetworkDataError(msg)
 
     split_line, split_xy = _junction_points(geoms, level, tolerance_m, report)
     piece_xy, piece_of_row, piece_line = _cut(geoms, split_line, split_xy, tolerance_m, vertices=nodes == "vertices")
+    lost = np.setdiff1d(np.arange(len(geoms)), piece_line)
+    if len(lost):  # lines whose points all lie within the tolerance of one another
+        report["invalid_geometries"].setdefault("shorter than tolerance", []).extend(
+            gdf.loc[lost, "_source_index"].tolist()
+        )
     G = _assemble(gdf, piece_xy, piece_of_row, piece_line, tolerance_m, class_col, id_col, name_col, keep, report)
     G.graph["crs"] = CRS.from_user_input(gdf.crs)
     if report["edges"] == 0:
@@ -398,6 +406,20 @@ def _filter_classes(
     if report["unknown_classes"]:
         logger.info("road classes kept but not known to be walkable: %s", report["unknown_classes"])
     return gdf[~drop.to_numpy()]
+
+
+def _layers(gdf: gpd.GeoDataFrame, layer_col: str, report: dict[str, Any]) -> np.ndarray:
+    """Numeric ``layer`` per line; missing and unreadable values (e.g. ``"1;2"``) count as 0 (reported)."""
+    if layer_col not in gdf.columns:
+        report["layer_unreadable"] = 0
+        return np.zeros(len(gdf))
+    raw = gdf[layer_col]
+    layer = pd.to_numeric(raw, errors="coerce")
+    unreadable = layer.isna() & raw.notna()
+    report["layer_unreadable"] = int(unreadable.sum())
+    if unreadable.any():
+        logger.warning("%d road lines have an unreadable layer value, taken as 0", report["layer_unreadable"])
+    return layer.fillna(0.0).to_numpy(dtype=float)
 
 
 def _levels(layer: np.ndarray, structure: np.ndarray) -> np.ndarray:
