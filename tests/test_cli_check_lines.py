@@ -202,3 +202,11 @@ def test_no_line_given(gpkg, tmp_path, capsys):
     args = ["check-lines", str(gpkg), "--layer", "towns", "--out", str(tmp_path / "o")]
     assert run(args) == cli.EXIT_BAD_INPUT
     assert "no control line" in _one_line_error(capsys)
+
+
+def test_dask_engine_on_the_command_line(gpkg, tmp_path):
+    out = tmp_path / "out"
+    assert run(_args(gpkg, out, "--engine", "dask")) == cli.EXIT_FINDINGS
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", index_col="town_id")
+    assert summary["verdict"].to_dict() == {"T1": "pass", "T2": "conflict", "T3": "conflict"}
+    assert summary.loc["T3", "farmland_m2"] == pytest.approx(120_000.0)

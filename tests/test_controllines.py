@@ -484,3 +484,14 @@ def test_real_osm_town_parcels(shared_data):
         s["area_m2"].to_numpy(), rel=1e-6
     )
     assert set(s["verdict"]) <= {"pass", "review", "conflict"}
+
+
+def test_progress_bar_goes_to_stderr_and_changes_nothing(scene, capsys):
+    parcels = pd.concat([scene.parcels] * 3, ignore_index=True)
+    parcels["parcel_id"] = [f"{p}_{i}" for i, p in enumerate(parcels["parcel_id"])]
+    quiet = tz.controllines.check(parcels, id_col="parcel_id", **_lines(scene))
+    shown = tz.controllines.check(parcels, id_col="parcel_id", progress=True, **_lines(scene))
+    captured = capsys.readouterr()
+    assert "control lines" in captured.err and captured.out == ""
+    pd.testing.assert_frame_equal(quiet.summary, shown.summary)
+    pd.testing.assert_frame_equal(quiet.conflicts, shown.conflicts)
