@@ -570,6 +570,7 @@ class _Run:
     nearest: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
     access_by_town: pd.DataFrame | None = None
+    town_of_home: pd.Series | None = None
     service_areas: gpd.GeoDataFrame | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -660,6 +661,7 @@ def _run_access(config: ProjectConfig, run: _Run) -> None:
     unplaced = [str(t) for t in pd.unique(town_of_home.dropna()) if t not in set(run.towns[run.id_col])]
     if unplaced:
         run.problems.append(f"生活圈: homes assigned to unknown towns {unplaced[:5]}")
+    run.town_of_home = town_of_home
     n_out = int(town_of_home.isna().sum())
     if n_out:
         run.problems.append(
@@ -1006,17 +1008,19 @@ def _render_maps(
                     ),
                 )
             )
-        if run.nearest is not None and run.homes is not None:
-            title = f"{name} 15分钟生活圈可达性图"
-            items.append(
-                (
-                    "access",
-                    title,
-                    lambda t=title, f=framed: maps.access_map(
-                        run.homes, nearest=run.nearest, facilities=run.facilities, towns=towns, title=t, **f
-                    ),
+        if run.nearest is not None and run.homes is not None and run.town_of_home is not None:
+            mine = (run.town_of_home == tid).to_numpy()
+            if mine.any():
+                title = f"{name} 15分钟生活圈可达性图"
+                items.append(
+                    (
+                        "access",
+                        title,
+                        lambda t=title, f=framed, m=mine: maps.access_map(
+                            run.homes[m], nearest=run.nearest[m], facilities=run.facilities, towns=towns, title=t, **f
+                        ),
+                    )
                 )
-            )
         folder = safe_name(name, fallback=f"town_{safe_name(tid)}")
         if folder.lower() in used:
             folder = f"{folder}_{safe_name(tid)}"
