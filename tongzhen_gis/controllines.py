@@ -336,7 +336,6 @@ def _concat(parts: list[tuple[int, PiecesResult]], n: int) -> PiecesResult:
     union = np.concatenate([p.union_m2 for _, p in parts]) if parts else np.empty(0)
     has_outside = bool(parts) and parts[0][1].outside_m2 is not None
     outside = np.concatenate([p.outside_m2 for _, p in parts]) if has_outside else None
-    assert len(union) == n
     return PiecesResult(
         union_m2=union,
         feature_pos=np.concatenate([p.feature_pos + off for off, p in parts]) if parts else np.empty(0, np.intp),
