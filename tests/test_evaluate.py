@@ -370,6 +370,16 @@ def test_collect_indicators_keeps_town_order_and_reports_strays(scene):
     assert ind.loc["T2", "visitors"] == 350_000.0
     assert ind.loc["T3", "category"] == "manufacturing"
     assert any("T9" in p for p in ind.attrs["problems"])
+    # the same column from two tables: silent when the values agree, reported when they differ
+    areas = pd.DataFrame({"area_m2": [1e6, 1e6, 1.2e6]}, index=pd.Index(["T1", "T2", "T3"]))
+    same = tz.evaluate.collect_indicators(towns, control_lines=areas, intensity=areas.copy())
+    assert same.attrs["problems"] == []
+    other = areas.assign(area_m2=[1e6, 9e5, 1.2e6])
+    clash = tz.evaluate.collect_indicators(towns, control_lines=areas, intensity=other)
+    assert clash.loc["T2", "area_m2"] == 1e6
+    assert any("area_m2" in p and "differs" in p for p in clash.attrs["problems"])
+    with pytest.raises(SchemaError, match="id_col"):
+        tz.evaluate.collect_indicators(towns, id_col="TOWN_CODE")
 
 
 # ----------------------------------------------------------------------------- names

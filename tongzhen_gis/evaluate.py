@@ -519,6 +519,11 @@ def collect_indicators(
         and a clash of differing values is listed in ``attrs["problems"]``, as are table rows whose town id is
         not in ``towns`` (they are not joined).
     """
+    if id_col not in towns.columns and towns.index.name != id_col:
+        msg = (
+            f"town list has no column {id_col!r} (columns: {list(towns.columns)}); pass id_col= with the town id column"
+        )
+        raise SchemaError(msg, [msg])
     base = towns if id_col not in towns.columns else towns.set_index(id_col)
     if base.index.has_duplicates:
         dups = sorted({str(i) for i in base.index[base.index.duplicated()]})

@@ -15,9 +15,11 @@ through :mod:`tongzhen_gis.io` only:
   headers (the conflicts list has a sheet of its own so both tables stay machine-readable).
 * ``results.gpkg``: every result layer (towns with their indicators and grade, conflicts,
   homes with walking distances, service areas), and ``far_grid.tif`` (the FAR raster) beside it.
-* ``maps/<town>/<map>.png``: the same maps as files, folder names made from town names by
-  :func:`safe_name` (no path separators or control characters) and joined with
-  :func:`tongzhen_gis.io.safe_join`, so a run never writes outside the output folder.
+* ``maps/``: the same maps as PNG files: ``landuse.png`` and ``far.png`` for the whole area,
+  ``<town>/control_lines.png`` and ``<town>/access.png`` per town (that town's homes only).
+  Folder names are made from town names by :func:`safe_name` (no path separators or control
+  characters) and joined with :func:`tongzhen_gis.io.safe_join`, so a run never writes outside
+  the output folder.
 
 ``project.toml``
 ----------------
@@ -63,6 +65,18 @@ valid ones::
     [maps]
     enabled = true
     dpi = 110
+
+Decisions
+---------
+* A section left out of the config is not run; its rules show ``missing`` (never ``pass``)
+  and the HTML lists what was not run and every data problem met (repairs, homes outside any
+  town, absent indicator columns).
+* ``all_categories_share`` (the 15-minute rule) is the share of *people* reaching every
+  "八个一" category within the threshold when ``population_col`` is given, else the share of
+  homes; homes are assigned to towns by ``home_town_col``, the towns' id column when the
+  homes carry it, or by location.
+* Service areas are built at the 15-minute threshold only (``service_areas = false`` skips them).
+* The FAR grid covers every building whole (not cut at town edges), at ``far_cell_m``.
 
 Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen_gis.evaluate`),
 else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2).
