@@ -437,9 +437,9 @@ def _junction_points(
     """Points where each line must be split (line index, xy), beyond its own ends."""
     tree = shapely.STRtree(geoms)
     # 1. same level: every shared or crossing point (intersection of each candidate pair once)
-    left, right = tree.query(geoms, predicate="intersects")
-    same = (left < right) & (level[left] == level[right]) & (level[left] >= 0)
-    left, right = left[same], right[same]
+    pairs = tree.query(geoms, predicate="intersects")
+    pairs = pairs[:, pairs[0] < pairs[1]]
+    left, right = pairs[:, (level[pairs[0]] == level[pairs[1]]) & (level[pairs[0]] >= 0)]
     inter = shapely.intersection(geoms[left], geoms[right])
     xy, pair = shapely.get_coordinates(inter, return_index=True)
     lines_a = np.concatenate([left[pair], right[pair]])
@@ -453,21 +453,17 @@ def _junction_points(
     end_i, line_j = end_i[other], line_j[other]
     xy_b = shapely.get_coordinates(ends[end_i])
     report["endpoint_links"] = int(np.sum(level[owner[end_i]] != level[line_j]))
-    _report_level_crossings(geoms, level, tree, tolerance_m, report)
+    _report_level_crossings(geoms, pairs[:, level[pairs[0]] != level[pairs[1]]], tolerance_m, report)
     return np.concatenate([lines_a, line_j]).astype(np.int64), np.concatenate([xy_a, xy_b]).reshape(-1, 2)
 
 
-def _report_level_crossings(
-    geoms: np.ndarray, level: np.ndarray, tree: shapely.STRtree, tolerance_m: float, report: dict[str, Any]
-) -> None:
+def _report_level_crossings(geoms: np.ndarray, pairs: np.ndarray, tolerance_m: float, report: dict[str, Any]) -> None:
     """Count where lines on different levels cross without a junction (for review).
 
     Points where both lines have a vertex are listed separately: in OSM-derived data they are
     usually a node the two ways share, i.e. a junction the mapper meant (or a tagging error).
     """
-    left, right = tree.query(geoms, predicate="intersects")
-    diff = (left < right) & (level[left] != level[right])
-    left, right = left[diff], right[diff]
+    left, right = pairs
     xy, pair = shapely.get_coordinates(shapely.intersection(geoms[left], geoms[right]), return_index=True)
     points = shapely.points(xy)
     a, b = geoms[left[pair]], geoms[right[pair]]
