@@ -122,7 +122,10 @@ def main() -> None:
     ours, t_ours = timed(
         "tz.network.from_osm", lambda: tz.network.from_osm(extract, nodes="vertices", exclude_on_structure=())
     )
-    peer, t_peer = timed(lambda: ox.convert.to_undirected(ox.graph_from_xml(extract, simplify=False, retain_all=True)))
+    peer, t_peer = timed(
+        "osmnx.graph_from_xml",
+        lambda: ox.convert.to_undirected(ox.graph_from_xml(extract, simplify=False, retain_all=True)),
+    )
     print(
         f"aguascalientes.osm.bz2: tz.network.from_osm {t_ours:.2f} s cpu ({ours.number_of_nodes():,} nodes, "
         f"{ours.number_of_edges():,} edges, walk filter); osmnx.graph_from_xml + to_undirected {t_peer:.2f} s cpu "
