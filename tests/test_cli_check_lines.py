@@ -5,6 +5,7 @@ Expected figures come from the sample town's docstring (``tongzhen_gis/samples.p
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import geopandas as gpd
@@ -158,7 +159,10 @@ def test_missing_file(gpkg, tmp_path, capsys):
     assert "file not found" in line and "no_such_red_line.gpkg" in line
 
 
-def test_missing_crs(scene, gpkg, tmp_path, capsys):
+def test_missing_crs(scene, gpkg, tmp_path, capsys, monkeypatch):
+    # An earlier CLI run left its stderr handler on the package logger, bound to a stream pytest
+    # has closed since; io's warning below would hit it, so start from no handler.
+    monkeypatch.setattr(logging.getLogger("tongzhen_gis"), "handlers", [])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
         tz.io.write_layer(scene.towns.set_crs(None, allow_override=True), tmp_path / "nocrs.gpkg", layer="towns")
