@@ -24,6 +24,7 @@ from affine import Affine
 from matplotlib import ft2font
 from matplotlib.colors import to_hex
 from matplotlib_scalebar.scalebar import ScaleBar
+from shapely import Polygon
 
 import tongzhen_gis as tz
 from tongzhen_gis import _fonts
@@ -346,6 +347,23 @@ def test_control_lines_map_errors(scene, checked):
         tz.maps.control_lines_map(scene.towns, conflicts=bad)
 
 
+def test_empty_layers_are_named_in_the_legend_not_plotted(scene, checked):
+    _, result = checked
+    no_farmland = scene.farmland.iloc[0:0]
+    _fig, ax = tz.maps.control_lines_map(scene.towns, farmland=no_farmland, conflicts=result.conflicts.iloc[0:0])
+    assert "永久基本农田 (图层无图斑)" in legend_texts(ax)
+    assert texts_with_gid(ax, "conflict_label") == []
+    with pytest.raises(SchemaError, match="nothing to map"):
+        tz.maps.control_lines_map(scene.towns.assign(geometry=None).set_crs(scene.towns.crs, allow_override=True))
+
+
+def test_a_map_that_fails_half_way_leaves_no_figure_open(scene):
+    before = plt.get_fignums()
+    with pytest.raises(SchemaError):
+        tz.maps.access_map(scene.homes, facilities=scene.facilities.drop(columns="category"), category=None)
+    assert plt.get_fignums() == before
+
+
 def test_slivers_are_counted_and_label_overflow_is_noted(checked):
     scene, result = checked
     conflicts = result.conflicts.copy()
@@ -473,8 +491,8 @@ def hand_nearest(scene):
 def test_access_map_by_distance_bands(scene, hand_nearest):
     kg = scene.facilities[scene.facilities["category"] == "kindergarten"]
     areas = gpd.GeoDataFrame(
-        {"category": ["kindergarten"] * 2, "threshold_m": [500.0, 1000.0]},
-        geometry=[kg.union_all().buffer(200), kg.union_all().buffer(400)],
+        {"category": ["kindergarten"] * 3, "threshold_m": [0.0, 500.0, 1000.0]},
+        geometry=[Polygon(), kg.union_all().buffer(200), kg.union_all().buffer(400)],
         crs=kg.crs,
     )
     _fig, ax = tz.maps.access_map(
@@ -496,6 +514,7 @@ def test_access_map_by_distance_bands(scene, hand_nearest):
     assert f"> 1000 m 或检索范围内无 ({n[3] + n[4]} 处)" in texts
     assert "无法接入路网 1 处" in texts
     assert "服务范围 500 m" in texts and "服务范围 1000 m" in texts
+    assert "服务范围 0 m (无可达街道)" in texts  # an empty area is named, not plotted (no warning)
     assert "幼儿园(含托育) (2)" in texts  # only the chosen category's facilities, T1 and T2
     assert_covers(ax, scene.homes.total_bounds)
 

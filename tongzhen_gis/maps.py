@@ -47,6 +47,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_hex
@@ -142,9 +143,18 @@ def _canvas(
     main: gpd.GeoDataFrame, *, font: str | os.PathLike[str] | None, figsize: tuple[float, float] | None
 ) -> Iterator[_Canvas]:
     resolved = resolve_font(font)
-    with font_context(resolved):
-        fig, ax = plt.subplots(figsize=figsize or (10.0, 6.0), layout="constrained")
-        yield _Canvas(fig=fig, ax=ax, font=resolved, crs=CRS.from_user_input(main.crs), auto_size=figsize is None)
+    # The figure is created *before* entering the rc context: creating the first pyplot figure
+    # loads the backend, and Jupyter's inline backend then switches interactive mode on in
+    # rcParams; made inside the context, that switch would be undone on exit and later figures
+    # would no longer show in the notebook. The empty title and axis labels made with the axes
+    # get their font explicitly below.
+    fig, ax = plt.subplots(figsize=figsize or (10.0, 6.0), layout="constrained")
+    try:
+        with font_context(resolved):
+            yield _Canvas(fig=fig, ax=ax, font=resolved, crs=CRS.from_user_input(main.crs), auto_size=figsize is None)
+    except BaseException:
+        plt.close(fig)  # a map that failed half-way is not left open
+        raise
 
 
 def _check_frame(layer: Any, name: str) -> gpd.GeoDataFrame:
@@ -155,7 +165,11 @@ def _check_frame(layer: Any, name: str) -> gpd.GeoDataFrame:
 
 
 def _metric(main: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    return _crs.to_metric(_check_frame(main, name))
+    layer = _crs.to_metric(_check_frame(main, name))
+    if not _has_geometry(layer.geometry).any():
+        msg = f"nothing to map: {name} has no features with a geometry; pass a layer with features"
+        raise SchemaError(msg, [msg])
+    return layer
 
 
 def _to(layer: gpd.GeoDataFrame | None, target: CRS, name: str) -> gpd.GeoDataFrame | None:
@@ -172,18 +186,39 @@ def _require_columns(layer: pd.DataFrame, columns: Sequence[str], name: str, hin
         raise SchemaError(msg, problems)
 
 
+def _has_geometry(geoms: gpd.GeoSeries) -> np.ndarray:
+    values = geoms.to_numpy()
+    return ~(shapely.is_missing(values) | shapely.is_empty(values))
+
+
+def _plot(data: gpd.GeoDataFrame | gpd.GeoSeries, ax: Axes, **kwds: Any) -> bool:
+    """Plot the non-empty geometries of ``data``; False (and nothing drawn) when there are none.
+
+    geopandas warns when asked to plot nothing; an empty control-line layer or a service area
+    that reaches nothing is a normal result here, shown in the legend instead.
+    """
+    keep = _has_geometry(data.geometry if isinstance(data, gpd.GeoDataFrame) else data)
+    if not keep.any():
+        return False
+    for key, value in kwds.items():  # per-feature colours follow the features kept
+        if isinstance(value, (list, np.ndarray)) and len(value) == len(keep):
+            kwds[key] = [v for v, k in zip(value, keep, strict=True) if k]
+    data[keep].plot(ax=ax, **kwds)
+    return True
+
+
 def _draw_base(
     c: _Canvas, roads: gpd.GeoDataFrame | None, water: gpd.GeoDataFrame | None, *, legend: bool = True
 ) -> None:
     """Water and roads beneath everything else."""
     if water is not None and len(water):
         water = _to(water, c.crs, "water")
-        water.plot(ax=c.ax, color=_WATER_COLOUR, edgecolor="none", zorder=1)
+        _plot(water, c.ax, color=_WATER_COLOUR, edgecolor="none", zorder=1)
         if legend:
             c.base_handles.append(Patch(facecolor=_WATER_COLOUR, edgecolor="none", label="水系"))
     if roads is not None and len(roads):
         roads = _to(roads, c.crs, "roads")
-        roads.plot(ax=c.ax, color=_ROAD_COLOUR, linewidth=0.7, zorder=2)
+        _plot(roads, c.ax, color=_ROAD_COLOUR, linewidth=0.7, zorder=2)
         if legend:
             c.base_handles.append(Line2D([], [], color=_ROAD_COLOUR, linewidth=0.7, label="道路"))
 
@@ -311,7 +346,7 @@ def _label(
 def _outline_features(
     c: _Canvas, features: gpd.GeoDataFrame, *, label_col: str | None, legend_label: str, gid: str
 ) -> None:
-    features.boundary.plot(ax=c.ax, color=_FEATURE_EDGE, linewidth=1.6, zorder=10)
+    _plot(features.boundary, c.ax, color=_FEATURE_EDGE, linewidth=1.6, zorder=10)
     c.handles.append(Line2D([], [], color=_FEATURE_EDGE, linewidth=1.6, label=legend_label))
     if label_col is not None and label_col in features.columns:
         for geom, name in zip(features.geometry, features[label_col], strict=True):
@@ -416,11 +451,14 @@ def control_lines_map(
                 continue
             legend_name, face, edge, alpha, hatch = _LINE_STYLE[name]
             layer = _to(layer, c.crs, name)
-            layer.plot(ax=c.ax, facecolor=face, edgecolor=edge, linewidth=0.8, alpha=alpha, hatch=hatch, zorder=3)
-            c.handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha, label=legend_name))
+            drawn = _plot(
+                layer, c.ax, facecolor=face, edgecolor=edge, linewidth=0.8, alpha=alpha, hatch=hatch, zorder=3
+            )
+            label = legend_name if drawn else f"{legend_name} (图层无图斑)"
+            c.handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha, label=label))
         if urban_boundary is not None:
             boundary = _to(urban_boundary, c.crs, "urban_boundary")
-            boundary.boundary.plot(ax=c.ax, color=_BOUNDARY_COLOUR, linewidth=1.4, linestyle="--", zorder=4)
+            _plot(boundary.boundary, c.ax, color=_BOUNDARY_COLOUR, linewidth=1.4, linestyle="--", zorder=4)
             c.handles.append(
                 Line2D([], [], color=_BOUNDARY_COLOUR, linewidth=1.4, linestyle="--", label="城镇开发边界")
             )
@@ -459,8 +497,9 @@ def _draw_conflicts(c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max
         part = real[real["line"] == line]
         if not len(part):
             continue
-        part.plot(
-            ax=c.ax,
+        _plot(
+            part,
+            c.ax,
             facecolor=colour if hatch is None else "none",
             edgecolor=colour,
             hatch=hatch,
@@ -487,7 +526,7 @@ def _draw_conflicts(c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max
             labels.append((point.x, point.y, geom.area, f"{short} {_area_text(geom.area)}", colour))
     slivers = conflicts[sliver]
     if len(slivers):
-        slivers.boundary.plot(ax=c.ax, color="#000000", linewidth=0.8, linestyle=":", zorder=7)
+        _plot(slivers.boundary, c.ax, color="#000000", linewidth=0.8, linestyle=":", zorder=7)
         c.handles.append(
             Patch(facecolor="none", edgecolor="#000000", linestyle=":", label=f"微小重叠 {len(slivers)} 处 (待复核)")
         )
@@ -593,7 +632,7 @@ def landuse_map(
     with _canvas(parcels, font=font, figsize=figsize) as c:
         _draw_base(c, roads, water)
         colours = level1.map(lambda k: classes[k]["colour"] if k in classes else _UNKNOWN_COLOUR)
-        parcels.plot(ax=c.ax, color=list(colours), edgecolor="white", linewidth=0.5, zorder=3)
+        _plot(parcels, c.ax, color=list(colours), edgecolor="white", linewidth=0.5, zorder=3)
         for key in sorted(set(level1[known])):
             area_m2 = float(parcels.geometry[level1 == key].area.sum())
             c.handles.append(
@@ -782,7 +821,7 @@ def intensity_map(
         face = np.full(len(layer), _NODATA_COLOUR, dtype=object)
         face[zero] = "#ffffff"
         face[valid] = [colours[i] for i in classes]
-        layer.plot(ax=c.ax, color=list(face), edgecolor="white", linewidth=0.4, zorder=3)
+        _plot(layer, c.ax, color=list(face), edgecolor="white", linewidth=0.4, zorder=3)
         _value_legend(c, classes, bins, colours, lowest=float(values[valid].min()), fmt=fmt)
         if no_value.any():
             c.handles.append(
@@ -1154,10 +1193,17 @@ def _draw_service_areas(
     thresholds = sorted(areas["threshold_m"].astype(float).unique(), reverse=True)
     for rank, threshold in enumerate(thresholds):
         alpha = 0.12 + 0.12 * rank
-        areas[areas["threshold_m"].astype(float) == threshold].plot(
-            ax=c.ax, facecolor=colour, edgecolor=colour, linewidth=0.5, alpha=alpha, zorder=4
+        drawn = _plot(
+            areas[areas["threshold_m"].astype(float) == threshold],
+            c.ax,
+            facecolor=colour,
+            edgecolor=colour,
+            linewidth=0.5,
+            alpha=alpha,
+            zorder=4,
         )
-        c.handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=alpha, label=f"服务范围 {threshold:g} m"))
+        label = f"服务范围 {threshold:g} m" + ("" if drawn else " (无可达街道)")
+        c.handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=alpha, label=label))
 
 
 def _draw_facilities(
