@@ -158,6 +158,16 @@ def test_osmnx_graph_to_gdfs_works(scene):
     assert edges["length"].sum() == pytest.approx(mine_edges["length"].sum())
     assert mine_nodes.crs == G.graph["crs"]
     assert (mine_edges.geometry.length - mine_edges["length"]).abs().max() < 1e-9
+    # street_count (osmnx attribute) = networkx degree; osmnx stats work on the graph
+    assert dict(G.degree()) == dict(G.nodes(data="street_count"))
+    stats = ox.stats.basic_stats(G)
+    assert stats["n"] == SAMPLE_NODES
+    assert stats["m"] == SAMPLE_EDGES
+    # dead ends: 4 river ends on y = 0 and 500 (1200 and 1300), nothing else
+    assert stats["streets_per_node_counts"][1] == 4
+    # nearest edge to home (100, 200): the street x = 0 or y = 250 is 50 m away; x = 100 is nearer y = 250
+    u, v, _ = ox.distance.nearest_edges(G, OX + 100, OY + 200)
+    assert {G.nodes[u]["y"], G.nodes[v]["y"]} == {OY + 250}
 
 
 # ----------------------------------------------------------------------------- levels

@@ -5,7 +5,7 @@ Every builder returns the same kind of graph, the contract :mod:`tongzhen_gis.ac
 * a :class:`networkx.MultiGraph` (undirected: walking ignores one-way rules, 单行道);
 * ``G.graph["crs"]``: the metric :class:`pyproj.CRS` the graph is measured in;
 * ``G.graph["report"]``: what was read, dropped and why (see :func:`from_lines`);
-* nodes are ``int`` ids with float ``x``, ``y`` in that CRS;
+* nodes are ``int`` ids with float ``x``, ``y`` in that CRS (and osmnx's ``street_count``);
 * every edge has ``length`` (metres, equal to the length of its ``geometry``), ``geometry``
   (a LineString whose first and last coordinates are those of its two nodes, in either order),
   and ``fclass``, ``name``, ``road_id`` and ``source_index`` (the input row) where known.
@@ -596,14 +596,19 @@ def _assemble(
 def _multigraph(
     node_ids: np.ndarray, node_xy: np.ndarray, u: np.ndarray, v: np.ndarray, attrs: list[dict]
 ) -> nx.MultiGraph:
-    """A MultiGraph with these nodes (attributes ``x``, ``y``) and edges, keys 0, 1, … per node pair.
+    """A MultiGraph with these nodes and edges, keys 0, 1, … per node pair.
+
+    Node attributes: ``x``, ``y`` and ``street_count`` (street ends at the node, a self-loop
+    counting twice: osmnx's attribute of that name, used by ``osmnx.stats``).
 
     Fills networkx's adjacency dicts directly, exactly as ``add_edges_from`` would (the same
     keys and shared key dicts), about five times faster on a million edges.
     """
     G = nx.MultiGraph()
-    nodes_xy = zip(node_ids.tolist(), node_xy[:, 0].tolist(), node_xy[:, 1].tolist(), strict=True)
-    G._node.update((n, {"x": x, "y": y}) for n, x, y in nodes_xy)
+    ends = np.searchsorted(node_ids, np.r_[u, v])
+    street_count = np.bincount(ends, minlength=len(node_ids)).tolist()
+    nodes_xy = zip(node_ids.tolist(), node_xy[:, 0].tolist(), node_xy[:, 1].tolist(), street_count, strict=True)
+    G._node.update((n, {"x": x, "y": y, "street_count": c}) for n, x, y, c in nodes_xy)
     adj: dict[int, dict[int, dict[int, dict]]] = {n: {} for n in G._node}
     for a, b, data in zip(u.tolist(), v.tolist(), attrs, strict=True):
         keydict = adj[a].get(b)
