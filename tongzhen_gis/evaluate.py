@@ -206,12 +206,13 @@ def scorecard(
     else:
         categories = [None] * len(indicators)
 
+    arrays = {c: values[c].to_numpy(dtype=float) for c in values.columns}
     rows = []
     index = []
     for pos, town in enumerate(indicators.index):
         category = categories[pos]
         for t in thresholds:
-            value = float(values[t.indicator].iloc[pos]) if t.indicator in values else math.nan
+            value = float(arrays[t.indicator][pos]) if t.indicator in arrays else math.nan
             restricted = bool(t.applies_to or t.exempt)
             reason = ""
             if restricted and category is None:
@@ -221,7 +222,7 @@ def scorecard(
                 reason = (
                     f"applies only to {', '.join(t.applies_to)}" if t.applies_to else f"not for {', '.join(t.exempt)}"
                 )
-            elif t.indicator not in values:
+            elif t.indicator not in arrays:
                 status, reason = MISSING, f"no column {t.indicator!r} in the indicator table"
             elif not math.isfinite(value):
                 status = MISSING
@@ -362,32 +363,38 @@ def grade(
         The grading file lacks a key or is inconsistent (grades and minimum points).
     """
     cfg = _grading_config(rules)
-    towns = list(dict.fromkeys(card.index.get_level_values(0)))
+    codes, uniques = pd.factorize(card.index.get_level_values(0), use_na_sentinel=False)
+    towns = list(uniques)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(towns) + 1))
+    rule_keys = card.index.get_level_values(1).to_numpy()
+    arrays = [card[c].to_numpy() for c in ("status", "label_zh", "advisory", "confirmed", "binding")]
     out = []
-    for town in towns:
-        rows = card.xs(town, level=0)
+    for k in range(len(towns)):
+        sel = order[bounds[k] : bounds[k + 1]]
+        status_arr = arrays[0][sel]
         points = cfg.start_points
         reasons: list[str] = []
         ceilings: list[tuple[int, str]] = []
         counts = dict.fromkeys(["n_pass", "n_fail", "n_advisory_fail", "n_unconfirmed_fail", "n_missing"], 0)
-        counts["n_not_applicable"] = int((rows["status"] == NOT_APPLICABLE).sum())
-        counts["n_pass"] = int((rows["status"] == PASS).sum())
+        counts["n_not_applicable"] = int((status_arr == NOT_APPLICABLE).sum())
+        counts["n_pass"] = int((status_arr == PASS).sum())
         missing_labels = []
-        for rule, row in rows.iterrows():
-            label = row["label_zh"]
-            if row["status"] == FAIL:
+        columns = (a[sel] for a in arrays)
+        for rule, status, label, advisory, confirmed, binding in zip(rule_keys[sel], *columns, strict=True):
+            if status == FAIL:
                 if rule in cfg.rule_penalty:
                     penalty = cfg.rule_penalty[rule]
-                elif row["advisory"]:
+                elif advisory:
                     penalty = cfg.advisory_fail
-                elif not row["confirmed"]:
+                elif not confirmed:
                     penalty = cfg.unconfirmed_fail
                 else:
                     penalty = cfg.fail
-                if row["advisory"]:
+                if advisory:
                     counts["n_advisory_fail"] += 1
                     kind = "鼓励值未达到"
-                elif not row["confirmed"]:
+                elif not confirmed:
                     counts["n_unconfirmed_fail"] += 1
                     kind = "未达标 (阈值未核实)"
                 else:
@@ -398,7 +405,7 @@ def grade(
                 if rule in cfg.rule_ceiling:
                     g = cfg.rule_ceiling[rule]
                     ceilings.append((cfg.grades.index(g), f"{label}未达标, 最高{g}"))
-            elif row["status"] == MISSING and row["binding"]:
+            elif status == MISSING and binding:
                 counts["n_missing"] += 1
                 missing_labels.append(label)
                 if cfg.missing:
