@@ -297,6 +297,12 @@ def test_origin_and_facility_on_the_same_edge():
     # and the home beyond the bend, on the other edge: 10 + 600 + 300 + 5
     d2 = tz.access.nearest(G, points([(995, 300)]), fac)
     assert d2.iloc[0]["park"] == pytest.approx(10 + 600 + 300 + 5, abs=1e-9)
+    # the same street digitised twice (once backwards) still gives the direct path
+    twice = G.copy()
+    twice.add_edge(1, 0, length=1000.0, geometry=LineString([(1000, 0), (500, 0), (0, 0)]))
+    net = tz.access.prepare(twice)
+    assert net.duplicate_edges == 1
+    assert tz.access.nearest(net, home, fac).iloc[0]["park"] == pytest.approx(230, abs=1e-9)
 
 
 def test_parallel_edges_and_reversed_geometry():
@@ -597,3 +603,24 @@ def test_shanghai_tilezen_pois(shared_data):
     straight = metric.distance(parks)
     walked = d["park"]
     assert (walked[walked.notna()] >= straight[walked.notna()] - 1e-6).all()
+
+
+def test_directed_osmnx_style_graph_is_walked_both_ways(graph, homes, facilities, dist):
+    # osmnx returns a MultiDiGraph; one-way rules do not apply to walking
+    D = nx.MultiDiGraph(graph)
+    d = tz.access.nearest(D, homes, facilities)
+    np.testing.assert_allclose(d[tz.access.categories()], dist[tz.access.categories()], atol=1e-9)
+    # a one-way-only copy (every street digitised in one direction) gives the same distances
+    one_way = nx.MultiDiGraph(crs=graph.graph["crs"])
+    one_way.add_nodes_from(graph.nodes(data=True))
+    one_way.add_edges_from((u, v, data) for u, v, data in graph.edges(data=True))
+    d1 = tz.access.nearest(one_way, homes, facilities)
+    np.testing.assert_allclose(d1[tz.access.categories()], dist[tz.access.categories()], atol=1e-9)
+
+
+def test_edges_without_geometry_are_straight(homes, facilities):
+    G = line_graph([[(0, 0), (1000, 0)], [(1000, 0), (1000, 800)]])
+    for *_, data in G.edges(data=True):
+        del data["geometry"]
+    d = tz.access.nearest(G, points([(500, 30)]), points([(1000 + 20, 400)], category="clinic"))
+    assert d.iloc[0]["clinic"] == pytest.approx(30 + 500 + 400 + 20, abs=1e-9)

@@ -187,12 +187,50 @@ class PreparedNetwork:
                 geom = geom.copy()
                 geom[flip] = shapely.reverse(geom[flip])
         self.edge_geom = geom
+        self.duplicate_edges = self._drop_duplicate_edges()
+        geom = self.edge_geom
         geom_len = shapely.length(geom)
         with np.errstate(divide="ignore", invalid="ignore"):
             self._scale = np.where(geom_len > 0, self.edge_length / geom_len, 0.0)
         self.tree = shapely.STRtree(geom)
         self.matrix = _symmetric_csr(n, self.edge_u, self.edge_v, self.edge_length)
         logger.debug("prepared network: %d nodes, %d edges", n, m)
+
+    def _drop_duplicate_edges(self) -> int:
+        """Keep one of edges that are the same street twice (a directed graph's two directions, a line digitised twice).
+
+        Two copies of one street would hide the direct path between a home and a facility that
+        snap to different copies. Copies are edges joining the same nodes with the same length
+        and the same geometry (either direction). Returns how many were dropped.
+        """
+        lo = np.minimum(self.edge_u, self.edge_v)
+        hi = np.maximum(self.edge_u, self.edge_v)
+        order = np.lexsort((self.edge_length, hi, lo))
+        same = (
+            (lo[order][1:] == lo[order][:-1])
+            & (hi[order][1:] == hi[order][:-1])
+            & (self.edge_length[order][1:] == self.edge_length[order][:-1])
+        )
+        if not same.any():
+            return 0
+        drop = np.zeros(len(lo), dtype=bool)
+        for j in np.flatnonzero(same):
+            a, b = order[j], order[j + 1]
+            if drop[a]:
+                a = next((k for k in order[: j + 1][::-1] if not drop[k] and lo[k] == lo[b] and hi[k] == hi[b]), a)
+            ga, gb = self.edge_geom[a], self.edge_geom[b]
+            if shapely.equals_exact(ga, gb, tolerance=1e-9) or shapely.equals_exact(
+                ga, shapely.reverse(gb), tolerance=1e-9
+            ):
+                drop[b] = True
+        if drop.any():
+            keep = ~drop
+            self.edge_u, self.edge_v = self.edge_u[keep], self.edge_v[keep]
+            self.edge_length, self.edge_geom = self.edge_length[keep], self.edge_geom[keep]
+            if self.edge_keys is not None:
+                self.edge_keys = [k for k, ok in zip(self.edge_keys, keep, strict=True) if ok]
+            logger.debug("dropped %d duplicate edge(s)", int(drop.sum()))
+        return int(drop.sum())
 
     @property
     def n_nodes(self) -> int:

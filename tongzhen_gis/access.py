@@ -257,8 +257,6 @@ def _validate_facilities(
             f"unknown facility categor(ies) {unknown} in column {category_col!r}; valid ids (tz.rules "
             f"'facilities' catalogue): {', '.join(valid_ids)}; map your classes onto these ids first"
         )
-    if facilities.index.has_duplicates:
-        problems.append("the facilities index has duplicate labels; reset it (facilities.reset_index(drop=True))")
     if problems:
         raise SchemaError("bad facilities layer: " + "; ".join(problems), problems)
     if cats is None:
@@ -293,6 +291,9 @@ def _facility_sources(
                 f"entrances have no column {entrance_col!r} naming the facility (its index label) each entrance "
                 "belongs to; add it or pass entrance_col="
             )
+            raise SchemaError(msg, [msg])
+        if facilities.index.has_duplicates:
+            msg = "entrances name facilities by index label, but the facilities index has duplicates; make it unique"
             raise SchemaError(msg, [msg])
         position = {label: i for i, label in enumerate(facilities.index)}
         orphans = sorted({str(v) for v in entrances[entrance_col] if v not in position})
@@ -421,9 +422,9 @@ def nearest(
     --------
     >>> import tongzhen_gis as tz
     >>> scene = tz.samples.sample_town()
-    >>> G = tz.network.from_lines(scene.roads)  # doctest: +SKIP
-    >>> d = tz.access.nearest(G, scene.homes.set_index("home_id"), scene.facilities)  # doctest: +SKIP
-    >>> round(d.loc["HT1_00_0", "kindergarten"], 4)  # doctest: +SKIP
+    >>> G = tz.network.from_lines(scene.roads)
+    >>> d = tz.access.nearest(G, scene.homes.set_index("home_id"), scene.facilities)
+    >>> float(d.loc["HT1_00_0", "kindergarten"])
     192.0
     """
     net = prepare(G)
