@@ -165,7 +165,7 @@ def test_osmnx_graph_to_gdfs_works(scene):
     assert stats["m"] == SAMPLE_EDGES
     # dead ends: 4 river ends on y = 0 and 500 (1200 and 1300), nothing else
     assert stats["streets_per_node_counts"][1] == 4
-    # nearest edge to home (100, 200): the street x = 0 or y = 250 is 50 m away; x = 100 is nearer y = 250
+    # osmnx's nearest edge to home (100, 200): street y = 250 is 50 m away (x = 0 is 100 m, y = 0 200 m)
     u, v, _ = ox.distance.nearest_edges(G, OX + 100, OY + 200)
     assert {G.nodes[u]["y"], G.nodes[v]["y"]} == {OY + 250}
 
@@ -501,26 +501,32 @@ def test_from_osm_errors(tmp_path):
 def test_from_place_wiring(monkeypatch):
     ox = pytest.importorskip("osmnx")
     calls = {}
+    before = list(ox.settings.useful_tags_way)
 
     def fake_graph_from_place(query, **kwargs):
         calls["query"], calls["kwargs"] = query, kwargs
+        calls["tags"] = list(ox.settings.useful_tags_way)
         G = nx.MultiDiGraph(crs="EPSG:4326")
-        G.add_node(1, x=120.15, y=30.25)
-        G.add_node(2, x=120.152, y=30.25)
-        G.add_node(3, x=120.152, y=30.252)
-        for u, v, osmid in ((1, 2, 10), (2, 1, 10), (2, 3, 11), (3, 2, 11)):
-            G.add_edge(
-                u, v, osmid=osmid, highway="residential", name="文二路", length=1.0, oneway=False, reversed=u > v
-            )
+        for n, x, y in ((1, 120.150, 30.250), (2, 120.152, 30.250), (3, 120.152, 30.252), (4, 120.151, 30.249)):
+            G.add_node(n, x=x, y=y)
+        G.add_node(5, x=120.151, y=30.251)
+        # two-way streets come as two directed edges; 4-5 is a footbridge over 1-2
+        for u, v, osmid, extra in ((1, 2, 10, {}), (2, 3, 11, {}), (4, 5, 12, {"bridge": "yes", "layer": "1"})):
+            for a, b in ((u, v), (v, u)):
+                G.add_edge(a, b, osmid=osmid, highway="footway", name="文二路", length=1.0, oneway=False, **extra)
         return G
 
     monkeypatch.setattr(ox, "graph_from_place", fake_graph_from_place)
     G = tz.network.from_place("西湖区, 杭州市")
     assert calls["query"] == "西湖区, 杭州市"
     assert calls["kwargs"] == {"network_type": "walk", "simplify": False, "retain_all": True}
+    assert {"layer", "bridge", "tunnel"} <= set(calls["tags"])
+    assert ox.settings.useful_tags_way == before  # restored
     check_contract(G)
-    assert (G.number_of_nodes(), G.number_of_edges()) == (3, 2)
-    assert {d["road_id"] for *_, d in G.edges(data=True)} == {10, 11}
+    # one edge per way piece, and the footbridge does not join the street it crosses
+    assert (G.number_of_nodes(), G.number_of_edges()) == (5, 3)
+    assert {d["road_id"] for *_, d in G.edges(data=True)} == {10, 11, 12}
+    assert G.graph["report"]["components_found"] == 2
     assert G.graph["crs"].to_epsg() == 4549
 
 

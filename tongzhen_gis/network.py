@@ -809,9 +809,10 @@ def from_place(
     """Download a place's streets with osmnx (needs internet) and build a walking graph.
 
     osmnx geocodes ``query`` (e.g. ``"西湖区, 杭州市, 浙江省, 中国"``) and downloads the
-    ways with its ``network_type`` filter, unsimplified and with every piece kept; the edges are
-    turned into lines and built with :func:`from_lines`, so the result follows this module's
-    contract and level rules. osmnx caches downloads in ``osmnx.settings.cache_folder``.
+    ways with its ``network_type`` filter, unsimplified and with every piece kept (the way tags
+    ``layer``, ``bridge`` and ``tunnel`` are kept for the level rule); the edges are turned into
+    lines and built with :func:`from_lines`, so the result follows this module's contract and
+    level rules. osmnx caches downloads in ``osmnx.settings.cache_folder``.
 
     Parameters
     ----------
@@ -833,11 +834,15 @@ def from_place(
     """
     import osmnx as ox
 
+    useful = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = list(dict.fromkeys([*useful, "layer", "bridge", "tunnel", "name"]))
     try:
         raw = ox.graph_from_place(query, network_type=network, simplify=False, retain_all=True)
     except ValueError as exc:  # osmnx's InsufficientResponseError is a ValueError
         msg = f"osmnx could not get streets for {query!r}: {exc}; check the place name (try the English name too)"
         raise NetworkDataError(msg) from exc
+    finally:
+        ox.settings.useful_tags_way = useful
     # one line per OSM way piece: to_undirected drops the reverse copies of two-way streets
     edges = ox.convert.graph_to_gdfs(ox.convert.to_undirected(raw), nodes=False, fill_edge_geometry=True)
     edges = edges.reset_index(drop=True)
