@@ -8,6 +8,7 @@ built graph against distances read off the sample docstring, shapely's own nodin
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import geopandas as gpd
 import networkx as nx
@@ -629,3 +630,61 @@ def test_lines_shorter_than_tolerance_reported():
     assert G.number_of_edges() == 1
     with pytest.raises(NetworkDataError, match="shorter than tolerance"):
         tz.network.from_lines(roads.iloc[[1]])
+
+
+polyline = st.lists(st.tuples(coord, coord), min_size=2, max_size=5, unique=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(polyline, min_size=1, max_size=6), st.lists(segment, min_size=1, max_size=4))
+def test_bridges_split_only_where_other_lines_end(ground, bridges):
+    """Oracle: a bridge is cut only at its own ends and where another line's end lies on it."""
+    ground_geoms = [LineString(c) for c in ground]
+    bridge_geoms = [LineString([(a, b), (c, d)]) for a, b, c, d in bridges]
+    geoms = ground_geoms + bridge_geoms
+    gdf = gpd.GeoDataFrame(
+        {"bridge": ["F"] * len(ground_geoms) + ["T"] * len(bridge_geoms), "road_id": range(len(geoms))},
+        geometry=geoms,
+        crs="EPSG:4549",
+    )
+    gdf = gdf[gdf.length > 0]
+    G = tz.network.from_lines(gdf)
+    check_contract(G)
+    pieces = Counter(d["road_id"] for *_, d in G.edges(data=True))
+    for i, bridge in enumerate(bridge_geoms, start=len(ground_geoms)):
+        if i not in gdf.index:
+            continue
+        other_ends = {p for j, g in enumerate(geoms) if j != i and j in gdf.index for p in (g.coords[0], g.coords[-1])}
+        inner = {p for p in other_ends if bridge.distance(shapely.Point(p)) < 1e-9} - {
+            bridge.coords[0],
+            bridge.coords[-1],
+        }
+        assert pieces[i] == 1 + len(inner)
+    # no walk is shorter than the straight line between its ends
+    nodes = list(G.nodes)
+    lengths = nx.single_source_dijkstra_path_length(G, nodes[0], weight="length")
+    x0, y0 = G.nodes[nodes[0]]["x"], G.nodes[nodes[0]]["y"]
+    for n, d in lengths.items():
+        assert d >= math.hypot(G.nodes[n]["x"] - x0, G.nodes[n]["y"] - y0) - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(polyline, min_size=1, max_size=6))
+def test_vertices_mode_keeps_junction_distances(polys):
+    geoms = [LineString(c) for c in polys]
+    gdf = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:4549")
+    gdf = gdf[gdf.length > 0]
+    J = tz.network.from_lines(gdf)
+    V = tz.network.from_lines(gdf, nodes="vertices")
+    check_contract(V)
+    assert V.size(weight="length") == pytest.approx(J.size(weight="length"), rel=1e-9)
+    assert V.number_of_nodes() >= J.number_of_nodes()
+    # every junction node is also a vertex node, and walking distances between them agree
+    at = {(round(d["x"], 6), round(d["y"], 6)): n for n, d in V.nodes(data=True)}
+    source = next(iter(J.nodes))
+    dj = nx.single_source_dijkstra_path_length(J, source, weight="length")
+    key = (round(J.nodes[source]["x"], 6), round(J.nodes[source]["y"], 6))
+    dv = nx.single_source_dijkstra_path_length(V, at[key], weight="length")
+    for n, d in dj.items():
+        other = at[(round(J.nodes[n]["x"], 6), round(J.nodes[n]["y"], 6))]
+        assert dv[other] == pytest.approx(d, abs=1e-6)

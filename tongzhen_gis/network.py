@@ -182,7 +182,10 @@ def from_lines(
        different ``layer`` values cross without a junction.
     3. Line ends (and inserted junction points) closer than ``tolerance_m`` become one node.
 
-    One-way tags are ignored. Lines digitised twice stay as parallel edges.
+    One-way tags are ignored. Lines digitised twice stay as parallel edges. A layer without
+    ``layer``, ``bridge`` and ``tunnel`` columns is all one level: every crossing becomes a
+    junction, including an elevated road over a street (dropping motorways by class removes
+    most such cases; ``report["level_crossings_not_joined"]`` is then 0).
 
     Parameters
     ----------
