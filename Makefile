@@ -21,8 +21,9 @@ test: install
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 notebooks -p no:randomly
 
+# The demo's exit code is 1 on purpose (two sample towns fail rules): only 0 and 1 are success.
 demo: install
-	$(BIN)/tongzhen demo --out data
+	$(BIN)/tongzhen demo --out data || test $$? -eq 1
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

@@ -51,9 +51,10 @@ class Raster:
     def bounds(self) -> tuple[float, float, float, float]:
         """``(minx, miny, maxx, maxy)`` of the raster's outer edge."""
         rows, cols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (cols, rows)
-        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        t = self.transform
+        xs = [t.c, t.c + t.a * cols, t.c + t.b * rows, t.c + t.a * cols + t.b * rows]
+        ys = [t.f, t.f + t.d * cols, t.f + t.e * rows, t.f + t.d * cols + t.e * rows]
+        return (min(xs), min(ys), max(xs), max(ys))
 
     @property
     def cell_area_m2(self) -> float:

@@ -70,8 +70,17 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("tongzhen_gis")
-    logger.handlers = [h for h in logger.handlers if isinstance(h, logging.NullHandler)] + [handler]
+    previous_level = logger.level
+    logger.addHandler(handler)
     logger.setLevel(level)
+
+    def _restore() -> None:
+        # Only the CLI configures output, and only while it runs: a library user (or the next
+        # test) must not inherit a handler bound to a stream that may be closed by then.
+        logger.removeHandler(handler)
+        logger.setLevel(previous_level)
+
+    ctx.call_on_close(_restore)
 
 
 def _one_line(exc: BaseException) -> str:
