@@ -712,3 +712,14 @@ def test_real_multilayer_clip_requires_a_layer(shared_data):
     for name in expected:
         assert repr(name) in str(info.value)
     assert len(tz.io.read_layer(path, layer="aoi")) >= 1
+
+
+def test_read_text_round_trip_and_errors(tmp_path):
+    path = tz.io.write_text("名称 = '云溪'\n", tmp_path / "p.toml")
+    assert tz.io.read_text(path) == "名称 = '云溪'\n"
+    with pytest.raises(InputFileError, match="no such file"):
+        tz.io.read_text(tmp_path / "missing.toml")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes("名称".encode("gbk"))
+    with pytest.raises(InputFileError, match="save it as UTF-8"):
+        tz.io.read_text(gbk)

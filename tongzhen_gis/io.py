@@ -49,6 +49,7 @@ __all__ = [
     "read_layer",
     "read_raster",
     "read_table",
+    "read_text",
     "safe_join",
     "write_bytes",
     "write_layer",
@@ -1030,6 +1031,34 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, inde
 # --------------------------------------------------------------------------------------------
 # Text, bytes and safe file names
 # --------------------------------------------------------------------------------------------
+
+
+def read_text(path: str | Path, *, encoding: str = "utf-8") -> str:
+    """Read a text file (a ``project.toml``, a rule file …).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    encoding : str, default "utf-8"
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or is not text in ``encoding``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: no such file; check the path (relative paths start from {Path.cwd()})"
+        raise InputFileError(msg)
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not {encoding} text ({exc.reason} at byte {exc.start}); save it as UTF-8 or pass encoding="
+        raise InputFileError(msg) from exc
 
 
 def write_text(text: str, path: str | Path, *, encoding: str = "utf-8") -> Path:

@@ -129,6 +129,14 @@ Walking distances (origin leg + network path + facility leg, metres):
 * T2 home (1600, 200) → kindergarten F12: 50 + 880 + 12 = 942.
 * T3 home (3100, 200) → nearest kindergarten (F12): 50 + 1620 + 12 = 1682.
 
+Evaluation against the ``hangzhou-2021`` rules (:mod:`tongzhen_gis.evaluate`): T1 passes every
+binding rule (it fails only the unconfirmed 15-minute completeness rule, because home
+(850, 950) is 1035.55 m from the town lounge F01); T2 fails the red line, the urban boundary,
+residential share 5/9, green 0, tax 6 万元/亩, jobs 1 500, visitors 350 000 and the Zhejiang
+lead-industry share 0.65 < 0.70, and passes investment at exactly 200 万元/亩; T3 fails
+farmland, the urban boundary and green, and its economic rules are ``missing``. Default
+grading (``grading`` rules): T1 优秀, T2 淘汰, T3 降格.
+
 Land cover (``landcover``): a 10 m raster over −200–4800 × −200–1600 with classes
 1 built (用地 07–13, 15, 16), 2 green (14, 03, 04), 3 water (the river), 4 cropland (01),
 5 other; cells align with every parcel edge, so zone shares are exact: T1 built 0.65 /
