@@ -217,6 +217,11 @@ def test_coverage_counts_match_a_plain_recount(dist, homes):
     assert list(groups.unique()[:3]) == ["T1", "T2", "T3"]
 
 
+def test_coverage_names_a_missing_column(dist):
+    with pytest.raises(SchemaError, match=r"homes\['town_id'\]"):
+        tz.access.coverage(dist, by="town_id")
+
+
 def test_categories_reached(dist, homes):
     n = tz.access.categories_reached(dist, threshold_m=1000)
     assert n.index.equals(dist.index)

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
+from shapely.ops import substring
 
 from tongzhen_gis import rules
 from tongzhen_gis._snap import PreparedNetwork, Snap, Sources
@@ -512,6 +513,12 @@ def categories_reached(nearest: pd.DataFrame, *, threshold_m: float | None = Non
 
 
 def _aligned(values: Any, index: pd.Index, name: str) -> pd.Series:
+    if isinstance(values, str):
+        msg = (
+            f"{name}={values!r} is not a column of the distance table; pass the values themselves, aligned on "
+            f"its index, e.g. {name}=homes[{values!r}]"
+        )
+        raise SchemaError(msg, [msg])
     if isinstance(values, pd.Series):
         missing = ~index.isin(values.index)
         if missing.any():
@@ -745,49 +752,64 @@ def _area(
     d_u_all = node_dist[net.edge_u]
     d_v_all = node_dist[net.edge_v]
     touched = (np.minimum(d_u_all, d_v_all) <= t) | np.isin(np.arange(len(net.edge_u)), list(on_edge))
-    edges, starts, ends, r_starts, r_ends = [], [], [], [], []
-    street_m = 0.0
+    pieces: list[tuple[int, float, float, float, float]] = []
     for e in np.flatnonzero(touched):
-        length = float(net.edge_length[e])
-        geom = net.edge_geom[e]
-        scale = float(net._scale[e])
-        # vertices of the geometry, in metres along the edge, so each piece is straight
-        vertex_m = np.cumsum(np.r_[0.0, np.hypot(*np.diff(shapely.get_coordinates(geom), axis=0).T)]) * scale
-        pieces = _edge_pieces(float(d_u_all[e]), float(d_v_all[e]), length, on_edge.get(int(e), []), t, max_width_m)
-        for s0, s1, r0, r1 in pieces:
-            street_m += s1 - s0
-            inner = vertex_m[(vertex_m > s0) & (vertex_m < s1)]
-            cut = np.r_[s0, inner, s1]
-            rad = np.interp(cut, [s0, s1], [r0, r1]) if s1 > s0 else np.full(len(cut), r0)
-            edges += [e] * (len(cut) - 1) if len(cut) > 1 else [e]
-            if len(cut) > 1:
-                starts += list(cut[:-1])
-                ends += list(cut[1:])
-                r_starts += list(rad[:-1])
-                r_ends += list(rad[1:])
+        found = _edge_pieces(
+            float(d_u_all[e]), float(d_v_all[e]), float(net.edge_length[e]), on_edge.get(int(e), []), t, max_width_m
+        )
+        for s0, s1, r0, r1 in found:
+            last = pieces[-1] if pieces else None
+            if last and last[0] == e and last[2] == s0 and last[3] == last[4] == r0 == r1:
+                pieces[-1] = (int(e), last[1], s1, r0, r1)  # one constant-width stretch
             else:
-                starts.append(cut[0])
-                ends.append(cut[0])
-                r_starts.append(rad[0])
-                r_ends.append(rad[0])
-    if not edges:
+                pieces.append((int(e), s0, s1, r0, r1))
+    if not pieces:
         return shapely.Polygon(), 0.0
-    edges_a = np.array(edges)
-    p0 = net.point_at(edges_a, np.array(starts))
-    p1 = net.point_at(edges_a, np.array(ends))
-    b0 = shapely.buffer(p0, np.array(r_starts), quad_segs=quad_segs)
-    b1 = shapely.buffer(p1, np.array(r_ends), quad_segs=quad_segs)
-    # the union of disks whose radius changes linearly (slope <= 1) along a straight piece is the
-    # convex hull of the two end disks; a zero radius leaves just the end point in the hull
-    parts = np.concatenate([b0, b1, p0, p1])
-    coords, index = shapely.get_coordinates(parts, return_index=True)
-    piece = index % len(edges_a)
-    order = np.argsort(piece, kind="stable")
-    hulls = shapely.convex_hull(shapely.multipoints(coords[order], indices=piece[order]))
-    hulls = hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON]
-    if len(hulls) == 0:
+    arr = np.array(pieces)
+    edge = arr[:, 0].astype(np.int64)
+    s0, s1, r0, r1 = arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
+    street_m = float((s1 - s0).sum())
+    polygons = []
+    # constant width (most of the reached streets, at the cap): the stretch of street buffered
+    const = (np.abs(r0 - r1) <= 1e-9 * max(1.0, t)) & (r0 > 0)
+    if const.any():
+        scale = np.where(net._scale[edge[const]] > 0, net._scale[edge[const]], 1.0)
+        stretches = [
+            substring(net.edge_geom[e], a, b)
+            for e, a, b in zip(edge[const], s0[const] / scale, s1[const] / scale, strict=True)
+        ]
+        polygons.append(shapely.buffer(np.array(stretches, dtype=object), r0[const], quad_segs=quad_segs))
+    # tapering pieces: split at the geometry's vertices so each part is straight
+    taper = np.flatnonzero(~const & (np.maximum(r0, r1) > 0))
+    if len(taper):
+        parts_e, parts_a, parts_b, parts_ra, parts_rb = [], [], [], [], []
+        for k in taper:
+            e = edge[k]
+            coords = shapely.get_coordinates(net.edge_geom[e])
+            vertex_m = np.cumsum(np.r_[0.0, np.hypot(*np.diff(coords, axis=0).T)]) * net._scale[e]
+            cut = np.r_[s0[k], vertex_m[(vertex_m > s0[k]) & (vertex_m < s1[k])], s1[k]]
+            rad = np.interp(cut, [s0[k], s1[k]], [r0[k], r1[k]]) if s1[k] > s0[k] else np.full(len(cut), r0[k])
+            parts_e += [e] * (len(cut) - 1)
+            parts_a += list(cut[:-1])
+            parts_b += list(cut[1:])
+            parts_ra += list(rad[:-1])
+            parts_rb += list(rad[1:])
+        pe = np.array(parts_e, dtype=np.int64)
+        p0 = net.point_at(pe, np.array(parts_a))
+        p1 = net.point_at(pe, np.array(parts_b))
+        b0 = shapely.buffer(p0, np.array(parts_ra), quad_segs=quad_segs)
+        b1 = shapely.buffer(p1, np.array(parts_rb), quad_segs=quad_segs)
+        # the union of disks whose radius changes linearly (slope <= 1) along a straight piece is the
+        # convex hull of the two end disks; a zero radius leaves just the end point in the hull
+        coords, index = shapely.get_coordinates(np.concatenate([b0, b1, p0, p1]), return_index=True)
+        piece = index % len(pe)
+        order = np.argsort(piece, kind="stable")
+        hulls = shapely.convex_hull(shapely.multipoints(coords[order], indices=piece[order]))
+        polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
+    polygons = np.concatenate(polygons) if polygons else np.array([], dtype=object)
+    if len(polygons) == 0:
         return shapely.Polygon(), street_m
-    return shapely.union_all(hulls), street_m
+    return shapely.union_all(polygons), street_m
 
 
 # ---------------------------------------------------------------------------- suggest sites
