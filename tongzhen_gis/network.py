@@ -185,7 +185,9 @@ def from_lines(
     One-way tags are ignored. Lines digitised twice stay as parallel edges. A layer without
     ``layer``, ``bridge`` and ``tunnel`` columns is all one level: every crossing becomes a
     junction, including an elevated road over a street (dropping motorways by class removes
-    most such cases; ``report["level_crossings_not_joined"]`` is then 0).
+    most such cases; ``report["level_crossings_not_joined"]`` is then 0). Known limits: a
+    single line crossing *itself* is not split at that point, and Z coordinates are dropped
+    (lengths are planimetric).
 
     Parameters
     ----------
