@@ -252,6 +252,13 @@ def test_graph_without_crs_is_refused(graph, homes, facilities):
         tz.access.nearest(G, homes, facilities)
 
 
+def test_layers_without_crs_are_refused(net, homes, facilities):
+    with pytest.raises(tz.errors.CRSError, match="set_crs"):
+        tz.access.nearest(net, homes.set_crs(None, allow_override=True), facilities)
+    with pytest.raises(tz.errors.CRSError, match="set_crs"):
+        tz.access.nearest(net, homes, facilities.set_crs(None, allow_override=True))
+
+
 def test_origins_in_another_crs_are_reprojected(net, homes, facilities, dist):
     d = tz.access.nearest(net, homes.to_crs("EPSG:4326"), facilities)
     on = dist["reachable"]

@@ -218,14 +218,19 @@ def prepare(G: GraphLike) -> PreparedNetwork:
     return PreparedNetwork.from_graph(G)
 
 
+def _geometries(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs) -> np.ndarray:
+    """The geometries of a layer in the network CRS (a layer without CRS raises CRSError)."""
+    if gdf.crs is None:
+        from tongzhen_gis.crs import to_metric  # raises the standard missing-CRS error, with the fix
+
+        to_metric(gpd.GeoDataFrame(geometry=gdf.geometry))
+    geoms = gdf.geometry.to_crs(crs).values if gdf.crs != crs else gdf.geometry.values
+    return np.asarray(geoms, dtype=object)
+
+
 def _to_points(gdf: gpd.GeoDataFrame, crs) -> np.ndarray:
     """Geometries in the network CRS, as points (a polygon's or line's representative point)."""
-    if gdf.crs is None:
-        from tongzhen_gis.crs import to_metric  # raises the standard missing-CRS error
-
-        to_metric(gdf)
-    geoms = gdf.geometry.to_crs(crs).values if gdf.crs != crs else gdf.geometry.values
-    geoms = np.asarray(geoms, dtype=object)
+    geoms = _geometries(gdf, crs)
     out = geoms.copy()
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     not_point = valid & (shapely.get_type_id(geoms) != shapely.GeometryType.POINT)
@@ -281,8 +286,7 @@ def _facility_sources(
     entrance_col: str,
 ) -> tuple[list[Sources], list[Hashable]]:
     """One :class:`Sources` per facility row (possibly empty) and the labels that could not be reached."""
-    geoms = facilities.geometry.to_crs(net.crs).values if facilities.crs != net.crs else facilities.geometry.values
-    geoms = np.asarray(geoms, dtype=object)
+    geoms = _geometries(facilities, net.crs)
     n = len(facilities)
     per: list[Sources] = [Sources.empty()] * n
     done = np.zeros(n, dtype=bool)
@@ -642,6 +646,12 @@ def service_areas(
     widened only by the walking distance it has left, capped at ``max_width_m``. A home across
     a river from a reached street is therefore not claimed unless it is within the distance
     left, unlike the convex hull of reached nodes or fixed-width buffers.
+
+    A point is inside when a straight walk of at most ``min(max_width_m, distance left)``
+    reaches some reached street point. :func:`nearest` snaps a home to its *nearest* street
+    only, so near a junction a home may lie in the area (it could walk to the other street)
+    while its :func:`nearest` distance is slightly above the threshold. The area never claims
+    a point that cannot be reached that way (tested against networkx on the sample town).
 
     Parameters
     ----------
