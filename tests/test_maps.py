@@ -592,3 +592,19 @@ def test_every_map_exports_without_warnings(scene, hand_nearest, tmp_path):
     for name, (fig, _) in maps.items():
         path = tz.maps.export(fig, tmp_path / f"{name}.pdf", dpi=72)
         assert path.read_bytes().startswith(b"%PDF")
+
+
+def test_crumbs_of_a_conflict_are_counted_not_labelled(scene):
+    # one conflict row whose geometry is a 50 000 m² patch plus a 0.25 m² crumb far away
+    from shapely import MultiPolygon, box
+
+    x0, y0 = 521_500.0, 3_350_000.0
+    geom = MultiPolygon([box(x0, y0, x0 + 100, y0 + 500), box(x0 + 700, y0 + 900, x0 + 700.5, y0 + 900.5)])
+    conflicts = gpd.GeoDataFrame(
+        {"town_id": ["T2"], "line": ["red_line"], "source_id": ["X"], "area_m2": [geom.area], "sliver": [False]},
+        geometry=[geom],
+        crs=scene.towns.crs,
+    )
+    _fig, ax = tz.maps.control_lines_map(scene.towns, conflicts=conflicts)
+    assert texts_with_gid(ax, "conflict_label") == ["红线 50,000 m²\n(75.0 亩)"]
+    assert "另有 1 处 ≤ 1 m² 的冲突碎片未标注面积" in texts_with_gid(ax, "source_note")[0]

@@ -367,7 +367,9 @@ def _bounds_union(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float
 
 
 def _area_text(area_m2: float) -> str:
-    return f"{area_m2:,.0f} m²\n({units.m2_to_mu(area_m2):,.1f} 亩)"
+    """Area in m² and 亩 on two lines; one more decimal for patches under 100 m²."""
+    small = area_m2 < 100
+    return f"{area_m2:,.{1 if small else 0}f} m²\n({units.m2_to_mu(area_m2):,.{2 if small else 1}f} 亩)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,6 +392,7 @@ def control_lines_map(
     source: str | None = None,
     extent: Sequence[float] | None = None,
     max_labels: int = 40,
+    sliver_m2: float | None = None,
     font: str | os.PathLike[str] | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> tuple[Figure, Axes]:
@@ -423,6 +426,10 @@ def control_lines_map(
     max_labels : int, default 40
         At most this many conflict patches (the largest) get an area label; the note says how
         many were left unlabelled.
+    sliver_m2 : float, optional
+        Pieces of a merged conflict patch this small or smaller are filled but not labelled
+        (the note counts them); default the ``sliver_m2`` parameter of the ``controllines``
+        rules, the same tolerance the check uses.
     font : path-like, optional
         A Chinese font file; see :func:`tongzhen_gis._fonts.resolve_font`.
     figsize : (float, float), optional
@@ -473,7 +480,9 @@ def control_lines_map(
                 "conflicts",
                 "pass tz.controllines.check(...).conflicts",
             )
-            _draw_conflicts(c, conflicts, id_col=id_col, max_labels=max_labels)
+            if sliver_m2 is None:
+                sliver_m2 = _rules.load("controllines").parameter("sliver_m2")
+            _draw_conflicts(c, conflicts, id_col=id_col, max_labels=max_labels, fragment_m2=float(sliver_m2))
             bounds = _bounds_union(features, conflicts)
         return _finish(
             c,
@@ -485,7 +494,9 @@ def control_lines_map(
         )
 
 
-def _draw_conflicts(c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max_labels: int) -> None:
+def _draw_conflicts(
+    c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max_labels: int, fragment_m2: float
+) -> None:
     unknown = sorted(set(conflicts["line"].astype(str)) - set(_CONFLICT_STYLE))
     if unknown:
         msg = f"conflicts has unknown line values {unknown}; expected {sorted(_CONFLICT_STYLE)}"
@@ -493,6 +504,7 @@ def _draw_conflicts(c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max
     sliver = conflicts["sliver"].fillna(False).astype(bool)
     real = conflicts[~sliver]
     labels: list[tuple[float, float, float, str, str]] = []  # x, y, area, text, colour
+    fragments = 0
     for line, (legend_name, short, colour, hatch) in _CONFLICT_STYLE.items():
         part = real[real["line"] == line]
         if not len(part):
@@ -522,6 +534,9 @@ def _draw_conflicts(c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max
         for geom in merged.geometry.explode(index_parts=False):
             if geom is None or geom.is_empty:
                 continue
+            if geom.area <= fragment_m2:  # a crumb of a larger overlap: filled, counted, not labelled
+                fragments += 1
+                continue
             point = geom.representative_point()
             labels.append((point.x, point.y, geom.area, f"{short} {_area_text(geom.area)}", colour))
     slivers = conflicts[sliver]
@@ -530,6 +545,8 @@ def _draw_conflicts(c: _Canvas, conflicts: gpd.GeoDataFrame, *, id_col: str, max
         c.handles.append(
             Patch(facecolor="none", edgecolor="#000000", linestyle=":", label=f"微小重叠 {len(slivers)} 处 (待复核)")
         )
+    if fragments:
+        c.notes.append(f"另有 {fragments} 处 ≤ {fragment_m2:g} m² 的冲突碎片未标注面积")
     labels.sort(key=lambda item: -item[2])
     if len(labels) > max_labels:
         c.notes.append(f"仅标注面积最大的 {max_labels} 处冲突图斑, 另有 {len(labels) - max_labels} 处见冲突明细表")
