@@ -17,10 +17,13 @@ import zlib
 import geopandas as gpd
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from matplotlib import ft2font
 from matplotlib.colors import to_hex
 from matplotlib_scalebar.scalebar import ScaleBar
@@ -608,3 +611,43 @@ def test_crumbs_of_a_conflict_are_counted_not_labelled(scene):
     _fig, ax = tz.maps.control_lines_map(scene.towns, conflicts=conflicts)
     assert texts_with_gid(ax, "conflict_label") == ["红线 50,000 m²\n(75.0 亩)"]
     assert "另有 1 处 ≤ 1 m² 的冲突碎片未标注面积" in texts_with_gid(ax, "source_note")[0]
+
+
+def test_every_text_of_a_map_uses_the_chinese_font(checked, hand_nearest):
+    scene, result = checked
+    figures = [
+        tz.maps.control_lines_map(scene.towns, red_line=scene.red_line, conflicts=result, water=scene.water)[0],
+        tz.maps.access_map(scene.homes, nearest=hand_nearest, facilities=scene.facilities)[0],
+    ]
+    for fig in figures:
+        fig.canvas.draw()
+        texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+        assert texts
+        assert {t.get_fontproperties().get_family()[0] for t in texts} == {"Noto Sans CJK SC"}
+
+
+_SAMPLE = tz.samples.sample_town()
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.floats(0.0, 20.0), st.just(np.nan)), min_size=10, max_size=10),
+    k=st.integers(1, 6),
+    scheme=st.sampled_from(["NaturalBreaks", "Quantiles", "EqualInterval"]),
+)
+def test_intensity_legend_counts_every_feature_once(values, k, scheme):
+    finite = [v for v in values if np.isfinite(v)]
+    assume(finite)
+    parcels = _SAMPLE.parcels.assign(far=values)
+    fig, ax = tz.maps.intensity_map(parcels, scheme=scheme, k=k)
+    texts = legend_texts(ax)
+    plt.close(fig)
+    classes = [t for t in texts if " – " in t]
+    assert 1 <= len(classes) <= min(k, len(set(finite)))
+    counts = [int(t.rsplit("(", 1)[1].rstrip(")")) for t in classes]
+    missing = len(values) - len(finite)
+    assert sum(counts) == len(finite)
+    assert (f"无数据 {missing} 个" in texts) == (missing > 0)
+    uppers = [float(t.split(" – ")[1].split(" ")[0]) for t in classes]
+    assert uppers == sorted(uppers)
+    assert uppers[-1] == pytest.approx(max(finite), abs=0.006)  # the last class ends at the maximum
