@@ -105,16 +105,17 @@ def oracle_distances(G: nx.MultiGraph, origins: list[Point], sources: dict[str, 
     geom_arr = np.array(geoms, dtype=object)
     for i, p in enumerate(all_points):
         d = shapely.distance(geom_arr, p)
-        e = int(np.argmin(d))
-        g = geoms[e]
-        along = g.project(p) * edges[e][3]["length"] / g.length
-        cuts.setdefault(e, []).append((along, ("pt", i)))
-        H.add_edge(("pt", i), ("snap", i), weight=float(d[e]))
+        # a point exactly as near to several streets may walk to any of them
+        for e in np.flatnonzero(d == d.min()):
+            g = geoms[e]
+            along = g.project(p) * edges[e][3]["length"] / g.length
+            cuts.setdefault(e, []).append((along, ("snap", i, int(e))))
+            H.add_edge(("pt", i), ("snap", i, int(e)), weight=float(d[e]))
     for e, (u, v, _k, data) in enumerate(edges):
         g, length = data["geometry"], data["length"]
         start_is_u = Point(g.coords[0]).distance(Point(G.nodes[u]["x"], G.nodes[u]["y"])) < 1e-6
         chain = [(0.0, ("node", u if start_is_u else v))]
-        chain += sorted((a, ("snap", tag[1])) for a, tag in cuts.get(e, []))
+        chain += sorted(cuts.get(e, []))
         chain += [(length, ("node", v if start_is_u else u))]
         for (a0, n0), (a1, n1) in itertools.pairwise(chain):
             w = a1 - a0
@@ -315,6 +316,15 @@ def test_origin_and_facility_on_the_same_edge():
     net = tz.access.prepare(twice)
     assert net.duplicate_edges == 1
     assert tz.access.nearest(net, home, fac).iloc[0]["park"] == pytest.approx(230, abs=1e-9)
+
+
+def test_a_home_mid_way_between_two_streets_uses_the_better_one():
+    # two dead ends 100 m apart, joined only by a long loop; the home is 53.85 m from both ends
+    G = line_graph([[(0, 0), (1000, 0)], [(1100, 0), (2000, 0)], [(0, 0), (0, 300), (2000, 300), (2000, 0)]])
+    fac = points([(1100, 10)], category="clinic")
+    d = tz.access.nearest(G, points([(1050, -20)]), fac)
+    assert d.iloc[0]["clinic"] == pytest.approx(math.hypot(50, 20) + 10, abs=1e-9)
+    assert d.iloc[0]["snap_m"] == pytest.approx(math.hypot(50, 20), abs=1e-9)
 
 
 def test_parallel_edges_and_reversed_geometry():

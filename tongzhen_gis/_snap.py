@@ -52,6 +52,16 @@ class Snap:
     edge: np.ndarray
     pos_m: np.ndarray
     leg_m: np.ndarray
+    owner: np.ndarray | None = None
+
+    @property
+    def point(self) -> np.ndarray:
+        """The input point of each row (rows repeat a point that is equally near several edges)."""
+        return np.arange(len(self.edge)) if self.owner is None else self.owner
+
+    def subset(self, rows: np.ndarray) -> Snap:
+        """The given rows only (``owner`` kept)."""
+        return Snap(self.edge[rows], self.pos_m[rows], self.leg_m[rows], self.point[rows])
 
     @property
     def ok(self) -> np.ndarray:
@@ -314,29 +324,43 @@ class PreparedNetwork:
         )
 
     # ------------------------------------------------------------------ snapping
-    def snap(self, points: np.ndarray, *, max_snap_m: float) -> Snap:
+    def snap(self, points: np.ndarray, *, max_snap_m: float, ties: bool = False) -> Snap:
         """Snap point geometries to the nearest point of the nearest edge.
 
         Points without geometry get ``edge = -1`` and NaN leg; points farther than
-        ``max_snap_m`` get ``edge = -1`` and their true distance as leg.
+        ``max_snap_m`` get ``edge = -1`` and their true distance as leg. With ``ties=True`` a
+        point exactly as near to several edges gets one row per edge (``owner`` says whose
+        row it is), so that callers can take the best of them; otherwise one row per point.
         """
         points = np.asarray(points, dtype=object)
-        k = len(points)
-        edge = np.full(k, -1, dtype=np.int64)
-        pos = np.full(k, np.nan)
-        leg = np.full(k, np.nan)
         valid = ~(shapely.is_missing(points) | shapely.is_empty(points))
-        if valid.any():
-            idx = np.flatnonzero(valid)
-            (which, found), dist = self.tree.query_nearest(points[idx], return_distance=True, all_matches=False)
+        idx = np.flatnonzero(valid)
+        if len(idx):
+            (which, found), dist = self.tree.query_nearest(points[idx], return_distance=True, all_matches=ties)
             rows = idx[which]
-            leg[rows] = dist
-            near = dist <= max_snap_m
-            rows, found = rows[near], found[near]
-            edge[rows] = found
-            along = shapely.line_locate_point(self.edge_geom[found], points[rows])
-            pos[rows] = np.clip(along * self._scale[found], 0.0, self.edge_length[found])
-        return Snap(edge=edge, pos_m=pos, leg_m=leg)
+        else:
+            rows, found, dist = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        missing = np.flatnonzero(~valid)
+        owner = np.concatenate([rows, missing]).astype(np.int64)
+        edge = np.concatenate([np.asarray(found, dtype=np.int64), np.full(len(missing), -1, dtype=np.int64)])
+        leg = np.concatenate([dist, np.full(len(missing), np.nan)])
+        order = np.argsort(owner, kind="stable")
+        owner, edge, leg = owner[order], edge[order], leg[order]
+        near = edge >= 0
+        near[near] = leg[near] <= max_snap_m
+        if ties:
+            # a point beyond the limit keeps a single row
+            first = np.ones(len(owner), dtype=bool)
+            first[1:] = owner[1:] != owner[:-1]
+            keep = near | first
+            owner, edge, leg, near = owner[keep], edge[keep], leg[keep], near[keep]
+        edge = np.where(near, edge, -1)
+        pos = np.full(len(edge), np.nan)
+        if near.any():
+            e = edge[near]
+            along = shapely.line_locate_point(self.edge_geom[e], points[owner[near]])
+            pos[near] = np.clip(along * self._scale[e], 0.0, self.edge_length[e])
+        return Snap(edge=edge, pos_m=pos, leg_m=leg, owner=owner if ties else None)
 
     def point_at(self, edge: np.ndarray, pos_m: np.ndarray) -> np.ndarray:
         """Points at metre positions along edges (from ``u``)."""

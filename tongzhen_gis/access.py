@@ -32,6 +32,7 @@ one), the 15-minute distance from ``tz.rules.load("life_circle")`` (level ``fift
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -305,13 +306,11 @@ def _facility_sources(
         if orphans:
             msg = f"entrances name facilities not in the facilities index: {orphans[:10]}; fix {entrance_col!r}"
             raise SchemaError(msg, [msg])
-        snap = net.snap(_to_points(entrances, net.crs), max_snap_m=max_snap_m)
-        owner = np.array([position[v] for v in entrances[entrance_col]], dtype=np.int64)
-        for i in np.unique(owner):
-            rows = np.flatnonzero((owner == i) & snap.ok)
-            done[i] = True
-            if len(rows):
-                per[i] = Sources(snap.edge[rows], snap.pos_m[rows], snap.pos_m[rows], snap.leg_m[rows])
+        snap = net.snap(_to_points(entrances, net.crs), max_snap_m=max_snap_m, ties=True)
+        facility_of = np.array([position[v] for v in entrances[entrance_col]], dtype=np.int64)
+        done[facility_of] = True
+        for i, src in _sources_per_owner(snap, facility_of).items():
+            per[i] = src
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     is_poly = valid & np.isin(
         shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
@@ -325,11 +324,24 @@ def _facility_sources(
     if len(rest):
         # points (and polygons far from any street: their nearest point) snap to the nearest edge
         snap = _snap_geometries(net, geoms[rest], max_snap_m=max_snap_m)
-        for j, i in enumerate(rest):
-            if snap.ok[j]:
-                per[i] = Sources(snap.edge[[j]], snap.pos_m[[j]], snap.pos_m[[j]], snap.leg_m[[j]])
+        for i, src in _sources_per_owner(snap, rest).items():
+            per[i] = src
     unreached = [facilities.index[i] for i in range(n) if len(per[i]) == 0]
     return per, unreached
+
+
+def _sources_per_owner(snap: Snap, owner_of_point: np.ndarray) -> dict[int, Sources]:
+    """Group the snapped rows (ties included) into one :class:`Sources` per owner."""
+    rows = np.flatnonzero(snap.ok)
+    owners = owner_of_point[snap.point[rows]]
+    order = np.argsort(owners, kind="stable")
+    rows, owners = rows[order], owners[order]
+    bounds = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1], True])
+    out = {}
+    for lo, hi in itertools.pairwise(bounds):
+        r = rows[lo:hi]
+        out[int(owners[lo])] = Sources(snap.edge[r], snap.pos_m[r], snap.pos_m[r], snap.leg_m[r])
+    return out
 
 
 def _snap_geometries(net: PreparedNetwork, geoms: np.ndarray, *, max_snap_m: float) -> Snap:
@@ -342,7 +354,7 @@ def _snap_geometries(net: PreparedNetwork, geoms: np.ndarray, *, max_snap_m: flo
         (which, found), _ = net.tree.query_nearest(geoms[idx], return_distance=True, all_matches=False)
         line = shapely.shortest_line(geoms[idx[which]], net.edge_geom[found])
         pts[idx[which]] = shapely.get_point(line, 0)
-    return net.snap(pts, max_snap_m=max_snap_m)
+    return net.snap(pts, max_snap_m=max_snap_m, ties=True)
 
 
 def _sources_by_category(
@@ -444,17 +456,24 @@ def nearest(
         entrances=entrances,
         entrance_col=entrance_col,
     )
-    snap = net.snap(_to_points(origins, net.crs), max_snap_m=max_snap_m)
+    # a home exactly as near to two streets (mid-way between two dead ends) may use either: the best one counts
+    snap = net.snap(_to_points(origins, net.crs), max_snap_m=max_snap_m, ties=True)
     node_dist = net.node_distances(sources, limit_m=max_distance_m)
+    n = len(origins)
+    on = np.zeros(n, dtype=bool)
+    np.logical_or.at(on, snap.point, snap.ok)
+    leg = np.full(n, np.nan)
+    leg[snap.point] = snap.leg_m
     result = pd.DataFrame(index=origins.index)
     for k, c in enumerate(cats):
-        d = net.distances_at(node_dist[k], snap, sources[k])
+        d = np.full(n, np.inf)
+        np.fmin.at(d, snap.point, net.distances_at(node_dist[k], snap, sources[k]))
         d[~(d <= max_distance_m)] = np.nan
         result[c] = d
-    result["snap_m"] = snap.leg_m
-    result["reachable"] = snap.ok
+    result["snap_m"] = leg
+    result["reachable"] = on
     problems = []
-    off = ~snap.ok
+    off = ~on
     unreachable_origins = list(origins.index[off])
     if unreachable_origins:
         problems.append(
@@ -894,7 +913,7 @@ def suggest_sites(
     w = homes[weights].astype(float).to_numpy() if weights and weights in homes.columns else np.ones(len(homes))
     reachable = current["reachable"].to_numpy()
     uncovered = reachable & ~(current[category].to_numpy() <= t)
-    snap = net.snap(_to_points(homes, net.crs), max_snap_m=max_snap_m)
+    snap = net.snap(_to_points(homes, net.crs), max_snap_m=max_snap_m, ties=True)
     if candidates is None:
         site_labels = np.asarray(net.node_ids, dtype=object)
         site_points = shapely.points(net.x, net.y)
@@ -907,7 +926,12 @@ def suggest_sites(
         site_points = np.asarray(_to_points(candidates, net.crs), dtype=object)
     # which uncovered homes each site would bring within reach
     home_rows = np.flatnonzero(uncovered)
-    sub = Snap(snap.edge[home_rows], snap.pos_m[home_rows], snap.leg_m[home_rows])
+    # snap rows of the uncovered homes, and each row's position among them
+    column_of = np.full(len(homes), -1, dtype=np.int64)
+    column_of[home_rows] = np.arange(len(home_rows))
+    sub_rows = np.flatnonzero(column_of[snap.point] >= 0)
+    sub = snap.subset(sub_rows)
+    sub_column = column_of[sub.point]
     usable = np.array([i for i, s in enumerate(site_sources) if len(s)], dtype=np.int64)
     if len(home_rows) and len(usable):
         # a walk is never shorter than the straight line: skip sites farther than t from every uncovered home
@@ -922,7 +946,7 @@ def suggest_sites(
             field = net.node_distances([site_sources[i] for i in batch], limit_m=t)
             for j, i in enumerate(batch):
                 d = net.distances_at(field[j], sub, site_sources[i])
-                hit = np.flatnonzero(d <= t)
+                hit = np.unique(sub_column[d <= t])
                 cover_rows.append(np.full(len(hit), i))
                 cover_cols.append(hit)
     rows_a = np.concatenate(cover_rows) if cover_rows else np.zeros(0, dtype=np.int64)
