@@ -624,7 +624,9 @@ def landuse_map(
     landuse_col : str, default "landuse_code"
         用地用海 codes as strings (``"0701"``, ``"1001"`` …); the first two digits give the class.
         Integer codes are zero-padded to an even length. Parcels whose code cannot be read or is
-        not in the rules are drawn grey and counted in the legend, never dropped.
+        not in the rules are drawn grey and counted in the legend, never dropped. The 亩 beside
+        each class in the legend is the area of the parcels drawn (whole parcels, not clipped to
+        the towns; ``tz.intensity.summarize`` gives the per-town figures).
     rules : str or RuleSet, default "landuse"
         Rule set whose ``class`` table gives ``name_zh`` and ``colour`` per first-level code
         (colours are the usual planning palette, not checked against an official table).
