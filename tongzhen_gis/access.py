@@ -879,7 +879,8 @@ def suggest_sites(
     threshold_m : float, optional
         Default: the 15-minute life-circle distance.
     weights : str or None, default "population"
-        Column of ``homes`` with people; ignored (count homes) when absent or None.
+        Column of ``homes`` with people; ignored (count homes) when absent or None. A missing
+        value counts as 0 people.
     batch_size : int, default 512
         Candidates per Dijkstra batch (memory: ``batch_size × nodes`` floats).
 
@@ -911,6 +912,7 @@ def suggest_sites(
         touch_m=touch_m,
     )
     w = homes[weights].astype(float).to_numpy() if weights and weights in homes.columns else np.ones(len(homes))
+    w = np.nan_to_num(w, nan=0.0)  # a home with unknown population adds no one
     reachable = current["reachable"].to_numpy()
     uncovered = reachable & ~(current[category].to_numpy() <= t)
     snap = net.snap(_to_points(homes, net.crs), max_snap_m=max_snap_m, ties=True)
