@@ -399,6 +399,32 @@ def test_empty_and_missing_geometries_are_removed_and_counted(tmp_path, layer, c
     assert "removed 2 features" in caplog.text
 
 
+def test_drop_empty_false_keeps_every_feature_with_geometry_none(tmp_path, layer, caplog):
+    bad = layer.copy()
+    bad.loc[0, "geometry"] = shapely.Polygon()
+    bad.loc[2, "geometry"] = None
+    path = tz.io.write_layer(bad, tmp_path / "holes.gpkg")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path, drop_empty=False)
+    assert list(read.index) == [0, 1, 2]
+    assert read["name"].tolist() == NAMES
+    assert read.geometry.isna().tolist() == [True, False, True]  # empty polygon -> None, as a missing one
+    assert read.attrs["repairs"]["empty_kept"] == 2 and read.attrs["repairs"]["empty_kept_index"] == [0, 2]
+    assert read.attrs["repairs"]["empty_removed"] == 0
+    assert "kept with geometry None" in caplog.text
+
+
+def test_web_map_declaration_on_a_cgcs2000_projected_layer_is_refused(tmp_path, layer):
+    # Official Gauss-Krüger survey layers are never GCJ-02; "converting" would move them ~500 m.
+    path = tz.io.write_layer(layer, tmp_path / "official.gpkg")
+    with pytest.raises(CRSError, match="never GCJ-02; drop coord_system"):
+        tz.io.read_layer(path, coord_system="gcj02")
+
+
+def test_coord_systems_have_one_source_of_truth():
+    assert tz.io.COORD_SYSTEMS is tz.crs.COORD_SYSTEMS
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 

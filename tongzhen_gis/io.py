@@ -39,7 +39,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
+from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import settings
+from tongzhen_gis.crs import COORD_SYSTEMS
 from tongzhen_gis.errors import CRSError, InputFileError
 from tongzhen_gis.raster import Raster
 
@@ -60,9 +62,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Coordinate systems a caller may declare for ``read_layer(coord_system=...)``.
-COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 
 # Suffix -> OGR driver for writing. GeoParquet goes through geopandas/pyarrow instead.
 _VECTOR_DRIVERS = {
@@ -361,20 +360,29 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
     if coord_system is None:
         gdf.attrs["coord_system_declared"] = None
         return gdf
-    key = str(coord_system).lower().replace("-", "").replace("_", "")
-    if key not in COORD_SYSTEMS:
-        msg = (
-            f"coord_system={coord_system!r} is not one of {COORD_SYSTEMS}; declare 'gcj02' for Amap/Tencent, "
-            "'bd09' for Baidu, or leave it out for official (CGCS2000) layers"
-        )
-        raise CRSError(msg)
+    try:
+        key = tzcrs._normalise_system(coord_system, "declared")
+    except CRSError as exc:
+        raise CRSError(f"coord_system={coord_system!r}: {exc}") from exc
     if key == "wgs84":
         gdf.attrs["coord_system"] = "wgs84"
         gdf.attrs["coord_system_declared"] = "wgs84"
         return gdf
-    from tongzhen_gis import crs as tzcrs  # local: keeps the import graph simple
-
-    if not CRS.from_user_input(gdf.crs).is_geographic:
+    layer_crs = CRS.from_user_input(gdf.crs)
+    if (
+        layer_crs.is_projected
+        and layer_crs.geodetic_crs is not None
+        and "China 2000" in layer_crs.geodetic_crs.datum.name
+    ):
+        # Survey-grade CGCS2000 Gauss-Krüger layers (红线, 基本农田, 开发边界 …) are never web-map
+        # coordinates; "converting" them would shift every feature by ~500 m.
+        msg = (
+            f"{path} is in {layer_crs.to_string()} (CGCS2000 Gauss-Krüger), an official survey CRS that is never "
+            f"{'GCJ-02' if key == 'gcj02' else 'BD-09'}; drop coord_system={coord_system!r} for this layer "
+            "(CLI: drop the GCJ-02/BD-09 declaration for it)"
+        )
+        raise CRSError(msg)
+    if not layer_crs.is_geographic:
         logger.info("%s: reprojecting %s to EPSG:4326 before removing the %s offset", path, gdf.crs.to_string(), key)
         gdf = gdf.to_crs("EPSG:4326")
     attrs = dict(gdf.attrs)
@@ -401,8 +409,8 @@ def _keep_dimension(geom: Any, dim: int) -> Any:
     return {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim](flat)
 
 
-def _repair(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
-    """Repair invalid geometries and drop empty ones, recording both in ``attrs["repairs"]``."""
+def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gpd.GeoDataFrame:
+    """Repair invalid geometries and drop (or keep as missing) empty ones, recording both in ``attrs["repairs"]``."""
     geoms = gdf.geometry.array
     valid = shapely.is_valid(np.asarray(geoms, dtype=object))
     missing = gdf.geometry.isna().to_numpy()
@@ -424,8 +432,11 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
             _short(repaired_labels),
         )
     empty = gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy()
-    removed_labels = gdf.index[empty].tolist()
-    if removed_labels:
+    empty_labels = gdf.index[empty].tolist()
+    removed_labels: list[Any] = []
+    kept_labels: list[Any] = []
+    if empty_labels and drop_empty:
+        removed_labels = empty_labels
         gdf = gdf.loc[~empty].copy()
         logger.warning(
             "%s: removed %d features with empty or missing geometry (index %s)",
@@ -433,11 +444,24 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
             len(removed_labels),
             _short(removed_labels),
         )
+    elif empty_labels:
+        kept_labels = empty_labels
+        if gdf.geometry.is_empty.any():
+            gdf = gdf.copy()
+            gdf.loc[empty, gdf.geometry.name] = None
+        logger.warning(
+            "%s: %d features have an empty or missing geometry, kept with geometry None (index %s)",
+            path,
+            len(kept_labels),
+            _short(kept_labels),
+        )
     gdf.attrs["repairs"] = {
         "invalid_repaired": len(repaired_labels),
         "invalid_repaired_index": repaired_labels,
         "empty_removed": len(removed_labels),
         "empty_removed_index": removed_labels,
+        "empty_kept": len(kept_labels),
+        "empty_kept_index": kept_labels,
     }
     return gdf
 
@@ -454,6 +478,7 @@ def read_layer(
     encoding: str | None = None,
     coord_system: str | None = None,
     crs: str | int | CRS | None = None,
+    drop_empty: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, checked and repaired, into a GeoDataFrame.
 
@@ -487,6 +512,11 @@ def read_layer(
         whose coordinates cannot be degrees (a GeoJSON without a ``crs`` member is WGS84 by
         definition, yet desktop GIS often write Gauss-Krüger metres that way) raises unless
         ``crs=`` declares a projected CRS, which then replaces the label (logged).
+    drop_empty : bool, default True
+        Remove features whose geometry is missing or empty (counted in ``empty_removed``).
+        ``False`` keeps them, with geometry ``None``, counted in ``empty_kept``: use it when
+        every input row must reach the result (``tongzhen check-lines`` lists them as
+        ``unchecked``).
 
     Returns
     -------
@@ -494,7 +524,8 @@ def read_layer(
         Indexed by feature order in the file (0, 1, …); removed features leave gaps so every
         label still names the same feature. ``attrs`` holds ``source``, ``layer``, ``encoding``
         (shapefiles: how it was chosen), ``coord_system_declared`` and ``repairs`` (``invalid_repaired``,
-        ``invalid_repaired_index``, ``empty_removed``, ``empty_removed_index``).
+        ``invalid_repaired_index``, ``empty_removed``, ``empty_removed_index``, ``empty_kept``,
+        ``empty_kept_index``).
 
     Raises
     ------
@@ -502,7 +533,9 @@ def read_layer(
         Missing file; missing layer (the message lists the layers); several layers and none
         named; unreadable or corrupt file; empty layer (also when every geometry is empty).
     CRSError
-        No CRS and no ``crs=``; a ``crs=`` that contradicts the file's CRS; unknown ``coord_system``.
+        No CRS and no ``crs=``; a ``crs=`` that contradicts the file's CRS; unknown ``coord_system``;
+        ``coord_system="gcj02"``/``"bd09"`` on a projected CGCS2000 layer (official survey data
+        is never in web-map coordinates).
 
     Notes
     -----
@@ -540,13 +573,16 @@ def read_layer(
             raise InputFileError(msg) from exc
         raise InputFileError(_unreadable_message(path, exc)) from exc
     if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"{path} (layer {attrs['layer']!r}) has no geometry column; read tables with tz.io.read_table"
+        msg = (
+            f"{path} (layer {attrs['layer']!r}) has no geometry: it is a table, not a vector layer; give a "
+            "GeoPackage, Shapefile, GeoJSON, FileGDB, FlatGeobuf or GeoParquet layer (tables: tz.io.read_table)"
+        )
         raise InputFileError(msg)
     if len(gdf) == 0:
         msg = f"layer {attrs['layer']!r} of {path} is empty (no features); check that you exported the right layer"
         raise InputFileError(msg)
-    gdf = _repair(gdf, path)
-    if len(gdf) == 0:
+    gdf = _repair(gdf, path, drop_empty=drop_empty)
+    if len(gdf) == 0 or gdf.geometry.isna().all():
         msg = (
             f"every feature of layer {attrs['layer']!r} in {path} has an empty or missing geometry; "
             "check the export from your GIS"
