@@ -80,3 +80,15 @@ def test_unexpected_error_exit_3(fake_commands, capsys):
 
 def test_findings_exit_1(fake_commands):
     assert run(["findings"]) == cli.EXIT_FINDINGS
+
+
+def test_error_classes_inherit_the_matching_builtin():
+    e = tz.errors
+    assert issubclass(e.CRSError, ValueError)
+    assert issubclass(e.SchemaError, ValueError)
+    assert issubclass(e.RuleDataError, ValueError)
+    assert issubclass(e.NetworkDataError, ValueError)
+    assert issubclass(e.InputFileError, OSError)
+    assert issubclass(e.FontNotFoundError, e.InputFileError)
+    for name in e.__all__:
+        assert issubclass(getattr(e, name), e.TongzhenError)

@@ -35,7 +35,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager, ft2font
 
-from tongzhen_gis.errors import InputFileError
+from tongzhen_gis.errors import FontNotFoundError
 
 __all__ = [
     "FONT_ENV",
@@ -72,14 +72,6 @@ SYSTEM_FAMILIES = (
 PROBE_TEXT = "中国小镇生态保护红线永久基本农田城镇开发边界亩"
 #: Latin fallback placed after the Chinese family (ships with matplotlib).
 LATIN_FALLBACK = "DejaVu Sans"
-
-
-class FontNotFoundError(InputFileError):
-    """No font able to draw Chinese text could be found or used.
-
-    Subclass of :class:`~tongzhen_gis.errors.InputFileError` (hence of ``TongzhenError`` and
-    ``OSError``), so the CLI reports it as bad input (exit code 2).
-    """
 
 
 @dataclass(frozen=True)

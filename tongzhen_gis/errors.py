@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "CRSError",
+    "FontNotFoundError",
     "InputFileError",
     "NetworkDataError",
     "RuleDataError",
@@ -47,3 +48,11 @@ class RuleDataError(TongzhenError, ValueError):
 
 class NetworkDataError(TongzhenError, ValueError):
     """A road network cannot be built or used (no walkable edges, no CRS, …)."""
+
+
+class FontNotFoundError(InputFileError):
+    """No font able to draw Chinese map labels could be found or used.
+
+    A map with boxes instead of characters cannot go into a report, so this is an error, not a
+    fallback. Also an ``OSError``; the CLI reports it as bad input (exit code 2).
+    """
