@@ -214,3 +214,79 @@ def test_dask_engine_on_the_command_line(gpkg, tmp_path):
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", index_col="town_id")
     assert summary["verdict"].to_dict() == {"T1": "pass", "T2": "conflict", "T3": "conflict"}
     assert summary.loc["T3", "farmland_m2"] == pytest.approx(120_000.0)
+
+
+def test_feature_without_geometry_stays_in_the_summary_as_unchecked(scene, gpkg, tmp_path, capsys):
+    towns = scene.towns.copy()
+    towns.loc[towns["town_id"] == "T2", "geometry"] = None
+    tz.io.write_layer(towns, tmp_path / "holes.gpkg", layer="towns")
+    args = _args(gpkg, tmp_path / "out")
+    args[1] = str(tmp_path / "holes.gpkg")
+    assert run(args) == cli.EXIT_FINDINGS
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding="utf-8-sig", index_col="town_id")
+    assert summary.index.tolist() == ["T1", "T2", "T3"]  # every input feature, in input order
+    assert summary["verdict"].to_dict() == {"T1": "pass", "T2": "unchecked", "T3": "conflict"}
+    assert summary.loc["T2", ["area_m2", "red_line_m2", "outside_boundary_m2"]].isna().all()
+    assert summary.loc["T3", "outside_boundary_m2"] == pytest.approx(300_000.0)
+    repairs = pd.read_csv(tmp_path / "out" / "repairs.csv", encoding="utf-8-sig")
+    row = repairs[(repairs["layer"] == "features") & (repairs["issue"] == "empty or missing geometry")]
+    assert row["count"].tolist() == [1] and row["ids"].tolist() == ["T2"]
+    err = capsys.readouterr().err
+    assert "note: features: 1 empty or missing geometry (T2)" in err
+
+
+def test_invalid_polygon_is_repaired_and_said(scene, gpkg, tmp_path, capsys):
+    towns = scene.towns.copy()
+    # T1 as a bow-tie over its own square: make_valid keeps two triangles of 250 000 m² each.
+    towns.loc[0, "geometry"] = shapely.Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000)])
+    tz.io.write_layer(towns, tmp_path / "bowtie.gpkg", layer="towns")
+    args = _args(gpkg, tmp_path / "out")
+    args[1] = str(tmp_path / "bowtie.gpkg")
+    assert run(args) == cli.EXIT_FINDINGS
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding="utf-8-sig", index_col="town_id")
+    assert summary.loc["T1", "area_m2"] == pytest.approx(500_000.0)
+    assert summary.loc["T1", "area_mu"] == pytest.approx(750.0)
+    assert "invalid geometry" in capsys.readouterr().err
+
+
+def test_gbk_shapefile_without_cpg_is_read(scene, gpkg, tmp_path, capsys):
+    towns = scene.towns[["town_id", "name_zh", "geometry"]]
+    towns.to_file(tmp_path / "gbk.shp", encoding="GBK")
+    (tmp_path / "gbk.cpg").unlink(missing_ok=True)
+    args = ["check-lines", str(tmp_path / "gbk.shp"), *_args(gpkg, tmp_path / "out")[4:]]  # one layer: no --layer
+    assert run(args) == cli.EXIT_FINDINGS
+    assert "reading them as GBK" in capsys.readouterr().err
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding="utf-8-sig", index_col="town_id")
+    assert summary.loc["T3", "farmland_m2"] == pytest.approx(120_000.0)
+
+
+def test_line_layer_without_crs_names_the_option(scene, gpkg, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(logging.getLogger("tongzhen_gis"), "handlers", [])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        tz.io.write_layer(scene.red_line.set_crs(None, allow_override=True), tmp_path / "red.gpkg", layer="STBHHX")
+    args = ["check-lines", str(gpkg), "--layer", "towns", "--red-line", str(tmp_path / "red.gpkg")]
+    assert run([*args, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
+    line = _one_line_error(capsys)
+    assert line.startswith("error: red-line (") and "--crs red-line=EPSG:4549" in line
+    assert run([*args, "--crs", "red-line=EPSG:4549", "--out", str(tmp_path / "o")]) == cli.EXIT_FINDINGS
+
+
+@pytest.mark.parametrize("case", ["csv", "empty_layer", "gcj02_on_official_layer"])
+def test_bad_inputs_give_one_line(scene, gpkg, tmp_path, capsys, case):
+    args = _args(gpkg, tmp_path / "out")
+    if case == "csv":
+        scene.towns.drop(columns="geometry").to_csv(tmp_path / "towns.csv", index=False)
+        args = ["check-lines", str(tmp_path / "towns.csv"), *args[4:]]
+        expected = "not a vector layer"
+    elif case == "empty_layer":
+        tz.io.write_layer(scene.towns.iloc[:0], tmp_path / "empty.gpkg", layer="towns")
+        args[1] = str(tmp_path / "empty.gpkg")
+        expected = "is empty (no features)"
+    else:
+        args = [*args, "--gcj02", "farmland"]
+        expected = "never GCJ-02"
+    assert run(args) == cli.EXIT_BAD_INPUT
+    line = _one_line_error(capsys)
+    assert expected in line
+    assert not (tmp_path / "out").exists()  # nothing half-written

@@ -5,9 +5,13 @@ Reads the features (towns, parcels or an extension) and the line layers with
 ``OUT/summary.csv`` (UTF-8 with BOM, opens in Excel), ``OUT/conflicts.gpkg`` (layer
 ``conflicts``, one row per overlap piece) and ``OUT/repairs.csv``, and prints a short table.
 
-Exit codes: 0 every feature passes; 1 any feature is ``review``, ``conflict`` or ``unchecked``
-(or a feature could not be read); 2 bad input (missing file, layer or CRS, unknown column),
-printed as one line by the ``tongzhen`` group.
+Exit codes: 0 every feature passes; 1 any feature is ``review``, ``conflict`` or ``unchecked``;
+2 bad input (missing file, layer or CRS, unknown column), printed as one line naming the input
+by the ``tongzhen`` group.
+
+Every FEATURES row reaches ``summary.csv``: one without geometry (empty or missing in the file)
+is kept with empty figures and verdict ``unchecked``. Repairs (invalid geometries made valid,
+unusable features, reprojections) are written to ``repairs.csv`` and printed as ``note:`` lines.
 
 Naming the inputs
 -----------------
@@ -34,6 +38,7 @@ import click
 import pandas as pd
 
 from tongzhen_gis import controllines, io
+from tongzhen_gis.errors import TongzhenError
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +77,25 @@ def _per_input(values: tuple[str, ...], option: str, *, bare: str | None) -> dic
 
 
 def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], gcj02: set[str]) -> Any:
-    gdf = io.read_layer(
-        path, layer=layers.get(name), crs=crss.get(name), coord_system="gcj02" if name in gcj02 else None
-    )
+    """Read one input; an error names the input and the option that fixes it.
+
+    FEATURES keep their rows without geometry (``drop_empty=False``) so that every input
+    feature reaches ``summary.csv`` (verdict ``unchecked``); line layers drop them (listed in
+    ``repairs.csv``).
+    """
+    try:
+        gdf = io.read_layer(
+            path,
+            layer=layers.get(name),
+            crs=crss.get(name),
+            coord_system="gcj02" if name in gcj02 else None,
+            drop_empty=name != "features",
+        )
+    except TongzhenError as exc:
+        text = str(exc)
+        if name != "features":  # the io hints name the bare (FEATURES) form of the options
+            text = text.replace("--crs EPSG:", f"--crs {name}=EPSG:").replace("(CLI: --layer)", f"(--layer {name}=…)")
+        raise type(exc)(f"{name} ({path}): {text}") from exc
     logger.info("read %d features from %s (%s)", len(gdf), path, name)
     return gdf
 
@@ -92,7 +113,7 @@ def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
                 "action": "repaired with shapely.make_valid",
             }
         )
-    if info.get("empty_removed"):
+    if info.get("empty_removed"):  # line layers; FEATURES keep theirs (check() lists them as unchecked)
         rows.append(
             {
                 "layer": name,
@@ -103,6 +124,16 @@ def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _print_notes(repairs: pd.DataFrame) -> None:
+    """One stderr line per repair (invalid geometry, unchecked feature, reprojection …)."""
+    for row in repairs.head(_TABLE_ROWS).itertuples(index=False):
+        ids = f" ({row.ids})" if row.ids else ""
+        count = f"{row.count} " if row.count else ""
+        click.echo(f"note: {row.layer}: {count}{row.issue}{ids}; {row.action}", err=True)
+    if len(repairs) > _TABLE_ROWS:
+        click.echo(f"note: … {len(repairs) - _TABLE_ROWS} more in repairs.csv", err=True)
 
 
 def _print_table(summary: pd.DataFrame) -> None:
@@ -220,9 +251,7 @@ def command(
     click.echo(" · ".join(f"{v} {counts.get(v, 0)}" for v in ("pass", "review", "conflict", "unchecked")))
     for line in result.missing_lines:
         click.echo(f"note: {line.replace('_', '-')} not given: its columns are empty", err=True)
-    unread = int((read["features"].attrs.get("repairs") or {}).get("empty_removed", 0))
-    if unread:
-        click.echo(f"note: {unread} feature(s) without geometry were not checked (see repairs.csv)", err=True)
+    _print_notes(repairs[~repairs["issue"].isin(["not given"])])
     for path in written:
         click.echo(str(path))
-    return 0 if result.passed and not unread else 1
+    return 0 if result.passed else 1
