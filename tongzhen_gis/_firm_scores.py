@@ -13,20 +13,12 @@ import numpy as np
 import pandas as pd
 
 from tongzhen_gis import rules as tzrules
+from tongzhen_gis import schema
 from tongzhen_gis.errors import RuleDataError, SchemaError
 
 __all__ = ["firm_scores"]
 
 logger = logging.getLogger(__name__)
-
-
-def _standardize(enterprises: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from tongzhen_gis import schema
-    except ImportError:  # pragma: no cover - schema lands with another module
-        return enterprises
-    standardize = getattr(schema, "standardize", None)
-    return enterprises if standardize is None else standardize(enterprises, "enterprises")
 
 
 def firm_scores(
@@ -91,7 +83,7 @@ def firm_scores(
         msg = f"rule set {ruleset.name!r}: [grades] needs cut-offs such as A = 120.0, B = 90.0, C = 60.0"
         raise RuleDataError(msg)
     lowest = chr(ord(max(k for k, _ in cutoffs)) + 1)
-    firms = _standardize(enterprises)
+    firms = schema.standardize(enterprises, "enterprises")
     needed = sorted({v[k] for v in indicators.values() for k in ("numerator", "denominator")})
     absent = [c for c in needed if c not in firms.columns]
     if absent:

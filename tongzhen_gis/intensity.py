@@ -50,6 +50,7 @@ from affine import Affine
 
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
+from tongzhen_gis import schema
 from tongzhen_gis._firm_scores import firm_scores
 from tongzhen_gis._zonal import zonal
 from tongzhen_gis.errors import SchemaError
@@ -358,7 +359,7 @@ def summarize(
         if dup:
             problems.append(f"duplicate town id(s) {dup[:10]} in {id_col}; ids must be unique")
     if enterprises is not None:
-        enterprises = _standardize_enterprises(enterprises)
+        enterprises = schema.standardize(enterprises, "enterprises")
         _check_columns("enterprises", enterprises, ["town_id"], problems)
     if problems:
         raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems)
@@ -502,15 +503,6 @@ def _add_buildings(
     outside = np.setdiff1d(np.arange(len(buildings_m)), bi)
     if len(outside):
         logger.info("%d building(s) lie outside every town and are not counted", len(outside))
-
-
-def _standardize_enterprises(enterprises: pd.DataFrame) -> pd.DataFrame:
-    try:
-        from tongzhen_gis import schema
-    except ImportError:  # pragma: no cover - schema lands with another module
-        return enterprises
-    standardize = getattr(schema, "standardize", None)
-    return enterprises if standardize is None else standardize(enterprises, "enterprises")
 
 
 def _add_enterprises(out: pd.DataFrame, enterprises: pd.DataFrame, problems: list[str]) -> None:
