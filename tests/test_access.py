@@ -646,3 +646,15 @@ def test_edges_without_geometry_are_straight(homes, facilities):
         del data["geometry"]
     d = tz.access.nearest(G, points([(500, 30)]), points([(1000 + 20, 400)], category="clinic"))
     assert d.iloc[0]["clinic"] == pytest.approx(30 + 500 + 400 + 20, abs=1e-9)
+
+
+def test_edge_length_a_hair_short_of_its_geometry_gives_no_negative_link():
+    # Lengths stored by other tools are often rounded: a facility snapped at the far end of an
+    # edge must not produce a negative link weight (scipy would warn, and distances shrink).
+    G = line_graph([[(0, 0), (100, 0)]])
+    for _, _, data in G.edges(data=True):
+        data["length"] = 100.0 - 1e-9
+    d = tz.access.nearest(
+        G, points([(0, 5)]), points([(100, 3)], category=["clinic"]), categories=["clinic"], max_distance_m=500
+    )
+    assert d.loc[0, "clinic"] == pytest.approx(5 + 100 + 3, abs=1e-6)

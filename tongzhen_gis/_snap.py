@@ -409,7 +409,9 @@ class PreparedNetwork:
         cols, vals, counts = [], [], []
         for s in source_sets:
             c = np.concatenate([self.edge_u[s.edge], self.edge_v[s.edge]])
-            w = np.concatenate([s.leg_m + s.a_m, s.leg_m + (self.edge_length[s.edge] - s.b_m)])
+            # rounding can put a snap position a hair past the edge end: clamp, never a negative link
+            # (explicit zeros stay edges in scipy's csgraph)
+            w = np.concatenate([s.leg_m + s.a_m, s.leg_m + np.maximum(self.edge_length[s.edge] - s.b_m, 0.0)])
             # one entry per target node, keeping the shortest link (CSR duplicates must not add up)
             order = np.lexsort((w, c))
             c, w = c[order], w[order]
@@ -436,7 +438,7 @@ class PreparedNetwork:
         ok = snap.ok
         e, pos = snap.edge[ok], snap.pos_m[ok]
         via_u = node_dist[self.edge_u[e]] + pos
-        via_v = node_dist[self.edge_v[e]] + (self.edge_length[e] - pos)
+        via_v = node_dist[self.edge_v[e]] + np.maximum(self.edge_length[e] - pos, 0.0)
         best = np.minimum(via_u, via_v)
         if len(sources):
             # origin and source on the same edge: the direct stretch may be shorter
