@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import tongzhen_gis as tz
@@ -74,3 +75,55 @@ def test_exit_2_on_an_unknown_layer(tmp_path, capsys):
     assert run(["report", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "red_lines" in err and "'red_line'" in err  # the layers present are listed
+
+
+def test_exit_2_on_a_towns_layer_without_crs_naming_the_config_fix(tmp_path, capsys):
+    config = write_config(tmp_path / "raw")
+    towns = tz.samples.sample_town().towns
+    towns.to_file(tmp_path / "raw" / "towns.shp", engine="pyogrio", encoding="UTF-8")
+    (tmp_path / "raw" / "towns.prj").unlink()
+    text = config.read_text(encoding="utf-8").replace('path = "sample.gpkg"\nlayer = "towns"', 'path = "towns.shp"', 1)
+    config.write_text(text, encoding="utf-8")
+    assert run(["report", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: [towns]: ") and err.count("\n") == 1
+    assert 'in [towns]: crs = "EPSG:4549"' in err and "Traceback" not in err
+
+
+def test_exit_2_on_an_empty_layer_naming_the_config_entry(tmp_path, capsys):
+    config = write_config(tmp_path / "raw")
+    tz.samples.sample_town().red_line.iloc[:0].to_file(tmp_path / "raw" / "empty.gpkg", layer="red_line")
+    text = config.read_text(encoding="utf-8").replace(
+        'red_line = { path = "sample.gpkg"', 'red_line = { path = "empty.gpkg"', 1
+    )
+    config.write_text(text, encoding="utf-8")
+    assert run(["report", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: [control_lines].red_line: ") and "empty" in err and err.count("\n") == 1
+
+
+def test_gbk_enterprise_table_with_chinese_headers_and_a_stray_town(tmp_path):
+    """A GBK CSV with 税收/投资/… headers is read and mapped; a firm of an unknown town is reported."""
+    scene = tz.samples.sample_town()
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    firms = scene.enterprises.rename(
+        columns={
+            "town_id": "小镇编号",
+            "tax_wan": "税收",
+            "investment_wan": "投资",
+            "output_wan": "产值",
+            "revenue_wan": "营业收入",
+            "rd_wan": "研发经费",
+            "jobs": "从业人员",
+        }
+    )
+    firms = pd.concat([firms, firms.iloc[[0]].assign(小镇编号="T9")], ignore_index=True)
+    firms.to_csv(written["enterprises"], index=False, encoding="gbk")
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw")
+    text = text.split("[access]")[0] + "[maps]\nenabled = false\n"
+    config = tz.io.write_text(text, tmp_path / "raw" / "project.toml")
+    result = tz.report.build(config, tmp_path / "out")  # a path is accepted as well as a ProjectConfig
+    # the sample docstring: T1 30 000 万元 tax over 1 500 亩, T2 270 000 万元 investment over 1 350 亩
+    assert result.indicators.loc["T1", "tax_per_mu"] == pytest.approx(20.0, rel=1e-12)
+    assert result.indicators.loc["T2", "investment_per_mu"] == pytest.approx(200.0, rel=1e-12)
+    assert any("T9" in p and "not among the towns" in p for p in result.problems)

@@ -101,7 +101,7 @@ import pandas as pd
 from tongzhen_gis import __version__, evaluate
 from tongzhen_gis import _html as H
 from tongzhen_gis import io as tzio
-from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
+from tongzhen_gis.errors import CRSError, InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
 
 __all__ = [
@@ -110,6 +110,7 @@ __all__ = [
     "ProjectConfig",
     "ReportResult",
     "build",
+    "load_config",
     "parse_config",
     "safe_name",
     "sample_config_text",
@@ -411,6 +412,29 @@ def parse_config(text: str, *, base_dir: str | Path = ".") -> ProjectConfig:
     return ProjectConfig(base_dir=base, sections=sections)
 
 
+def load_config(path: str | Path) -> ProjectConfig:
+    """Read and parse a ``project.toml``; relative paths in it start from its folder.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The config file (UTF-8).
+
+    Returns
+    -------
+    ProjectConfig
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or not UTF-8 text.
+    SchemaError
+        As :func:`parse_config`.
+    """
+    path = Path(path)
+    return parse_config(tzio.read_text(path), base_dir=path.parent)
+
+
 def sample_config_text(written: Mapping[str, Path], *, base_dir: str | Path, title: str = "示例小镇 年度评估") -> str:
     """The ``project.toml`` text for a sample scene written by :func:`tongzhen_gis.samples.write_scene`.
 
@@ -547,10 +571,37 @@ class ReportResult:
         return 1 if self.failing else 0
 
 
-def _read(src: LayerSource | None) -> gpd.GeoDataFrame | None:
+def _config_error(exc: TongzhenError, where: str) -> TongzhenError:
+    """The same error, prefixed with the config entry that named the file (and a config-shaped fix)."""
+    text = str(exc).replace(" (CLI: --crs EPSG:4549)", "")
+    if isinstance(exc, CRSError):
+        fix = (
+            'crs = "EPSG:4549"'
+            if where.startswith("[towns]")
+            else f'{where.split(".")[-1]} = {{ path = "...", crs = "EPSG:4549" }}'
+        )
+        text += f"; in project.toml declare it in {where.split('.')[0]}: {fix} (the CRS the file was made in)"
+    if isinstance(exc, SchemaError):
+        return SchemaError(f"{where}: {text}", exc.problems)
+    return type(exc)(f"{where}: {text}")
+
+
+def _read(config: ProjectConfig, section: str, key: str) -> gpd.GeoDataFrame | None:
+    """The layer a config entry names (None when absent); errors name the entry."""
+    src = config.get(section, key)
     if src is None:
         return None
-    return tzio.read_layer(src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system)
+    try:
+        return tzio.read_layer(src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system)
+    except TongzhenError as exc:
+        raise _config_error(exc, f"[{section}].{key}") from exc
+
+
+def _read_table(path: Path, where: str) -> pd.DataFrame:
+    try:
+        return tzio.read_table(path)
+    except TongzhenError as exc:
+        raise _config_error(exc, where) from exc
 
 
 def _check_files(config: ProjectConfig) -> None:
@@ -592,7 +643,7 @@ class _Run:
 def _run_control_lines(config: ProjectConfig, run: _Run) -> None:
     from tongzhen_gis import controllines
 
-    layers = {k: _read(config.get("control_lines", k)) for k in ("red_line", "farmland", "urban_boundary")}
+    layers = {k: _read(config, "control_lines", k) for k in ("red_line", "farmland", "urban_boundary")}
     if all(v is None for v in layers.values()):
         run.problems.append("[control_lines] names no line layer: the three-line check was not run")
         return
@@ -608,10 +659,10 @@ def _run_control_lines(config: ProjectConfig, run: _Run) -> None:
 def _run_intensity(config: ProjectConfig, run: _Run) -> None:
     from tongzhen_gis import intensity
 
-    run.parcels = _read(config.get("intensity", "parcels"))
-    buildings = _read(config.get("intensity", "buildings"))
+    run.parcels = _read(config, "intensity", "parcels")
+    buildings = _read(config, "intensity", "buildings")
     ent_src = config.get("intensity", "enterprises")
-    enterprises = tzio.read_table(ent_src.path) if ent_src is not None else None
+    enterprises = _read_table(ent_src.path, "[intensity].enterprises") if ent_src is not None else None
     if run.parcels is None:
         run.problems.append("[intensity] has no parcels: land-use intensity was not measured")
         return
@@ -633,9 +684,9 @@ def _run_intensity(config: ProjectConfig, run: _Run) -> None:
 def _run_access(config: ProjectConfig, run: _Run) -> None:
     from tongzhen_gis import access, network
 
-    roads = _read(config.get("access", "roads"))
-    run.facilities = _read(config.get("access", "facilities"))
-    run.homes = _read(config.get("access", "homes"))
+    roads = _read(config, "access", "roads")
+    run.facilities = _read(config, "access", "facilities")
+    run.homes = _read(config, "access", "homes")
     if roads is None or run.facilities is None or run.homes is None:
         run.problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
         return
@@ -697,12 +748,15 @@ def _access_indicators(coverage: pd.DataFrame, town_ids: pd.Series, *, weighted:
 
 
 def _towns_layer(config: ProjectConfig) -> tuple[gpd.GeoDataFrame, str, str | None, str]:
-    towns = tzio.read_layer(
-        config.get("towns", "path"),
-        layer=config.get("towns", "layer"),
-        crs=config.get("towns", "crs"),
-        coord_system=config.get("towns", "coord_system"),
-    )
+    try:
+        towns = tzio.read_layer(
+            config.get("towns", "path"),
+            layer=config.get("towns", "layer"),
+            crs=config.get("towns", "crs"),
+            coord_system=config.get("towns", "coord_system"),
+        )
+    except TongzhenError as exc:
+        raise _config_error(exc, "[towns]") from exc
     id_col = config.get("towns", "id_col", "town_id")
     name_col = config.get("towns", "name_col", "name_zh")
     category_col = config.get("towns", "category_col", "category")
@@ -721,13 +775,13 @@ def _towns_layer(config: ProjectConfig) -> tuple[gpd.GeoDataFrame, str, str | No
     return towns, id_col, name_col, category_col
 
 
-def build(config: ProjectConfig, out_dir: str | Path) -> ReportResult:
+def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResult:
     """Run every analysis the config names and write the report bundle to ``out_dir``.
 
     Parameters
     ----------
-    config : ProjectConfig
-        From :func:`parse_config`.
+    config : ProjectConfig, str or pathlib.Path
+        From :func:`parse_config`, or the path of a ``project.toml`` (read with :func:`load_config`).
     out_dir : str or pathlib.Path
         Output folder (created). Nothing is written outside it.
 
@@ -742,14 +796,19 @@ def build(config: ProjectConfig, out_dir: str | Path) -> ReportResult:
     TongzhenError
         Missing input files (all listed at once), layers without CRS, missing columns ….
     """
+    if isinstance(config, str | Path):
+        config = load_config(config)
     if not isinstance(config, ProjectConfig):
-        msg = "build() takes a ProjectConfig: parse the file with tz.report.parse_config(text, base_dir=...)"
+        msg = (
+            f"build() takes a ProjectConfig or the path of a project.toml, got {type(config).__name__}; "
+            "use tz.report.build('project.toml', out_dir)"
+        )
         raise TypeError(msg)
     out = Path(out_dir)
     _check_files(config)
     towns, id_col, name_col, category_col = _towns_layer(config)
     run = _Run(towns=towns, id_col=id_col, name_col=name_col)
-    run.water = _read(config.get("base_layers", "water"))
+    run.water = _read(config, "base_layers", "water")
     if config.has("control_lines"):
         _run_control_lines(config, run)
     else:
@@ -765,7 +824,7 @@ def build(config: ProjectConfig, out_dir: str | Path) -> ReportResult:
     stats = None
     stats_src = config.get("town_stats", "path")
     if stats_src is not None:
-        stats = tzio.read_table(stats_src)
+        stats = _read_table(stats_src, "[town_stats].path")
         stats_id = config.get("town_stats", "id_col", id_col)
         if stats_id not in stats.columns:
             msg = f"town statistics table {stats_src} has no column {stats_id!r}; set [town_stats].id_col"

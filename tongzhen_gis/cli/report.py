@@ -15,16 +15,11 @@ from tongzhen_gis.errors import InputFileError
 
 
 def read_config(path: Path) -> report.ProjectConfig:
-    """Read and parse a ``project.toml`` (the CLI is allowed to touch files)."""
+    """Read and parse a ``project.toml`` (relative paths in it start from its folder)."""
     if not path.is_file():
         msg = f"config file not found: {path}; pass --config path/to/project.toml"
         raise InputFileError(msg)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        msg = f"{path} is not UTF-8 text ({exc}); save the config as UTF-8"
-        raise InputFileError(msg) from exc
-    return report.parse_config(text, base_dir=path.parent)
+    return report.load_config(path)
 
 
 def run_report(config: report.ProjectConfig, out_dir: Path) -> int:
