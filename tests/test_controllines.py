@@ -338,6 +338,9 @@ def test_check_extension(scene):
     assert s.loc["T1", "outside_boundary_m2"] == pytest.approx(40_000.0)
     assert s.loc["T1", "current_area_m2"] == pytest.approx(1_000_000.0)
     assert s.loc["T1", "proposed_area_m2"] == pytest.approx(1_200_000.0)
+    assert s.loc["T1", "proposed_area_mu"] == pytest.approx(1800.0)  # 1 200 000 m² × 15 / 10 000
+    assert s.loc["T1", "current_area_mu"] == pytest.approx(1500.0)
+    assert s.loc["T1", "area_mu"] == pytest.approx(300.0) and s.loc["T1", "farmland_mu"] == pytest.approx(60.0)
     assert s.loc["T1", "verdict"] == "conflict"
     # T2 and T3 add nothing: area 0 and pass, although the towns themselves conflict
     assert s.loc["T2", "area_m2"] == 0.0 and s.loc["T2", "verdict"] == "pass"
@@ -406,6 +409,33 @@ def _scenes(draw):
     red = _rects_layer(draw(st.lists(_rect, min_size=0, max_size=6)), "R")
     boundary = _rects_layer(draw(st.lists(_rect, min_size=1, max_size=3)), "B")
     return towns, red, boundary
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_scenes(), st.lists(_rect, min_size=0, max_size=5), st.sampled_from([0.0, 50.0, 2_000.0]))
+def test_farmland_shares_mu_and_verdicts_follow_an_independent_computation(data, farm_rects, sliver_m2):
+    towns, red, boundary = data
+    farm = _rects_layer(farm_rects, "F")
+    result = tz.controllines.check(towns, red_line=red, farmland=farm, urban_boundary=boundary, sliver_m2=sliver_m2)
+    s = result.summary
+    geoms = towns.geometry.to_numpy()
+    area = shapely.area(geoms)
+    figures = {
+        "red_line": shapely.area(shapely.intersection(geoms, shapely.union_all(red.geometry.to_numpy()))),
+        "farmland": shapely.area(shapely.intersection(geoms, shapely.union_all(farm.geometry.to_numpy()))),
+        "outside_boundary": shapely.area(shapely.difference(geoms, shapely.union_all(boundary.geometry.to_numpy()))),
+    }
+    for line, m2 in figures.items():
+        assert s[f"{line}_m2"].to_numpy() == pytest.approx(m2, abs=1e-6)
+        assert s[f"{line}_share"].to_numpy() == pytest.approx(m2 / area, abs=1e-9)
+        assert ((s[f"{line}_share"] >= 0) & (s[f"{line}_share"] <= 1 + 1e-12)).all()
+        assert s[f"{line}_mu"].to_numpy() == pytest.approx(m2 * 15 / 10_000, abs=1e-6)  # 1 亩 = 10000/15 m²
+    worst = np.max(np.stack(list(figures.values())), axis=0)
+    expected = np.where(worst <= 1e-6, "pass", np.where(worst <= sliver_m2, "review", "conflict"))
+    assert s["verdict"].tolist() == expected.tolist()
+    assert s["n_conflicts"].to_numpy() == pytest.approx(
+        result.conflicts.groupby("town_id").size().reindex(s.index, fill_value=0).to_numpy()
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

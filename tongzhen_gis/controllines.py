@@ -170,7 +170,8 @@ def _validate(
         ids = pd.Index(features.index, name=id_col)
     else:
         problems.append(
-            f"features have no column {id_col!r} (columns: {list(features.columns)}); pass id_col= naming the id column"
+            f"features have no column {id_col!r} (columns: {list(features.columns)}); "
+            "pass id_col= naming the id column (CLI: --id-col)"
         )
         ids = pd.Index([], name=id_col)
     if len(ids):
@@ -706,7 +707,7 @@ def check_extension(
     ControlLineResult
         As from :func:`check`, indexed by the proposed features' ids; ``area_m2`` is the
         *added* area; extra columns ``current_area_m2`` and ``proposed_area_m2`` (``NaN``
-        current area for a new feature). Current features with no proposed counterpart are
+        current area for a new feature) with their ``_mu`` twins. Current features with no proposed counterpart are
         listed in ``repairs``.
     """
     if "landuse_col" in same and same["landuse_col"] is not None:
@@ -750,6 +751,8 @@ def check_extension(
     current_area = np.where(has_before, shapely.area(before), np.nan)
     summary.insert(0, "proposed_area_m2", shapely.area(proposed_geoms))
     summary.insert(0, "current_area_m2", current_area)
+    summary["current_area_mu"] = summary["current_area_m2"] / M2_PER_MU
+    summary["proposed_area_mu"] = summary["proposed_area_m2"] / M2_PER_MU
     dropped = current_geoms.index.difference(proposed_ids)
     repairs = _Repairs()
     repairs.rows = result.repairs.to_dict("records")
