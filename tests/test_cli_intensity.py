@@ -104,3 +104,41 @@ def test_firm_scores_need_enterprises(written, tmp_path):
     gpkg = str(written["gpkg"])
     argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcels"]
     assert run([*argv, "--firm-scores", "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
+
+
+def test_towns_without_crs_name_the_option_and_crs_fixes_it(scene, written, tmp_path, capsys):
+    scene.towns.to_file(tmp_path / "towns.shp", engine="pyogrio", encoding="UTF-8")
+    (tmp_path / "towns.prj").unlink()
+    gpkg = str(written["gpkg"])
+    argv = ["intensity", str(tmp_path / "towns.shp"), "--parcels", gpkg, "--parcels-layer", "parcels"]
+    assert run([*argv, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--crs towns=EPSG:4549" in err
+    assert run([*argv, "--crs", "EPSG:4549", "--out", str(tmp_path / "o")]) == 0
+    table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
+    assert table["construction_share"].tolist() == pytest.approx([1.0, 0.9, 0.85], rel=1e-9)  # docstring
+
+
+def test_unknown_parcels_layer_names_the_option(written, tmp_path, capsys):
+    gpkg = str(written["gpkg"])
+    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcelz"]
+    assert run([*argv, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--parcels-layer" in err and "'parcels'" in err
+
+
+def test_gbk_enterprises_with_chinese_headers_and_a_stray_town(scene, written, tmp_path, capsys):
+    headers = {"town_id": "小镇编号", "tax_wan": "税收", "investment_wan": "投资", "jobs": "从业人员"}
+    firms = scene.enterprises.rename(columns=headers)
+    firms = pd.concat([firms, firms.iloc[[0]].assign(小镇编号="T9")], ignore_index=True)
+    firms.to_csv(tmp_path / "firms.csv", index=False, encoding="gbk")
+    gpkg = str(written["gpkg"])
+    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcels"]
+    assert run([*argv, "--enterprises", str(tmp_path / "firms.csv"), "--out", str(tmp_path / "o")]) == 0
+    table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
+    # docstring: T1 30 000 万元 tax and 450 000 万元 investment over 1 500 亩; jobs 6 000
+    assert table.loc["T1", "tax_per_mu"] == pytest.approx(20.0, rel=1e-12)
+    assert table.loc["T1", "investment_per_mu"] == pytest.approx(300.0, rel=1e-12)
+    assert table.loc["T1", "jobs"] == 6_000
+    problems = pd.read_csv(tmp_path / "o" / "intensity_problems.csv", encoding="utf-8-sig")["problem"]
+    assert problems.str.contains("T9").any()  # reported, not silently dropped

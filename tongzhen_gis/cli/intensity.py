@@ -9,15 +9,48 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
 
 from tongzhen_gis import intensity, io
+from tongzhen_gis.errors import CRSError, SchemaError, TongzhenError
 
 logger = logging.getLogger(__name__)
 
 _PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: Inputs that ``--crs NAME=CRS`` can name.
+INPUTS = ("towns", "parcels", "buildings")
+
+
+def _crs_of(values: tuple[str, ...]) -> dict[str, str]:
+    """Parse repeated ``--crs [NAME=]CRS``; a bare CRS is the towns'."""
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, crs = value.partition("=")
+        if not sep:
+            name, crs = "towns", value
+        name = name.strip().lower()
+        if name not in INPUTS or not crs:
+            msg = f"{value!r}: write --crs NAME=CRS with NAME one of {', '.join(INPUTS)}, e.g. --crs parcels=EPSG:4549"
+            raise click.BadParameter(msg, param_hint="--crs")
+        out[name] = crs
+    return out
+
+
+def _read(name: str, path: Path, *, layer: str | None, crs: str | None) -> Any:
+    """Read one input layer; an error names the input and the option of this command that fixes it."""
+    try:
+        return io.read_layer(path, layer=layer, crs=crs)
+    except TongzhenError as exc:
+        text = str(exc).replace(" (CLI: --crs EPSG:4549)", "").replace(" (CLI: --layer)", "")
+        if isinstance(exc, CRSError):
+            text += f"; here: --crs {name}=EPSG:4549 (the CRS the file was made in)"
+        elif "layer" in text:
+            text += f"; here: --{name}-layer NAME"
+        error = SchemaError(text, exc.problems) if isinstance(exc, SchemaError) else type(exc)(text)
+        raise error from exc
 
 
 @click.command(name="intensity")
@@ -30,6 +63,13 @@ _PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--enterprises", "enterprises_path", type=_PATH, default=None, help="Enterprise table (CSV or Excel).")
 @click.option("--raster", "raster_path", type=_PATH, default=None, help="A raster summarised per town (zonal).")
 @click.option("--categorical", is_flag=True, help="Treat --raster as classes: write each class's share.")
+@click.option(
+    "--crs",
+    "crss",
+    multiple=True,
+    metavar="[NAME=]CRS",
+    help="CRS of an input file that has none, e.g. --crs parcels=EPSG:4549 (bare CRS: TOWNS). Repeatable.",
+)
 @click.option("--id-col", default="town_id", show_default=True, help="Town id column.")
 @click.option("--landuse-col", default="landuse_code", show_default=True, help="Land-use code column of the parcels.")
 @click.option("--floors-col", default="floors", show_default=True, help="Floors column of the buildings.")
@@ -53,6 +93,7 @@ def command(
     enterprises_path: Path | None,
     raster_path: Path | None,
     categorical: bool,
+    crss: tuple[str, ...],
     id_col: str,
     landuse_col: str,
     floors_col: str,
@@ -70,9 +111,16 @@ def command(
     """
     if firm_scores and enterprises_path is None:
         raise click.UsageError("--firm-scores needs --enterprises")
-    town_gdf = io.read_layer(towns, layer=towns_layer)
-    parcels = io.read_layer(parcels_path, layer=parcels_layer)
-    buildings = io.read_layer(buildings_path, layer=buildings_layer) if buildings_path else None
+    crs_of = _crs_of(crss)
+    if "buildings" in crs_of and buildings_path is None:
+        raise click.UsageError("--crs buildings=... needs --buildings; give the file or drop the option")
+    town_gdf = _read("towns", towns, layer=towns_layer, crs=crs_of.get("towns"))
+    parcels = _read("parcels", parcels_path, layer=parcels_layer, crs=crs_of.get("parcels"))
+    buildings = (
+        _read("buildings", buildings_path, layer=buildings_layer, crs=crs_of.get("buildings"))
+        if buildings_path
+        else None
+    )
     enterprises = io.read_table(enterprises_path) if enterprises_path else None
     table = intensity.summarize(
         town_gdf,
