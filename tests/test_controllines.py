@@ -284,6 +284,14 @@ def test_schema_problems_listed_together(scene):
         tz.controllines.check(scene.towns, id_col="town_code", red_line=scene.red_line)
 
 
+def test_missing_id_column_suggests_a_known_alias(scene):
+    towns = scene.towns.rename(columns={"town_id": "小镇编号"})
+    with pytest.raises(SchemaError, match=r"no column 'town_id'.*id_col='小镇编号'"):
+        tz.controllines.check(towns, red_line=scene.red_line)
+    result = tz.controllines.check(towns, red_line=scene.red_line, id_col="小镇编号")
+    assert result.summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0)
+
+
 def test_id_may_be_the_index(scene):
     towns = scene.towns.set_index("town_id")
     result = tz.controllines.check(towns, red_line=scene.red_line)

@@ -152,6 +152,21 @@ def _default_sliver_m2(sliver_m2: float | None) -> float:
     return value
 
 
+def _id_alias_hint(columns: pd.Index, id_col: str) -> str:
+    """``", e.g. id_col='小镇编号' (a known name of town_id)"`` when a column is an alias of ``id_col``."""
+    from tongzhen_gis import schema  # local: schema loads its rules on import
+
+    for role in schema.ROLES.values():
+        column = role.columns.get(id_col)
+        if column is None:
+            continue
+        accepted = {schema._norm(alias) for alias in column.accepted}
+        for name in columns:
+            if schema._norm(name) in accepted:
+                return f", e.g. id_col={str(name)!r} (a known name of {id_col})"
+    return ""
+
+
 def _validate(
     features: Any, lines: Mapping[str, Any], id_col: str, landuse_col: str | None
 ) -> tuple[gpd.GeoDataFrame, pd.Index]:
@@ -169,9 +184,10 @@ def _validate(
     elif features.index.name == id_col:
         ids = pd.Index(features.index, name=id_col)
     else:
+        hint = _id_alias_hint(features.columns, id_col)
         problems.append(
             f"features have no column {id_col!r} (columns: {list(features.columns)}); "
-            "pass id_col= naming the id column (CLI: --id-col)"
+            f"pass id_col= naming the id column (CLI: --id-col){hint}"
         )
         ids = pd.Index([], name=id_col)
     if len(ids):
