@@ -302,3 +302,42 @@ def test_compare_two_editions_of_the_sample(scene):
     # T2 still fails its other rules: 0 + 30 points back = 8, still 淘汰; T2 stays a failing town
     assert second.grades.loc["T2", "points"] == 8.0
     assert second.failing == ["T2", "T3"]
+
+
+def test_html_scorecard_shows_ratios_as_percentages(demo):
+    """T2's residential share 5/9 against ≤ 30 % (docstring), as a planner reads it."""
+    page = parse_html(demo / "processed" / "sample" / "report.html")
+    cells = [t.strip() for t in page.text if t.strip()]
+    at = cells.index("住宅用地占建设用地比重上限", cells.index("青山文旅小镇 (T2)"))
+    assert cells[at + 1 : at + 6] == [f"{100 * 5 / 9:.4g}%", "≤", "30%", "比例", "未达标"]
+    assert "文旅 (tourism)" in cells  # category shown in Chinese in the summary
+
+
+def test_demo_evaluation_matches_the_sample_docstring(demo):
+    """Every binding failure of the full pipeline, town by town, as the sample docstring states it."""
+    wb = openpyxl.load_workbook(demo / "processed" / "sample" / "report.xlsx", read_only=True)
+    head, *rows = list(wb["评估"].values)
+    card = pd.DataFrame(rows, columns=head)
+    binding_fails = {
+        town: set(group.loc[(group["结论"] == "未达标") & group["约束性"].astype(bool), "规则"])
+        for town, group in card.groupby("小镇编号")
+    }
+    assert binding_fails == {
+        "T1": set(),
+        "T2": {
+            "red_line_overlap_max",
+            "outside_boundary_max",
+            "residential_share_max",
+            "green_share_min",
+            "tax_per_mu_min",
+            "jobs_min",
+            "visitors_min",
+            "lead_industry_investment_share_min_zj",
+        },
+        "T3": {"farmland_overlap_max", "outside_boundary_max", "green_share_min"},
+    }
+    status = card.set_index(["小镇编号", "规则"])["结论"]
+    assert status[("T1", "fifteen_minute_complete_min")] == "未达标"  # unconfirmed, not binding
+    assert status[("T2", "investment_per_mu_min")] == "达标"  # exactly 200 万元/亩
+    for rule in ("tax_per_mu_min", "investment_per_mu_min", "jobs_min", "labour_productivity_min", "rd_intensity_min"):
+        assert status[("T3", rule)] == "缺数据"  # no enterprise rows: missing, never passed

@@ -393,7 +393,7 @@ def grade(
                     penalty = cfg.fail
                 if advisory:
                     counts["n_advisory_fail"] += 1
-                    kind = "鼓励值未达到"
+                    kind = "未达到" if "鼓励值" in label else "鼓励值未达到"
                 elif not confirmed:
                     counts["n_unconfirmed_fail"] += 1
                     kind = "未达标 (阈值未核实)"

@@ -1125,8 +1125,39 @@ _CARD_HEADERS = {
 }
 
 
+#: Chinese names of the town categories the rule files use in ``applies_to`` / ``exempt`` (the
+#: wording of their clauses), shown beside the code in the HTML.
+_CATEGORY_ZH = {
+    "digital": "数字经济",
+    "manufacturing": "先进制造",
+    "technology": "科技创新",
+    "design": "创意设计",
+    "information": "信息经济",
+    "finance": "金融",
+    "tourism": "文旅",
+    "classic": "历史经典",
+    "sports": "体育",
+    "agriculture": "农业",
+}
+
+#: How a comparator and a unit of the rule files are shown to a reader.
+_COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
+_UNIT_TEXT = {"m2": "m²", "ratio": "比例"}
+
+
+def _shown(value: Any, unit: str) -> Any:
+    """A scorecard value or threshold as a reader expects it: ratios as percentages."""
+    if unit == "ratio" and isinstance(value, int | float) and math.isfinite(value):
+        return f"{value * 100:.4g}%"
+    return value
+
+
 def _card_html(card: pd.DataFrame) -> str:
     df = card.copy()
+    df["value"] = [_shown(v, u) for v, u in zip(df["value"], df["unit"], strict=True)]
+    df["threshold"] = [_shown(v, u) for v, u in zip(df["threshold"], df["unit"], strict=True)]
+    df["comparator"] = df["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c))
+    df["unit"] = df["unit"].map(lambda u: _UNIT_TEXT.get(u, u))
     df["status_zh"] = df["status"].map(evaluate.STATUS_ZH)
     df["mark"] = [
         "鼓励值" if a else ("阈值未核实" if not c else "约束性")
@@ -1152,6 +1183,10 @@ def _html_report(
         "建议等级由 rules/grading.toml 计分规则给出, 仅供评审参考, 非官方考核结论。</p>"
     )
     summary = _summary_table(run, indicators, ev).reset_index()
+    if "category" in summary.columns:
+        summary["category"] = summary["category"].map(
+            lambda c: f"{_CATEGORY_ZH[c]} ({c})" if isinstance(c, str) and c in _CATEGORY_ZH else c
+        )
     heads = {c: _header(c) for c in summary.columns}
     parts.append("<h2>汇总</h2>")
     parts.append(H.table(summary.drop(columns=["reasons", "label"]), headers=heads))
