@@ -336,6 +336,9 @@ def test_errors():
         tz.network.from_lines(roads, keep="biggest")
     with pytest.raises(NetworkDataError, match="class column"):
         tz.network.from_lines(roads, class_col="kind")
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 1], [0, 0]), crs=4549)
+    with pytest.raises(NetworkDataError, match=r"\{'not a line': 2\}; give a layer of road centrelines"):
+        tz.network.from_lines(points)
 
 
 # ----------------------------------------------------------------------------- properties

@@ -287,8 +287,9 @@ def from_lines(
     if gdf.empty:
         msg = (
             f"no walkable road lines: {report['input_lines']} input lines, dropped by class "
-            f"{report['dropped_by_class']}, invalid {_count_invalid(report)}; check the class column "
-            f"({class_col!r}) and the exclude= list"
+            f"{report['dropped_by_class']}, unusable geometries "
+            f"{ {k: len(v) for k, v in report.get('invalid_geometries', {}).items()} }; give a layer of road "
+            f"centrelines (LineString), and check the class column ({class_col!r}) and the exclude= list"
         )
         raise NetworkDataError(msg)
 
@@ -355,10 +356,6 @@ def _drop_invalid(gdf: gpd.GeoDataFrame, report: dict[str, Any]) -> gpd.GeoDataF
     if problems:
         logger.warning("road lines not used: %s", {k: len(v) for k, v in problems.items()})
     return gdf[~(null | empty | not_line)]
-
-
-def _count_invalid(report: dict[str, Any]) -> int:
-    return sum(len(v) for v in report["invalid_geometries"].values())
 
 
 def _class_column(gdf: gpd.GeoDataFrame, class_col: str | None) -> str | None:
