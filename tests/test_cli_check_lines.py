@@ -70,6 +70,11 @@ def test_sample_town_outputs(gpkg, tmp_path, capsys):
     assert summary.loc["T3", "farmland_m2"] == pytest.approx(120_000.0)
     assert summary.loc["T3", "outside_boundary_m2"] == pytest.approx(300_000.0)
     assert summary.loc["T3", "farmland_mu"] == pytest.approx(180.0)
+    assert summary.loc["T2", "red_line_mu"] == pytest.approx(150.0)
+    assert summary.loc["T3", "outside_boundary_mu"] == pytest.approx(450.0)
+    assert summary.loc["T2", "red_line_share"] == pytest.approx(0.10)
+    assert summary.loc["T3", "outside_boundary_share"] == pytest.approx(0.25)
+    assert summary["n_conflicts"].to_dict() == {"T1": 0, "T2": 3, "T3": 3}
     conflicts = gpd.read_file(out / "conflicts.gpkg", layer="conflicts")
     assert len(conflicts) == 6
     assert conflicts.crs.to_epsg() == 4549

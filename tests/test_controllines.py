@@ -100,6 +100,16 @@ def test_sample_town_conflicts_per_source(scene):
     # each piece's geometry has the area it reports
     assert c.geometry.area.to_numpy() == pytest.approx(c["area_m2"].to_numpy())
     assert result.summary["n_conflicts"].to_dict() == {"T1": 0, "T2": 3, "T3": 3}
+    # share of the town, by hand: T2 is 1 000 000 m², T3 1 200 000 m²
+    shares = {(r.town_id, r.line, r.source_id): r.share for r in c.itertuples()}
+    assert shares[("T2", "red_line", "STBHHX002")] == pytest.approx(0.025)
+    assert shares[("T3", "farmland", "YJJBNT004")] == pytest.approx(30_000 / 1_200_000)
+    assert shares[("T3", "outside_boundary", None)] == pytest.approx(0.25)
+    # inside the boundary, by hand: T1 whole, T2 1500–2400 × 0–1000, T3 3000–3900 × 0–1000
+    inside = result.summary["inside_boundary_m2"].to_dict()
+    assert inside == pytest.approx({"T1": 1_000_000.0, "T2": 900_000.0, "T3": 900_000.0})
+    assert result.summary.loc["T3", "inside_boundary_mu"] == pytest.approx(1350.0)  # 900 000 × 15 / 10 000
+    assert result.summary.loc["T3", "area_mu"] == pytest.approx(1800.0)
 
 
 def test_no_double_count(scene):
