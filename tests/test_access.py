@@ -223,6 +223,33 @@ def test_coverage_names_a_missing_column(dist):
         tz.access.coverage(dist, by="town_id")
 
 
+def test_unknown_population_counts_as_a_home_with_no_people(dist, homes):
+    pop = homes["population"].copy()
+    pop.loc["HT1_00_0"] = np.nan
+    cov = tz.access.coverage(dist, by=homes["town_id"], weights=pop)
+    row = cov.loc[("T1", "kindergarten")]
+    in_t1 = homes["town_id"] == "T1"
+    assert row["origins"] == in_t1.sum()
+    assert row["population"] == homes.loc[in_t1, "population"].sum() - homes.loc["HT1_00_0", "population"]
+    assert any("HT1_00_0" in p for p in cov.attrs["problems"])
+    assert tz.access.coverage(dist, by=homes["town_id"], weights=homes["population"]).attrs["problems"] == []
+
+
+@pytest.mark.parametrize("value", [-5, np.inf, "many"])
+def test_bad_population_is_refused(dist, homes, value):
+    pop = homes["population"].astype(object)
+    pop.loc["HT1_00_1"] = value
+    with pytest.raises(SchemaError, match="population"):
+        tz.access.coverage(dist, weights=pop)
+
+
+def test_suggest_sites_without_population_counts_homes(net, homes, facilities):
+    t3 = homes.loc[homes["town_id"] == "T3"].drop(columns="population")
+    picks = tz.access.suggest_sites(net, t3, facilities, category="kindergarten", k=1)
+    assert picks.iloc[0]["added_population"] == picks.iloc[0]["added_homes"]
+    assert any("population" in p for p in picks.attrs["problems"])
+
+
 def test_categories_reached(dist, homes):
     n = tz.access.categories_reached(dist, threshold_m=1000)
     assert n.index.equals(dist.index)

@@ -251,7 +251,7 @@ def _validate_facilities(
     if category_col not in facilities.columns:
         msg = (
             f"facilities have no column {category_col!r}; add one holding a category id per facility "
-            f"(valid ids: {', '.join(valid_ids)}) or pass category_col="
+            f"(valid ids: {', '.join(valid_ids)}) or name the column with category_col= (CLI: --category-col)"
         )
         raise SchemaError(msg, [msg])
     values = facilities[category_col]
@@ -362,18 +362,20 @@ def _sources_by_category(
     facilities: gpd.GeoDataFrame,
     *,
     category_col: str,
-    cats: list[str],
+    categories: Sequence[str] | None,
     max_snap_m: float,
     touch_m: float,
     entrances: gpd.GeoDataFrame | None,
     entrance_col: str,
-) -> tuple[list[Sources], list[Hashable]]:
+) -> tuple[list[str], list[Sources], list[Hashable]]:
+    """Validate the facilities, then one :class:`Sources` per category asked (and the unreached facilities)."""
+    facilities, cats = _validate_facilities(facilities, category_col, categories)
     per, unreached = _facility_sources(
         net, facilities, max_snap_m=max_snap_m, touch_m=touch_m, entrances=entrances, entrance_col=entrance_col
     )
     values = facilities[category_col].astype(str).to_numpy()
     out = [Sources.concat([per[i] for i in np.flatnonzero(values == c)]) for c in cats]
-    return out, unreached
+    return cats, out, unreached
 
 
 # ---------------------------------------------------------------------------- nearest
@@ -445,12 +447,11 @@ def nearest(
     192.0
     """
     net = prepare(G)
-    facilities, cats = _validate_facilities(facilities, category_col, categories)
-    sources, unreached_fac = _sources_by_category(
+    cats, sources, unreached_fac = _sources_by_category(
         net,
         facilities,
         category_col=category_col,
-        cats=cats,
+        categories=categories,
         max_snap_m=max_snap_m,
         touch_m=touch_m,
         entrances=entrances,
@@ -555,6 +556,35 @@ def _aligned(values: Any, index: pd.Index, name: str) -> pd.Series:
     return pd.Series(arr, index=index)
 
 
+def _people(values: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
+    """People per origin as floats; refuse text and negative counts, report unknown ones (counted as 0)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = values.notna() & numbers.isna()
+    problems = []
+    if text.any():
+        problems.append(
+            f"{int(text.sum())} value(s) of {name} are not numbers (e.g. {_short(list(values[text].astype(str)), 3)}); "
+            "people per origin must be numeric: clean the column"
+        )
+    bad = numbers.notna() & ~(np.isfinite(numbers.astype(float)) & (numbers >= 0))
+    if bad.any():
+        problems.append(
+            f"{int(bad.sum())} value(s) of {name} are negative or infinite "
+            f"(index {_short(list(values.index[bad]), 5)}); people per origin must be 0 or more: fix them or "
+            "leave them empty (unknown)"
+        )
+    if problems:
+        raise SchemaError("bad population weights: " + "; ".join(problems), problems)
+    unknown = numbers.isna()
+    notes = []
+    if unknown.any():
+        notes.append(
+            f"{int(unknown.sum())} origin(s) have no {name} (unknown population), counted as homes but as 0 people: "
+            f"{_short(list(values.index[unknown]))}"
+        )
+    return numbers.astype(float).fillna(0.0).to_numpy(), notes
+
+
 def coverage(
     nearest: pd.DataFrame,
     *,
@@ -575,7 +605,9 @@ def coverage(
         aligned on its index, or one value per row. Default: one group ``"all"``. Origins
         without a group form their own group (NaN), never dropped.
     weights : str, Series or sequence, optional
-        People per origin (``homes["population"]``); adds the population columns.
+        People per origin (``homes["population"]``); adds the population columns. An unknown
+        (missing) value counts as an origin with 0 people and is listed in ``attrs["problems"]``;
+        text, negative or infinite values raise :class:`~tongzhen_gis.errors.SchemaError`.
 
     Returns
     -------
@@ -586,7 +618,7 @@ def coverage(
         (origins off the network, counted as not covered), ``mean_categories_reached`` (same
         value on every row of a group), and with weights ``population``,
         ``covered_population``, ``population_share``. ``attrs["threshold_m"]`` holds the
-        threshold.
+        threshold; ``attrs["problems"]`` names origins without a weight.
     """
     t = default_threshold_m() if threshold_m is None else float(threshold_m)
     cats = _categories_of(nearest)
@@ -603,13 +635,16 @@ def coverage(
     n_reached = within[cats].sum(axis=1)
     reachable = nearest["reachable"] if "reachable" in nearest.columns else pd.Series(True, index=idx)
     w = None
+    notes: list[str] = []
     if weights is not None:
         w = (
             nearest[weights]
             if isinstance(weights, str) and weights in nearest.columns
             else _aligned(weights, idx, "weights")
         )
-        w = w.astype(float)
+        w, notes = _people(w, "weights" if w.name is None else repr(w.name))
+        for note in notes:
+            logger.warning(note)
     keys = pd.Index(group.to_numpy())
     codes, uniques = pd.factorize(keys, use_na_sentinel=False)
     rows = []
@@ -627,9 +662,9 @@ def coverage(
                 "mean_categories_reached": float(n_reached.to_numpy()[sel].mean()),
             }
             if w is not None:
-                ww = w.to_numpy()[sel]
-                total = float(np.nansum(ww))
-                got = float(np.nansum(ww[hit]))
+                ww = w[sel]
+                total = float(ww.sum())
+                got = float(ww[hit].sum())
                 row.update(
                     {
                         "population": total,
@@ -640,6 +675,7 @@ def coverage(
             rows.append(row)
     out = pd.DataFrame(rows).set_index([group_name, "category"])
     out.attrs["threshold_m"] = t
+    out.attrs["problems"] = notes
     return out
 
 
@@ -694,16 +730,15 @@ def service_areas(
         street reached) and the geometry (empty when nothing is reached), in the network CRS.
     """
     net = prepare(G)
-    facilities, cats = _validate_facilities(facilities, category_col, categories)
     thresholds = sorted(float(t) for t in thresholds_m)
     if not thresholds or thresholds[0] < 0:
         msg = f"thresholds_m must be non-negative distances in metres, got {list(thresholds_m)}"
         raise SchemaError(msg, [msg])
-    sources, unreached = _sources_by_category(
+    cats, sources, unreached = _sources_by_category(
         net,
         facilities,
         category_col=category_col,
-        cats=cats,
+        categories=categories,
         max_snap_m=max_snap_m,
         touch_m=touch_m,
         entrances=entrances,
@@ -890,7 +925,8 @@ def suggest_sites(
         Up to ``k`` rows in the order chosen: ``rank``, ``site`` (candidate index label, or
         network node id), ``added_population``, ``added_homes``, ``covered_population`` (people
         covered after this site), and the site's point. Stops early when no site adds anyone;
-        ``attrs`` lists ``uncovered_before`` and homes that cannot be covered (off the network).
+        ``attrs`` lists ``uncovered_before``, homes that cannot be covered (``not_coverable``: off
+        the network) and ``problems`` (homes without a population, or no population column).
     """
     net = prepare(G)
     t = default_threshold_m() if threshold_m is None else float(threshold_m)
@@ -911,8 +947,12 @@ def suggest_sites(
         categories=[category],
         touch_m=touch_m,
     )
-    w = homes[weights].astype(float).to_numpy() if weights and weights in homes.columns else np.ones(len(homes))
-    w = np.nan_to_num(w, nan=0.0)  # a home with unknown population adds no one
+    if weights and weights in homes.columns:
+        w, notes = _people(homes[weights], repr(weights))  # a home with unknown population adds no one
+    else:
+        w, notes = np.ones(len(homes)), [f"homes have no column {weights!r}: every home counts as 1 person"]
+    for note in notes:
+        logger.warning(note)
     reachable = current["reachable"].to_numpy()
     uncovered = reachable & ~(current[category].to_numpy() <= t)
     snap = net.snap(_to_points(homes, net.crs), max_snap_m=max_snap_m, ties=True)
@@ -989,6 +1029,7 @@ def suggest_sites(
             "threshold_m": t,
             "uncovered_before": list(homes.index[uncovered]),
             "not_coverable": list(homes.index[~reachable]),
+            "problems": notes,
         }
     )
     return out
