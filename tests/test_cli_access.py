@@ -111,3 +111,100 @@ def test_gcj02_facilities_are_converted(written, tmp_path):
     homes = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
     homes = homes.set_index("home_id")
     assert homes.loc["HT1_00_0", "kindergarten_m"] == pytest.approx(192, abs=0.05)
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    assert err.startswith("error:")
+    assert "Traceback" not in err
+    return err
+
+
+def _swap(argv: list[str], option: str, value: str) -> list[str]:
+    argv = list(argv)
+    argv[argv.index(option) + 1] = value
+    return argv
+
+
+def test_roads_without_crs_name_the_crs_option(tmp_path, written, capsys):
+    roads = tz.samples.sample_town().roads.set_crs(None, allow_override=True)
+    path = tmp_path / "roads.gpkg"
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        pyogrio.write_dataframe(roads, path, layer="roads")
+    argv = _swap(args(written, tmp_path / "out"), "--roads", str(path))
+    assert run(argv) == 2
+    err = _one_error_line(capsys)
+    assert err.startswith("error: roads (")
+    assert "--crs roads=EPSG:4549" in err
+    # and the fix it names works
+    assert run([*argv, "--crs", "roads=EPSG:4549"]) == 1
+
+
+def test_bad_crs_option_is_exit_2(tmp_path, written, capsys):
+    assert run([*args(written, tmp_path), "--crs", "EPSG:4549"]) == 2
+    assert "--crs NAME=CRS" in _one_error_line(capsys)
+
+
+def test_unknown_layer_names_the_layer_option(tmp_path, written, capsys):
+    assert run(_swap(args(written, tmp_path), "--homes-layer", "nope")) == 2
+    err = _one_error_line(capsys)
+    assert "'nope'" in err
+    assert "--homes-layer" in err
+
+
+def test_empty_facilities_layer_is_exit_2(tmp_path, written, capsys):
+    path = tmp_path / "empty.gpkg"
+    tz.io.write_layer(tz.samples.sample_town().facilities.iloc[:0], path, layer="facilities")
+    assert run(_swap(args(written, tmp_path / "out"), "--facilities", str(path))) == 2
+    assert "empty" in _one_error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_category_column_names_the_option(tmp_path, written, capsys):
+    assert run([*args(written, tmp_path), "--category-col", "kind"]) == 2
+    assert "--category-col" in _one_error_line(capsys)
+
+
+def test_homes_without_population_are_counted_with_a_note(tmp_path, written, capsys):
+    path = tmp_path / "homes.gpkg"
+    homes = tz.samples.sample_town().homes
+    tz.io.write_layer(homes.drop(columns="population"), path, layer="homes")
+    assert run(_swap(args(written, tmp_path / "out"), "--homes", str(path))) == 1
+    err = capsys.readouterr().err
+    assert "note: homes have no column 'population'" in err
+    assert "--population-col" in err
+    cov = pd.read_csv(tmp_path / "out" / "coverage.csv", encoding="utf-8-sig")
+    assert "population_share" not in cov.columns
+    t1 = cov.loc[(cov["town"] == "T1") & (cov["category"] == "kindergarten")].iloc[0]
+    assert t1["origins"] == (homes["town_id"] == "T1").sum()
+
+
+def test_negative_population_is_exit_2_and_unknown_is_noted(tmp_path, written, capsys):
+    homes = tz.samples.sample_town().homes
+    bad = homes.copy()
+    bad.loc[bad["home_id"] == "HT1_00_1", "population"] = -5
+    path = tmp_path / "bad.gpkg"
+    tz.io.write_layer(bad, path, layer="homes")
+    assert run(_swap(args(written, tmp_path / "out"), "--homes", str(path))) == 2
+    assert "HT1_00_1" in capsys.readouterr().err
+    unknown = homes.copy()
+    unknown.loc[unknown["home_id"] == "HT1_00_0", "population"] = None
+    path = tmp_path / "unknown.gpkg"
+    tz.io.write_layer(unknown, path, layer="homes")
+    assert run(_swap(args(written, tmp_path / "out2"), "--homes", str(path))) == 1
+    err = capsys.readouterr().err
+    assert "HT1_00_0" in err
+    assert "0 people" in err
+    cov = pd.read_csv(tmp_path / "out2" / "coverage.csv", encoding="utf-8-sig")
+    t1 = cov.loc[(cov["town"] == "T1") & (cov["category"] == "kindergarten")].iloc[0]
+    in_t1 = homes["town_id"] == "T1"
+    assert t1["origins"] == in_t1.sum()  # the home is kept ...
+    assert t1["population"] == homes.loc[in_t1 & (homes["home_id"] != "HT1_00_0"), "population"].sum()  # ... with 0
+
+
+def test_undeclared_lonlat_facilities_get_a_gcj02_note(tmp_path, written, capsys):
+    path = tmp_path / "wgs.gpkg"
+    tz.io.write_layer(tz.samples.sample_town().facilities.to_crs("EPSG:4326"), path, layer="facilities")
+    assert run(_swap(args(written, tmp_path / "out"), "--facilities", str(path))) == 1
+    assert "--facility-coord-system gcj02" in capsys.readouterr().err

@@ -26,7 +26,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tongzhen_gis import access, io, network, rules
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import SchemaError, TongzhenError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,37 @@ _TABLE_ROWS = 40
 def _life_circle_distances() -> tuple[float, ...]:
     levels = rules.load("life_circle")["level"]
     return tuple(sorted(float(v["distance_m"]) for v in levels.values()))
+
+
+#: The inputs, as named in ``--crs NAME=CRS`` and in error messages.
+INPUTS = ("roads", "facilities", "homes", "towns")
+
+
+def _crs_of(values: tuple[str, ...]) -> dict[str, str]:
+    """Parse repeated ``--crs NAME=CRS`` options."""
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, crs = value.partition("=")
+        if not sep or name not in INPUTS or not crs:
+            msg = f"{value!r}: write --crs NAME=CRS with NAME one of {', '.join(INPUTS)}, e.g. --crs roads=EPSG:4549"
+            raise click.BadParameter(msg, param_hint="--crs")
+        out[name] = crs
+    return out
+
+
+def _read(name: str, path: Path, *, layer: str | None, crs: str | None, coord_system: str | None = None):
+    """Read one input; an error names the input and the option of this command that fixes it."""
+    try:
+        return io.read_layer(path, layer=layer, crs=crs, coord_system=coord_system)
+    except TongzhenError as exc:
+        text = (
+            str(exc)
+            .replace("(CLI: --crs EPSG:", f"(CLI: --crs {name}=EPSG:")
+            .replace("(CLI: --layer)", f"(CLI: --{name}-layer)")
+            .replace("pass one of these as layer=", f"pass one of these with --{name}-layer")
+            .replace("(CLI: drop the GCJ-02/BD-09 declaration for it)", "(CLI: drop --facility-coord-system)")
+        )
+        raise type(exc)(f"{name} ({path}): {text}") from exc
 
 
 def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town_id_col: str) -> pd.Series:
@@ -72,6 +103,13 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
     type=click.Choice(io.COORD_SYSTEMS),
     default=None,
     help="Declare web-map facility coordinates (gcj02: Amap/Tencent, bd09: Baidu); converted first.",
+)
+@click.option(
+    "--crs",
+    "crss",
+    multiple=True,
+    metavar="NAME=CRS",
+    help="CRS of an input file that has none, e.g. --crs roads=EPSG:4549 (NAME: roads, facilities, homes, towns).",
 )
 @click.option("--category-col", default="category", show_default=True, help="Category id column of --facilities.")
 @click.option("--road-class-col", default=None, help="Road class column (default: fclass or highway when present).")
@@ -116,6 +154,7 @@ def command(
     homes_layer: str | None,
     towns_layer: str | None,
     facility_coord_system: str | None,
+    crss: tuple[str, ...],
     category_col: str,
     road_class_col: str | None,
     home_id_col: str,
@@ -135,13 +174,32 @@ def command(
     """
     threshold = access.default_threshold_m() if threshold_m is None else threshold_m
     areas_m = tuple(service_area_m) or _life_circle_distances()
-    road_gdf = io.read_layer(roads, layer=roads_layer)
-    fac_gdf = io.read_layer(facilities, layer=facilities_layer, coord_system=facility_coord_system)
-    home_gdf = io.read_layer(homes, layer=homes_layer)
+    crs_of = _crs_of(crss)
+    road_gdf = _read("roads", roads, layer=roads_layer, crs=crs_of.get("roads"))
+    fac_gdf = _read(
+        "facilities",
+        facilities,
+        layer=facilities_layer,
+        crs=crs_of.get("facilities"),
+        coord_system=facility_coord_system,
+    )
+    home_gdf = _read("homes", homes, layer=homes_layer, crs=crs_of.get("homes"))
+    notes = []
+    if facility_coord_system is None and fac_gdf.crs is not None and fac_gdf.crs.is_geographic:
+        notes.append(
+            "facilities are in longitude/latitude and no --facility-coord-system was given: points taken from "
+            "Amap/Tencent (GCJ-02) or Baidu (BD-09) are several hundred metres off; declare "
+            "--facility-coord-system gcj02 (or bd09) if they come from there"
+        )
+    if population_col not in home_gdf.columns:
+        notes.append(
+            f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
+            "column with --population-col"
+        )
     if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
         home_gdf = home_gdf.set_index(home_id_col, drop=False)
         home_gdf.index.name = None
-    town_gdf = io.read_layer(towns, layer=towns_layer) if towns is not None else None
+    town_gdf = _read("towns", towns, layer=towns_layer, crs=crs_of.get("towns")) if towns is not None else None
     G = network.from_lines(road_gdf, class_col=road_class_col)
     net = access.prepare(G)
     logger.info("walking network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
@@ -174,6 +232,8 @@ def command(
         io.write_layer(areas, out_dir / "service_areas.gpkg", layer="service_areas"),
     ]
 
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     col = "population_share" if "population_share" in cov.columns else "share"
     table = cov[col].unstack("category").reindex(columns=[*cats, access.ALL_CATEGORIES])
     click.echo(f"coverage within {threshold:g} m ({col}):")
