@@ -341,3 +341,17 @@ def test_demo_evaluation_matches_the_sample_docstring(demo):
     assert status[("T2", "investment_per_mu_min")] == "达标"  # exactly 200 万元/亩
     for rule in ("tax_per_mu_min", "investment_per_mu_min", "jobs_min", "labour_productivity_min", "rd_intensity_min"):
         assert status[("T3", rule)] == "缺数据"  # no enterprise rows: missing, never passed
+
+
+def test_bad_numbers_and_map_scheme_are_config_errors():
+    text = (
+        '[towns]\npath = "t.gpkg"\n[intensity]\nfar_cell_m = -5.0\n[control_lines]\nsliver_m2 = 0\n'
+        '[maps]\ndpi = 0\nscheme = "Bogus"\n'
+    )
+    with pytest.raises(SchemaError) as err:
+        tz.report.parse_config(text)
+    msg = str(err.value)
+    assert "[intensity].far_cell_m must be above 0" in msg and "[maps].dpi must be above 0" in msg
+    assert "'Bogus' is not a classification scheme" in msg and "NaturalBreaks" in msg
+    assert len(err.value.problems) == 3  # sliver_m2 = 0 is allowed
+    assert tz.report.parse_config('[towns]\npath = "t.gpkg"\n[maps]\nscheme = "natural_breaks"\n').get("maps", "scheme")

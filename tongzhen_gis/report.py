@@ -157,6 +157,24 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
     "maps": {"enabled": "bool", "dpi": "number", "scheme": "str"},
 }
 
+#: Map classification schemes ``[maps].scheme`` accepts (mapclassify names needing no options).
+_SCHEMES = {
+    name.lower(): name
+    for name in (
+        "Quantiles",
+        "NaturalBreaks",
+        "EqualInterval",
+        "FisherJenks",
+        "HeadTailBreaks",
+        "JenksCaspall",
+        "MaximumBreaks",
+        "PrettyBreaks",
+        "StdMean",
+        "BoxPlot",
+        "Percentiles",
+    )
+}
+
 _SHEET_HEADERS: dict[str, str] = {
     "town_id": "小镇编号",
     "name_zh": "小镇名称",
@@ -391,6 +409,12 @@ def parse_config(text: str, *, base_dir: str | Path = ".") -> ProjectConfig:
                 out[key] = _layer_source(value, where, base, problems, table=kind == "table")
             elif kind == "number" and (not isinstance(value, int | float) or isinstance(value, bool)):
                 problems.append(f"{where} must be a number, got {value!r}")
+            elif kind == "number" and not (value >= 0 if key == "sliver_m2" else value > 0):
+                problems.append(f"{where} must be {'0 or more' if key == 'sliver_m2' else 'above 0'}, got {value!r}")
+            elif key == "scheme" and str(value).lower().replace("_", "") not in _SCHEMES:
+                problems.append(
+                    f"{where} = {value!r} is not a classification scheme; use one of {', '.join(_SCHEMES.values())}"
+                )
             elif kind == "bool" and not isinstance(value, bool):
                 problems.append(f"{where} must be true or false, got {value!r}")
             elif kind == "str" and not isinstance(value, str):
