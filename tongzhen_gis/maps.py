@@ -38,6 +38,7 @@ import contextlib
 import io as _bytes_io
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -714,8 +715,11 @@ def _classify(
     kwds = dict(classify_kwds)
     if scheme.lower().replace("_", "") not in ("userdefined", "percentiles", "boxplot", "stdmean", "headtailbreaks"):
         kwds["k"] = min(k, len(unique))
-    with _seeded_numpy(0):
+    with _seeded_numpy(0), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         classifier = mapclassify.classify(values, scheme, **kwds)
+    for warning in caught:  # e.g. quantiles that coincide: fewer classes, which the legend shows
+        logger.info("mapclassify %s: %s", scheme, warning.message)
     return np.asarray(classifier.yb, dtype=int), np.asarray(classifier.bins, dtype=float)
 
 
