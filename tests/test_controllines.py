@@ -185,6 +185,24 @@ def test_missing_landuse_code_counts_and_is_reported(scene):
     assert "no land-use code" in set(result.repairs["issue"])
 
 
+def test_invalid_landuse_code_counts_and_is_reported(scene):
+    # Q3 is forest (0301) in the red line: with a garbled code it must not pass silently.
+    parcels = scene.parcels.copy()
+    parcels.loc[parcels["parcel_id"] == "Q3", "landuse_code"] = "林地"
+    result = tz.controllines.check(parcels, id_col="parcel_id", landuse_col="landuse_code", **_lines(scene))
+    assert result.summary.loc["Q3", "verdict"] == "conflict"
+    assert bool(result.summary.loc["Q3", "construction"])
+    row = result.repairs[result.repairs["issue"] == "land-use code that is not a 用地用海 code"]
+    assert row["ids"].tolist() == ["Q3"]
+    # R3 (0101 cropland) is unaffected
+    assert result.summary.loc["R3", "verdict"] == "pass"
+
+
+def test_a_column_without_any_landuse_code_is_refused(scene):
+    with pytest.raises(SchemaError, match=r"holds no 用地用海 code.*--landuse-col"):
+        tz.controllines.check(scene.towns, landuse_col="name_zh", red_line=scene.red_line)
+
+
 def test_numeric_landuse_codes_are_refused(scene):
     parcels = scene.parcels.copy()
     parcels["code_int"] = parcels["landuse_code"].astype(int)

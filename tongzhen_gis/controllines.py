@@ -21,8 +21,9 @@ Decisions (see ``../shared/reference/standards.md`` §5)
   ``construction`` group of ``tz.rules.load("landuse")``, 07–16 by default) count towards the
   verdict, for all three lines: non-construction land (a forest parcel in the red line, a
   cropland parcel outside the boundary) is a legitimate use. Its overlaps are still measured
-  and listed, with ``construction=False``. A missing code counts as construction (never
-  passed silently) and is reported in ``repairs``.
+  and listed, with ``construction=False``. A missing code, or one that is not a 用地用海 code
+  (``tz.schema.landuse_level1``), counts as construction (never passed silently) and is
+  reported in ``repairs``; a column with no valid code at all (the wrong column) is an error.
 * A line layer that is not given leaves its columns ``NaN``; the verdict is based on the
   others; the result's ``missing_lines`` names it and a warning is logged.
 
@@ -147,7 +148,7 @@ def _default_sliver_m2(sliver_m2: float | None) -> float:
         return rules.load("controllines").parameter("sliver_m2")
     value = float(sliver_m2)
     if not math.isfinite(value) or value < 0:
-        msg = f"sliver_m2 must be a finite number ≥ 0 (square metres), got {sliver_m2!r}"
+        msg = f"sliver_m2 must be a finite number ≥ 0 (m²), got {sliver_m2!r}; pass e.g. 1 (CLI: --sliver-m2 1)"
         raise SchemaError(msg)
     return value
 
@@ -315,10 +316,20 @@ def _construction_mask(codes: pd.Series, repairs: _Repairs, labels: np.ndarray) 
     groups = rules.load("landuse")["groups"]
     first_level = tuple(str(c) for c in groups["construction"])
     extra = tuple(str(c) for c in groups.get("construction_extra", ()))
+    from tongzhen_gis import schema  # local: schema loads its rules on import
+
     text = codes.astype(object)
     missing = text.isna().to_numpy() | (text.astype(str).str.strip() == "").to_numpy()
     values = text.where(~missing, "").astype(str).str.strip()
-    is_construction = values.str[:2].isin(first_level).to_numpy()
+    level1 = schema.landuse_level1(pd.Series(values.where(~missing, None).to_numpy(), dtype=object), errors="coerce")
+    invalid = ~missing & level1.isna().to_numpy()
+    if invalid.all() and len(invalid):
+        msg = (
+            f"landuse_col {codes.name!r} holds no 用地用海 code (e.g. {values[invalid].iloc[0]!r}); name the column of "
+            "用地用海 codes such as '0701' with landuse_col= (CLI: --landuse-col)"
+        )
+        raise SchemaError(msg)
+    is_construction = level1.fillna("").isin(first_level).to_numpy()
     if extra:
         is_construction |= values.str.startswith(extra).to_numpy()
     repairs.add(
@@ -327,7 +338,13 @@ def _construction_mask(codes: pd.Series, repairs: _Repairs, labels: np.ndarray) 
         labels[missing],
         "counted as construction land (never passed silently); fill in the code",
     )
-    return is_construction | missing
+    repairs.add(
+        "features",
+        "land-use code that is not a 用地用海 code",
+        labels[invalid],
+        "counted as construction land (never passed silently); correct the code, e.g. '0701'",
+    )
+    return is_construction | missing | invalid
 
 
 def _measure(
