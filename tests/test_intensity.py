@@ -135,6 +135,16 @@ def test_enterprises_of_unknown_towns_are_reported(scene):
     assert any("T9" in p for p in t.attrs["problems"])
 
 
+def test_numeric_town_ids_of_a_csv_match_text_ids_and_are_reported(scene):
+    towns = scene.towns.assign(town_id=scene.towns["town_id"].str[1:])  # "1", "2", "3" as text
+    firms = scene.enterprises.assign(town_id=scene.enterprises["town_id"].str[1:].astype(int))  # 1, 2
+    t = tz.intensity.summarize(towns, parcels=scene.parcels, enterprises=firms)
+    # docstring: T1 20 万元/亩 tax, T2 200 万元/亩 investment
+    assert t.loc["1", "tax_per_mu"] == pytest.approx(20, rel=REL)
+    assert t.loc["2", "investment_per_mu"] == pytest.approx(200, rel=REL)
+    assert any("matched by their text" in p for p in t.attrs["problems"])
+
+
 def test_geographic_input_is_reprojected_and_gives_the_same_figures(scene):
     t = tz.intensity.summarize(
         scene.towns.to_crs("EPSG:4326"), parcels=scene.parcels.to_crs("EPSG:4490"), buildings=scene.buildings

@@ -505,6 +505,25 @@ def _add_buildings(
         logger.info("%d building(s) lie outside every town and are not counted", len(outside))
 
 
+def _same_ids(ids: pd.Series, towns: pd.Index, problems: list[str]) -> pd.Series:
+    """Town ids of a table matched to the towns' ids by their text when only the type differs.
+
+    A CSV read with inferred types gives ``330106`` where the town layer holds ``"330106"`` (or
+    the reverse); such ids are matched through their text and the repair is reported.
+    """
+    known = set(towns)
+    by_text = {str(t): t for t in towns}
+    stray = ids.notna() & ~ids.isin(known)
+    fixable = stray & ids.map(lambda v: str(v) in by_text)
+    if not fixable.any():
+        return ids
+    problems.append(
+        f"{int(fixable.sum())} enterprise row(s) give the town id as {type(ids[fixable].iloc[0]).__name__} "
+        "where the towns hold text or another type; matched by their text (keep ids as text in both files)"
+    )
+    return ids.where(~fixable, ids[fixable].map(lambda v: by_text[str(v)])).astype(object)
+
+
 def _add_enterprises(out: pd.DataFrame, enterprises: pd.DataFrame, problems: list[str]) -> None:
     present = [c for c in ENTERPRISE_SUMS if c in enterprises.columns]
     absent = [c for c in ENTERPRISE_SUMS if c not in enterprises.columns]
@@ -512,6 +531,7 @@ def _add_enterprises(out: pd.DataFrame, enterprises: pd.DataFrame, problems: lis
         problems.append(f"enterprises lack column(s) {absent}: the figures built on them are NaN")
     firms = enterprises.copy()
     firms[present] = firms[present].apply(pd.to_numeric, errors="coerce")
+    firms["town_id"] = _same_ids(firms["town_id"], out.index, problems)
     unknown_towns = sorted(set(firms["town_id"].dropna()) - set(out.index))
     if unknown_towns:
         n = int(firms["town_id"].isin(unknown_towns).sum())
