@@ -186,6 +186,7 @@ def test_unknown_layer(gpkg, tmp_path, capsys):
     assert run(args) == cli.EXIT_BAD_INPUT
     line = _one_line_error(capsys)
     assert "'STBHHX' not found" in line and "'red_line'" in line
+    assert line.startswith("error: red-line (") and "--layer red-line=" in line
 
 
 def test_layer_needed_for_multi_layer_file(gpkg, tmp_path, capsys):

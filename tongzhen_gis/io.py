@@ -155,7 +155,10 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
             raise InputFileError(msg)
         return layers[0]
     if layer not in layers:
-        msg = f"layer {layer!r} not found in {path}; the layers there are: {listing}; pass one of these as layer="
+        msg = (
+            f"layer {layer!r} not found in {path}; the layers there are: {listing}; pass one of these as layer= "
+            "(CLI: --layer)"
+        )
         raise InputFileError(msg)
     return layer
 
@@ -348,7 +351,7 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
     if not _crs_equal(gdf.crs, declared):
         msg = (
             f"{path} is in {gdf.crs.to_string()}, not the declared {declared.to_string()}; crs= only declares "
-            "the CRS of a file that has none: drop crs= and reproject after reading "
+            "the CRS of a file that has none: drop crs= (CLI: --crs) and reproject after reading "
             f"(gdf.to_crs({declared.to_string()!r}) or tz.crs.to_metric)"
         )
         raise CRSError(msg)

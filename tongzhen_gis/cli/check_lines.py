@@ -95,6 +95,8 @@ def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], g
         text = str(exc)
         if name != "features":  # the io hints name the bare (FEATURES) form of the options
             text = text.replace("--crs EPSG:", f"--crs {name}=EPSG:").replace("(CLI: --layer)", f"(--layer {name}=…)")
+        else:
+            text = text.replace("(CLI: --layer)", "(--layer LAYER)")
         raise type(exc)(f"{name} ({path}): {text}") from exc
     logger.info("read %d features from %s (%s)", len(gdf), path, name)
     return gdf
