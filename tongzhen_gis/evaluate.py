@@ -260,7 +260,18 @@ def scorecard(
 
 
 def failing_towns(card: pd.DataFrame) -> list[Any]:
-    """Town ids with at least one failed *binding* rule, in scorecard order."""
+    """Town ids with at least one failed *binding* rule, in scorecard order.
+
+    Parameters
+    ----------
+    card : pandas.DataFrame
+        From :func:`scorecard`.
+
+    Returns
+    -------
+    list
+        Town ids; advisory (鼓励值) and unconfirmed rules never put a town here on their own.
+    """
     if card.empty:
         return []
     failed = card[(card["status"] == FAIL) & card["binding"].astype(bool)]
@@ -480,7 +491,26 @@ def evaluate(
     conflicts: gpd.GeoDataFrame | None = None,
     category_col: str = "category",
 ) -> Evaluation:
-    """Scorecard and suggested grades in one call (see :func:`scorecard` and :func:`grade`)."""
+    """Scorecard and suggested grades in one call (see :func:`scorecard` and :func:`grade`).
+
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        As in :func:`scorecard`.
+    rules : str, pathlib.Path or RuleSet, default "hangzhou-2021"
+        Rule set judged against.
+    grading : str, pathlib.Path or RuleSet, default "grading"
+        Grading scheme (see :func:`grade`).
+    conflicts : geopandas.GeoDataFrame, optional
+        ``controllines.check(...).conflicts``, kept so :func:`compare` can list new and
+        resolved conflicts.
+    category_col : str, default "category"
+        Town category column of ``indicators``.
+
+    Returns
+    -------
+    Evaluation
+    """
     card = scorecard(indicators, rules=rules, category_col=category_col)
     return Evaluation(scorecard=card, grades=grade(card, rules=grading), conflicts=conflicts)
 

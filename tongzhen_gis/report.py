@@ -545,10 +545,22 @@ def sample_config_text(written: Mapping[str, Path], *, base_dir: str | Path, tit
 
 
 def safe_name(name: Any, *, fallback: str = "town") -> str:
-    """A file-name-safe version of a town name: separators and control characters become ``_``.
+    r"""A file-name-safe version of a town name: separators and control characters become ``_``.
 
     Keeps Chinese characters. ``..`` and empty names become ``fallback``-based names; the
     result is further checked by :func:`tongzhen_gis.io.safe_join` when joined to a folder.
+
+    Parameters
+    ----------
+    name : Any
+        A town name (or id); None is allowed.
+    fallback : str, default "town"
+        Used when nothing of the name is left, or prefixed to a name of dots only.
+
+    Returns
+    -------
+    str
+        At most 120 characters, NFC-normalised, without ``/``, ``\`` or control characters.
     """
     text = unicodedata.normalize("NFC", "" if name is None else str(name))
     chars = [
