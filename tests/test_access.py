@@ -470,6 +470,28 @@ def test_service_areas_contain_reached_nodes_and_no_far_ones(graph, net, facilit
         assert np.all(np.diff(areas) >= -1e-6)
 
 
+@pytest.mark.parametrize("cap", [0.0, 50.0, 400.0])
+def test_whole_edges_found_by_arrays_equal_the_edge_by_edge_pieces(net, facilities, cap):
+    # the array shortcut for edges reached whole must give exactly the pieces of the general path
+    fac = pd.concat([facilities, points([(2100 + OX, 620 + OY)], category="park").set_index(pd.Index(["X"]))])
+    for cat in ("kindergarten", "park", "clinic"):
+        (src,) = tz.access._sources_by_category(
+            net,
+            fac,
+            category_col="category",
+            categories=[cat],
+            max_snap_m=200,
+            touch_m=15,
+            entrances=None,
+            entrance_col="facility",
+        )[1]
+        field = net.node_distances([src], limit_m=1000)[0]
+        for t in (0.0, 12.0, 300.0, 1000.0):
+            fast = tz.access._reached_pieces(net, field, src, t, cap)
+            slow = tz.access._reached_pieces(net, field, src, t, cap, whole_edges=False)
+            assert np.array_equal(fast, slow), (cat, t)
+
+
 def oracle_node_distances(G, pts):
     """networkx distances from points to every original node, via the augmented graph."""
     nodes = list(G.nodes)

@@ -805,31 +805,53 @@ def _edge_pieces(
     return pieces
 
 
-def _area(
-    net: PreparedNetwork, node_dist: np.ndarray, src: Sources, t: float, *, max_width_m: float, quad_segs: int
-) -> tuple[Any, float]:
-    """The service area of one distance field at one threshold, and the street length reached."""
+def _reached_pieces(
+    net: PreparedNetwork, node_dist: np.ndarray, src: Sources, t: float, cap: float, *, whole_edges: bool = True
+) -> np.ndarray:
+    """Reached pieces ``(edge, s0, s1, r0, r1)`` of every edge, in edge order (see :func:`_edge_pieces`).
+
+    Edges without a source whose farthest point is still within ``t - cap`` are reached whole at
+    the cap: they are found with array operations (``whole_edges=True``) and give exactly the
+    piece :func:`_edge_pieces` would, which is kept for the edges that are cut or tapered.
+    """
     on_edge: dict[int, list[tuple[float, float, float]]] = {}
     for e, a, b, leg in zip(src.edge, src.a_m, src.b_m, src.leg_m, strict=True):
         if leg <= t:
             on_edge.setdefault(int(e), []).append((float(a), float(b), float(leg)))
     d_u_all = node_dist[net.edge_u]
     d_v_all = node_dist[net.edge_v]
-    touched = (np.minimum(d_u_all, d_v_all) <= t) | np.isin(np.arange(len(net.edge_u)), list(on_edge))
+    length = net.edge_length
+    has_src = np.zeros(len(length), dtype=bool)
+    has_src[list(on_edge)] = True
+    touched = (np.minimum(d_u_all, d_v_all) <= t) | has_src
+    whole = np.zeros(len(length), dtype=bool)
+    if whole_edges:
+        # farthest point of the edge from the sources: where the walks from its two ends meet
+        peak = np.minimum(np.minimum(d_u_all, d_v_all) + length, (d_u_all + d_v_all + length) / 2)
+        whole = touched & ~has_src & (peak <= t - cap)
     pieces: list[tuple[int, float, float, float, float]] = []
-    for e in np.flatnonzero(touched):
-        found = _edge_pieces(
-            float(d_u_all[e]), float(d_v_all[e]), float(net.edge_length[e]), on_edge.get(int(e), []), t, max_width_m
-        )
+    for e in np.flatnonzero(touched & ~whole):
+        found = _edge_pieces(float(d_u_all[e]), float(d_v_all[e]), float(length[e]), on_edge.get(int(e), []), t, cap)
         for s0, s1, r0, r1 in found:
             last = pieces[-1] if pieces else None
             if last and last[0] == e and last[2] == s0 and last[3] == last[4] == r0 == r1:
                 pieces[-1] = (int(e), last[1], s1, r0, r1)  # one constant-width stretch
             else:
                 pieces.append((int(e), s0, s1, r0, r1))
-    if not pieces:
+    cut = np.array(pieces, dtype=float).reshape(-1, 5)
+    e = np.flatnonzero(whole)
+    full = np.column_stack([e, np.zeros(len(e)), length[e], np.full(len(e), cap), np.full(len(e), cap)])
+    arr = np.concatenate([cut, full])
+    return arr[np.argsort(arr[:, 0], kind="stable")]
+
+
+def _area(
+    net: PreparedNetwork, node_dist: np.ndarray, src: Sources, t: float, *, max_width_m: float, quad_segs: int
+) -> tuple[Any, float]:
+    """The service area of one distance field at one threshold, and the street length reached."""
+    arr = _reached_pieces(net, node_dist, src, t, max_width_m)
+    if not len(arr):
         return shapely.Polygon(), 0.0
-    arr = np.array(pieces)
     edge = arr[:, 0].astype(np.int64)
     s0, s1, r0, r1 = arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
     street_m = float((s1 - s0).sum())
@@ -837,12 +859,16 @@ def _area(
     # constant width (most of the reached streets, at the cap): the stretch of street buffered
     const = (np.abs(r0 - r1) <= 1e-9 * max(1.0, t)) & (r0 > 0)
     if const.any():
-        scale = np.where(net._scale[edge[const]] > 0, net._scale[edge[const]], 1.0)
-        stretches = [
+        ce = edge[const]
+        scale = np.where(net._scale[ce] > 0, net._scale[ce], 1.0)
+        # a whole edge is its own geometry; a part of one is cut out of it
+        stretches = net.edge_geom[ce].copy()
+        part = (s0[const] > 0) | (s1[const] < net.edge_length[ce]) | (net._scale[ce] <= 0)
+        stretches[part] = [
             substring(net.edge_geom[e], a, b)
-            for e, a, b in zip(edge[const], s0[const] / scale, s1[const] / scale, strict=True)
+            for e, a, b in zip(ce[part], s0[const][part] / scale[part], s1[const][part] / scale[part], strict=True)
         ]
-        polygons.append(shapely.buffer(np.array(stretches, dtype=object), r0[const], quad_segs=quad_segs))
+        polygons.append(shapely.buffer(stretches, r0[const], quad_segs=quad_segs))
     # tapering pieces: split at the geometry's vertices so each part is straight
     taper = np.flatnonzero(~const & (np.maximum(r0, r1) > 0))
     if len(taper):
@@ -868,7 +894,8 @@ def _area(
         coords, index = shapely.get_coordinates(np.concatenate([b0, b1, p0, p1]), return_index=True)
         piece = index % len(pe)
         order = np.argsort(piece, kind="stable")
-        hulls = shapely.convex_hull(shapely.multipoints(coords[order], indices=piece[order]))
+        # (a line through the points has the same hull as the points, and is built without a Point per vertex)
+        hulls = shapely.convex_hull(shapely.linestrings(coords[order], indices=piece[order]))
         polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
     polygons = np.concatenate(polygons) if polygons else np.array([], dtype=object)
     if len(polygons) == 0:
