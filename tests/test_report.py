@@ -311,6 +311,12 @@ def test_html_scorecard_shows_ratios_as_percentages(demo):
     at = cells.index("住宅用地占建设用地比重上限", cells.index("青山文旅小镇 (T2)"))
     assert cells[at + 1 : at + 6] == [f"{100 * 5 / 9:.4g}%", "≤", "30%", "比例", "未达标"]
     assert "文旅 (tourism)" in cells  # category shown in Chinese in the summary
+    # conflicts: STBHHX001 covers 100 000 m² = 150 亩 = 10 % of T2
+    at = cells.index("STBHHX001")
+    assert cells[at + 1 : at + 4] == ["100,000", "150", "10%"]
+    # coverage: T3 has no kindergarten, so 0 % of its people reach one
+    at = cells.index("幼儿园(含托育)", cells.index("桑田智造小镇 (T3)"))
+    assert cells[at + 3] == "0%" and cells[at + 8] == "0%"
 
 
 def test_demo_evaluation_matches_the_sample_docstring(demo):

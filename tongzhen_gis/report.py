@@ -1258,12 +1258,18 @@ def _html_report(
                     if c in conf.columns
                 ]
                 conf["line"] = conf["line"].map(lambda v: _LINE_ZH.get(v, v))
+                if "share" in conf.columns:
+                    conf["share"] = [_shown(v, "ratio") for v in conf["share"]]
                 parts.append(H.table(conf[cols], headers={c: _header(c) for c in cols}))
         if run.coverage is not None:
             parts.append("<h3>15分钟生活圈覆盖</h3>")
             cov = run.coverage
             if tid in set(cov.index.get_level_values(0)):
-                parts.append(H.table(_coverage_table(cov.loc[[tid]]).iloc[:, 1:]))
+                shown = _coverage_table(cov.loc[[tid]]).iloc[:, 1:]
+                for col in (_COVERAGE_HEADERS["share"], _COVERAGE_HEADERS["population_share"]):
+                    if col in shown.columns:
+                        shown[col] = [_shown(v, "ratio") for v in shown[col]]
+                parts.append(H.table(shown))
             else:
                 parts.append("<p>无该小镇的住宅点。</p>")
         town_maps = maps.get(tid, [])
