@@ -501,7 +501,7 @@ def oracle_node_distances(G, pts):
 
 
 def test_service_areas_do_not_claim_homes_across_the_river(graph, net, facilities):
-    """Convex hull of reached nodes vs the street-following service area, on the east bank.
+    """Convex hull of reached nodes and fixed-width buffers vs the street-following area, on the east bank.
 
     Facilities of T1 (west of the river); "homes" on a 25 m grid across the river (x 1285–1485,
     y 15–990) within 40 m of a street. A home is reached when some street point q lies within
@@ -523,7 +523,7 @@ def test_service_areas_do_not_claim_homes_across_the_river(graph, net, facilitie
             if part.length > 0:
                 samples += [part.interpolate(a) for a in np.arange(0, part.length + 1e-9, step)]
     sa = tz.access.service_areas(net, west, thresholds_m=[t], max_width_m=cap)
-    hull_share, ours_share = {}, {}
+    hull_share, fixed_share, ours_share = {}, {}, {}
     for cat in tz.access.categories():
         src = list(west.loc[west["category"] == cat].geometry)
         d_sample = oracle_distances(graph, samples, {cat: src})[cat]
@@ -535,11 +535,15 @@ def test_service_areas_do_not_claim_homes_across_the_river(graph, net, facilitie
         hull = shapely.MultiPoint(reached_nodes).convex_hull
         area = sa.loc[sa["category"] == cat].geometry.iloc[0]
         hull_share[cat] = (shapely.contains(hull, bank) & not_reached).sum() / len(bank)
+        # the other common recipe: the reached streets buffered by a fixed width (the cap)
+        fixed = shapely.union_all(shapely.buffer(np.array(samples, dtype=object)[d_sample <= t], cap))
+        fixed_share[cat] = (shapely.intersects(fixed, bank) & not_reached).sum() / len(bank)
         ours_share[cat] = (shapely.intersects(area, bank) & not_reached).sum() / len(bank)
         # and ours misses none that are reached with a margin
         assert not (~shapely.intersects(area, bank) & (best < t - step)).any(), cat
     assert max(ours_share.values()) == 0.0
     assert max(hull_share.values()) > 0.1, hull_share  # the hull claims homes the network does not reach
+    assert max(fixed_share.values()) > 0.0, fixed_share  # so does a fixed-width buffer
 
 
 # ---------------------------------------------------------------------------- suggest sites
