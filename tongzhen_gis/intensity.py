@@ -28,10 +28,9 @@ Decisions (also stated in each function's docstring)
   reported; their floor area is never guessed, so FAR is then a lower bound. Their footprint
   *is* known, so it counts in building coverage.
 * The 8 m rule of 工业项目建设用地控制指标 (a storey above 8 m counts twice) is an option
-  (``industrial_tall_storey=True``). It applies to a building whose footprint lies mostly on
-  industrial land (the parcel class holding the largest part of the footprint) and whose mean
-  storey height (height / floors, both known) exceeds the rule's 8 m; its whole floor area then
-  counts twice. Only the mean storey height is known from footprint data, so one tall storey
+  (``industrial_tall_storey=True``). It applies to a building with more of its footprint on
+  industrial parcels than on all other parcels together, and whose mean storey height
+  (height / floors, both known) exceeds the rule's 8 m; its whole floor area then counts twice. Only the mean storey height is known from footprint data, so one tall storey
   among low ones is not detected.
 """
 
@@ -242,7 +241,7 @@ def _height_col(buildings: pd.DataFrame, height_col: str | None) -> str | None:
 def _industrial_mask(
     buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, codes: pd.Series, industrial: tuple[str, ...]
 ) -> np.ndarray:
-    """True for buildings whose largest footprint share lies on an industrial parcel."""
+    """True for buildings with more footprint on industrial parcels than on all other parcels together."""
     bi, pj, area = _pairs(buildings.geometry, parcels.geometry)
     out = np.zeros(len(buildings), dtype=bool)
     if len(bi) == 0:
