@@ -133,7 +133,8 @@ def _print_notes(repairs: pd.DataFrame) -> None:
     for row in repairs.head(_TABLE_ROWS).itertuples(index=False):
         ids = f" ({row.ids})" if row.ids else ""
         count = f"{row.count} " if row.count else ""
-        click.echo(f"note: {row.layer}: {count}{row.issue}{ids}; {row.action}", err=True)
+        sep = "; " if row.count else " "  # a layer-wide note reads as one phrase: "reprojected from A to B"
+        click.echo(f"note: {row.layer}: {count}{row.issue}{ids}{sep}{row.action}", err=True)
     if len(repairs) > _TABLE_ROWS:
         click.echo(f"note: … {len(repairs) - _TABLE_ROWS} more in repairs.csv", err=True)
 
