@@ -30,8 +30,9 @@ Decisions (also stated in each function's docstring)
 * The 8 m rule of 工业项目建设用地控制指标 (a storey above 8 m counts twice) is an option
   (``industrial_tall_storey=True``). It applies to a building with more of its footprint on
   industrial parcels than on all other parcels together, and whose mean storey height
-  (height / floors, both known) exceeds the rule's 8 m; its whole floor area then counts twice. Only the mean storey height is known from footprint data, so one tall storey
-  among low ones is not detected.
+  (height / floors, both known) exceeds the rule's 8 m; its whole floor area then counts twice.
+  Only the mean storey height is known from footprint data, so one tall storey among low ones
+  is not detected.
 """
 
 from __future__ import annotations
