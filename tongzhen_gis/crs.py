@@ -117,7 +117,7 @@ def metric_crs_for(obj: gpd.GeoDataFrame | gpd.GeoSeries | tuple[float, float]) 
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + utm)
 
 
-def to_metric(gdf: gpd.GeoDataFrame, crs: str | int | CRS | None = None) -> gpd.GeoDataFrame:
+def to_metric(gdf: gpd.GeoDataFrame, *, crs: str | int | CRS | None = None) -> gpd.GeoDataFrame:
     """Return a copy of ``gdf`` in a metric CRS, fit for areas and distances.
 
     A layer already in a projected metric CRS other than Web Mercator is returned unchanged
