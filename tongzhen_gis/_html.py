@@ -8,11 +8,15 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+#: A percentage written by the report (e.g. "55.56%"): right-aligned like the numbers.
+_PERCENT = re.compile(r"-?[\d,.]+%")
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;max-width:70em;
@@ -86,7 +90,9 @@ def table(
     for cls, row in zip(classes, df.itertuples(index=False), strict=True):
         cells = []
         for v in row:
-            num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+            num = (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)) or (
+                isinstance(v, str) and _PERCENT.fullmatch(v) is not None
+            )
             cells.append(f'<td class="num">{esc(v)}</td>' if num else f"<td>{esc(v)}</td>")
         attr = f' class="{esc(cls)}"' if cls else ""
         body.append(f"<tr{attr}>{''.join(cells)}</tr>")
