@@ -250,6 +250,24 @@ def test_suggest_sites_without_population_counts_homes(net, homes, facilities):
     assert any("population" in p for p in picks.attrs["problems"])
 
 
+def test_threshold_beyond_the_distances_computed_is_refused(net, homes, facilities):
+    short = tz.access.nearest(net, homes, facilities, max_distance_m=500)
+    # T1's home (100, 200) is 562 m from the clinic: NaN at 500 m, so a 1000 m coverage would miss it
+    assert np.isnan(short.loc["HT1_00_0", "clinic"])
+    with pytest.raises(SchemaError, match="max_distance_m=1000"):
+        tz.access.coverage(short)
+    with pytest.raises(SchemaError, match="max_distance_m"):
+        tz.access.categories_reached(short, threshold_m=600)
+    assert tz.access.coverage(short, threshold_m=500).attrs["threshold_m"] == 500
+
+
+def test_coverage_of_no_origins_is_an_empty_table(net, homes, facilities):
+    none = tz.access.nearest(net, homes.iloc[:0], facilities)
+    cov = tz.access.coverage(none, weights=homes["population"].iloc[:0])
+    assert len(cov) == 0
+    assert {"share", "population_share"} <= set(cov.columns)
+
+
 def test_categories_reached(dist, homes):
     n = tz.access.categories_reached(dist, threshold_m=1000)
     assert n.index.equals(dist.index)
@@ -424,7 +442,7 @@ def test_properties_straight_line_and_more_facilities(net, origins_xy, fac_xy, e
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.floats(0, 3000), st.floats(0, 3000), st.integers(1, 100))
+@given(st.floats(0, 2000), st.floats(0, 2000), st.integers(1, 100))
 def test_coverage_grows_with_the_threshold(dist, homes, t1, t2, seed):
     lo, hi = sorted((t1, t2))
     pop = tz.samples.sample_town(seed=seed).homes.set_index("home_id")["population"]

@@ -517,6 +517,19 @@ def _categories_of(nearest_df: pd.DataFrame) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- coverage
+def _threshold(nearest: pd.DataFrame, threshold_m: float | None) -> float:
+    """The threshold asked (default: the 15-minute distance), refused beyond the distances computed."""
+    t = default_threshold_m() if threshold_m is None else float(threshold_m)
+    computed = nearest.attrs.get("max_distance_m")
+    if computed is not None and t > computed:
+        msg = (
+            f"threshold {t:g} m is beyond the max_distance_m={computed:g} the distances were computed with (farther "
+            f"ones are NaN, so coverage would be understated); rerun nearest(..., max_distance_m={t:g}) or more"
+        )
+        raise SchemaError(msg, [msg])
+    return t
+
+
 def categories_reached(nearest: pd.DataFrame, *, threshold_m: float | None = None) -> pd.Series:
     """Number of categories within ``threshold_m`` of each origin (八个一 中可达的项数).
 
@@ -531,7 +544,7 @@ def categories_reached(nearest: pd.DataFrame, *, threshold_m: float | None = Non
     -------
     pandas.Series of int, indexed like ``nearest``.
     """
-    t = default_threshold_m() if threshold_m is None else float(threshold_m)
+    t = _threshold(nearest, threshold_m)
     cats = _categories_of(nearest)
     return (nearest[cats] <= t).sum(axis=1).astype(int).rename("categories_reached")
 
@@ -600,6 +613,8 @@ def coverage(
         From :func:`nearest`.
     threshold_m : float, optional
         Default: the 15-minute life-circle distance (``tz.rules.load("life_circle")``, 1000 m).
+        Must not exceed the ``max_distance_m`` the distances were computed with (beyond it they
+        are NaN, and coverage would be understated): that raises ``SchemaError``.
     by : str, Series or sequence, optional
         Group of each origin (e.g. ``homes["town_id"]``): a column of ``nearest``, a Series
         aligned on its index, or one value per row. Default: one group ``"all"``. Origins
@@ -620,7 +635,7 @@ def coverage(
         ``covered_population``, ``population_share``. ``attrs["threshold_m"]`` holds the
         threshold; ``attrs["problems"]`` names origins without a weight.
     """
-    t = default_threshold_m() if threshold_m is None else float(threshold_m)
+    t = _threshold(nearest, threshold_m)
     cats = _categories_of(nearest)
     idx = nearest.index
     if by is None:
@@ -673,7 +688,10 @@ def coverage(
                     }
                 )
             rows.append(row)
-    out = pd.DataFrame(rows).set_index([group_name, "category"])
+    columns = [group_name, "category", "origins", "covered", "share", "unreachable", "mean_categories_reached"]
+    if w is not None:
+        columns += ["population", "covered_population", "population_share"]
+    out = pd.DataFrame(rows, columns=columns).set_index([group_name, "category"])
     out.attrs["threshold_m"] = t
     out.attrs["problems"] = notes
     return out
