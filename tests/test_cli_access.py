@@ -208,3 +208,8 @@ def test_undeclared_lonlat_facilities_get_a_gcj02_note(tmp_path, written, capsys
     tz.io.write_layer(tz.samples.sample_town().facilities.to_crs("EPSG:4326"), path, layer="facilities")
     assert run(_swap(args(written, tmp_path / "out"), "--facilities", str(path))) == 1
     assert "--facility-coord-system gcj02" in capsys.readouterr().err
+
+
+def test_negative_distance_is_exit_2(tmp_path, written, capsys):
+    assert run([*args(written, tmp_path), "--threshold-m", "-5"]) == 2
+    assert "--threshold-m" in _one_error_line(capsys)

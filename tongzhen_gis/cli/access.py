@@ -13,7 +13,14 @@ the walking network (:func:`tongzhen_gis.network.from_lines`), and writes to ``O
   walking reach, following the streets.
 
 Exit codes: 0 every town has every category within the threshold for at least one home; 1 a
-town lacks a category (no home of it reaches one), or homes are off the network; 2 bad input.
+town lacks a category (no home of it reaches one), or homes are off the network; 2 bad input,
+in one line naming the input and the option that fixes it (``--crs roads=EPSG:4549`` for a
+file without CRS, ``--homes-layer`` for a missing layer …).
+
+Notes on stderr, never silent: homes without the ``--population-col`` column are counted as
+homes (not people); facilities in longitude/latitude without ``--facility-coord-system`` may
+be GCJ-02/BD-09 points several hundred metres off; homes off the network, facilities not
+reached and homes with an unknown population are logged as warnings.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 _PATH = click.Path(dir_okay=True, path_type=Path)
 _TABLE_ROWS = 40
+_METRES = click.FloatRange(min=0)
 
 
 def _life_circle_distances() -> tuple[float, ...]:
@@ -122,20 +130,20 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
 )
 @click.option(
     "--threshold-m",
-    type=float,
+    type=_METRES,
     default=None,
     help="Coverage distance [default: rules life_circle fifteen_minute, 1000 m].",
 )
 @click.option(
     "--service-area-m",
     "service_area_m",
-    type=float,
+    type=_METRES,
     multiple=True,
     help="Service-area distances [default: the life-circle levels, 300/500/1000 m]. Repeatable.",
 )
-@click.option("--max-distance-m", type=float, default=2000.0, show_default=True, help="Distances beyond are empty.")
+@click.option("--max-distance-m", type=_METRES, default=2000.0, show_default=True, help="Distances beyond are empty.")
 @click.option(
-    "--max-snap-m", type=float, default=200.0, show_default=True, help="Farther from any street: unreachable."
+    "--max-snap-m", type=_METRES, default=200.0, show_default=True, help="Farther from any street: unreachable."
 )
 @click.option(
     "--out",
