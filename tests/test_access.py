@@ -467,7 +467,9 @@ def test_service_area_of_one_street_is_cut_at_the_exact_distance():
 
 
 def test_service_areas_contain_reached_nodes_and_no_far_ones(graph, net, facilities):
-    sa = tz.access.service_areas(net, facilities, thresholds_m=(300, 500, 1000))
+    sa = tz.access.service_areas(net, facilities)  # default: the life-circle levels
+    levels = tz.rules.load("life_circle")["level"]
+    assert sorted(sa["threshold_m"].unique()) == sorted(levels[k]["distance_m"] for k in levels)
     assert list(sa["category"].unique()) == tz.access.categories()
     assert len(sa) == 8 * 3
     xy = {n: Point(d["x"], d["y"]) for n, d in graph.nodes(data=True)}

@@ -56,6 +56,7 @@ __all__ = [
     "categorize",
     "coverage",
     "default_threshold_m",
+    "life_circle_distances_m",
     "nearest",
     "prepare",
     "service_areas",
@@ -94,6 +95,12 @@ def default_threshold_m(level: str = "fifteen_minute") -> float:
         msg = f"unknown life-circle level {level!r}; valid: {list(levels)}"
         raise SchemaError(msg)
     return float(levels[level]["distance_m"])
+
+
+def life_circle_distances_m() -> tuple[float, ...]:
+    """The walking distances of every life-circle level, ascending (300, 500, 1000 m by default rules)."""
+    levels = rules.load("life_circle")["level"]
+    return tuple(sorted(float(levels[k]["distance_m"]) for k in levels))
 
 
 # ---------------------------------------------------------------------------- OSM / Tilezen POIs
@@ -702,7 +709,7 @@ def service_areas(
     G: GraphLike,
     facilities: gpd.GeoDataFrame,
     *,
-    thresholds_m: Sequence[float] = (300.0, 500.0, 1000.0),
+    thresholds_m: Sequence[float] | None = None,
     category_col: str = "category",
     categories: Sequence[str] | None = None,
     max_width_m: float = 50.0,
@@ -731,8 +738,10 @@ def service_areas(
     G : networkx graph or PreparedNetwork
     facilities : GeoDataFrame
         As for :func:`nearest`.
-    thresholds_m : sequence of float, default (300, 500, 1000)
-        Walking distances (the 5-, 10- and 15-minute circles of GB 50180-2018).
+    thresholds_m : sequence of float, optional
+        Walking distances. Default: every level of ``tz.rules.load("life_circle")`` (the 5-, 10-
+        and 15-minute circles of GB 50180-2018: 300, 500 and 1000 m), see
+        :func:`life_circle_distances_m`.
     category_col, categories, max_snap_m, touch_m, entrances, entrance_col
         As for :func:`nearest`.
     max_width_m : float, default 50
@@ -748,6 +757,8 @@ def service_areas(
         street reached) and the geometry (empty when nothing is reached), in the network CRS.
     """
     net = prepare(G)
+    if thresholds_m is None:
+        thresholds_m = life_circle_distances_m()
     thresholds = sorted(float(t) for t in thresholds_m)
     if not thresholds or thresholds[0] < 0:
         msg = f"thresholds_m must be non-negative distances in metres, got {list(thresholds_m)}"

@@ -32,7 +32,7 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import access, io, network, rules
+from tongzhen_gis import access, io, network
 from tongzhen_gis.errors import SchemaError, TongzhenError
 
 logger = logging.getLogger(__name__)
@@ -40,11 +40,6 @@ logger = logging.getLogger(__name__)
 _PATH = click.Path(dir_okay=True, path_type=Path)
 _TABLE_ROWS = 40
 _METRES = click.FloatRange(min=0)
-
-
-def _life_circle_distances() -> tuple[float, ...]:
-    levels = rules.load("life_circle")["level"]
-    return tuple(sorted(float(v["distance_m"]) for v in levels.values()))
 
 
 #: The inputs, as named in ``--crs NAME=CRS`` and in error messages.
@@ -181,7 +176,7 @@ def command(
     street network), 2 on bad input.
     """
     threshold = access.default_threshold_m() if threshold_m is None else threshold_m
-    areas_m = tuple(service_area_m) or _life_circle_distances()
+    areas_m = tuple(service_area_m) or access.life_circle_distances_m()
     crs_of = _crs_of(crss)
     road_gdf = _read("roads", roads, layer=roads_layer, crs=crs_of.get("roads"))
     fac_gdf = _read(
