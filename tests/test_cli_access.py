@@ -49,6 +49,7 @@ def test_sample_town_writes_outputs_and_flags_t3(written, tmp_path, capsys):
     assert code == 1  # T3 lacks a kindergarten within 1000 m (and the farmhouse is off the network)
     assert "T3 has no kindergarten" in err
     assert "H_FARM" in err  # reported as off the network, never dropped
+    assert "note: 1 home(s) lie in no town" in err  # the farmhouse is east of T3
     homes = tz.io.read_layer(tmp_path / "home_distances.gpkg", layer="home_distances").set_index("home_id")
     assert homes.loc["HT1_00_0", "kindergarten_m"] == pytest.approx(192, abs=1e-6)
     assert homes.loc["HT1_03_3", "town_lounge_m"] == pytest.approx(1035.5534, abs=1e-4)

@@ -215,6 +215,11 @@ def command(
         max_snap_m=max_snap_m,
     )
     town = _town_of_homes(home_gdf, town_gdf, town_id_col)
+    if town.isna().any():
+        notes.append(
+            f"{int(town.isna().sum())} home(s) lie in no town (or have no {town_id_col}): kept, grouped under an "
+            f"empty town: {', '.join(map(str, town.index[town.isna()][:10]))}"
+        )
     weights = home_gdf[population_col] if population_col in home_gdf.columns else None
     cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights)
     areas = access.service_areas(net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m)
