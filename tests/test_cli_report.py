@@ -127,3 +127,20 @@ def test_gbk_enterprise_table_with_chinese_headers_and_a_stray_town(tmp_path):
     assert result.indicators.loc["T1", "tax_per_mu"] == pytest.approx(20.0, rel=1e-12)
     assert result.indicators.loc["T2", "investment_per_mu"] == pytest.approx(200.0, rel=1e-12)
     assert any("T9" in p and "not among the towns" in p for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('rules = "hangzhou-2021"', 'rules = "hangzhou-2022"', "[project].rules: unknown rule set 'hangzhou-2022'"),
+        ('rules = "hangzhou-2021"', 'rules = "mine.toml"', "[project].rules: "),
+        ('grading = "grading"', 'grading = "hangzhou-2021"', "[project].grading: grading rules 'hangzhou-2021' lack"),
+    ],
+)
+def test_exit_2_on_a_wrong_rule_set_before_any_analysis(tmp_path, capsys, old, new, expected):
+    config = write_config(tmp_path / "raw")
+    config.write_text(config.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    assert run(["report", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()  # refused before anything was computed or written

@@ -297,8 +297,16 @@ class _Grading:
 
 
 def _grading_config(grading: str | Path | _rules.RuleSet) -> _Grading:
+    """Load and check a grading scheme (the shape of ``rules/grading.toml``); RuleDataError if not."""
     rs = _ruleset(grading)
     label = rs.name
+    missing = [t for t in ("scale", "penalty", "ceiling") if t not in rs.tables]
+    if missing:
+        msg = (
+            f"grading rules {label!r} lack table(s) {missing}: is this a grading scheme? "
+            'Use grading = "grading" or a TOML file shaped like rules/grading.toml'
+        )
+        raise RuleDataError(msg)
     try:
         scale, penalty, ceiling = rs["scale"], rs["penalty"], rs["ceiling"]
         grades = tuple(scale["grades"])

@@ -647,9 +647,26 @@ def _check_files(config: ProjectConfig) -> None:
             path = value.path if isinstance(value, LayerSource) else (value if key == "path" else None)
             if path is not None and not Path(path).exists():
                 missing.append(f"[{name}].{key}: {path}")
+    for key, ref in (("rules", config.rules), ("grading", config.grading)):
+        if isinstance(ref, Path) and not ref.exists():
+            missing.append(f"[project].{key}: {ref}")
     if missing:
         msg = "input files not found: " + "; ".join(missing) + " (paths are relative to the config file's folder)"
         raise InputFileError(msg)
+
+
+def _check_rules(config: ProjectConfig) -> None:
+    """Load the rule set and the grading scheme before any analysis runs; errors name the config key."""
+    from tongzhen_gis import rules
+
+    try:
+        rules.load(config.rules)
+    except TongzhenError as exc:
+        raise _config_error(exc, "[project].rules") from exc
+    try:
+        evaluate.grade(evaluate.scorecard(pd.DataFrame(index=pd.Index([], name="town_id"))), rules=config.grading)
+    except TongzhenError as exc:
+        raise _config_error(exc, "[project].grading") from exc
 
 
 @dataclass
@@ -842,6 +859,7 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
         raise TypeError(msg)
     out = Path(out_dir)
     _check_files(config)
+    _check_rules(config)
     towns, id_col, name_col, category_col = _towns_layer(config)
     run = _Run(towns=towns, id_col=id_col, name_col=name_col)
     run.water = _read(config, "base_layers", "water")
