@@ -651,3 +651,55 @@ def test_intensity_legend_counts_every_feature_once(values, k, scheme):
     uppers = [float(t.split(" – ")[1].split(" ")[0]) for t in classes]
     assert uppers == sorted(uppers)
     assert uppers[-1] == pytest.approx(max(finite), abs=0.006)  # the last class ends at the maximum
+
+
+# -------------------------------------------------------------------------- layout
+
+
+def test_overlapping_conflict_labels_are_stacked_not_printed_over_each_other(checked):
+    scene, result = checked
+    fig, ax = tz.maps.control_lines_map(scene.towns, farmland=scene.farmland, conflicts=result)
+    fig.draw_without_rendering()
+    labels = [t for t in ax.texts if t.get_gid() == "conflict_label"]
+    boxes = [t.get_window_extent() for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    # T3's farmland patch (120 000 m²) lies inside its outside-boundary strip (300 000 m²): the two
+    # labels fall on nearly the same spot, so they share one block; every figure is still written
+    joined = "\n".join(t.get_text() for t in labels)
+    for text in ("红线 100,000 m²", "农田 120,000 m²", "界外 100,000 m²", "界外 300,000 m²"):
+        assert joined.count(text) == 1
+
+
+def test_a_wide_map_is_not_framed_by_blank_paper_and_a_long_legend_fits(scene, hand_nearest):
+    fig, ax = tz.maps.landuse_map(scene.parcels, towns=scene.towns)
+    fig.draw_without_rendering()
+    tight = fig.get_tightbbox()
+    width, height = fig.get_size_inches()
+    assert tight.height >= 0.9 * height and tight.width >= 0.9 * width
+    # 8 facility categories + count classes: the legend is taller than the wide map itself
+    fig, ax = tz.maps.access_map(scene.homes, nearest=hand_nearest, facilities=scene.facilities)
+    fig.draw_without_rendering()
+    legend = ax.get_legend().get_window_extent()
+    page = fig.bbox
+    assert legend.y0 >= page.y0 and legend.y1 <= page.y1 and legend.x1 <= page.x1
+    # the map keeps most of the width left of the legend (the layout did not shrink it to fit)
+    assert ax.get_window_extent().width >= 0.6 * (legend.x0 - page.x0)
+
+
+def test_facility_counts_are_of_the_map_frame(scene, hand_nearest):
+    t3 = scene.towns[scene.towns["town_id"] == "T3"]
+    minx, miny, maxx, maxy = t3.total_bounds
+    mine = (scene.homes["town_id"] == "T3").to_numpy()
+    _fig, ax = tz.maps.access_map(
+        scene.homes[mine],
+        nearest=hand_nearest[mine],
+        facilities=scene.facilities,
+        extent=(minx - 50, miny - 50, maxx + 50, maxy + 50),
+    )
+    names = tz.rules.load("facilities")["category"]
+    texts = legend_texts(ax)
+    # sample: one facility of each category per town, T3 has no kindergarten
+    assert f"{names['kindergarten']['name_zh']} (图内无)" in texts
+    assert f"{names['park']['name_zh']} (1)" in texts

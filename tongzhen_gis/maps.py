@@ -133,6 +133,8 @@ class _Canvas:
     handles: list[Artist] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     base_handles: list[Artist] = field(default_factory=list)
+    #: Area labels ``(x, y, area_m2, text, colour)`` placed by :func:`_finish` once the layout is known.
+    labels: list[tuple[float, float, float, str, str]] = field(default_factory=list)
     auto_size: bool = True
 
     def fp(self, size: float | str | None = None, weight: str | None = None):
@@ -238,6 +240,23 @@ def _crs_label(crs: CRS) -> str:
     return f"{crs.name} (EPSG:{epsg})" if epsg else crs.name
 
 
+def _view(extent: Sequence[float] | None, data_bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    """The map frame: ``extent`` as given, else the data bounds with a margin."""
+    if extent is None:
+        return _extent(data_bounds)
+    minx, miny, maxx, maxy = (float(v) for v in extent)
+    return minx, miny, maxx, maxy
+
+
+def _draw_towns(c: _Canvas, towns: gpd.GeoDataFrame | None, label_col: str | None) -> gpd.GeoDataFrame | None:
+    """Town outlines on top, named from ``label_col``; the towns in the map CRS (None when not given)."""
+    if towns is None:
+        return None
+    towns = _to(towns, c.crs, "towns")
+    _outline_features(c, towns, label_col=label_col, legend_label="小镇范围", gid="feature_label")
+    return towns
+
+
 def _finish(
     c: _Canvas,
     *,
@@ -247,16 +266,21 @@ def _finish(
     extent: Sequence[float] | None,
     data_bounds: Sequence[float],
 ) -> tuple[Figure, Axes]:
-    """Title, legend, scale bar, north arrow and note; set the extent; return ``(fig, ax)``."""
+    """Title, legend, scale bar, north arrow, note and area labels; set the extent; return ``(fig, ax)``.
+
+    With the automatic size the figure is 10 inches wide and its height follows the map's shape;
+    once laid out, blank margins around the map, legend and note are trimmed off, so a wide map
+    is not framed by empty paper (in a notebook, a report or a file written without cropping).
+    """
     from matplotlib_scalebar.scalebar import ScaleBar
 
     ax = c.ax
-    minx, miny, maxx, maxy = _extent(data_bounds) if extent is None else tuple(float(v) for v in extent)
+    minx, miny, maxx, maxy = _view(extent, data_bounds)
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     if c.auto_size:
         aspect = (maxy - miny) / max(maxx - minx, 1e-9)
-        c.fig.set_size_inches(10.0, float(np.clip(6.8 * aspect + 1.6, 4.5, 11.0)))
+        c.fig.set_size_inches(10.0, float(np.clip(6.8 * aspect + 1.6, 3.0, 11.0)))
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -323,13 +347,40 @@ def _finish(
         color="#404040",
         gid="source_note",
     )
+    legend = ax.get_legend()
+    if c.auto_size and legend is not None:
+        # a long legend (hangs from the map's top edge) must fit: without room, the layout would
+        # shrink the map instead
+        c.fig.draw_without_rendering()
+        width, height = c.fig.get_size_inches()
+        needed = legend.get_window_extent().height / c.fig.dpi + 0.7
+        if needed > height:
+            c.fig.set_size_inches(width, needed)
+    if c.labels:
+        c.fig.draw_without_rendering()  # lay the figure out, so label sizes are known
+        _place_labels(c, c.labels)
+    if c.auto_size:
+        _trim(c.fig)
     return c.fig, ax
+
+
+def _trim(fig: Figure, *, pad_in: float = 0.12) -> None:
+    """Shrink the figure to what is drawn (plus ``pad_in``); it never grows."""
+    for _ in range(2):  # the constrained layout settles after one resize; the second pass checks
+        fig.draw_without_rendering()
+        tight = fig.get_tightbbox()
+        width, height = fig.get_size_inches()
+        new_width = min(width, tight.width + 2 * pad_in)
+        new_height = min(height, tight.height + 2 * pad_in)
+        if width - new_width < 0.05 and height - new_height < 0.05:
+            return
+        fig.set_size_inches(new_width, new_height)
 
 
 def _label(
     c: _Canvas, x: float, y: float, text: str, *, size: float = 8, colour: str = "black", gid: str, va: str = "center"
-) -> None:
-    c.ax.text(
+) -> Artist:
+    return c.ax.text(
         x,
         y,
         text,
@@ -341,6 +392,36 @@ def _label(
         zorder=15,
         gid=gid,
         clip_on=True,
+    )
+
+
+def _points(
+    c: _Canvas,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    colour: str,
+    label: str,
+    *,
+    marker: str = "o",
+    size_pt: float = 4.7,
+    edge: str | None = "#404040",
+    zorder: float = 8,
+) -> None:
+    """Scatter points in one colour and add their legend entry (same marker and size)."""
+    edge_kw = {} if edge is None else {"edgecolor": edge, "linewidth": 0.5}
+    c.ax.scatter(xs, ys, marker=marker, s=size_pt**2, color=colour, zorder=zorder, **edge_kw)
+    c.handles.append(
+        Line2D(
+            [],
+            [],
+            marker=marker,
+            linestyle="none",
+            markersize=size_pt,
+            color=colour,
+            markerfacecolor=colour,
+            markeredgecolor=edge or colour,
+            label=label,
+        )
     )
 
 
@@ -552,32 +633,29 @@ def _draw_conflicts(
     if len(labels) > max_labels:
         c.notes.append(f"仅标注面积最大的 {max_labels} 处冲突图斑, 另有 {len(labels) - max_labels} 处见冲突明细表")
         logger.info("labelled %d of %d conflict patches", max_labels, len(labels))
-    _place_labels(c, labels[:max_labels])
+    c.labels.extend(labels[:max_labels])
 
 
 def _place_labels(c: _Canvas, labels: list[tuple[float, float, float, str, str]]) -> None:
-    """Write labels; labels falling on (nearly) the same spot are stacked into one block."""
-    minx, miny, maxx, maxy = _bounds_of_points([(x, y) for x, y, *_ in labels])
-    tolerance = 0.04 * max(maxx - minx, maxy - miny, 1.0)
-    groups: list[list[tuple[float, float, float, str, str]]] = []
-    for item in labels:
-        for group in groups:
-            if abs(group[0][0] - item[0]) <= tolerance and abs(group[0][1] - item[1]) <= tolerance:
-                group.append(item)
+    """Write the labels, largest patch first, stacking those that would overlap.
+
+    A label that would overlap one already written is added to that one (black text, one line
+    pair per patch) instead of being printed over it. Needs the figure laid out
+    (``draw_without_rendering``), so sizes on the page are known.
+    """
+    placed: list[tuple[Any, Any]] = []  # (text artist, its box on the page)
+    for x, y, _area, text, colour in labels:
+        artist = _label(c, x, y, text, size=7.5, colour=colour, gid="conflict_label")
+        extent = artist.get_window_extent()
+        for i, (other, other_extent) in enumerate(placed):
+            if extent.overlaps(other_extent):
+                artist.remove()
+                other.set_text(f"{other.get_text()}\n{text}")
+                other.set_color("black")
+                placed[i] = (other, other.get_window_extent())
                 break
         else:
-            groups.append([item])
-    for group in groups:
-        x, y = group[0][0], group[0][1]
-        colour = group[0][4] if len(group) == 1 else "black"
-        _label(c, x, y, "\n".join(item[3] for item in group), size=7.5, colour=colour, gid="conflict_label")
-
-
-def _bounds_of_points(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
-    if not points:
-        return (0.0, 0.0, 0.0, 0.0)
-    xy = np.asarray(points, dtype=float)
-    return xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()
+            placed.append((artist, extent))
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,9 +748,7 @@ def landuse_map(
             c.handles.append(
                 Patch(facecolor=_UNKNOWN_COLOUR, edgecolor="#808080", label=f"代码无法识别 {n_unknown} 块")
             )
-        if towns is not None:
-            towns = _to(towns, c.crs, "towns")
-            _outline_features(c, towns, label_col=label_col, legend_label="小镇范围", gid="feature_label")
+        towns = _draw_towns(c, towns, label_col)
         return _finish(
             c,
             title=title or "用地用海分类图",
@@ -852,9 +928,7 @@ def intensity_map(
             )
         if zero.any():
             c.handles.append(Patch(facecolor="#ffffff", edgecolor="#808080", label=f"数值为 0 {int(zero.sum())} 个"))
-        if towns is not None:
-            towns = _to(towns, c.crs, "towns")
-            _outline_features(c, towns, label_col=label_col, legend_label="小镇范围", gid="feature_label")
+        towns = _draw_towns(c, towns, label_col)
         return _finish(
             c,
             title=title or "开发强度: 容积率分布图",
@@ -943,9 +1017,7 @@ def _intensity_raster(
             c.notes.append(f"无数据栅格 {int(no_value.sum())} 个, 未着色")
         if zero.any():
             c.notes.append(f"数值为 0 的栅格 {int(zero.sum())} 个, 未着色")
-        if towns is not None:
-            towns = _to(towns, c.crs, "towns")
-            _outline_features(c, towns, label_col=label_col, legend_label="小镇范围", gid="feature_label")
+        towns = _draw_towns(c, towns, label_col)
         c.notes.insert(0, f"栅格 {abs(t.a):g} m × {abs(t.e):g} m")
         return _finish(
             c,
@@ -1078,29 +1150,22 @@ def access_map(
             default_title = '15分钟生活圈可达性: "八个一"设施覆盖'
             c.notes.append(f"计入的设施类别: {len(categories)} 类, 步行距离 ≤ {threshold:g} m")
         if unreachable.any():
-            c.ax.scatter(xs[unreachable], ys[unreachable], marker="x", s=30, color="#616161", zorder=9)
-            c.handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="x",
-                    linestyle="none",
-                    color="#616161",
-                    label=f"无法接入路网 {int(unreachable.sum())} 处",
-                )
-            )
+            label = f"无法接入路网 {int(unreachable.sum())} 处"
+            _points(c, xs[unreachable], ys[unreachable], "#616161", label, marker="x", size_pt=5.5, edge=None, zorder=9)
+        towns_m = _to(towns, c.crs, "towns")
+        view = _view(extent, _bounds_union(homes, towns_m))
         if facilities is not None:
-            _draw_facilities(c, facilities, category=category, category_col=category_col, catalogue=catalogue)
-        if towns is not None:
-            towns = _to(towns, c.crs, "towns")
-            _outline_features(c, towns, label_col=label_col, legend_label="小镇范围", gid="feature_label")
+            _draw_facilities(
+                c, facilities, category=category, category_col=category_col, catalogue=catalogue, view=view
+            )
+        _draw_towns(c, towns_m, label_col)
         return _finish(
             c,
             title=title or default_title,
             legend_title=legend_title,
             source=source,
-            extent=extent,
-            data_bounds=_bounds_union(homes, towns),
+            extent=view,
+            data_bounds=view,
         )
 
 
@@ -1142,32 +1207,11 @@ def _homes_by_distance(
     lower = 0.0
     for i, (limit, name) in enumerate(levels):
         sel = band == i
-        c.ax.scatter(xs[sel], ys[sel], s=22, color=colours[i], edgecolor="#404040", linewidth=0.4, zorder=8)
-        c.handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                markerfacecolor=colours[i],
-                markeredgecolor="#404040",
-                label=f"{lower:g}–{limit:g} m {name} ({int(sel.sum())} 处)",
-            )
-        )
+        _points(c, xs[sel], ys[sel], colours[i], f"{lower:g}–{limit:g} m {name} ({int(sel.sum())} 处)")
         lower = limit
     beyond = (band == len(levels)) | (~finite & ~unreachable)
-    c.ax.scatter(xs[beyond], ys[beyond], s=22, color=_BEYOND_COLOUR, edgecolor="#404040", linewidth=0.4, zorder=8)
-    c.handles.append(
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="none",
-            markerfacecolor=_BEYOND_COLOUR,
-            markeredgecolor="#404040",
-            label=f"> {bounds[-1]:g} m 或检索范围内无 ({int(beyond.sum())} 处)",
-        )
-    )
+    label = f"> {bounds[-1]:g} m 或检索范围内无 ({int(beyond.sum())} 处)"
+    _points(c, xs[beyond], ys[beyond], _BEYOND_COLOUR, label)
 
 
 def _homes_by_count(
@@ -1179,19 +1223,8 @@ def _homes_by_count(
         if not sel.any():
             continue
         colour = to_hex(colormap(count / max(n, 1)))
-        c.ax.scatter(xs[sel], ys[sel], s=22, color=colour, edgecolor="#404040", linewidth=0.4, zorder=8)
         label = f"{count} 类" + (" (全部覆盖)" if count == n else "")
-        c.handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                markerfacecolor=colour,
-                markeredgecolor="#404040",
-                label=f"{label} ({int(sel.sum())} 处)",
-            )
-        )
+        _points(c, xs[sel], ys[sel], colour, f"{label} ({int(sel.sum())} 处)")
 
 
 def _draw_service_areas(
@@ -1236,33 +1269,31 @@ def _draw_facilities(
     category: str | None,
     category_col: str,
     catalogue: Mapping[str, Mapping[str, Any]],
+    view: Sequence[float],
 ) -> None:
+    """Facilities as triangles in their category colours.
+
+    The count beside each category name is of the facilities inside the map frame ``view``; a
+    category present in the data but not in the frame is listed as "图内无", so a town map shows
+    which category the town lacks instead of a count from elsewhere.
+    """
     facilities = _to(facilities, c.crs, "facilities")
     _require_columns(facilities, [category_col], "facilities", "name the category column with category_col=")
     if category is not None:
         facilities = facilities[facilities[category_col] == category]
     points = facilities.geometry.representative_point()
+    xs, ys = points.x.to_numpy(), points.y.to_numpy()
+    minx, miny, maxx, maxy = view
+    inside = (xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy)
     present = [cat for cat in catalogue if (facilities[category_col] == cat).any()]
     present += sorted(set(facilities[category_col].dropna().astype(str)) - set(catalogue))
     for cat in present:
-        sel = (facilities[category_col].astype(str) == cat).to_numpy()
+        sel = (facilities[category_col].astype(str) == cat).to_numpy() & inside
         spec = catalogue.get(cat, {})
-        colour = spec.get("colour", "#000000")
         name = spec.get("name_zh", f"{cat} (目录外)")
-        c.ax.scatter(
-            points.x[sel], points.y[sel], marker="^", s=60, color=colour, edgecolor="black", linewidth=0.6, zorder=11
-        )
-        c.handles.append(
-            Line2D(
-                [],
-                [],
-                marker="^",
-                linestyle="none",
-                markersize=8,
-                markerfacecolor=colour,
-                markeredgecolor="black",
-                label=f"{name} ({int(sel.sum())})",
-            )
+        label = f"{name} ({int(sel.sum())})" if sel.any() else f"{name} (图内无)"
+        _points(
+            c, xs[sel], ys[sel], spec.get("colour", "#000000"), label, marker="^", size_pt=8, edge="black", zorder=11
         )
 
 
