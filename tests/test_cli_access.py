@@ -214,3 +214,10 @@ def test_undeclared_lonlat_facilities_get_a_gcj02_note(tmp_path, written, capsys
 def test_negative_distance_is_exit_2(tmp_path, written, capsys):
     assert run([*args(written, tmp_path), "--threshold-m", "-5"]) == 2
     assert "--threshold-m" in _one_error_line(capsys)
+
+
+def test_population_column_named_but_absent_is_exit_2(tmp_path, written, capsys):
+    assert run([*args(written, tmp_path), "--population-col", "人口"]) == 2
+    err = _one_error_line(capsys)
+    assert "'人口'" in err
+    assert "population" in err  # the columns there are listed

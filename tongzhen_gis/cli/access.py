@@ -121,7 +121,10 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
 )
 @click.option("--town-id-col", default="town_id", show_default=True, help="Town id column (of --towns, or --homes).")
 @click.option(
-    "--population-col", default="population", show_default=True, help="People per home (counted as 1 if absent)."
+    "--population-col",
+    default="population",
+    show_default=True,
+    help="People per home (no such column: homes counted, noted).",
 )
 @click.option(
     "--threshold-m",
@@ -195,6 +198,12 @@ def command(
             "--facility-coord-system gcj02 (or bd09) if they come from there"
         )
     if population_col not in home_gdf.columns:
+        if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
+            msg = (
+                f"homes have no column {population_col!r} (given with --population-col); their columns: "
+                f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
+            )
+            raise SchemaError(msg, [msg])
         notes.append(
             f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
             "column with --population-col"
