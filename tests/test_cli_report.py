@@ -144,3 +144,19 @@ def test_exit_2_on_a_wrong_rule_set_before_any_analysis(tmp_path, capsys, old, n
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()  # refused before anything was computed or written
+
+
+def test_exit_2_on_a_wrong_column_name_naming_the_config_entry(tmp_path, capsys):
+    scene = tz.samples.sample_town()
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw").replace("enabled = true", "enabled = false")
+    cases = [
+        ("far_cell_m = 50.0", 'far_cell_m = 50.0\nlanduse_col = "YDYHFLDM"', "in [intensity]: landuse_col"),
+        ('population_col = "population"', 'population_col = "RK"', "[access]: the homes layer has no column"),
+    ]
+    for old, new, expected in cases:
+        config = tz.io.write_text(text.replace(old, new, 1), tmp_path / "raw" / "project.toml")
+        assert run(["report", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        errors = [line for line in err.splitlines() if not line.startswith("WARNING")]
+        assert len(errors) == 1 and errors[0].startswith("error: [") and expected in errors[0]

@@ -135,6 +135,15 @@ def test_enterprises_of_unknown_towns_are_reported(scene):
     assert any("T9" in p for p in t.attrs["problems"])
 
 
+def test_an_absent_floors_column_falls_back_to_heights_and_says_so(scene):
+    t = tz.intensity.summarize(scene.towns, parcels=scene.parcels, buildings=scene.buildings, floors_col="CS")
+    # floors = floor(height / 3 m): T1 B01 10, B02 6, B03 3 (10 m), B04 3 (10.5 m), B05 5 (16 m, 2 000 m² inside)
+    assert t.loc["T1", "floor_area_m2"] == pytest.approx(100_000 + 60_000 + 120_000 + 60_000 + 10_000, rel=REL)
+    # T3: D01 12 m → 4, D02 24 m → 8, D03 9 m → 3
+    assert t.loc["T3", "floor_area_m2"] == pytest.approx(160_000 + 320_000 + 60_000, rel=REL)
+    assert any("no floors column 'CS'" in p for p in t.attrs["problems"])
+
+
 def test_numeric_town_ids_of_a_csv_match_text_ids_and_are_reported(scene):
     towns = scene.towns.assign(town_id=scene.towns["town_id"].str[1:])  # "1", "2", "3" as text
     firms = scene.enterprises.assign(town_id=scene.enterprises["town_id"].str[1:].astype(int))  # 1, 2

@@ -363,6 +363,11 @@ def summarize(
         _check_columns("enterprises", enterprises, ["town_id"], problems)
     if problems:
         raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems)
+    if buildings is not None and floors_col not in buildings.columns:
+        problems.append(
+            f"buildings have no floors column {floors_col!r}: floors come from the heights in "
+            f"{_height_col(buildings, height_col)!r} only; pass floors_col= if the floors are in another column"
+        )
 
     groups = _groups(landuse_rules)
     ruleset = _rules(rules)

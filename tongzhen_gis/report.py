@@ -610,6 +610,10 @@ class ReportResult:
 def _config_error(exc: TongzhenError, where: str) -> TongzhenError:
     """The same error, prefixed with the config entry that named the file (and a config-shaped fix)."""
     text = str(exc).replace(" (CLI: --crs EPSG:4549)", "")
+    section = where.split(".")[0].strip("[]")
+    columns = [k for k in CONFIG_KEYS.get(section, {}) if k.endswith("_col")]
+    if isinstance(exc, SchemaError) and "." not in where and columns:
+        text += f"; in project.toml name the columns in [{section}]: {', '.join(columns)}"
     if isinstance(exc, CRSError):
         fix = (
             'crs = "EPSG:4549"'
@@ -744,6 +748,17 @@ def _run_access(config: ProjectConfig, run: _Run) -> None:
         run.problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
         return
     run.roads = roads
+    absent = [
+        f"{key} = {config.get('access', key)!r}"
+        for key in ("population_col", "home_town_col")
+        if config.get("access", key) is not None and config.get("access", key) not in run.homes.columns
+    ]
+    if absent:
+        msg = (
+            f"[access]: the homes layer has no column {', '.join(absent)} "
+            f"(columns: {list(run.homes.columns)}); fix the name in project.toml"
+        )
+        raise SchemaError(msg, absent)
     category_col = config.get("access", "category_col", "category")
     G = network.from_lines(roads)
     options: dict[str, Any] = {"category_col": category_col}
@@ -863,18 +878,20 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
     towns, id_col, name_col, category_col = _towns_layer(config)
     run = _Run(towns=towns, id_col=id_col, name_col=name_col)
     run.water = _read(config, "base_layers", "water")
-    if config.has("control_lines"):
-        _run_control_lines(config, run)
-    else:
-        run.problems.append("no [control_lines] in the config: the three-line rules are 'missing'")
-    if config.has("intensity"):
-        _run_intensity(config, run)
-    else:
-        run.problems.append("no [intensity] in the config: land-use and 亩均 rules are 'missing'")
-    if config.has("access"):
-        _run_access(config, run)
-    else:
-        run.problems.append("no [access] in the config: the 15-minute rule is 'missing'")
+    for section, step, absent in (
+        ("control_lines", _run_control_lines, "the three-line rules are 'missing'"),
+        ("intensity", _run_intensity, "land-use and 亩均 rules are 'missing'"),
+        ("access", _run_access, "the 15-minute rule is 'missing'"),
+    ):
+        if not config.has(section):
+            run.problems.append(f"no [{section}] in the config: {absent}")
+            continue
+        try:
+            step(config, run)
+        except TongzhenError as exc:
+            if str(exc).startswith("["):  # already names its config entry
+                raise
+            raise _config_error(exc, f"[{section}]") from exc
     stats = None
     stats_src = config.get("town_stats", "path")
     if stats_src is not None:
