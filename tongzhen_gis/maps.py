@@ -786,11 +786,15 @@ def _classify(
     import mapclassify
 
     unique = np.unique(values)
-    if len(unique) == 1:
-        return np.zeros(len(values), dtype=int), unique.astype(float)
+    # values closer than 1e-12 × max(largest magnitude, 1) count as one (NaturalBreaks' k-means
+    # cannot separate them and fails): k is reduced to the values a map can tell apart
+    scale = max(float(np.abs(unique).max()), 1.0)
+    distinct = len(np.unique(np.round(unique / scale, 12)))
+    if distinct == 1:
+        return np.zeros(len(values), dtype=int), unique[-1:].astype(float)
     kwds = dict(classify_kwds)
     if scheme.lower().replace("_", "") not in ("userdefined", "percentiles", "boxplot", "stdmean", "headtailbreaks"):
-        kwds["k"] = min(k, len(unique))
+        kwds["k"] = min(k, distinct)
     with _seeded_numpy(0), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         classifier = mapclassify.classify(values, scheme, **kwds)
