@@ -315,9 +315,17 @@ def test_wuxi_euluc_land_areas_match_the_250m_grid(shared_data):
     t = tz.intensity.summarize(grid, parcels=parcels.to_crs(grid.crs))
     ref = grid.set_index("grid_id_main")
     assert t["area_m2"].to_numpy() == pytest.approx(ref["cell_area_m2"].to_numpy(), rel=1e-9, abs=1e-6)
-    assert t["residential_m2"].to_numpy() == pytest.approx(ref["area_residential_m2"].to_numpy(), rel=1e-6, abs=1e-3)
-    assert t["industrial_m2"].to_numpy() == pytest.approx(ref["area_industrial_m2"].to_numpy(), rel=1e-6, abs=1e-3)
-    assert t["green_m2"].to_numpy() == pytest.approx(ref["parks_green_m2"].to_numpy(), rel=1e-6, abs=1e-3)
+    # cells no parcel reaches: land use unknown (NaN) here, 0 in the research grid
+    bare = t["residential_m2"].isna().to_numpy()
+    assert (t.loc[bare, "unclassified_m2"] == t.loc[bare, "area_m2"]).all()
+    assert (ref.loc[bare, ["area_residential_m2", "area_industrial_m2", "parks_green_m2"]] == 0).all().all()
+    for ours, theirs in (
+        ("residential_m2", "area_residential_m2"),
+        ("industrial_m2", "area_industrial_m2"),
+        ("green_m2", "parks_green_m2"),
+    ):
+        got, expected = t[ours].to_numpy()[~bare], ref[theirs].to_numpy()[~bare]
+        assert got == pytest.approx(expected, rel=1e-6, abs=1e-3)
 
 
 def test_invalid_and_missing_geometries_are_repaired_or_reported(scene):
@@ -352,3 +360,16 @@ def test_chinese_enterprise_headers(scene):
         pytest.approx([20, 300, 0.04, 150], rel=REL)
     )
     assert t.loc["T2", "jobs"] == 1_500
+
+
+def test_a_town_without_parcels_has_missing_land_figures_not_zero(scene):
+    parcels = scene.parcels[~scene.parcels["parcel_id"].isin(["R1", "R2", "R3"])]  # T3's parcels
+    t = tz.intensity.summarize(scene.towns, parcels=parcels, buildings=scene.buildings)
+    assert (
+        t.loc["T3", ["construction_m2", "construction_share", "residential_share", "green_share", "far"]].isna().all()
+    )
+    assert t.loc["T3", "unclassified_m2"] == pytest.approx(1_200_000, rel=REL)
+    assert t.loc["T1", "construction_share"] == pytest.approx(1.0, rel=REL)  # others untouched
+    assert any("T3" in p and "no parcel" in p for p in t.attrs["problems"])
+    card = tz.evaluate.scorecard(t.assign(category=["digital", "tourism", "manufacturing"]))
+    assert card.loc[("T3", "construction_land_min"), "status"] == "missing"  # never a fail on absent data

@@ -21,7 +21,8 @@ Decisions (also stated in each function's docstring)
 * Parcels and buildings straddling a town boundary are apportioned by intersected area
   (exact polygon intersections, never centroids).
 * Which first-level classes are construction, residential, industrial and green land comes
-  from ``tz.rules.load("landuse")["groups"]``.
+  from ``tz.rules.load("landuse")["groups"]``. A town that no parcel reaches has unknown land
+  use: its land figures are NaN (reported), not zero, so its rules are ``missing``, not failed.
 * Floors: the ``floors`` column when it holds a positive number; otherwise, when a height is
   known, ``floor(height / storey_height_m)`` (rule ``intensity``, 3 m by default, at least
   ``min_floors``). Buildings with neither are counted per town (``unknown_floors_count``) and
@@ -420,6 +421,15 @@ def summarize(
     out["unclassified_m2"] = (out["area_m2"] - classified).clip(lower=0.0)
     for code in sorted(c for c in by_class.columns if c != "unclassified"):
         out[f"share_{code}"] = _ratio(by_class[code], out["area_m2"])
+    # A town no parcel reaches has unknown land use, not zero construction land.
+    uncovered = by_class.sum(axis=1) <= 0
+    if uncovered.any():
+        land = [c for c in out.columns if c not in ("area_m2", "unclassified_m2")]
+        out.loc[uncovered, land] = np.nan
+        problems.append(
+            f"town(s) {uncovered.index[uncovered].tolist()[:10]}: no parcel lies in them, so their land figures "
+            "are missing (NaN), not zero; give parcels that cover every town"
+        )
 
     # ---- buildings
     if buildings is not None:
@@ -518,15 +528,17 @@ def _same_ids(ids: pd.Series, towns: pd.Index, problems: list[str]) -> pd.Series
     """
     known = set(towns)
     by_text = {str(t): t for t in towns}
-    stray = ids.notna() & ~ids.isin(known)
-    fixable = stray & ids.map(lambda v: str(v) in by_text)
+    stray = (ids.notna() & ~ids.isin(known)).to_numpy(dtype=bool)
+    fixable = stray & np.array([str(v) in by_text for v in ids], dtype=bool)
     if not fixable.any():
         return ids
     problems.append(
         f"{int(fixable.sum())} enterprise row(s) give the town id as {type(ids[fixable].iloc[0]).__name__} "
         "where the towns hold text or another type; matched by their text (keep ids as text in both files)"
     )
-    return ids.where(~fixable, ids[fixable].map(lambda v: by_text[str(v)])).astype(object)
+    out = ids.astype(object)
+    out[fixable] = [by_text[str(v)] for v in ids[fixable]]
+    return out
 
 
 def _add_enterprises(out: pd.DataFrame, enterprises: pd.DataFrame, problems: list[str]) -> None:
