@@ -142,3 +142,12 @@ def test_gbk_enterprises_with_chinese_headers_and_a_stray_town(scene, written, t
     assert table.loc["T1", "jobs"] == 6_000
     problems = pd.read_csv(tmp_path / "o" / "intensity_problems.csv", encoding="utf-8-sig")["problem"]
     assert problems.str.contains("T9").any()  # reported, not silently dropped
+
+
+def test_a_filegdb_folder_is_accepted_as_towns(scene, written, tmp_path):
+    scene.towns.to_file(tmp_path / "towns.gdb", driver="OpenFileGDB", layer="towns")
+    gpkg = str(written["gpkg"])
+    argv = ["intensity", str(tmp_path / "towns.gdb"), "--parcels", gpkg, "--parcels-layer", "parcels"]
+    assert run([*argv, "--out", str(tmp_path / "o")]) == 0
+    table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
+    assert table["residential_share"].tolist() == pytest.approx([0.2, 5 / 9, 0.0], rel=1e-9)  # docstring

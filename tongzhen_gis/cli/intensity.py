@@ -20,6 +20,8 @@ from tongzhen_gis.errors import CRSError, SchemaError, TongzhenError
 logger = logging.getLogger(__name__)
 
 _PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
+#: A vector layer may be a folder (a FileGDB ``.gdb``).
+_LAYER_PATH = click.Path(exists=True, path_type=Path)
 #: Inputs that ``--crs NAME=CRS`` can name.
 INPUTS = ("towns", "parcels", "buildings")
 
@@ -54,11 +56,11 @@ def _read(name: str, path: Path, *, layer: str | None, crs: str | None) -> Any:
 
 
 @click.command(name="intensity")
-@click.argument("towns", type=_PATH)
+@click.argument("towns", type=_LAYER_PATH)
 @click.option("--towns-layer", default=None, help="Layer of TOWNS (GeoPackage / FileGDB).")
-@click.option("--parcels", "parcels_path", type=_PATH, required=True, help="Land-use parcels (用地用海 codes).")
+@click.option("--parcels", "parcels_path", type=_LAYER_PATH, required=True, help="Land-use parcels (用地用海 codes).")
 @click.option("--parcels-layer", default=None, help="Layer of --parcels.")
-@click.option("--buildings", "buildings_path", type=_PATH, default=None, help="Building footprints with floors.")
+@click.option("--buildings", "buildings_path", type=_LAYER_PATH, default=None, help="Building footprints with floors.")
 @click.option("--buildings-layer", default=None, help="Layer of --buildings.")
 @click.option("--enterprises", "enterprises_path", type=_PATH, default=None, help="Enterprise table (CSV or Excel).")
 @click.option("--raster", "raster_path", type=_PATH, default=None, help="A raster summarised per town (zonal).")
