@@ -887,51 +887,50 @@ def intensity_map(
     ``(bins[i-1], bins[i]]`` (the first class includes the minimum).
     """
     label = value_label or VALUE_LABELS_ZH.get(column if isinstance(data, gpd.GeoDataFrame) else "far", column)
-    kwds = dict(classify_kwds or {})
-    if isinstance(data, Raster):
-        return _intensity_raster(
-            data,
-            scheme=scheme,
-            k=k,
-            kwds=kwds,
-            cmap=cmap,
-            label=label,
-            fmt=fmt,
-            hide_zero=hide_zero,
-            towns=towns,
-            label_col=label_col,
-            roads=roads,
-            water=water,
-            title=title,
-            source=source,
-            extent=extent,
-            font=font,
-            figsize=figsize,
-        )
-    layer = _metric(data, "data")
-    _require_columns(layer, [column], "data", "name the value column with column=")
-    values = pd.to_numeric(layer[column], errors="coerce").to_numpy(dtype=float)
-    no_value = ~np.isfinite(values)
-    zero = (values == 0) if hide_zero else np.zeros(len(values), dtype=bool)
+    raster = data if isinstance(data, Raster) else None
+    if raster is not None:
+        layer, bounds = _raster_frame(raster)
+        values = np.asarray(raster.array, dtype=float)
+        no_value = ~np.isfinite(values)
+        if raster.nodata is not None and np.isfinite(raster.nodata):
+            no_value |= values == raster.nodata
+        what = "the raster has no value to classify (all nodata"
+    else:
+        layer = _metric(data, "data")
+        _require_columns(layer, [column], "data", "name the value column with column=")
+        values = pd.to_numeric(layer[column], errors="coerce").to_numpy(dtype=float)
+        no_value = ~np.isfinite(values)
+        what = f"column {column!r} has no value to classify (all missing"
+    zero = (values == 0) & ~no_value if hide_zero else np.zeros(values.shape, dtype=bool)
     valid = ~no_value & ~zero
     if not valid.any():
-        msg = f"column {column!r} has no value to classify (all missing{' or zero' if hide_zero else ''})"
+        msg = what + (" or zero)" if hide_zero else ")")
         raise SchemaError(msg, [msg])
-    classes, bins = _classify(values[valid], scheme, k, kwds)
+    classes, bins = _classify(values[valid], scheme, k, dict(classify_kwds or {}))
     colours = _class_colours(cmap, len(bins))
     with _canvas(layer, font=font, figsize=figsize) as c:
         _draw_base(c, roads, water)
-        face = np.full(len(layer), _NODATA_COLOUR, dtype=object)
-        face[zero] = "#ffffff"
-        face[valid] = [colours[i] for i in classes]
-        _plot(layer, c.ax, color=list(face), edgecolor="white", linewidth=0.4, zorder=3)
+        if raster is not None:
+            _draw_class_grid(c, raster, valid, classes, colours, bounds)
+        else:
+            face = np.full(len(layer), _NODATA_COLOUR, dtype=object)
+            face[zero] = "#ffffff"
+            face[valid] = [colours[i] for i in classes]
+            _plot(layer, c.ax, color=list(face), edgecolor="white", linewidth=0.4, zorder=3)
         _value_legend(c, classes, bins, colours, lowest=float(values[valid].min()), fmt=fmt)
-        if no_value.any():
-            c.handles.append(
-                Patch(facecolor=_NODATA_COLOUR, edgecolor="#808080", label=f"无数据 {int(no_value.sum())} 个")
-            )
-        if zero.any():
-            c.handles.append(Patch(facecolor="#ffffff", edgecolor="#808080", label=f"数值为 0 {int(zero.sum())} 个"))
+        if raster is not None:  # cells are many and small: counted in the note, not the legend
+            c.notes.append(f"栅格 {abs(raster.transform.a):g} m × {abs(raster.transform.e):g} m")
+            if no_value.any():
+                c.notes.append(f"无数据栅格 {int(no_value.sum())} 个, 未着色")
+            if zero.any():
+                c.notes.append(f"数值为 0 的栅格 {int(zero.sum())} 个, 未着色")
+        else:
+            if no_value.any():
+                label_nv = f"无数据 {int(no_value.sum())} 个"
+                c.handles.append(Patch(facecolor=_NODATA_COLOUR, edgecolor="#808080", label=label_nv))
+            if zero.any():
+                label_z = f"数值为 0 {int(zero.sum())} 个"
+                c.handles.append(Patch(facecolor="#ffffff", edgecolor="#808080", label=label_z))
         towns = _draw_towns(c, towns, label_col)
         return _finish(
             c,
@@ -939,7 +938,7 @@ def intensity_map(
             legend_title=label,
             source=source,
             extent=extent,
-            data_bounds=_bounds_union(layer, towns),
+            data_bounds=bounds if raster is not None else _bounds_union(layer, towns),
         )
 
 
@@ -951,26 +950,8 @@ def _value_legend(
         c.handles.append(Patch(facecolor=colour, edgecolor="#808080", linewidth=0.5, label=f"{text} ({count})"))
 
 
-def _intensity_raster(
-    raster: Raster,
-    *,
-    scheme: str,
-    k: int,
-    kwds: dict[str, Any],
-    cmap: str,
-    label: str,
-    fmt: str,
-    hide_zero: bool,
-    towns: gpd.GeoDataFrame | None,
-    label_col: str | None,
-    roads: gpd.GeoDataFrame | None,
-    water: gpd.GeoDataFrame | None,
-    title: str | None,
-    source: str | None,
-    extent: Sequence[float] | None,
-    font: str | os.PathLike[str] | None,
-    figsize: tuple[float, float] | None,
-) -> tuple[Figure, Axes]:
+def _raster_frame(raster: Raster) -> tuple[gpd.GeoDataFrame, tuple[float, float, float, float]]:
+    """The raster's footprint as a one-row layer, and its bounds; refuses rotated or unprojected grids."""
     t = raster.transform
     if t.b != 0 or t.d != 0:
         msg = "the raster is rotated (its transform has shear terms); warp it to a north-up grid first"
@@ -979,58 +960,39 @@ def _intensity_raster(
     xs, ys = (t.c, t.c + t.a * cols), (t.f, t.f + t.e * rows)
     bounds = (min(xs), min(ys), max(xs), max(ys))
     frame = gpd.GeoDataFrame(geometry=[box(*bounds)], crs=raster.crs)
-    metric = _crs.to_metric(frame)
-    if CRS.from_user_input(metric.crs) != raster.crs:
+    if CRS.from_user_input(_crs.to_metric(frame).crs) != raster.crs:
         msg = (
             f"the raster is in {raster.crs.to_string()}, not a metric CRS, so a scale bar would be wrong; "
             "build or warp it to a metric CRS first (e.g. tz.intensity.floor_area_grid makes one in the "
             "buildings' metric CRS; gdalwarp -t_srs EPSG:4549 for a file)"
         )
         raise CRSError(msg)
-    values = np.asarray(raster.array, dtype=float)
-    no_value = ~np.isfinite(values)
-    if raster.nodata is not None and np.isfinite(raster.nodata):
-        no_value |= values == raster.nodata
-    zero = (values == 0) & ~no_value if hide_zero else np.zeros(values.shape, dtype=bool)
-    valid = ~no_value & ~zero
-    if not valid.any():
-        msg = "the raster has no value to classify (all nodata" + (" or zero)" if hide_zero else ")")
-        raise SchemaError(msg, [msg])
-    classes, bins = _classify(values[valid], scheme, k, kwds)
-    colours = _class_colours(cmap, len(bins))
-    grid = np.full(values.shape, -1, dtype=int)
+    return frame, bounds
+
+
+def _draw_class_grid(
+    c: _Canvas,
+    raster: Raster,
+    valid: np.ndarray,
+    classes: np.ndarray,
+    colours: list[str],
+    bounds: tuple[float, float, float, float],
+) -> None:
+    """Cells in their class colours; cells without a class (no value, hidden zero) left blank."""
+    grid = np.full(valid.shape, -1, dtype=int)
     grid[valid] = classes
-    with _canvas(frame, font=font, figsize=figsize) as c:
-        _draw_base(c, roads, water)
-        minx, miny, maxx, maxy = bounds
-        palette = ListedColormap(colours)
-        shown = np.ma.masked_less(grid, 0)
-        c.ax.imshow(
-            shown,
-            cmap=palette,
-            vmin=-0.5,
-            vmax=len(bins) - 0.5,
-            extent=(minx, maxx, miny, maxy),
-            origin="upper" if t.e < 0 else "lower",
-            interpolation="nearest",
-            alpha=0.9,
-            zorder=3,
-        )
-        _value_legend(c, classes, bins, colours, lowest=float(values[valid].min()), fmt=fmt)
-        if no_value.any():
-            c.notes.append(f"无数据栅格 {int(no_value.sum())} 个, 未着色")
-        if zero.any():
-            c.notes.append(f"数值为 0 的栅格 {int(zero.sum())} 个, 未着色")
-        towns = _draw_towns(c, towns, label_col)
-        c.notes.insert(0, f"栅格 {abs(t.a):g} m × {abs(t.e):g} m")
-        return _finish(
-            c,
-            title=title or "开发强度: 容积率分布图",
-            legend_title=label,
-            source=source,
-            extent=extent,
-            data_bounds=bounds,
-        )
+    minx, miny, maxx, maxy = bounds
+    c.ax.imshow(
+        np.ma.masked_less(grid, 0),
+        cmap=ListedColormap(colours),
+        vmin=-0.5,
+        vmax=len(colours) - 0.5,
+        extent=(minx, maxx, miny, maxy),
+        origin="upper" if raster.transform.e < 0 else "lower",
+        interpolation="nearest",
+        alpha=0.9,
+        zorder=3,
+    )
 
 
 # --------------------------------------------------------------------------------------------
