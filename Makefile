@@ -18,8 +18,7 @@ lint: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 notebooks -p no:randomly
+	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 tests notebooks
 
 # The demo's exit code is 1 on purpose (two sample towns fail rules): only 0 and 1 are success.
 demo: install
