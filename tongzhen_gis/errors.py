@@ -20,7 +20,23 @@ __all__ = [
 
 
 class TongzhenError(Exception):
-    """Root of every error raised on purpose by tongzhen_gis."""
+    """Root of every error raised on purpose by tongzhen_gis.
+
+    Parameters
+    ----------
+    *args
+        As for :class:`Exception` (normally one message).
+    param : str, optional
+        The Python keyword the fix concerns (``"layer"``, ``"crs"``, ``"coord_system"``,
+        ``"encoding"``, ``"id_col"``, ``"category_col"``, ``"landuse_col"``, ``"sliver_m2"`` …),
+        or None. Messages give the Python fix (``layer='towns'``); a front end such as the CLI
+        maps ``param`` to its own option instead of rewriting the text, so the library never
+        needs to know the command line.
+    """
+
+    def __init__(self, *args: object, param: str | None = None) -> None:
+        super().__init__(*args)
+        self.param: str | None = param
 
 
 class CRSError(TongzhenError, ValueError):
@@ -33,8 +49,8 @@ class SchemaError(TongzhenError, ValueError):
     The message lists every problem found, not only the first.
     """
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[str] | None = None, *, param: str | None = None) -> None:
+        super().__init__(message, param=param)
         self.problems: list[str] = list(problems or [])
 
 
