@@ -175,7 +175,7 @@ def test_missing_crs(scene, gpkg, tmp_path, capsys, monkeypatch):
     args[1] = str(tmp_path / "nocrs.gpkg")
     assert run(args) == cli.EXIT_BAD_INPUT
     line = _one_line_error(capsys)
-    assert "no coordinate reference system" in line and "--crs" in line
+    assert "no coordinate reference system" in line and line.endswith("; on the command line: --crs EPSG:4549")
     # declaring it fixes the run
     assert run([*args, "--crs", "features=EPSG:4549"]) == cli.EXIT_FINDINGS
 
@@ -186,13 +186,15 @@ def test_unknown_layer(gpkg, tmp_path, capsys):
     assert run(args) == cli.EXIT_BAD_INPUT
     line = _one_line_error(capsys)
     assert "'STBHHX' not found" in line and "'red_line'" in line
-    assert line.startswith("error: red-line (") and "--layer red-line=" in line
+    assert line.startswith("error: red-line (") and line.endswith("; on the command line: --layer red-line=LAYER")
 
 
 def test_layer_needed_for_multi_layer_file(gpkg, tmp_path, capsys):
     args = ["check-lines", str(gpkg), "--layer", "towns", "--red-line", str(gpkg), "--out", str(tmp_path / "o")]
     assert run(args) == cli.EXIT_BAD_INPUT
-    assert "--layer" in _one_line_error(capsys)
+    line = _one_line_error(capsys)
+    assert line.startswith("error: red-line (") and "layer='" in line  # the Python fix, then the CLI one
+    assert line.endswith("; on the command line: --layer red-line=LAYER")
 
 
 @pytest.mark.parametrize(
@@ -201,6 +203,9 @@ def test_layer_needed_for_multi_layer_file(gpkg, tmp_path, capsys):
         (["--layer", "roads=x"], "unknown input 'roads'"),
         (["--gcj02", "water"], "unknown input 'water'"),
         (["--id-col", "code"], "'code'"),
+        (["--id-col", "code"], "; on the command line: --id-col COLUMN"),
+        (["--sliver-m2", "-1"], "sliver_m2=1; on the command line: --sliver-m2 1"),
+        (["--landuse-col", "name_zh"], "; on the command line: --landuse-col COLUMN"),
     ],
 )
 def test_bad_options(gpkg, tmp_path, capsys, extra, message):
@@ -274,7 +279,7 @@ def test_line_layer_without_crs_names_the_option(scene, gpkg, tmp_path, capsys, 
     args = ["check-lines", str(gpkg), "--layer", "towns", "--red-line", str(tmp_path / "red.gpkg")]
     assert run([*args, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
     line = _one_line_error(capsys)
-    assert line.startswith("error: red-line (") and "--crs red-line=EPSG:4549" in line
+    assert line.startswith("error: red-line (") and line.endswith("; on the command line: --crs red-line=EPSG:4549")
     assert run([*args, "--crs", "red-line=EPSG:4549", "--out", str(tmp_path / "o")]) == cli.EXIT_FINDINGS
 
 

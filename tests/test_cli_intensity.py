@@ -113,7 +113,8 @@ def test_towns_without_crs_name_the_option_and_crs_fixes_it(scene, written, tmp_
     argv = ["intensity", str(tmp_path / "towns.shp"), "--parcels", gpkg, "--parcels-layer", "parcels"]
     assert run([*argv, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "--crs towns=EPSG:4549" in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: towns (")
+    assert err.strip().endswith("; on the command line: --crs towns=EPSG:4549")
     assert run([*argv, "--crs", "EPSG:4549", "--out", str(tmp_path / "o")]) == 0
     table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     assert table["construction_share"].tolist() == pytest.approx([1.0, 0.9, 0.85], rel=1e-9)  # docstring
@@ -124,7 +125,8 @@ def test_unknown_parcels_layer_names_the_option(written, tmp_path, capsys):
     argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcelz"]
     assert run([*argv, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "--parcels-layer" in err and "'parcels'" in err
+    assert len(err.strip().splitlines()) == 1 and "'parcels'" in err
+    assert err.strip().endswith("; on the command line: --parcels-layer LAYER")
 
 
 def test_gbk_enterprises_with_chinese_headers_and_a_stray_town(scene, written, tmp_path, capsys):
@@ -151,3 +153,20 @@ def test_a_filegdb_folder_is_accepted_as_towns(scene, written, tmp_path):
     assert run([*argv, "--out", str(tmp_path / "o")]) == 0
     table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     assert table["residential_share"].tolist() == pytest.approx([0.2, 5 / 9, 0.0], rel=1e-9)  # docstring
+
+
+def test_town_without_geometry_gets_a_row_with_empty_figures_and_a_note(scene, tmp_path, capsys):
+    towns = scene.towns.copy()
+    towns["geometry"] = towns.geometry.where(towns["town_id"] != "T2", None)
+    path = tz.io.write_layer(towns, tmp_path / "towns.gpkg", layer="towns")
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    gpkg = str(written["gpkg"])
+    argv = ["intensity", str(path), "--parcels", gpkg, "--parcels-layer", "parcels", "--out", str(tmp_path / "o")]
+    assert run(argv) == 0
+    assert "note(s) on the data" in capsys.readouterr().err
+    table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
+    assert list(table.index) == ["T1", "T2", "T3"]  # every town of the file
+    assert pd.isna(table.loc["T2", "area_m2"]) and pd.isna(table.loc["T2", "construction_share"])
+    assert table["construction_share"].drop("T2").tolist() == pytest.approx([1.0, 0.85], rel=1e-9)  # docstring
+    problems = pd.read_csv(tmp_path / "o" / "intensity_problems.csv", encoding="utf-8-sig")["problem"]
+    assert problems.str.contains("no geometry").any()

@@ -75,6 +75,10 @@ def test_exit_2_on_an_unknown_layer(tmp_path, capsys):
     assert run(["report", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "red_lines" in err and "'red_line'" in err  # the layers present are listed
+    assert err.startswith("error: [control_lines].red_line: ") and err.count("\n") == 1
+    assert err.strip().endswith(
+        'in project.toml name the layer in [control_lines]: red_line = { path = "...", layer = "LAYER" }'
+    )
 
 
 def test_exit_2_on_a_towns_layer_without_crs_naming_the_config_fix(tmp_path, capsys):
@@ -160,3 +164,21 @@ def test_exit_2_on_a_wrong_column_name_naming_the_config_entry(tmp_path, capsys)
         err = capsys.readouterr().err
         errors = [line for line in err.splitlines() if not line.startswith("WARNING")]
         assert len(errors) == 1 and errors[0].startswith("error: [") and expected in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("param", "where", "fix"),
+    [
+        ("id_col", "[control_lines]", 'in project.toml set it in [towns]: id_col = "..."'),
+        ("sliver_m2", "[control_lines]", 'in project.toml set it in [control_lines]: sliver_m2 = "..."'),
+        ("category_col", "[access]", 'in project.toml set it in [access]: category_col = "..."'),
+        ("crs", "[towns]", 'in project.toml declare it in [towns]: crs = "EPSG:4549"'),
+        ("crs", "[intensity].parcels", 'parcels = { path = "...", crs = "EPSG:4549" }'),
+        ("coord_system", "[access].roads", "in project.toml drop coord_system from [access].roads"),
+    ],
+)
+def test_report_maps_the_error_param_to_its_config_entry(param, where, fix):
+    exc = tz.errors.SchemaError("something is wrong", ["something is wrong"], param=param)
+    new = tz.report._config_error(exc, where)
+    assert str(new).startswith(f"{where}: something is wrong; ") and fix in str(new)
+    assert type(new) is tz.errors.SchemaError and new.problems == ["something is wrong"] and new.param == param

@@ -113,8 +113,9 @@ def test_to_metric_refuses_missing_crs():
     gdf = gpd.GeoDataFrame(geometry=[Point(WEST_LAKE)])
     with pytest.raises(CRSError, match=r"no coordinate reference system.*set_crs\('EPSG:4490'\)"):
         to_metric(gdf)
-    with pytest.raises(ValueError, match="--crs"):  # CRSError is also a ValueError
+    with pytest.raises(ValueError, match=r"'EPSG:4549'") as info:  # CRSError is also a ValueError
         metric_crs_for(gdf)
+    assert info.value.param == "crs" and "CLI" not in str(info.value)
 
 
 @pytest.mark.parametrize("source", ["EPSG:4326", "EPSG:4490", "EPSG:3857"])

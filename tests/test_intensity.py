@@ -373,3 +373,12 @@ def test_a_town_without_parcels_has_missing_land_figures_not_zero(scene):
     assert any("T3" in p and "no parcel" in p for p in t.attrs["problems"])
     card = tz.evaluate.scorecard(t.assign(category=["digital", "tourism", "manufacturing"]))
     assert card.loc[("T3", "construction_land_min"), "status"] == "missing"  # never a fail on absent data
+
+
+def test_a_missing_column_names_its_keyword(scene):
+    with pytest.raises(tz.errors.SchemaError, match=r"parcels lacks column 'YDYHFLDM'.*pass landuse_col=") as info:
+        tz.intensity.summarize(scene.towns, parcels=scene.parcels, landuse_col="YDYHFLDM")
+    assert info.value.param == "landuse_col" and "CLI" not in str(info.value)
+    with pytest.raises(tz.errors.SchemaError) as info:  # two keywords at fault: no single one to point at
+        tz.intensity.summarize(scene.towns, parcels=scene.parcels, landuse_col="YDYHFLDM", id_col="code")
+    assert info.value.param is None and len(info.value.problems) == 2

@@ -258,9 +258,9 @@ def _validate_facilities(
     if category_col not in facilities.columns:
         msg = (
             f"facilities have no column {category_col!r}; add one holding a category id per facility "
-            f"(valid ids: {', '.join(valid_ids)}) or name the column with category_col= (CLI: --category-col)"
+            f"(valid ids: {', '.join(valid_ids)}) or name the column with category_col="
         )
-        raise SchemaError(msg, [msg])
+        raise SchemaError(msg, [msg], param="category_col")
     values = facilities[category_col]
     if values.isna().any():
         labels = list(facilities.index[values.isna()][:10])

@@ -148,8 +148,8 @@ def _default_sliver_m2(sliver_m2: float | None) -> float:
         return rules.load("controllines").parameter("sliver_m2")
     value = float(sliver_m2)
     if not math.isfinite(value) or value < 0:
-        msg = f"sliver_m2 must be a finite number ≥ 0 (m²), got {sliver_m2!r}; pass e.g. 1 (CLI: --sliver-m2 1)"
-        raise SchemaError(msg)
+        msg = f"sliver_m2 must be a finite number ≥ 0 (m²), got {sliver_m2!r}; pass e.g. sliver_m2=1"
+        raise SchemaError(msg, param="sliver_m2")
     return value
 
 
@@ -174,6 +174,7 @@ def _validate(
     """Check every input at once; raise one error listing every problem."""
     problems: list[str] = []
     crs_problems: list[str] = []
+    params: list[str] = []  # the keyword each problem concerns, when one does
     if not isinstance(features, gpd.GeoDataFrame):
         msg = f"features must be a GeoDataFrame, got {type(features).__name__}; read it with tz.io.read_layer"
         raise SchemaError(msg)
@@ -188,8 +189,9 @@ def _validate(
         hint = _id_alias_hint(features.columns, id_col)
         problems.append(
             f"features have no column {id_col!r} (columns: {list(features.columns)}); "
-            f"pass id_col= naming the id column (CLI: --id-col){hint}"
+            f"pass id_col= naming the id column{hint}"
         )
+        params.append("id_col")
         ids = pd.Index([], name=id_col)
     if len(ids):
         if ids.hasnans:
@@ -200,13 +202,16 @@ def _validate(
     if landuse_col is not None:
         if landuse_col not in features.columns:
             problems.append(
-                f"features have no column {landuse_col!r} for landuse_col (columns: {list(features.columns)})"
+                f"features have no column {landuse_col!r} for landuse_col (columns: {list(features.columns)}); "
+                "pass landuse_col= naming the 用地用海 code column"
             )
+            params.append("landuse_col")
         elif pd.api.types.is_numeric_dtype(features[landuse_col]):
             problems.append(
                 f"{landuse_col!r} holds numbers; 用地用海 codes are strings with leading zeros ('0701'): "
                 "read the column as text or zero-pad it"
             )
+            params.append("landuse_col")
     if features.crs is None:
         crs_problems.append("features")
     crs_problems += [name for name, layer in lines.items() if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None]
@@ -214,13 +219,15 @@ def _validate(
         msg = (
             f"layer(s) without a coordinate reference system (CRS): {', '.join(crs_problems)}; set the CRS they were "
             "made in, e.g. gdf.set_crs('EPSG:4549') for CGCS2000 Gauss-Krüger CM 120E or 'EPSG:4490' for CGCS2000 "
-            "longitude/latitude (on the CLI: --crs LAYER=EPSG:4549)"
+            "longitude/latitude"
         )
         if problems:
             msg += "; also: " + "; ".join(problems)
-        raise CRSError(msg)
+        raise CRSError(msg, param="crs")
     if problems:
-        raise SchemaError("invalid input: " + "; ".join(problems), problems)
+        # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
+        param = params[0] if len(params) == len(problems) and len(set(params)) == 1 else None
+        raise SchemaError("invalid input: " + "; ".join(problems), problems, param=param)
     if all(layer is None for layer in lines.values()):
         msg = "no control line given; pass at least one of red_line=, farmland=, urban_boundary="
         raise SchemaError(msg)
@@ -326,9 +333,9 @@ def _construction_mask(codes: pd.Series, repairs: _Repairs, labels: np.ndarray) 
     if invalid.all() and len(invalid):
         msg = (
             f"landuse_col {codes.name!r} holds no 用地用海 code (e.g. {values[invalid].iloc[0]!r}); name the column of "
-            "用地用海 codes such as '0701' with landuse_col= (CLI: --landuse-col)"
+            "用地用海 codes such as '0701' with landuse_col="
         )
-        raise SchemaError(msg)
+        raise SchemaError(msg, param="landuse_col")
     is_construction = level1.fillna("").isin(first_level).to_numpy()
     if extra:
         is_construction |= values.str.startswith(extra).to_numpy()

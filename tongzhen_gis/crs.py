@@ -62,7 +62,7 @@ _WEB_MERCATOR = (3857, 900913, 3785, 102100)
 
 def _lonlat_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     if gdf.crs is None:
-        raise CRSError(_missing_crs_message(gdf))
+        raise CRSError(_missing_crs_message(gdf), param="crs")
     minx, miny, maxx, maxy = gdf.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
         msg = "cannot choose a metric CRS for an empty layer; pass crs= explicitly (e.g. crs='EPSG:4549')"
@@ -76,7 +76,7 @@ def _missing_crs_message(gdf: gpd.GeoDataFrame) -> str:
     return (
         "layer has no coordinate reference system (CRS); set the one it was made in, e.g. "
         "gdf.set_crs('EPSG:4490') for CGCS2000 longitude/latitude, 'EPSG:4326' for WGS84, or "
-        "'EPSG:4549' for CGCS2000 Gauss-Krüger CM 120E (on the CLI: --crs EPSG:4549)"
+        "'EPSG:4549' for CGCS2000 Gauss-Krüger CM 120E"
     )
 
 
@@ -143,7 +143,7 @@ def to_metric(gdf: gpd.GeoDataFrame, *, crs: str | int | CRS | None = None) -> g
         ``gdf`` has no CRS, or ``crs`` is geographic, Web Mercator or not in metres.
     """
     if gdf.crs is None:
-        raise CRSError(_missing_crs_message(gdf))
+        raise CRSError(_missing_crs_message(gdf), param="crs")
     if crs is not None:
         target = CRS.from_user_input(crs)
         _check_metric(target)
@@ -470,9 +470,9 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
     if gdf.crs is None:
         msg = (
             f"cannot convert {src} coordinates: the layer has no CRS. Web-map data are "
-            "longitude/latitude; set it first with gdf.set_crs('EPSG:4326') (on the CLI: --crs EPSG:4326)"
+            "longitude/latitude; set it first with gdf.set_crs('EPSG:4326')"
         )
-        raise CRSError(msg)
+        raise CRSError(msg, param="crs")
     crs = CRS.from_user_input(gdf.crs)
     if not crs.is_geographic:
         msg = (

@@ -103,12 +103,14 @@ ENTERPRISE_SUMS = ("tax_wan", "investment_wan", "output_wan", "revenue_wan", "rd
 
 
 # --------------------------------------------------------------------------- helpers
-def _check_columns(name: str, df: pd.DataFrame, columns: list[str], problems: list[str]) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        problems.append(
-            f"{name} lacks column(s) {missing} (has {list(df.columns)}); rename them or pass the *_col options"
-        )
+def _check_columns(
+    name: str, df: pd.DataFrame, column: str, problems: list[str], params: list[str | None], keyword: str | None
+) -> None:
+    """Note a missing column, with the keyword that names it (``keyword=None``: the column must be renamed)."""
+    if column not in df.columns:
+        fix = f"pass {keyword}= naming the column" if keyword else f"rename the column to {column!r}"
+        problems.append(f"{name} lacks column {column!r} (has {list(df.columns)}); {fix}")
+        params.append(keyword)
 
 
 def _normalise_codes(values: pd.Series, repairs: list[str]) -> pd.Series:
@@ -340,9 +342,10 @@ def summarize(
     [1.0, 0.2, 0.31, 0.0824]
     """
     problems: list[str] = []
+    params: list[str | None] = []  # the keyword each problem concerns (None: none)
     repairs: list[str] = []
-    _check_columns("towns", towns, [id_col], problems)
-    _check_columns("parcels", parcels, [landuse_col], problems)
+    _check_columns("towns", towns, id_col, problems, params, "id_col")
+    _check_columns("parcels", parcels, landuse_col, problems, params, "landuse_col")
     if buildings is not None:
         hcol = _height_col(buildings, height_col)
         if floors_col not in buildings.columns and (hcol is None or hcol not in buildings.columns):
@@ -350,20 +353,26 @@ def summarize(
                 f"buildings lack both a floors column {floors_col!r} and a height column "
                 f"({height_col or 'height_m'!r}); pass floors_col= or height_col="
             )
+            params.append("floors_col")
         elif hcol is not None and hcol not in buildings.columns:
             problems.append(f"buildings lack the height column {hcol!r}; pass height_col= with an existing column")
+            params.append("height_col")
     if id_col in towns.columns:
         ids = towns[id_col]
         if ids.isna().any():
             problems.append(f"{int(ids.isna().sum())} town(s) have no {id_col}; give every town an id")
+            params.append(None)
         dup = ids[ids.duplicated()].dropna().unique().tolist()
         if dup:
             problems.append(f"duplicate town id(s) {dup[:10]} in {id_col}; ids must be unique")
+            params.append(None)
     if enterprises is not None:
         enterprises = schema.standardize(enterprises, "enterprises")
-        _check_columns("enterprises", enterprises, ["town_id"], problems)
+        _check_columns("enterprises", enterprises, "town_id", problems, params, None)
     if problems:
-        raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems)
+        # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
+        param = params[0] if len(set(params)) == 1 else None
+        raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems, param=param)
     if buildings is not None and floors_col not in buildings.columns:
         problems.append(
             f"buildings have no floors column {floors_col!r}: floors come from the heights in "

@@ -6,7 +6,7 @@ silently:
 * a missing file, a missing or unnamed layer, a corrupt file or an empty layer raise
   :class:`~tongzhen_gis.errors.InputFileError` with the fix;
 * a layer without a coordinate reference system raises :class:`~tongzhen_gis.errors.CRSError`
-  unless the caller declares one (``crs=``, on the CLI ``--crs``);
+  unless the caller declares one (``crs=``);
 * a shapefile without a ``.cpg`` whose attribute bytes are not UTF-8 is read as GBK
   (:data:`tongzhen_gis.settings.shapefile_fallback_encoding`), and the choice is logged;
 * web-map coordinates (GCJ-02 from Amap/Tencent, BD-09 from Baidu) are converted to WGS84 only
@@ -42,7 +42,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import settings
 from tongzhen_gis.crs import COORD_SYSTEMS
-from tongzhen_gis.errors import CRSError, InputFileError
+from tongzhen_gis.errors import CRSError, InputFileError, TongzhenError
 from tongzhen_gis.raster import Raster
 
 __all__ = [
@@ -142,7 +142,7 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
     if _is_parquet(path):
         if layer is not None and layer != path.stem:
             msg = f"{path} is GeoParquet and holds a single layer; drop layer={layer!r}"
-            raise InputFileError(msg)
+            raise InputFileError(msg, param="layer")
         return None
     layers = list_layers(path)
     if not layers:
@@ -151,15 +151,12 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
     listing = ", ".join(repr(name) for name in layers)
     if layer is None:
         if len(layers) > 1:
-            msg = f"{path} holds {len(layers)} layers ({listing}); choose one with layer=... (CLI: --layer)"
-            raise InputFileError(msg)
+            msg = f"{path} holds {len(layers)} layers ({listing}); choose one with layer=..., e.g. layer={layers[0]!r}"
+            raise InputFileError(msg, param="layer")
         return layers[0]
     if layer not in layers:
-        msg = (
-            f"layer {layer!r} not found in {path}; the layers there are: {listing}; pass one of these as layer= "
-            "(CLI: --layer)"
-        )
-        raise InputFileError(msg)
+        msg = f"layer {layer!r} not found in {path}; the layers there are: {listing}; pass one of these as layer="
+        raise InputFileError(msg, param="layer")
     return layer
 
 
@@ -246,7 +243,7 @@ def _check_codec(encoding: str) -> str:
         codecs.lookup(encoding)
     except LookupError as exc:
         msg = f"unknown text encoding {encoding!r}; use e.g. 'GBK', 'GB18030' or 'UTF-8'"
-        raise InputFileError(msg) from exc
+        raise InputFileError(msg, param="encoding") from exc
     return encoding
 
 
@@ -314,7 +311,7 @@ def _parse_crs(crs: Any) -> CRS | None:
         return CRS.from_user_input(crs)
     except PyprojCRSError as exc:
         msg = f"crs={crs!r} is not a coordinate reference system pyproj understands ({exc}); use e.g. 'EPSG:4549'"
-        raise CRSError(msg) from exc
+        raise CRSError(msg, param="crs") from exc
 
 
 def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
@@ -328,9 +325,9 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
             msg = (
                 f"{path} says {claim} (longitude/latitude) but its coordinates ({minx:.0f}…{maxx:.0f}, "
                 f"{miny:.0f}…{maxy:.0f}) are not degrees; declare the CRS they were made in with "
-                "crs='EPSG:4549' (CGCS2000 Gauss-Krüger CM 120E for Hangzhou; CLI: --crs EPSG:4549)"
+                "crs='EPSG:4549' (CGCS2000 Gauss-Krüger CM 120E for Hangzhou)"
             )
-            raise CRSError(msg)
+            raise CRSError(msg, param="crs")
         logger.warning(
             "%s says %s but its coordinates are not degrees: using the declared %s", path, claim, declared.to_string()
         )
@@ -339,11 +336,11 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
         if gdf.crs is None:
             msg = (
                 f"{path} has no coordinate reference system (CRS, no .prj or no CRS in the file); "
-                "declare the one it was made in with read_layer(..., crs='EPSG:4549') (CLI: --crs EPSG:4549), "
+                "declare the one it was made in with read_layer(..., crs='EPSG:4549'), "
                 "e.g. EPSG:4490 for CGCS2000 longitude/latitude, EPSG:4326 for WGS84, EPSG:4549 for "
                 "CGCS2000 Gauss-Krüger CM 120E (Hangzhou)"
             )
-            raise CRSError(msg)
+            raise CRSError(msg, param="crs")
         return gdf
     if gdf.crs is None:
         logger.info("%s has no CRS: using the declared %s", path, declared.to_string())
@@ -351,10 +348,10 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
     if not _crs_equal(gdf.crs, declared):
         msg = (
             f"{path} is in {gdf.crs.to_string()}, not the declared {declared.to_string()}; crs= only declares "
-            "the CRS of a file that has none: drop crs= (CLI: --crs) and reproject after reading "
+            "the CRS of a file that has none: drop crs= and reproject after reading "
             f"(gdf.to_crs({declared.to_string()!r}) or tz.crs.to_metric)"
         )
-        raise CRSError(msg)
+        raise CRSError(msg, param="crs")
     return gdf
 
 
@@ -366,7 +363,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
     try:
         key = tzcrs._normalise_system(coord_system, "declared")
     except CRSError as exc:
-        raise CRSError(f"coord_system={coord_system!r}: {exc}") from exc
+        raise CRSError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
     if key == "wgs84":
         gdf.attrs["coord_system"] = "wgs84"
         gdf.attrs["coord_system_declared"] = "wgs84"
@@ -381,10 +378,9 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         # coordinates; "converting" them would shift every feature by ~500 m.
         msg = (
             f"{path} is in {layer_crs.to_string()} (CGCS2000 Gauss-Krüger), an official survey CRS that is never "
-            f"{'GCJ-02' if key == 'gcj02' else 'BD-09'}; drop coord_system={coord_system!r} for this layer "
-            "(CLI: drop the GCJ-02/BD-09 declaration for it)"
+            f"{'GCJ-02' if key == 'gcj02' else 'BD-09'}; drop coord_system={coord_system!r} for this layer"
         )
-        raise CRSError(msg)
+        raise CRSError(msg, param="coord_system")
     if not layer_crs.is_geographic:
         logger.info("%s: reprojecting %s to EPSG:4326 before removing the %s offset", path, gdf.crs.to_string(), key)
         gdf = gdf.to_crs("EPSG:4326")
@@ -571,9 +567,11 @@ def read_layer(
             # Arrow: about twice as fast as the feature-by-feature path, same dtypes.
             gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=read_encoding, use_arrow=True)
     except (*_OGR_ERRORS, OSError, ValueError) as exc:
+        if isinstance(exc, TongzhenError):  # already says what is wrong (e.g. an unknown encoding=)
+            raise
         if isinstance(exc, UnicodeDecodeError | LookupError):
             msg = f"cannot decode the attributes of {path} ({exc}); pass the right encoding=, e.g. 'GBK' or 'UTF-8'"
-            raise InputFileError(msg) from exc
+            raise InputFileError(msg, param="encoding") from exc
         raise InputFileError(_unreadable_message(path, exc)) from exc
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = (
@@ -905,7 +903,7 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
             if i + 1 < len(candidates):
                 continue
             msg = f"cannot decode {path} as {enc} ({exc}); pass the right encoding=, e.g. 'GBK' or 'UTF-8'"
-            raise InputFileError(msg) from exc
+            raise InputFileError(msg, param="encoding") from exc
         except (pd.errors.ParserError, pd.errors.EmptyDataError, LookupError) as exc:
             msg = f"cannot read {path} as CSV ({exc}); check it is a comma-separated table with a header row"
             raise InputFileError(msg) from exc

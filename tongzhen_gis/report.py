@@ -84,6 +84,7 @@ else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenErro
 
 from __future__ import annotations
 
+import copy
 import io as _bytes
 import logging
 import math
@@ -101,7 +102,7 @@ import pandas as pd
 from tongzhen_gis import __version__, evaluate
 from tongzhen_gis import _html as H
 from tongzhen_gis import io as tzio
-from tongzhen_gis.errors import CRSError, InputFileError, SchemaError, TongzhenError
+from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
 
 __all__ = [
@@ -607,34 +608,74 @@ class ReportResult:
         return 1 if self.failing else 0
 
 
+def _config_fix(param: str | None, where: str) -> str | None:
+    """The project.toml fix for a library keyword (``TongzhenError.param``) met under ``where``.
+
+    ``where`` is ``"[section]"`` or ``"[section].key"``. Layer keywords (``layer``, ``crs``,
+    ``coord_system``) belong to the entry that named the file; a column or number keyword to the
+    table that holds it (the current one first, then ``[towns]``, which holds ``id_col``).
+    """
+    if param is None:
+        return None
+    section = where.split("]")[0].strip("[")
+    key = where.split("].", 1)[1] if "]." in where else None
+    if param in ("layer", "crs"):
+        value = '"EPSG:4549"' if param == "crs" else '"LAYER"'
+        verb = "declare it" if param == "crs" else "name the layer"
+        setting = f"{param} = {value}" if key is None else f'{key} = {{ path = "...", {param} = {value} }}'
+        tail = " (the CRS the file was made in)" if param == "crs" else ""
+        return f"in project.toml {verb} in [{section}]: {setting}{tail}"
+    if param == "coord_system":
+        return f"in project.toml drop coord_system from {where}"
+    for candidate in (section, "towns", *CONFIG_KEYS):
+        if param in CONFIG_KEYS.get(candidate, {}):
+            return f'in project.toml set it in [{candidate}]: {param} = "..."'
+    return None
+
+
 def _config_error(exc: TongzhenError, where: str) -> TongzhenError:
-    """The same error, prefixed with the config entry that named the file (and a config-shaped fix)."""
-    text = str(exc).replace(" (CLI: --crs EPSG:4549)", "")
+    """The same error (class, ``param``, ``problems``), prefixed with the config entry and its project.toml fix."""
+    text = str(exc)
+    fix = _config_fix(exc.param, where)
     section = where.split(".")[0].strip("[]")
     columns = [k for k in CONFIG_KEYS.get(section, {}) if k.endswith("_col")]
-    if isinstance(exc, SchemaError) and "." not in where and columns:
+    if fix is not None:
+        text += f"; {fix}"
+    elif isinstance(exc, SchemaError) and "." not in where and columns:
         text += f"; in project.toml name the columns in [{section}]: {', '.join(columns)}"
-    if isinstance(exc, CRSError):
-        fix = (
-            'crs = "EPSG:4549"'
-            if where.startswith("[towns]")
-            else f'{where.split(".")[-1]} = {{ path = "...", crs = "EPSG:4549" }}'
-        )
-        text += f"; in project.toml declare it in {where.split('.')[0]}: {fix} (the CRS the file was made in)"
-    if isinstance(exc, SchemaError):
-        return SchemaError(f"{where}: {text}", exc.problems)
-    return type(exc)(f"{where}: {text}")
+    new = copy.copy(exc)  # keeps the class and every attribute (param, problems …)
+    new.args = (f"{where}: {text}",)
+    return new
 
 
-def _read(config: ProjectConfig, section: str, key: str) -> gpd.GeoDataFrame | None:
-    """The layer a config entry names (None when absent); errors name the entry."""
+def _dropped_note(gdf: gpd.GeoDataFrame, where: str) -> str | None:
+    """A problem line naming the features :func:`tongzhen_gis.io.read_layer` dropped for lack of geometry."""
+    info = gdf.attrs.get("repairs", {}) or {}
+    count = int(info.get("empty_removed", 0) or 0)
+    if not count:
+        return None
+    rows = ", ".join(str(i) for i in info.get("empty_removed_index", [])[:20])
+    return f"{where}: {count} feature(s) with an empty or missing geometry not read (file rows {rows})"
+
+
+def _read(config: ProjectConfig, section: str, key: str, problems: list[str] | None = None) -> gpd.GeoDataFrame | None:
+    """The layer a config entry names (None when absent); errors name the entry.
+
+    Features without geometry are dropped by :func:`tongzhen_gis.io.read_layer` and, never
+    silently, listed in ``problems``.
+    """
     src = config.get(section, key)
     if src is None:
         return None
+    where = f"[{section}].{key}"
     try:
-        return tzio.read_layer(src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system)
+        gdf = tzio.read_layer(src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system)
     except TongzhenError as exc:
-        raise _config_error(exc, f"[{section}].{key}") from exc
+        raise _config_error(exc, where) from exc
+    note = _dropped_note(gdf, where)
+    if note is not None and problems is not None:
+        problems.append(note)
+    return gdf
 
 
 def _read_table(path: Path, where: str) -> pd.DataFrame:
@@ -700,7 +741,7 @@ class _Run:
 def _run_control_lines(config: ProjectConfig, run: _Run) -> None:
     from tongzhen_gis import controllines
 
-    layers = {k: _read(config, "control_lines", k) for k in ("red_line", "farmland", "urban_boundary")}
+    layers = {k: _read(config, "control_lines", k, run.problems) for k in ("red_line", "farmland", "urban_boundary")}
     if all(v is None for v in layers.values()):
         run.problems.append("[control_lines] names no line layer: the three-line check was not run")
         return
@@ -716,8 +757,8 @@ def _run_control_lines(config: ProjectConfig, run: _Run) -> None:
 def _run_intensity(config: ProjectConfig, run: _Run) -> None:
     from tongzhen_gis import intensity
 
-    run.parcels = _read(config, "intensity", "parcels")
-    buildings = _read(config, "intensity", "buildings")
+    run.parcels = _read(config, "intensity", "parcels", run.problems)
+    buildings = _read(config, "intensity", "buildings", run.problems)
     ent_src = config.get("intensity", "enterprises")
     enterprises = _read_table(ent_src.path, "[intensity].enterprises") if ent_src is not None else None
     if run.parcels is None:
@@ -741,9 +782,9 @@ def _run_intensity(config: ProjectConfig, run: _Run) -> None:
 def _run_access(config: ProjectConfig, run: _Run) -> None:
     from tongzhen_gis import access, network
 
-    roads = _read(config, "access", "roads")
-    run.facilities = _read(config, "access", "facilities")
-    run.homes = _read(config, "access", "homes")
+    roads = _read(config, "access", "roads", run.problems)
+    run.facilities = _read(config, "access", "facilities", run.problems)
+    run.homes = _read(config, "access", "homes", run.problems)
     if roads is None or run.facilities is None or run.homes is None:
         run.problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
         return
@@ -877,7 +918,9 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
     _check_rules(config)
     towns, id_col, name_col, category_col = _towns_layer(config)
     run = _Run(towns=towns, id_col=id_col, name_col=name_col)
-    run.water = _read(config, "base_layers", "water")
+    if (note := _dropped_note(towns, "[towns]")) is not None:
+        run.problems.append(note)
+    run.water = _read(config, "base_layers", "water", run.problems)
     for section, step, absent in (
         ("control_lines", _run_control_lines, "the three-line rules are 'missing'"),
         ("intensity", _run_intensity, "land-use and 亩均 rules are 'missing'"),

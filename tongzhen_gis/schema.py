@@ -521,7 +521,7 @@ def _check_geometry(df: pd.DataFrame, spec: Role) -> list[str]:
         problems.append(
             "has no coordinate reference system (CRS): set the one it was made in, e.g. "
             "gdf.set_crs('EPSG:4549') for CGCS2000 Gauss-Krüger CM 120E or 'EPSG:4490' for CGCS2000 "
-            "longitude/latitude (on the CLI: --crs EPSG:4549)"
+            "longitude/latitude"
         )
     return problems
 

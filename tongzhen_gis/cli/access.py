@@ -33,7 +33,8 @@ import geopandas as gpd
 import pandas as pd
 
 from tongzhen_gis import access, io, network
-from tongzhen_gis.errors import SchemaError, TongzhenError
+from tongzhen_gis.cli._common import dropped_empty_note, hinted, out_dir_option, parse_named, read_input
+from tongzhen_gis.errors import SchemaError
 
 logger = logging.getLogger(__name__)
 
@@ -46,31 +47,17 @@ _METRES = click.FloatRange(min=0)
 INPUTS = ("roads", "facilities", "homes", "towns")
 
 
-def _crs_of(values: tuple[str, ...]) -> dict[str, str]:
-    """Parse repeated ``--crs NAME=CRS`` options."""
-    out: dict[str, str] = {}
-    for value in values:
-        name, sep, crs = value.partition("=")
-        if not sep or name not in INPUTS or not crs:
-            msg = f"{value!r}: write --crs NAME=CRS with NAME one of {', '.join(INPUTS)}, e.g. --crs roads=EPSG:4549"
-            raise click.BadParameter(msg, param_hint="--crs")
-        out[name] = crs
-    return out
+def _hints(name: str) -> dict[str, str]:
+    """The fix of this command for each library keyword, for input ``name``."""
+    return {
+        "layer": f"--{name}-layer LAYER",
+        "crs": f"--crs {name}=EPSG:4549",
+        "coord_system": "drop --facility-coord-system",
+    }
 
 
-def _read(name: str, path: Path, *, layer: str | None, crs: str | None, coord_system: str | None = None):
-    """Read one input; an error names the input and the option of this command that fixes it."""
-    try:
-        return io.read_layer(path, layer=layer, crs=crs, coord_system=coord_system)
-    except TongzhenError as exc:
-        text = (
-            str(exc)
-            .replace("(CLI: --crs EPSG:", f"(CLI: --crs {name}=EPSG:")
-            .replace("(CLI: --layer)", f"(CLI: --{name}-layer)")
-            .replace("pass one of these as layer=", f"pass one of these with --{name}-layer")
-            .replace("(CLI: drop the GCJ-02/BD-09 declaration for it)", "(CLI: drop --facility-coord-system)")
-        )
-        raise type(exc)(f"{name} ({path}): {text}") from exc
+#: The fix of this command for each keyword of the analysis functions.
+ANALYSIS_HINTS = {"category_col": "--category-col COLUMN", "class_col": "--road-class-col COLUMN"}
 
 
 def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town_id_col: str) -> pd.Series:
@@ -143,13 +130,7 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
 @click.option(
     "--max-snap-m", type=_METRES, default=200.0, show_default=True, help="Farther from any street: unreachable."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (created if needed).",
-)
+@out_dir_option()
 def command(
     roads: Path,
     facilities: Path,
@@ -180,17 +161,25 @@ def command(
     """
     threshold = access.default_threshold_m() if threshold_m is None else threshold_m
     areas_m = tuple(service_area_m) or access.life_circle_distances_m()
-    crs_of = _crs_of(crss)
-    road_gdf = _read("roads", roads, layer=roads_layer, crs=crs_of.get("roads"))
-    fac_gdf = _read(
+    crs_of = parse_named(crss, INPUTS, "--crs", metavar="CRS")
+    if "towns" in crs_of and towns is None:
+        raise click.UsageError("--crs towns=... needs --towns; give the file or drop the option")
+    road_gdf = read_input("roads", roads, layer=roads_layer, crs=crs_of.get("roads"), hints=_hints("roads"))
+    fac_gdf = read_input(
         "facilities",
         facilities,
         layer=facilities_layer,
         crs=crs_of.get("facilities"),
         coord_system=facility_coord_system,
+        hints=_hints("facilities"),
     )
-    home_gdf = _read("homes", homes, layer=homes_layer, crs=crs_of.get("homes"))
-    notes = []
+    # Homes keep their rows without geometry: each is written, unreachable (access.nearest lists it).
+    home_gdf = read_input(
+        "homes", homes, layer=homes_layer, crs=crs_of.get("homes"), hints=_hints("homes"), drop_empty=False
+    )
+    notes = [
+        note for name, gdf in (("roads", road_gdf), ("facilities", fac_gdf)) if (note := dropped_empty_note(name, gdf))
+    ]
     if facility_coord_system is None and fac_gdf.crs is not None and fac_gdf.crs.is_geographic:
         notes.append(
             "facilities are in longitude/latitude and no --facility-coord-system was given: points taken from "
@@ -211,18 +200,29 @@ def command(
     if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
         home_gdf = home_gdf.set_index(home_id_col, drop=False)
         home_gdf.index.name = None
-    town_gdf = _read("towns", towns, layer=towns_layer, crs=crs_of.get("towns")) if towns is not None else None
-    G = network.from_lines(road_gdf, class_col=road_class_col)
-    net = access.prepare(G)
-    logger.info("walking network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
-    dist = access.nearest(
-        net,
-        home_gdf,
-        fac_gdf,
-        category_col=category_col,
-        max_distance_m=max(max_distance_m, threshold),
-        max_snap_m=max_snap_m,
-    )
+    no_geometry = home_gdf.index[home_gdf.geometry.isna().to_numpy()]
+    if len(no_geometry):  # named by home id when there is one, else by file row
+        notes.append(
+            f"homes: {len(no_geometry)} home(s) without geometry, written as unreachable: "
+            f"{', '.join(map(str, no_geometry[:20]))}{' …' if len(no_geometry) > 20 else ''}"
+        )
+    town_gdf = None
+    if towns is not None:
+        town_gdf = read_input("towns", towns, layer=towns_layer, crs=crs_of.get("towns"), hints=_hints("towns"))
+        if note := dropped_empty_note("towns", town_gdf):
+            notes.append(note)
+    with hinted(ANALYSIS_HINTS):
+        G = network.from_lines(road_gdf, class_col=road_class_col)
+        net = access.prepare(G)
+        logger.info("walking network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+        dist = access.nearest(
+            net,
+            home_gdf,
+            fac_gdf,
+            category_col=category_col,
+            max_distance_m=max(max_distance_m, threshold),
+            max_snap_m=max_snap_m,
+        )
     town = _town_of_homes(home_gdf, town_gdf, town_id_col)
     if town.isna().any():
         notes.append(
@@ -231,7 +231,10 @@ def command(
         )
     weights = home_gdf[population_col] if population_col in home_gdf.columns else None
     cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights)
-    areas = access.service_areas(net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m)
+    with hinted(ANALYSIS_HINTS):
+        areas = access.service_areas(
+            net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m
+        )
 
     cats = dist.attrs["categories"]
     per_home = home_gdf.copy()

@@ -38,7 +38,7 @@ import click
 import pandas as pd
 
 from tongzhen_gis import controllines, io
-from tongzhen_gis.errors import TongzhenError
+from tongzhen_gis.cli._common import hinted, input_name, out_dir_option, parse_named, read_input
 
 logger = logging.getLogger(__name__)
 
@@ -49,31 +49,23 @@ _TABLE_ROWS = 30
 _PATH = click.Path(dir_okay=True, path_type=Path)
 
 
-def _input_name(raw: str, option: str) -> str:
-    name = raw.strip().lower().replace("_", "-")
-    if name not in INPUTS:
-        msg = f"unknown input {raw!r} in {option}; use one of {', '.join(INPUTS)}"
-        raise click.BadParameter(msg, param_hint=option)
-    return name
+def _hints(name: str) -> dict[str, str]:
+    """The fix of this command for each library keyword, for input ``name``."""
+    named = name != "features"
+    return {
+        "layer": f"--layer {name}=LAYER" if named else "--layer LAYER",
+        "crs": f"--crs {name}=EPSG:4549" if named else "--crs EPSG:4549",
+        "coord_system": f"drop --gcj02 {name}",
+    }
 
 
-def _per_input(values: tuple[str, ...], option: str, *, bare: str | None) -> dict[str, str]:
-    """Parse repeated ``NAME=VALUE`` options; a bare ``VALUE`` goes to ``bare``."""
-    out: dict[str, str] = {}
-    for value in values:
-        if "=" in value:
-            name, _, item = value.partition("=")
-            key = _input_name(name, option)
-        elif bare is not None:
-            key, item = bare, value
-        else:
-            msg = f"{value!r}: write {option} NAME=VALUE with NAME one of {', '.join(INPUTS)}"
-            raise click.BadParameter(msg, param_hint=option)
-        if not item:
-            msg = f"{value!r} gives no value after '='"
-            raise click.BadParameter(msg, param_hint=option)
-        out[key] = item
-    return out
+#: This command's fix for each keyword of :func:`tongzhen_gis.controllines.check`.
+CHECK_HINTS = {
+    "id_col": "--id-col COLUMN",
+    "landuse_col": "--landuse-col COLUMN",
+    "sliver_m2": "--sliver-m2 1",
+    "crs": "--crs NAME=EPSG:4549",
+}
 
 
 def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], gcj02: set[str]) -> Any:
@@ -83,23 +75,15 @@ def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], g
     feature reaches ``summary.csv`` (verdict ``unchecked``); line layers drop them (listed in
     ``repairs.csv``).
     """
-    try:
-        gdf = io.read_layer(
-            path,
-            layer=layers.get(name),
-            crs=crss.get(name),
-            coord_system="gcj02" if name in gcj02 else None,
-            drop_empty=name != "features",
-        )
-    except TongzhenError as exc:
-        text = str(exc)
-        if name != "features":  # the io hints name the bare (FEATURES) form of the options
-            text = text.replace("--crs EPSG:", f"--crs {name}=EPSG:").replace("(CLI: --layer)", f"(--layer {name}=…)")
-        else:
-            text = text.replace("(CLI: --layer)", "(--layer LAYER)")
-        raise type(exc)(f"{name} ({path}): {text}") from exc
-    logger.info("read %d features from %s (%s)", len(gdf), path, name)
-    return gdf
+    return read_input(
+        name,
+        path,
+        layer=layers.get(name),
+        crs=crss.get(name),
+        coord_system="gcj02" if name in gcj02 else None,
+        hints=_hints(name),
+        drop_empty=name != "features",
+    )
 
 
 def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
@@ -187,13 +171,7 @@ def _print_table(summary: pd.DataFrame) -> None:
     help="Overlaps at or below it are 'review' [default: rules controllines.sliver_m2, 1 m²].",
 )
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (created if needed).",
-)
+@out_dir_option()
 def command(
     features: Path,
     red_line: Path | None,
@@ -213,9 +191,9 @@ def command(
     Writes OUT/summary.csv, OUT/conflicts.gpkg and OUT/repairs.csv. Exit code 0 when every
     feature passes, 1 when any is review/conflict/unchecked, 2 on bad input.
     """
-    layer_of = _per_input(layers, "--layer", bare="features")
-    crs_of = _per_input(crss, "--crs", bare="features")
-    gcj = {_input_name(name, "--gcj02") for name in gcj02}
+    layer_of = parse_named(layers, INPUTS, "--layer", bare="features", metavar="LAYER")
+    crs_of = parse_named(crss, INPUTS, "--crs", bare="features", metavar="CRS")
+    gcj = {input_name(name, INPUTS, "--gcj02") for name in gcj02}
     paths = {"features": features, "red-line": red_line, "farmland": farmland, "urban-boundary": urban_boundary}
     given = {name for name, path in paths.items() if path is not None}
     for option, names in (("--layer", set(layer_of)), ("--crs", set(crs_of)), ("--gcj02", gcj)):
@@ -228,17 +206,18 @@ def command(
         raise click.UsageError(msg)
     read = {name: _read(name, path, layer_of, crs_of, gcj) for name, path in paths.items() if path is not None}
     n_rows = sum(len(gdf) for gdf in read.values())
-    result = controllines.check(
-        read["features"],
-        red_line=read.get("red-line"),
-        farmland=read.get("farmland"),
-        urban_boundary=read.get("urban-boundary"),
-        id_col=id_col,
-        sliver_m2=sliver_m2,
-        landuse_col=landuse_col,
-        engine=engine,
-        progress=n_rows >= PROGRESS_ROWS,
-    )
+    with hinted(CHECK_HINTS):
+        result = controllines.check(
+            read["features"],
+            red_line=read.get("red-line"),
+            farmland=read.get("farmland"),
+            urban_boundary=read.get("urban-boundary"),
+            id_col=id_col,
+            sliver_m2=sliver_m2,
+            landuse_col=landuse_col,
+            engine=engine,
+            progress=n_rows >= PROGRESS_ROWS,
+        )
     repairs = pd.concat(
         [pd.DataFrame([r for name, gdf in read.items() for r in _io_repairs(name, gdf)]), result.repairs],
         ignore_index=True,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 
 from tongzhen_gis import intensity, io
-from tongzhen_gis.errors import CRSError, SchemaError, TongzhenError
+from tongzhen_gis.cli._common import dropped_empty_note, hinted, out_dir_option, parse_named, read_input
 
 logger = logging.getLogger(__name__)
 
@@ -26,33 +25,18 @@ _LAYER_PATH = click.Path(exists=True, path_type=Path)
 INPUTS = ("towns", "parcels", "buildings")
 
 
-def _crs_of(values: tuple[str, ...]) -> dict[str, str]:
-    """Parse repeated ``--crs [NAME=]CRS``; a bare CRS is the towns'."""
-    out: dict[str, str] = {}
-    for value in values:
-        name, sep, crs = value.partition("=")
-        if not sep:
-            name, crs = "towns", value
-        name = name.strip().lower()
-        if name not in INPUTS or not crs:
-            msg = f"{value!r}: write --crs NAME=CRS with NAME one of {', '.join(INPUTS)}, e.g. --crs parcels=EPSG:4549"
-            raise click.BadParameter(msg, param_hint="--crs")
-        out[name] = crs
-    return out
+def _hints(name: str) -> dict[str, str]:
+    """The fix of this command for each library keyword, for input ``name``."""
+    return {"layer": f"--{name}-layer LAYER", "crs": f"--crs {name}=EPSG:4549"}
 
 
-def _read(name: str, path: Path, *, layer: str | None, crs: str | None) -> Any:
-    """Read one input layer; an error names the input and the option of this command that fixes it."""
-    try:
-        return io.read_layer(path, layer=layer, crs=crs)
-    except TongzhenError as exc:
-        text = str(exc).replace(" (CLI: --crs EPSG:4549)", "").replace(" (CLI: --layer)", "")
-        if isinstance(exc, CRSError):
-            text += f"; here: --crs {name}=EPSG:4549 (the CRS the file was made in)"
-        elif "layer" in text:
-            text += f"; here: --{name}-layer NAME"
-        error = SchemaError(text, exc.problems) if isinstance(exc, SchemaError) else type(exc)(text)
-        raise error from exc
+#: The fix of this command for each keyword of :func:`tongzhen_gis.intensity.summarize`.
+SUMMARY_HINTS = {
+    "id_col": "--id-col COLUMN",
+    "landuse_col": "--landuse-col COLUMN",
+    "floors_col": "--floors-col COLUMN",
+    "height_col": "--height-col COLUMN",
+}
 
 
 @click.command(name="intensity")
@@ -78,13 +62,7 @@ def _read(name: str, path: Path, *, layer: str | None, crs: str | None) -> Any:
 @click.option("--height-col", default=None, help="Height column (m) used where floors are missing [default: height_m].")
 @click.option("--industrial-tall-storey", is_flag=True, help="Count industrial storeys above 8 m twice.")
 @click.option("--firm-scores", is_flag=True, help="Also score the firms (亩均论英雄) into firm_scores.csv/.xlsx.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (created if needed).",
-)
+@out_dir_option()
 def command(
     towns: Path,
     towns_layer: str | None,
@@ -113,31 +91,49 @@ def command(
     """
     if firm_scores and enterprises_path is None:
         raise click.UsageError("--firm-scores needs --enterprises")
-    crs_of = _crs_of(crss)
+    crs_of = parse_named(crss, INPUTS, "--crs", bare="towns", metavar="CRS")
     if "buildings" in crs_of and buildings_path is None:
         raise click.UsageError("--crs buildings=... needs --buildings; give the file or drop the option")
-    town_gdf = _read("towns", towns, layer=towns_layer, crs=crs_of.get("towns"))
-    parcels = _read("parcels", parcels_path, layer=parcels_layer, crs=crs_of.get("parcels"))
+    # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
+    town_gdf = read_input(
+        "towns", towns, layer=towns_layer, crs=crs_of.get("towns"), hints=_hints("towns"), drop_empty=False
+    )
+    parcels = read_input(
+        "parcels", parcels_path, layer=parcels_layer, crs=crs_of.get("parcels"), hints=_hints("parcels")
+    )
     buildings = (
-        _read("buildings", buildings_path, layer=buildings_layer, crs=crs_of.get("buildings"))
+        read_input(
+            "buildings",
+            buildings_path,
+            layer=buildings_layer,
+            crs=crs_of.get("buildings"),
+            hints=_hints("buildings"),
+        )
         if buildings_path
         else None
     )
     enterprises = io.read_table(enterprises_path) if enterprises_path else None
-    table = intensity.summarize(
-        town_gdf,
-        parcels=parcels,
-        buildings=buildings,
-        enterprises=enterprises,
-        id_col=id_col,
-        landuse_col=landuse_col,
-        floors_col=floors_col,
-        height_col=height_col,
-        industrial_tall_storey=industrial_tall_storey,
-    )
-    problems = list(table.attrs.get("problems", [])) + list(table.attrs.get("repairs", []))
+    with hinted(SUMMARY_HINTS):
+        table = intensity.summarize(
+            town_gdf,
+            parcels=parcels,
+            buildings=buildings,
+            enterprises=enterprises,
+            id_col=id_col,
+            landuse_col=landuse_col,
+            floors_col=floors_col,
+            height_col=height_col,
+            industrial_tall_storey=industrial_tall_storey,
+        )
+    problems = [
+        note
+        for name, gdf in (("parcels", parcels), ("buildings", buildings))
+        if gdf is not None and (note := dropped_empty_note(name, gdf))
+    ]
+    problems += list(table.attrs.get("problems", [])) + list(table.attrs.get("repairs", []))
     if raster_path is not None:
-        zones = intensity.zonal(town_gdf, io.read_raster(raster_path), categorical=categorical, id_col=id_col)
+        with hinted(SUMMARY_HINTS, where=f"raster ({raster_path})"):
+            zones = intensity.zonal(town_gdf, io.read_raster(raster_path), categorical=categorical, id_col=id_col)
         problems += zones.attrs.get("problems", [])
         table = table.join(zones.add_prefix("raster_"))
     names = [c for c in ("name_zh", "category", "district") if c in town_gdf.columns]

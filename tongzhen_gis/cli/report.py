@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from tongzhen_gis import report
+from tongzhen_gis.cli._common import out_dir_option
 from tongzhen_gis.errors import InputFileError
 
 
@@ -47,13 +48,7 @@ def run_report(config: report.ProjectConfig, out_dir: Path) -> int:
     required=True,
     help="project.toml naming the inputs, layers, id columns and rule set.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder: report.html, report.xlsx, results.gpkg, far_grid.tif, maps/.",
-)
+@out_dir_option("Output folder: report.html, report.xlsx, results.gpkg, far_grid.tif, maps/.")
 def command(config_path: Path, out_dir: Path) -> int:
     """Evaluate every town against its rules and write the report (评估报告).
 
