@@ -2,8 +2,8 @@
 
 Python blocks of one file run top to bottom in one namespace, from a fresh temporary working
 directory (so relative paths such as ``data/raw/sample`` land there). Console blocks run each
-line that starts with ``tongzhen`` through ``python -m tongzhen_gis``; a trailing comment
-``# exit N`` states the expected exit code (default: 0).
+line that starts with ``tongzhen`` through ``python -m tongzhen_gis`` (backslash continuations
+joined); a trailing comment ``# exit N`` states the expected exit code (default: 0).
 
 A block whose first line is ``# needs: shared-data`` is skipped when ``../shared/data`` is
 absent; ``# needs: internet`` blocks are never run here (the tests have no network).
@@ -61,7 +61,7 @@ def test_python_examples_run(doc, tmp_path, monkeypatch):
 def _console_lines(doc: Path) -> list[tuple[list[str], int]]:
     out = []
     for block in _blocks(doc, "console"):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():
             command, _, comment = line.partition("#")
             words = shlex.split(command)
             if words[:1] == ["tongzhen"]:
