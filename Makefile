@@ -15,9 +15,11 @@ $(VENV)/.installed: pyproject.toml
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 tests notebooks
 
 # The demo's exit code is 1 on purpose (two sample towns fail rules): only 0 and 1 are success.
