@@ -143,7 +143,7 @@ def test_missing_never_passes_and_says_why():
     t3 = card.xs("T3", level=0)
     for rule in ("tax_per_mu_min", "investment_per_mu_min", "jobs_min", "rd_intensity_min"):
         assert t3.loc[rule, "status"] == M
-        assert t3.loc[rule, "reason"] == "no value"
+        assert t3.loc[rule, "reason"] == "无数据 (no value)"
     absent = card.loc[("T1", "fifteen_minute_complete_min")]
     assert "all_categories_share" in absent["reason"]
     assert any("all_categories_share" in p for p in card.attrs["problems"])
@@ -424,3 +424,11 @@ def test_real_town_names_against_osm_parcels(shared_data):
     # 西湖云栖小镇 exists in both: joined, its parcels dissolved into one geometry
     if "西湖云栖小镇" in set(names["name_zh"]):
         assert "西湖云栖小镇" in set(joined["name_zh"])
+
+
+def test_not_applicable_reasons_name_the_categories_in_chinese():
+    indicators = pd.DataFrame({"category": ["digital"], "visitors": [10.0]}, index=pd.Index(["X"], name="town_id"))
+    card = tz.evaluate.scorecard(indicators)
+    reason = card.loc[("X", "visitors_min"), "reason"]
+    assert reason.startswith("仅适用于文旅类小镇")
+    assert tz.evaluate.category_names_zh()["tourism"] == "文旅"

@@ -136,6 +136,17 @@ def _numeric_indicators(indicators: pd.DataFrame, columns: Iterable[str]) -> pd.
     return pd.DataFrame(out, index=indicators.index)
 
 
+def category_names_zh() -> dict[str, str]:
+    """Chinese names of the town categories (``rules/town_categories.toml``), by category id."""
+    table = _rules.load("town_categories")["category"]
+    return {key: entry["name_zh"] for key, entry in table.items()}
+
+
+def _category_list(ids: tuple[str, ...]) -> str:
+    names = category_names_zh()
+    return "、".join(names.get(i, i) for i in ids)
+
+
 def scorecard(
     indicators: pd.DataFrame,
     *,
@@ -216,17 +227,20 @@ def scorecard(
             restricted = bool(t.applies_to or t.exempt)
             reason = ""
             if restricted and category is None:
-                status, reason = MISSING, f"town category unknown ({category_col!r} empty); the rule depends on it"
+                status = MISSING
+                reason = f"小镇类型未知 ({category_col!r} 为空), 该规则按类型适用 (town category unknown)"
             elif not t.applies(category):
                 status = NOT_APPLICABLE
                 reason = (
-                    f"applies only to {', '.join(t.applies_to)}" if t.applies_to else f"not for {', '.join(t.exempt)}"
+                    f"仅适用于{_category_list(t.applies_to)}类小镇 (applies only to {', '.join(t.applies_to)})"
+                    if t.applies_to
+                    else f"不适用于{_category_list(t.exempt)}类小镇 (not for {', '.join(t.exempt)})"
                 )
             elif t.indicator not in arrays:
-                status, reason = MISSING, f"no column {t.indicator!r} in the indicator table"
+                status, reason = MISSING, f"指标表缺少 {t.indicator!r} 列 (no column {t.indicator!r})"
             elif not math.isfinite(value):
                 status = MISSING
-                reason = "no value" if math.isnan(value) else f"value not finite ({value})"
+                reason = "无数据 (no value)" if math.isnan(value) else f"数值无效 (value not finite: {value})"
             else:
                 status = PASS if _passes(value, t.comparator, t.value, rel_tol) else FAIL
             index.append((town, t.key))

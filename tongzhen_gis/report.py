@@ -1239,21 +1239,6 @@ _CARD_HEADERS = {
 }
 
 
-#: Chinese names of the town categories the rule files use in ``applies_to`` / ``exempt`` (the
-#: wording of their clauses), shown beside the code in the HTML.
-_CATEGORY_ZH = {
-    "digital": "数字经济",
-    "manufacturing": "先进制造",
-    "technology": "科技创新",
-    "design": "创意设计",
-    "information": "信息经济",
-    "finance": "金融",
-    "tourism": "文旅",
-    "classic": "历史经典",
-    "sports": "体育",
-    "agriculture": "农业",
-}
-
 #: How a comparator and a unit of the rule files are shown to a reader.
 _COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 _UNIT_TEXT = {"m2": "m²", "ratio": "比例"}
@@ -1298,8 +1283,9 @@ def _html_report(
     )
     summary = _summary_table(run, indicators, ev).reset_index()
     if "category" in summary.columns:
+        names_zh = evaluate.category_names_zh()
         summary["category"] = summary["category"].map(
-            lambda c: f"{_CATEGORY_ZH[c]} ({c})" if isinstance(c, str) and c in _CATEGORY_ZH else c
+            lambda c: f"{names_zh[c]} ({c})" if isinstance(c, str) and c in names_zh else c
         )
     heads = {c: _header(c) for c in summary.columns}
     parts.append("<h2>汇总</h2>")
