@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 import tongzhen_gis as tz
@@ -63,3 +64,15 @@ def test_every_public_module_imports():
 def test_rule_files_are_package_data():
     data = _pyproject()["tool"]["setuptools"]["package-data"]["tongzhen_gis"]
     assert "rules/*.toml" in data
+
+
+def test_the_suite_has_no_network_but_loopback():
+    import socket
+
+    import pytest_socket
+
+    with (
+        pytest.warns(UserWarning, match="192.0.2.1"),
+        pytest.raises(pytest_socket.SocketConnectBlockedError),
+    ):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never routed
