@@ -74,11 +74,11 @@ def synthetic(n_nodes: int, n_per_category: int) -> None:
     )
 
     def ours():
-        sources, _ = tz.access._sources_by_category(
+        _, sources, _ = tz.access._sources_by_category(
             net,
             facilities,
             category_col="category",
-            cats=CATEGORIES,
+            categories=CATEGORIES,
             max_snap_m=200.0,
             touch_m=15.0,
             entrances=None,
