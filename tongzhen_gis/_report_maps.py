@@ -1,0 +1,150 @@
+"""The maps of :mod:`tongzhen_gis.report`: drawn by :mod:`tongzhen_gis.maps`, kept as PNG and written to ``maps/``.
+
+Whole-area maps (land use, FAR grid) once, control-line and access maps per town, in folders
+named by :func:`safe_name`. A map that cannot be drawn is listed in the run's problems.
+"""
+
+from __future__ import annotations
+
+import io as _bytes
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from tongzhen_gis import io as tzio
+from tongzhen_gis._project import ProjectConfig
+from tongzhen_gis._report_run import _Run
+from tongzhen_gis.errors import TongzhenError
+
+
+def safe_name(name: Any, *, fallback: str = "town") -> str:
+    r"""A file-name-safe version of a town name: separators and control characters become ``_``.
+
+    Keeps Chinese characters. ``..`` and empty names become ``fallback``-based names; the
+    result is further checked by :func:`tongzhen_gis.io.safe_join` when joined to a folder.
+
+    Parameters
+    ----------
+    name : Any
+        A town name (or id); None is allowed.
+    fallback : str, default "town"
+        Used when nothing of the name is left, or prefixed to a name of dots only.
+
+    Returns
+    -------
+    str
+        At most 120 characters, NFC-normalised, without ``/``, ``\`` or control characters.
+    """
+    text = unicodedata.normalize("NFC", "" if name is None else str(name))
+    chars = [
+        "_" if ch in "/\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co") else ch for ch in text
+    ]
+    text = "".join(chars).strip()
+    if not text.strip("._ "):
+        text = f"{fallback}{text}" if text else fallback
+    return text[:120]
+
+
+def _png(fig: Any, dpi: int) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = _bytes.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor="white", metadata={"Software": "tongzhen_gis"})
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+#: Key of the maps of the whole project area in :func:`_render_maps`'s result.
+_OVERVIEW = "__overview__"
+
+
+def _draw(run: _Run, caption: str, draw: Any, dpi: int) -> bytes | None:
+    try:
+        fig, _ = draw()
+    except TongzhenError as exc:
+        run.problems.append(f"地图 {caption}: not drawn ({exc})")
+        return None
+    return _png(fig, dpi)
+
+
+def _render_maps(
+    config: ProjectConfig, run: _Run, out: Path, files: dict[str, Path]
+) -> dict[Any, list[tuple[str, bytes]]]:
+    """(caption, PNG bytes) of each map, per town and for the whole area; also written to ``maps/``.
+
+    Town maps (control lines, access) are framed on the town; land use and the FAR grid are
+    drawn once for the whole area (same data for every town). Folder names come from town
+    names through :func:`safe_name` and :func:`tongzhen_gis.io.safe_join`.
+    """
+    from tongzhen_gis import maps
+
+    dpi = int(config.get("maps", "dpi", 110))
+    scheme = str(config.get("maps", "scheme", "Quantiles"))
+    towns = run.towns
+    common = {"source": config.get("project", "source"), "label_col": run.name_col, "water": run.water}
+    result: dict[Any, list[tuple[str, bytes]]] = {_OVERVIEW: []}
+    overview: list[tuple[str, str, Any]] = []
+    if run.parcels is not None:
+        overview.append(("landuse", "用地用海分类图", lambda: maps.landuse_map(run.parcels, towns=towns, **common)))
+    if run.far_grid is not None:
+        overview.append(
+            (
+                "far",
+                "容积率分布图",
+                lambda: maps.intensity_map(run.far_grid, towns=towns, hide_zero=True, scheme=scheme, **common),
+            )
+        )
+    for key, caption, draw in overview:
+        png = _draw(run, caption, draw, dpi)
+        if png is not None:
+            files[f"map:{key}"] = tzio.write_bytes(png, tzio.safe_join(out, "maps", f"{key}.png"))
+            result[_OVERVIEW].append((caption, png))
+
+    used: set[str] = set()
+    for _, town in towns.iterrows():
+        tid = town[run.id_col]
+        one = towns[towns[run.id_col] == tid]
+        minx, miny, maxx, maxy = one.total_bounds
+        pad = 0.15 * max(maxx - minx, maxy - miny, 1.0)
+        framed = {**common, "extent": (minx - pad, miny - pad, maxx + pad, maxy + pad), "roads": run.roads}
+        name = town[run.name_col] if run.name_col else tid
+        items: list[tuple[str, str, Any]] = []
+        if run.lines is not None:
+            own = run.lines.conflicts[run.lines.conflicts[run.id_col] == tid]
+            title = f"{name} 三条控制线核查图"
+            items.append(
+                (
+                    "control_lines",
+                    title,
+                    lambda o=one, c=own, t=title, f=framed: maps.control_lines_map(
+                        o, conflicts=c, id_col=run.id_col, title=t, **run.line_layers, **f
+                    ),
+                )
+            )
+        if run.nearest is not None and run.homes is not None and run.town_of_home is not None:
+            mine = (run.town_of_home == tid).to_numpy()
+            if mine.any():
+                title = f"{name} 15分钟生活圈可达性图"
+                items.append(
+                    (
+                        "access",
+                        title,
+                        lambda t=title, f=framed, m=mine: maps.access_map(
+                            run.homes[m], nearest=run.nearest[m], facilities=run.facilities, towns=towns, title=t, **f
+                        ),
+                    )
+                )
+        folder = safe_name(name, fallback=f"town_{safe_name(tid)}")
+        if folder.lower() in used:
+            folder = f"{folder}_{safe_name(tid)}"
+        used.add(folder.lower())
+        rendered = []
+        for key, caption, draw in items:
+            png = _draw(run, caption, draw, dpi)
+            if png is not None:
+                files[f"map:{tid}:{key}"] = tzio.write_bytes(png, tzio.safe_join(out, "maps", folder, f"{key}.png"))
+                rendered.append((caption, png))
+        result[tid] = rendered
+    return result
