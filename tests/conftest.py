@@ -20,6 +20,17 @@ matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Chinese headers an enterprise table exported from a Chinese spreadsheet typically has.
+ENTERPRISE_HEADERS_ZH = {
+    "town_id": "小镇编号",
+    "tax_wan": "税收",
+    "investment_wan": "投资",
+    "output_wan": "产值",
+    "revenue_wan": "营业收入",
+    "rd_wan": "研发经费",
+    "jobs": "从业人员",
+}
+
 
 def shared_data_root() -> Path:
     """Folder of the real shared data: ``$TONGZHEN_SHARED_DATA`` or ``../shared/data``."""

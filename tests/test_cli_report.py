@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ENTERPRISE_HEADERS_ZH
 
 import tongzhen_gis as tz
 from tongzhen_gis.cli import main
@@ -110,17 +111,7 @@ def test_gbk_enterprise_table_with_chinese_headers_and_a_stray_town(tmp_path):
     """A GBK CSV with 税收/投资/… headers is read and mapped; a firm of an unknown town is reported."""
     scene = tz.samples.sample_town()
     written = tz.samples.write_scene(scene, tmp_path / "raw")
-    firms = scene.enterprises.rename(
-        columns={
-            "town_id": "小镇编号",
-            "tax_wan": "税收",
-            "investment_wan": "投资",
-            "output_wan": "产值",
-            "revenue_wan": "营业收入",
-            "rd_wan": "研发经费",
-            "jobs": "从业人员",
-        }
-    )
+    firms = scene.enterprises.rename(columns=ENTERPRISE_HEADERS_ZH)
     firms = pd.concat([firms, firms.iloc[[0]].assign(小镇编号="T9")], ignore_index=True)
     firms.to_csv(written["enterprises"], index=False, encoding="gbk")
     text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw")

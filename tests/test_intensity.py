@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ENTERPRISE_HEADERS_ZH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import box
@@ -344,17 +345,7 @@ def test_invalid_and_missing_geometries_are_repaired_or_reported(scene):
 
 
 def test_chinese_enterprise_headers(scene):
-    firms = scene.enterprises.rename(
-        columns={
-            "town_id": "小镇编号",
-            "tax_wan": "税收",
-            "investment_wan": "投资",
-            "output_wan": "产值",
-            "revenue_wan": "营业收入",
-            "rd_wan": "研发经费",
-            "jobs": "从业人员",
-        }
-    )
+    firms = scene.enterprises.rename(columns=ENTERPRISE_HEADERS_ZH)
     t = tz.intensity.summarize(scene.towns, parcels=scene.parcels, enterprises=firms)
     assert t.loc["T1", ["tax_per_mu", "investment_per_mu", "rd_intensity", "labour_productivity"]].tolist() == (
         pytest.approx([20, 300, 0.04, 150], rel=REL)
