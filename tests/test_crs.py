@@ -401,3 +401,92 @@ def test_suspect_gcj02_on_real_districts(shared_data):
     assert not suspect_gcj02(tianditu.to_crs(4549), tianditu).suspected
     assert not suspect_gcj02(convert_coord_system(datav, "gcj02"), tianditu).suspected
     assert tz.crs.suspect_gcj02 is suspect_gcj02
+
+
+# --------------------------------------------------------------------------- suspect_gcj02: points vs streets
+
+
+def nearest_median_m(points: gpd.GeoDataFrame, streets: gpd.GeoDataFrame) -> float:
+    """Independent oracle: median distance from each point to the union of the streets (plain GeoPandas)."""
+    zone = metric_crs_for(streets)  # EPSG:4549 for the sample town, 4550 for Shanghai
+    return float(points.to_crs(zone).distance(shapely.union_all(streets.to_crs(zone).geometry.array)).median())
+
+
+def test_gcj02_facilities_against_streets_are_suspected(scene):
+    amap = convert_coord_system(scene.facilities.to_crs(4326), "wgs84", target="gcj02")
+    found = suspect_gcj02(amap, scene.roads)
+    assert found.method == "distance"
+    assert found.applicable
+    assert found.suspected
+    assert found.features_checked == len(scene.facilities)
+    assert found.median_m == pytest.approx(nearest_median_m(amap, scene.roads), abs=1e-6)
+    # read as GCJ-02 they are back where the sample puts them: every facility 12 m from its street
+    assert found.median_as_gcj02_m == pytest.approx(12.0, abs=0.01)
+    assert found.median_m >= 2 * found.median_as_gcj02_m
+    assert "coord_system='gcj02'" in str(found)
+    assert math.isnan(found.iou)  # the footprint fields are not measured
+
+
+def test_true_facilities_against_streets_are_not_suspected(scene):
+    wgs = scene.facilities.to_crs(4326)
+    found = suspect_gcj02(wgs, scene.roads)
+    assert found.applicable
+    assert not found.suspected
+    assert found.median_m == pytest.approx(12.0, abs=1e-6)
+    as_gcj = convert_coord_system(wgs, "gcj02")
+    assert found.median_as_gcj02_m == pytest.approx(nearest_median_m(as_gcj, scene.roads), abs=1e-6)
+    assert "no sign of GCJ-02" in found.note
+    # the sample homes are 50 m from their street: the repeating grid must not fool the check either
+    assert not suspect_gcj02(scene.homes.to_crs(4326), scene.roads).suspected
+
+
+def test_projected_points_are_not_applicable(scene):
+    found = suspect_gcj02(scene.facilities, scene.roads)  # EPSG:4549, official survey CRS
+    assert not found.applicable
+    assert not found.suspected
+    assert found.features_checked == 0
+    assert "not applicable" in found.note
+    assert "EPSG:4326" in found.note
+
+
+def test_distance_rule_settings(scene):
+    amap = convert_coord_system(scene.facilities.to_crs(4326), "wgs84", target="gcj02")
+    ratio = suspect_gcj02(amap, scene.roads).median_m / 12.0
+    assert not suspect_gcj02(amap, scene.roads, min_ratio=ratio + 0.1).suspected
+    assert not suspect_gcj02(amap, scene.roads, min_median_m=1000.0).suspected
+    # polygons can be checked by distance on request (representative points), points by footprint
+    towns = convert_coord_system(scene.towns.to_crs(4326), "wgs84", target="gcj02")
+    assert suspect_gcj02(towns, scene.towns, method="distance").median_as_gcj02_m == pytest.approx(0.0, abs=0.01)
+    assert suspect_gcj02(amap, scene.facilities, method="footprint").method == "footprint"
+    with pytest.raises(CRSError, match="unknown method"):
+        suspect_gcj02(amap, scene.roads, method="iou")
+
+
+def test_distance_check_samples_at_most_max_features(scene):
+    amap = convert_coord_system(scene.homes.to_crs(4326), "wgs84", target="gcj02")
+    found = suspect_gcj02(amap, scene.roads, max_features=10)
+    assert found.features_checked == 10
+
+
+def test_gcj02_lines_are_checked_at_their_midpoints(scene):
+    streets = convert_coord_system(scene.roads.to_crs(4326), "wgs84", target="gcj02")
+    found = suspect_gcj02(streets, scene.roads)
+    assert found.method == "distance"
+    assert found.median_as_gcj02_m == pytest.approx(0.0, abs=0.01)
+    assert found.median_m > 0
+
+
+@pytest.mark.shared_data
+def test_suspect_gcj02_on_real_pois_and_streets(shared_data):
+    path = shared_data("shanghai-wuhan/shanghai_bund_lujiazui_tilezen.gpkg")
+    pois = gpd.read_file(path, layer="pois_point")
+    roads = gpd.read_file(path, layer="roads_linestring")
+    assert pois.crs.to_epsg() == 4326  # OpenStreetMap: true WGS84
+    clean = suspect_gcj02(pois, roads)
+    assert not clean.suspected
+    assert clean.median_m == pytest.approx(nearest_median_m(pois, roads), abs=1e-6)
+    amap = convert_coord_system(pois, "wgs84", target="gcj02")
+    found = suspect_gcj02(amap, roads)
+    assert found.suspected
+    assert found.median_m == pytest.approx(nearest_median_m(amap, roads), abs=1e-6)
+    assert found.median_as_gcj02_m == pytest.approx(clean.median_m, abs=0.05)

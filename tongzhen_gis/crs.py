@@ -8,7 +8,9 @@ Web maps in China shift their coordinates: Amap (高德) and Tencent publish GCJ
 BD-09 (GCJ-02 plus a second offset); in Hangzhou the shift is about 500 m. The functions
 ``wgs84_to_gcj02`` … ``bd09_to_wgs84`` convert NumPy arrays of longitude/latitude;
 :func:`convert_coord_system` converts every vertex of a layer; :func:`suspect_gcj02` compares a
-layer with a trusted reference to hint that it is GCJ-02, which no file can declare.
+layer with a trusted reference to hint that it is GCJ-02, which no file can declare: polygons by
+their footprints, points and lines by their distance to the nearest reference feature (e.g.
+facilities copied from Amap against OpenStreetMap or official streets).
 
 Decisions
 ---------
@@ -19,6 +21,8 @@ Decisions
   so every round trip agrees within a centimetre.
 * A converted layer keeps its CRS label (EPSG:4326 or 4490): WGS84 and CGCS2000 differ by
   centimetres, and GCJ-02 has no EPSG code.
+* Only longitude/latitude can be GCJ-02: a projected CGCS2000 layer (official survey data) never
+  is; :func:`suspect_gcj02` reports the distance check on a projected layer as not applicable.
 """
 
 from __future__ import annotations
@@ -512,24 +516,40 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
 class GCJ02Check:
     """Outcome of :func:`suspect_gcj02`: how well a layer fits a trusted reference, as is and as GCJ-02.
 
+    Two methods fill different fields (the others are NaN): ``"footprint"`` (polygon layers)
+    compares areas, ``"distance"`` (point and line layers) compares distances to the nearest
+    reference feature.
+
     Attributes
     ----------
     iou, iou_as_gcj02 : float
-        Area of intersection / area of union of the two layers' footprints (1 = identical),
-        with ``layer`` taken as is and after converting it from GCJ-02 to WGS84.
+        Footprint method: area of intersection / area of union of the two layers' footprints
+        (1 = identical), with ``layer`` taken as is and after converting it from GCJ-02 to WGS84.
     mismatch_m2, mismatch_as_gcj02_m2 : float
-        Area of the symmetric difference of the footprints, in m².
+        Footprint method: area of the symmetric difference of the footprints, in m².
     mismatch_removed : float
-        Share of ``mismatch_m2`` the GCJ-02 conversion removes (negative when it adds some).
+        Footprint method: share of ``mismatch_m2`` the GCJ-02 conversion removes (negative when
+        it adds some).
     shift_m, shift_as_gcj02_m : float
-        Distance between the footprints' centroids, in metres: an estimate of the remaining
-        offset, meaningful when both layers cover the same area.
+        Footprint method: distance between the footprints' centroids, in metres: an estimate of
+        the remaining offset, meaningful when both layers cover the same area.
     gcj02_offset_m : float
         How far GCJ-02 moves points at the layer's centre, in metres (≈ 500 m in Hangzhou).
     suspected : bool
-        True when the conversion removes at least ``min_mismatch_removed`` of the mismatch.
+        Footprint method: the conversion removes at least ``min_mismatch_removed`` of the
+        mismatch. Distance method: see :func:`suspect_gcj02`.
     note : str
         One sentence explaining the verdict.
+    method : {"footprint", "distance"}
+        Which comparison was made.
+    applicable : bool
+        False when the layer cannot hold GCJ-02 (distance method on a projected layer); then
+        ``suspected`` is False and nothing was measured.
+    median_m, median_as_gcj02_m : float
+        Distance method: median distance in metres from the checked features to the nearest
+        reference feature, as given and read as GCJ-02.
+    features_checked : int
+        Distance method: how many features were measured (at most ``max_features``).
     """
 
     iou: float
@@ -542,6 +562,11 @@ class GCJ02Check:
     gcj02_offset_m: float
     suspected: bool
     note: str
+    method: str = "footprint"
+    applicable: bool = True
+    median_m: float = float("nan")
+    median_as_gcj02_m: float = float("nan")
+    features_checked: int = 0
 
     def __str__(self) -> str:
         return self.note
@@ -559,36 +584,70 @@ def suspect_gcj02(
     layer: gpd.GeoDataFrame,
     reference: gpd.GeoDataFrame,
     *,
+    method: str = "auto",
     min_mismatch_removed: float = 0.25,
     buffer_m: float = 50.0,
+    min_ratio: float = 2.0,
+    min_median_m: float = 20.0,
+    max_features: int = 2000,
 ) -> GCJ02Check:
     """Test whether ``layer`` fits a trusted ``reference`` better when read as GCJ-02.
 
     A file cannot reveal that it holds GCJ-02 coordinates (such files usually claim WGS84).
     When a trusted layer of the same area exists (official CGCS2000 data, OpenStreetMap,
-    Tianditu), compare the two footprints as they are and after converting ``layer`` from
-    GCJ-02 to WGS84: if the conversion removes a good part of the mismatch, the layer is
-    probably GCJ-02. This is a heuristic, not proof: the layers must describe the same
-    things (boundaries of the same area, the same roads …), and generalisation or different
-    editions leave some mismatch either way. Declare the result when reading:
+    Tianditu), compare ``layer`` with it as it is and after converting it from GCJ-02 to
+    WGS84: if the conversion makes the fit clearly better, the layer is probably GCJ-02. This
+    is a heuristic, not proof. Declare the result when reading:
     ``tz.io.read_layer(path, coord_system="gcj02")``.
 
-    Footprints are the union of every polygon (non-polygon features are buffered by
-    ``buffer_m``), measured in the metric CRS of ``reference``.
+    Two comparisons, chosen by ``method``:
+
+    ``"footprint"`` (default for a layer of polygons only)
+        For two boundary layers of the same area. Footprints are the union of every polygon
+        (non-polygon features are buffered by ``buffer_m``), measured in the metric CRS of
+        ``reference``; suspected when the conversion removes at least
+        ``min_mismatch_removed`` of the area of their symmetric difference. A projected
+        ``layer`` is reprojected to longitude/latitude and compared like any other.
+    ``"distance"`` (default for a layer with points or lines)
+        For points (facilities, POIs) or lines against a reference of streets (or any
+        features). Each feature is reduced to one point (a point as is, the midpoint of a
+        line, a representative point of a polygon); the distance from it to the nearest
+        reference feature (:meth:`shapely.STRtree.query_nearest`, in the metric CRS of
+        ``reference``; 0 inside a reference polygon) is measured as given and read as GCJ-02.
+        Suspected when the median as given exceeds ``min_median_m`` *and* is at least
+        ``min_ratio`` times the median read as GCJ-02. Only a layer in longitude/latitude can
+        hold GCJ-02: a projected layer (official CGCS2000 Gauss-Krüger data) is reported as not
+        applicable (``applicable=False``, not suspected). At most ``max_features`` features are
+        measured, evenly spaced in input order, so the check stays cheap on large layers.
 
     Parameters
     ----------
     layer : GeoDataFrame
-        The layer under suspicion (any CRS; it is read as longitude/latitude to apply GCJ-02).
+        The layer under suspicion.
     reference : GeoDataFrame
-        A trusted layer of the same area.
+        A trusted layer of the same area (boundaries for the footprint method, streets for
+        the distance method).
+    method : {"auto", "footprint", "distance"}, default "auto"
+        "auto": "footprint" when every feature of ``layer`` is a (multi)polygon, else "distance".
     min_mismatch_removed : float, default 0.25
-        Share of the mismatch the conversion must remove for ``suspected``. A heuristic
-        setting, not a policy number: real GCJ-02 data of Hangzhou's districts compared with
-        another edition remove about half; a correctly placed layer removes none (the
-        conversion makes it worse).
+        Footprint method: share of the mismatch the conversion must remove for ``suspected``.
+        A heuristic setting, not a policy number: real GCJ-02 data of Hangzhou's districts
+        compared with another edition remove about half; a correctly placed layer removes
+        none (the conversion makes it worse).
     buffer_m : float, default 50.0
-        Buffer turning points and lines into areas.
+        Footprint method: buffer turning points and lines into areas.
+    min_ratio : float, default 2.0
+        Distance method: how many times nearer (median) the features must lie to the reference
+        when read as GCJ-02. A heuristic setting: on the sample town's 250 m street grid
+        GCJ-02 facilities give 2.5 (31 m → 12 m) while correctly placed homes 50 m from their
+        street give 1.6 (50 m → 31 m, the grid repeats); OpenStreetMap POIs of the Bund shifted
+        to GCJ-02 give about 5.7 (40 m → 7 m).
+    min_median_m : float, default 20.0
+        Distance method: a layer whose median distance to the reference is at most this many
+        metres as given is not suspected (it already sits on the streets; a 500 m offset would
+        leave it tens of metres off).
+    max_features : int, default 2000
+        Distance method: measure at most this many features.
 
     Returns
     -------
@@ -597,7 +656,16 @@ def suspect_gcj02(
     Raises
     ------
     CRSError
-        Either layer has no CRS, or is empty.
+        Either layer has no CRS, or is empty; unknown ``method``.
+
+    Examples
+    --------
+    >>> import tongzhen_gis as tz
+    >>> scene = tz.samples.sample_town()
+    >>> amap = convert_coord_system(scene.facilities.to_crs(4326), "wgs84", target="gcj02")
+    >>> check = suspect_gcj02(amap, scene.roads)
+    >>> check.method, check.suspected, round(check.median_as_gcj02_m)
+    ('distance', True, 12)
     """
     for what, gdf in (("layer", layer), ("reference", reference)):
         if gdf.crs is None:
@@ -605,7 +673,115 @@ def suspect_gcj02(
         if gdf.geometry.notna().sum() == 0:
             msg = f"{what} has no geometry to compare; pass a layer with features"
             raise CRSError(msg)
+    if method not in ("auto", "footprint", "distance"):
+        msg = f"unknown method {method!r}; use 'auto', 'footprint' (polygons) or 'distance' (points, lines)"
+        raise CRSError(msg, param="method")
+    if method == "auto":
+        geoms = layer.geometry[layer.geometry.notna() & ~layer.geometry.is_empty]
+        polygonal = bool(len(geoms)) and bool(geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all())
+        method = "footprint" if polygonal else "distance"
     metric = metric_crs_for(reference)
+    if method == "distance":
+        return _suspect_by_distance(
+            layer,
+            reference,
+            metric,
+            min_ratio=min_ratio,
+            min_median_m=min_median_m,
+            max_features=max_features,
+        )
+    return _suspect_by_footprint(layer, reference, metric, min_mismatch_removed=min_mismatch_removed, buffer_m=buffer_m)
+
+
+def _gcj02_offset_m(lonlat: gpd.GeoDataFrame) -> float:
+    """How far GCJ-02 moves a point at the centre of ``lonlat``'s bounds, in metres."""
+    cx, cy = (float(v) for v in shapely.centroid(shapely.box(*lonlat.total_bounds)).coords[0])
+    gx, gy = wgs84_to_gcj02(cx, cy)
+    return float(abs(Geod(ellps="WGS84").inv(cx, cy, float(gx), float(gy))[2]))
+
+
+def _anchor_points(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """One point per feature: a point as is, the midpoint of a line, a representative point otherwise."""
+    kind = geoms.geom_type
+    out = geoms.copy()
+    lines = kind.isin(["LineString", "MultiLineString", "LinearRing"]).to_numpy()
+    other = ~lines & ~kind.isin(["Point", "MultiPoint"]).to_numpy()
+    arr = np.asarray(geoms.array, dtype=object)
+    out[lines] = shapely.line_interpolate_point(arr[lines], 0.5, normalized=True)
+    out[other] = shapely.point_on_surface(arr[other])
+    return out
+
+
+def _suspect_by_distance(
+    layer: gpd.GeoDataFrame,
+    reference: gpd.GeoDataFrame,
+    metric: CRS,
+    *,
+    min_ratio: float,
+    min_median_m: float,
+    max_features: int,
+) -> GCJ02Check:
+    nan = float("nan")
+    crs = CRS.from_user_input(layer.crs)
+    common = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
+    common |= {"mismatch_removed": nan, "shift_m": nan, "shift_as_gcj02_m": nan, "method": "distance"}
+    if not crs.is_geographic:
+        note = (
+            f"not applicable: the layer is in {crs.name} ({crs.to_string()}), a projected CRS, and GCJ-02 is "
+            "web-map longitude/latitude, so it cannot hold GCJ-02 (official CGCS2000 data never does); if it was "
+            "projected from Amap/Tencent longitude/latitude, check layer.to_crs('EPSG:4326') instead"
+        )
+        logger.info("suspect_gcj02: %s", note)
+        return GCJ02Check(**common, gcj02_offset_m=nan, suspected=False, note=note, applicable=False)
+    geoms = layer.geometry[layer.geometry.notna() & ~layer.geometry.is_empty]
+    if len(geoms) > max_features:
+        take = np.unique(np.linspace(0, len(geoms) - 1, max(int(max_features), 1)).round().astype(int))
+        geoms = geoms.iloc[take]
+    anchors = gpd.GeoDataFrame(geometry=_anchor_points(geoms), crs=layer.crs)
+    ref = reference.geometry.to_crs(metric)
+    ref = ref[ref.notna() & ~ref.is_empty]
+    tree = shapely.STRtree(np.asarray(ref.array, dtype=object))
+    medians = []
+    for candidate in (anchors, convert_coord_system(anchors, "gcj02", "wgs84")):
+        points = np.asarray(candidate.geometry.to_crs(metric).array, dtype=object)
+        _, dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+        medians.append(float(np.median(dist)))
+    median, median_g = medians
+    offset = _gcj02_offset_m(anchors)
+    suspected = bool(median > min_median_m and median >= min_ratio * median_g)
+    measured = f"median distance to the reference {median:.0f} m as given, {median_g:.0f} m read as GCJ-02"
+    if suspected:
+        note = (
+            f"probably GCJ-02: read as GCJ-02 the features lie nearer the reference ({measured}, "
+            f"{len(anchors)} features); declare it with read_layer(..., coord_system='gcj02') or "
+            "convert_coord_system(gdf, 'gcj02')"
+        )
+    elif min(median, median_g) > offset:
+        note = (
+            f"the layer lies mostly away from the reference ({measured}); compare it with a reference of the same area"
+        )
+    else:
+        note = f"no sign of GCJ-02: {measured} (GCJ-02 would move it about {offset:.0f} m here)"
+    logger.info("suspect_gcj02: %s", note)
+    return GCJ02Check(
+        **common,
+        gcj02_offset_m=offset,
+        suspected=suspected,
+        note=note,
+        median_m=median,
+        median_as_gcj02_m=median_g,
+        features_checked=len(anchors),
+    )
+
+
+def _suspect_by_footprint(
+    layer: gpd.GeoDataFrame,
+    reference: gpd.GeoDataFrame,
+    metric: CRS,
+    *,
+    min_mismatch_removed: float,
+    buffer_m: float,
+) -> GCJ02Check:
     lonlat = layer.to_crs("EPSG:4326") if not CRS.from_user_input(layer.crs).is_geographic else layer
     as_gcj = convert_coord_system(lonlat, "gcj02", "wgs84")
     ref = _footprint(reference, metric, buffer_m)
@@ -620,9 +796,7 @@ def suspect_gcj02(
     # A mismatch below a millionth of the reference's area is rounding (e.g. a reprojected copy).
     negligible = mismatch <= _NEGLIGIBLE_MISMATCH * ref.area
     removed = 0.0 if negligible else (mismatch - mismatch_g) / mismatch
-    cx, cy = (float(v) for v in shapely.centroid(shapely.box(*lonlat.total_bounds)).coords[0])
-    gx, gy = wgs84_to_gcj02(cx, cy)
-    offset = abs(Geod(ellps="WGS84").inv(cx, cy, float(gx), float(gy))[2])
+    offset = _gcj02_offset_m(lonlat)
     suspected = bool(iou_g > 0 and removed >= min_mismatch_removed)
     if suspected:
         note = (
