@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 
 import tongzhen_gis as tz
 from tongzhen_gis import cli
@@ -111,7 +112,10 @@ def test_gcj02_facilities_are_converted(written, tmp_path):
     assert run(argv) == 1
     homes = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
     homes = homes.set_index("home_id")
+    # the sample docstring's walking distances, to the centimetre of the GCJ-02 round trip
     assert homes.loc["HT1_00_0", "kindergarten_m"] == pytest.approx(192, abs=0.05)
+    assert homes.loc["HT1_00_0", "clinic_m"] == pytest.approx(562, abs=0.05)
+    assert homes.loc["HT1_00_0", "town_lounge_m"] == pytest.approx(482, abs=0.05)
 
 
 def _one_error_line(capsys) -> str:
@@ -208,7 +212,62 @@ def test_undeclared_lonlat_facilities_get_a_gcj02_note(tmp_path, written, capsys
     path = tmp_path / "wgs.gpkg"
     tz.io.write_layer(tz.samples.sample_town().facilities.to_crs("EPSG:4326"), path, layer="facilities")
     assert run(_swap(args(written, tmp_path / "out"), "--facilities", str(path))) == 1
-    assert "--facility-coord-system gcj02" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--facility-coord-system gcj02" in err
+    assert "no sign of GCJ-02" in err  # checked against the roads, and passed
+
+
+def _median_to_roads_m(points) -> float:
+    """Independent oracle: median distance from the points to the union of the sample streets (EPSG:4549)."""
+    roads = tz.samples.sample_town().roads
+    return float(points.to_crs(4549).distance(shapely.union_all(roads.geometry.array)).median())
+
+
+def test_undeclared_gcj02_facilities_are_exit_2_naming_the_option(tmp_path, written, capsys):
+    amap = tz.crs.convert_coord_system(tz.samples.sample_town().facilities.to_crs(4326), "wgs84", target="gcj02")
+    path = tmp_path / "amap.gpkg"
+    tz.io.write_layer(amap, path, layer="facilities")
+    assert run(_swap(args(written, tmp_path / "out"), "--facilities", str(path))) == 2
+    err = _one_error_line(capsys)
+    assert "facilities" in err
+    assert "GCJ-02" in err
+    assert "--facility-coord-system gcj02" in err
+    assert "--facility-coord-system wgs84" in err
+    assert f"{_median_to_roads_m(amap):.0f} m as given" in err
+    assert "12 m read as GCJ-02" in err  # every sample facility is 12 m from its street
+    assert not (tmp_path / "out").exists()  # stopped before writing anything
+
+
+def test_wgs84_declared_facilities_skip_the_check(tmp_path, written, capsys, monkeypatch):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("suspect_gcj02 ran although --facility-coord-system wgs84 was given")
+
+    monkeypatch.setattr(tz.crs, "suspect_gcj02", must_not_run)
+    path = tmp_path / "wgs.gpkg"
+    tz.io.write_layer(tz.samples.sample_town().facilities.to_crs("EPSG:4326"), path, layer="facilities")
+    argv = [*_swap(args(written, tmp_path / "out"), "--facilities", str(path)), "--facility-coord-system", "wgs84"]
+    assert run(argv) == 1
+    assert "GCJ-02" not in capsys.readouterr().err
+    homes = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
+    assert homes.set_index("home_id").loc["HT1_00_0", "kindergarten_m"] == pytest.approx(192, abs=1e-6)
+
+
+def test_undeclared_gcj02_homes_are_exit_2_naming_the_home_option(tmp_path, written, capsys):
+    # homes placed like the facilities (12 m from a street), copied from a web map
+    scene = tz.samples.sample_town()
+    homes = scene.facilities[["facility_id", "geometry"]].rename(columns={"facility_id": "home_id"})
+    homes["population"] = 10
+    amap = tz.crs.convert_coord_system(homes.to_crs(4326), "wgs84", target="gcj02")
+    path = tmp_path / "amap_homes.gpkg"
+    tz.io.write_layer(amap, path, layer="homes")
+    argv = _swap(args(written, tmp_path / "out"), "--homes", str(path))
+    assert run(argv) == 2
+    err = _one_error_line(capsys)
+    assert err.startswith(f"error: homes ({path}) look like GCJ-02")
+    assert "--home-coord-system gcj02" in err
+    assert run([*argv, "--home-coord-system", "gcj02"]) in (0, 1)
+    out = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
+    assert out["snap_m"].to_numpy() == pytest.approx(12.0, abs=0.05)  # back on their streets
 
 
 def test_negative_distance_is_exit_2(tmp_path, written, capsys):

@@ -17,10 +17,19 @@ town lacks a category (no home of it reaches one), or homes are off the network;
 in one line naming the input and the option that fixes it (``--crs roads=EPSG:4549`` for a
 file without CRS, ``--homes-layer`` for a missing layer …).
 
+Web-map coordinates: facilities (and homes) in longitude/latitude without
+``--facility-coord-system`` (``--home-coord-system``) are checked against the roads with
+:func:`tongzhen_gis.crs.suspect_gcj02` (distance method, at most 2 000 features, evenly spaced,
+so it stays cheap): when read as GCJ-02 they lie clearly nearer the streets (median distance
+at least halved, and more than 20 m as given), the command stops with exit code 2 and one line
+giving both medians and the fix (``--facility-coord-system gcj02``, ``bd09`` for Baidu, or
+``wgs84`` to confirm true WGS84, which skips the check). A layer that passes gets a note that
+web-map points would be several hundred metres off. Projected layers (official CGCS2000) are
+never checked: they cannot be GCJ-02.
+
 Notes on stderr, never silent: homes without the ``--population-col`` column are counted as
-homes (not people); facilities in longitude/latitude without ``--facility-coord-system`` may
-be GCJ-02/BD-09 points several hundred metres off; homes off the network, facilities not
-reached and homes with an unknown population are logged as warnings.
+homes (not people); homes off the network, facilities not reached and homes with an unknown
+population are logged as warnings.
 """
 
 from __future__ import annotations
@@ -33,8 +42,9 @@ import geopandas as gpd
 import pandas as pd
 
 from tongzhen_gis import access, io, network
+from tongzhen_gis import crs as tzcrs
 from tongzhen_gis.cli._common import dropped_empty_note, hinted, out_dir_option, parse_named, read_input
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import CRSError, SchemaError
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +57,47 @@ _METRES = click.FloatRange(min=0)
 INPUTS = ("roads", "facilities", "homes", "towns")
 
 
+#: The option declaring the web-map coordinate system of each input that has one.
+COORD_SYSTEM_OPTIONS = {"facilities": "--facility-coord-system", "homes": "--home-coord-system"}
+
+
 def _hints(name: str) -> dict[str, str]:
     """The fix of this command for each library keyword, for input ``name``."""
-    return {
-        "layer": f"--{name}-layer LAYER",
-        "crs": f"--crs {name}=EPSG:4549",
-        "coord_system": "drop --facility-coord-system",
-    }
+    hints = {"layer": f"--{name}-layer LAYER", "crs": f"--crs {name}=EPSG:4549"}
+    if name in COORD_SYSTEM_OPTIONS:
+        hints["coord_system"] = f"drop {COORD_SYSTEM_OPTIONS[name]}"
+    return hints
+
+
+def _check_web_map_offset(name: str, path: Path, gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> bool:
+    """Stop when the undeclared longitude/latitude layer ``name`` looks like GCJ-02 next to the roads.
+
+    Returns True when the check ran and found no sign of GCJ-02, False when it could not run (a
+    projected layer, or no geometry in either layer).
+
+    Raises
+    ------
+    CRSError
+        One line: the two median distances to the roads and the options that fix it.
+    """
+    if gdf.crs is None or not gdf.crs.is_geographic or roads.crs is None:
+        return False
+    usable = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    if not usable.any() or not (roads.geometry.notna() & ~roads.geometry.is_empty).any():
+        return False
+    check = tzcrs.suspect_gcj02(gdf[usable], roads, method="distance")
+    if check.suspected:
+        option = COORD_SYSTEM_OPTIONS[name]
+        msg = (
+            f"{name} ({path}) look like GCJ-02 web-map coordinates (Amap/Tencent), not WGS84: "
+            f"their median distance to the nearest road is {check.median_m:.0f} m as given but "
+            f"{check.median_as_gcj02_m:.0f} m read as GCJ-02 ({check.features_checked} checked); declare "
+            f"{option} gcj02 (or {option} bd09 for Baidu points), or {option} wgs84 if they really are "
+            "WGS84 (GPS, OpenStreetMap), which skips this check"
+        )
+        raise CRSError(msg, param="coord_system")
+    logger.info("%s: %s", name, check.note)
+    return True
 
 
 #: The fix of this command for each keyword of the analysis functions.
@@ -92,7 +136,14 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
     "--facility-coord-system",
     type=click.Choice(io.COORD_SYSTEMS),
     default=None,
-    help="Declare web-map facility coordinates (gcj02: Amap/Tencent, bd09: Baidu); converted first.",
+    help="Declare web-map facility coordinates (gcj02: Amap/Tencent, bd09: Baidu; wgs84: true WGS84, "
+    "no GCJ-02 check); converted first.",
+)
+@click.option(
+    "--home-coord-system",
+    type=click.Choice(io.COORD_SYSTEMS),
+    default=None,
+    help="Declare web-map home coordinates, like --facility-coord-system.",
 )
 @click.option(
     "--crs",
@@ -141,6 +192,7 @@ def command(
     homes_layer: str | None,
     towns_layer: str | None,
     facility_coord_system: str | None,
+    home_coord_system: str | None,
     crss: tuple[str, ...],
     category_col: str,
     road_class_col: str | None,
@@ -175,16 +227,27 @@ def command(
     )
     # Homes keep their rows without geometry: each is written, unreachable (access.nearest lists it).
     home_gdf = read_input(
-        "homes", homes, layer=homes_layer, crs=crs_of.get("homes"), hints=_hints("homes"), drop_empty=False
+        "homes",
+        homes,
+        layer=homes_layer,
+        crs=crs_of.get("homes"),
+        coord_system=home_coord_system,
+        hints=_hints("homes"),
+        drop_empty=False,
     )
     notes = [
         note for name, gdf in (("roads", road_gdf), ("facilities", fac_gdf)) if (note := dropped_empty_note(name, gdf))
     ]
+    # Undeclared longitude/latitude may be web-map coordinates ~500 m off: stop when the roads say so.
+    checked = facility_coord_system is None and _check_web_map_offset("facilities", facilities, fac_gdf, road_gdf)
+    if home_coord_system is None:
+        _check_web_map_offset("homes", homes, home_gdf, road_gdf)
     if facility_coord_system is None and fac_gdf.crs is not None and fac_gdf.crs.is_geographic:
         notes.append(
-            "facilities are in longitude/latitude and no --facility-coord-system was given: points taken from "
+            "facilities are in longitude/latitude and no --facility-coord-system was given"
+            f"{' (next to the roads they show no sign of GCJ-02)' if checked else ''}: points taken from "
             "Amap/Tencent (GCJ-02) or Baidu (BD-09) are several hundred metres off; declare "
-            "--facility-coord-system gcj02 (or bd09) if they come from there"
+            "--facility-coord-system gcj02 (or bd09) if they come from there, wgs84 if not"
         )
     if population_col not in home_gdf.columns:
         if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
