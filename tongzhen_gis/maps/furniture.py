@@ -6,8 +6,8 @@ points with their legend entries, the page layout (extent, automatic size, trimm
 margins), title, legend, scale bar, north arrow, the note with the CRS and the data source, area
 labels and their de-overlapping, and :func:`export` (re-exported as ``tz.maps.export``).
 
-Chinese text uses the font found by :func:`tongzhen_gis._fonts.resolve_font`; the figure is built
-inside :func:`tongzhen_gis._fonts.font_context` and every text artist carries the font explicitly,
+Chinese text uses the font found by :func:`tongzhen_gis.maps.fonts.resolve_font`; the figure is built
+inside :func:`tongzhen_gis.maps.fonts.font_context` and every text artist carries the font explicitly,
 so global ``matplotlib.rcParams`` are never changed.
 """
 
@@ -35,8 +35,8 @@ from pyproj import CRS
 
 from tongzhen_gis import crs as _crs
 from tongzhen_gis import units
-from tongzhen_gis._fonts import ResolvedFont, font_context, font_properties, resolve_font
 from tongzhen_gis.errors import InputFileError, SchemaError
+from tongzhen_gis.maps.fonts import ResolvedFont, font_context, font_properties, resolve_font
 
 #: Note printed when the caller does not name the data source.
 UNKNOWN_SOURCE = "未注明 (请用 source= 注明)"

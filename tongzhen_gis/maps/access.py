@@ -17,15 +17,15 @@ a metric CRS (:func:`tongzhen_gis.crs.to_metric` of the main layer; the others a
 it), so the scale bar is true. The north arrow points to grid north: in a 3-degree Gauss-Krüger
 zone the angle to true north is below 1.5°.
 
-Chinese text uses the font found by :func:`tongzhen_gis._fonts.resolve_font` (``font=`` or
+Chinese text uses the font found by :func:`tongzhen_gis.maps.fonts.resolve_font` (``font=`` or
 ``$TONGZHEN_FONT``, then Noto Sans CJK SC from ``noto-cjk-sans-otc``, then SimHei / Microsoft
 YaHei / PingFang). Global ``matplotlib.rcParams`` are never changed: the figure is built inside a
 ``matplotlib.rc_context`` and every text artist carries the font explicitly.
 
 This module holds the four maps and their own layers. The furniture they share (canvas, layout
 and trimming, legend, scale bar, north arrow, CRS/source note, area labels, :func:`export`) lives
-in the private module :mod:`tongzhen_gis._cartography`, the value classification in
-:mod:`tongzhen_gis._classification`; the public names are re-exported here, so import them from
+in the private module :mod:`tongzhen_gis.maps.furniture`, the value classification in
+:mod:`tongzhen_gis.maps.classify`; the public names are re-exported here, so import them from
 ``tz.maps``.
 
 Examples
@@ -60,7 +60,10 @@ from shapely import box
 from tongzhen_gis import crs as _crs
 from tongzhen_gis import rules as _rules
 from tongzhen_gis import units
-from tongzhen_gis._cartography import (
+from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.maps.classify import _class_colours, _class_labels, _classify
+from tongzhen_gis.maps.fonts import FontNotFoundError, ResolvedFont, resolve_font
+from tongzhen_gis.maps.furniture import (
     EXPORT_FORMATS,
     UNKNOWN_SOURCE,
     _area_text,
@@ -79,9 +82,6 @@ from tongzhen_gis._cartography import (
     _view,
     export,
 )
-from tongzhen_gis._classification import _class_colours, _class_labels, _classify
-from tongzhen_gis._fonts import FontNotFoundError, ResolvedFont, resolve_font
-from tongzhen_gis.errors import CRSError, SchemaError
 from tongzhen_gis.raster import Raster
 
 __all__ = [
@@ -187,7 +187,7 @@ def control_lines_map(
         (the note counts them); default the ``sliver_m2`` parameter of the ``controllines``
         rules, the same tolerance the check uses.
     font : path-like, optional
-        A Chinese font file; see :func:`tongzhen_gis._fonts.resolve_font`.
+        A Chinese font file; see :func:`tongzhen_gis.maps.fonts.resolve_font`.
     figsize : (float, float), optional
         Figure size in inches; default 10 wide, the height following the map's shape.
 
