@@ -114,11 +114,27 @@ def _finish(
     With the automatic size the figure is 10 inches wide and its height follows the map's shape;
     once laid out, blank margins around the map, legend and note are trimmed off, so a wide map
     is not framed by empty paper (in a notebook, a report or a file written without cropping).
+    The steps run in this order (it is also the drawing order of artists at equal z-order).
     """
-    from matplotlib_scalebar.scalebar import ScaleBar
+    _frame(c, _view(extent, data_bounds), title)
+    _legend(c, legend_title)
+    _scale_bar(c)
+    _north_arrow(c)
+    _note(c, source)
+    if c.auto_size:
+        _fit_legend(c)
+    if c.labels:
+        c.fig.draw_without_rendering()  # lay the figure out, so label sizes are known
+        _place_labels(c, c.labels)
+    if c.auto_size:
+        _trim(c.fig)
+    return c.fig, c.ax
 
+
+def _frame(c: _Canvas, view: tuple[float, float, float, float], title: str) -> None:
+    """Set the map frame (and, with the automatic size, the page height), hide the axes, add the title."""
     ax = c.ax
-    minx, miny, maxx, maxy = _view(extent, data_bounds)
+    minx, miny, maxx, maxy = view
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
     if c.auto_size:
@@ -131,9 +147,12 @@ def _finish(
     ax.set_ylabel("")
     ax.set_title(title, fontproperties=c.fp(size=14))
 
+
+def _legend(c: _Canvas, legend_title: str | None) -> None:
+    """The map's own legend entries, then the base layers', to the right of the map (none when empty)."""
     handles = c.handles + c.base_handles
     if handles:
-        ax.legend(
+        c.ax.legend(
             handles=handles,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
@@ -145,6 +164,11 @@ def _finish(
             alignment="left",
         )
 
+
+def _scale_bar(c: _Canvas) -> None:
+    """A metric scale bar, lower left (the map CRS is metric: one data unit is one metre)."""
+    from matplotlib_scalebar.scalebar import ScaleBar
+
     bar = ScaleBar(
         1.0,
         units="m",
@@ -154,9 +178,12 @@ def _finish(
         font_properties={"family": c.font.families, "size": 8},
     )
     bar.set_gid("scale_bar")
-    ax.add_artist(bar)
+    c.ax.add_artist(bar)
 
-    ax.annotate(
+
+def _north_arrow(c: _Canvas) -> None:
+    """An arrow to grid north with an "N", upper right."""
+    c.ax.annotate(
         "",
         xy=(0.95, 0.91),
         xytext=(0.95, 0.80),
@@ -165,11 +192,11 @@ def _finish(
         gid="north_arrow",
         zorder=20,
     )
-    ax.text(
+    c.ax.text(
         0.95,
         0.915,
         "N",
-        transform=ax.transAxes,
+        transform=c.ax.transAxes,
         ha="center",
         va="bottom",
         fontproperties=c.fp(size=12),
@@ -178,33 +205,36 @@ def _finish(
         bbox=_HALO_BOX,
     )
 
+
+def _note(c: _Canvas, source: str | None) -> None:
+    """The note under the map: coordinate system, data source, then the map's own notes."""
     lines = [f"坐标系: {_crs_label(c.crs)}", f"数据来源: {source or UNKNOWN_SOURCE}", *c.notes]
-    ax.text(
+    c.ax.text(
         0.0,
         -0.02,
         "\n".join(lines),
-        transform=ax.transAxes,
+        transform=c.ax.transAxes,
         ha="left",
         va="top",
         fontproperties=c.fp(size=7),
         color="#404040",
         gid="source_note",
     )
-    legend = ax.get_legend()
-    if c.auto_size and legend is not None:
-        # a long legend (hangs from the map's top edge) must fit: without room, the layout would
-        # shrink the map instead
-        c.fig.draw_without_rendering()
-        width, height = c.fig.get_size_inches()
-        needed = legend.get_window_extent().height / c.fig.dpi + 0.7
-        if needed > height:
-            c.fig.set_size_inches(width, needed)
-    if c.labels:
-        c.fig.draw_without_rendering()  # lay the figure out, so label sizes are known
-        _place_labels(c, c.labels)
-    if c.auto_size:
-        _trim(c.fig)
-    return c.fig, ax
+
+
+def _fit_legend(c: _Canvas) -> None:
+    """Make the page tall enough for the legend, which hangs from the map's top edge.
+
+    Without room, the constrained layout would shrink the map instead.
+    """
+    legend = c.ax.get_legend()
+    if legend is None:
+        return
+    c.fig.draw_without_rendering()
+    width, height = c.fig.get_size_inches()
+    needed = legend.get_window_extent().height / c.fig.dpi + 0.7
+    if needed > height:
+        c.fig.set_size_inches(width, needed)
 
 
 def _trim(fig: Figure, *, pad_in: float = 0.12) -> None:
