@@ -33,7 +33,7 @@ Modules of the package (the public names are re-exported here, so import them fr
   base layers, outlined towns, points with legend entries);
 * :mod:`~tongzhen_gis.maps.classify`: value classes with mapclassify, their labels and colours;
 * :mod:`~tongzhen_gis.maps.fonts`: finding and registering a Chinese font;
-* :mod:`~tongzhen_gis.maps.export`: writing a map as PNG, PDF or SVG.
+* ``_export`` (private module, public function ``tz.maps.export``): writing a map as PNG, PDF or SVG.
 
 Examples
 --------
@@ -49,10 +49,7 @@ from __future__ import annotations
 
 from tongzhen_gis.maps.access import access_map
 from tongzhen_gis.maps.control_lines import control_lines_map
-
-# ``tz.maps.export`` is the function: this binding replaces the attribute that loading the
-# submodule ``tongzhen_gis.maps.export`` sets (the submodule itself stays in ``sys.modules``).
-from tongzhen_gis.maps.export import EXPORT_FORMATS, export
+from tongzhen_gis.maps._export import EXPORT_FORMATS, export
 from tongzhen_gis.maps.fonts import FontNotFoundError, ResolvedFont, resolve_font
 from tongzhen_gis.maps.furniture import UNKNOWN_SOURCE
 from tongzhen_gis.maps.intensity import VALUE_LABELS_ZH, intensity_map
