@@ -47,9 +47,9 @@ Examples
 
 from __future__ import annotations
 
+from tongzhen_gis.maps._export import EXPORT_FORMATS, export
 from tongzhen_gis.maps.access import access_map
 from tongzhen_gis.maps.control_lines import control_lines_map
-from tongzhen_gis.maps._export import EXPORT_FORMATS, export
 from tongzhen_gis.maps.fonts import FontNotFoundError, ResolvedFont, resolve_font
 from tongzhen_gis.maps.furniture import UNKNOWN_SOURCE
 from tongzhen_gis.maps.intensity import VALUE_LABELS_ZH, intensity_map
