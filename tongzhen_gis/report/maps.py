@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from tongzhen_gis import io as tzio
-from tongzhen_gis._project import ProjectConfig
-from tongzhen_gis._report_run import _Run
 from tongzhen_gis.errors import TongzhenError
+from tongzhen_gis.report.config import ProjectConfig
+from tongzhen_gis.report.run import _Run
 
 
 def safe_name(name: Any, *, fallback: str = "town") -> str:

@@ -93,9 +93,10 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
+from tongzhen_gis.errors import SchemaError, TongzhenError
 
 # The steps live in private modules, one reason to change each; build() below runs them in order.
-from tongzhen_gis._project import (  # the config: model, parsing, validation, error mapping
+from tongzhen_gis.report.config import (  # the config: model, parsing, validation, error mapping
     CONFIG_KEYS,
     LayerSource,
     ProjectConfig,
@@ -104,10 +105,10 @@ from tongzhen_gis._project import (  # the config: model, parsing, validation, e
     parse_config,
     sample_config_text,
 )
-from tongzhen_gis._report_geodata import _write_geodata  # results.gpkg, far_grid.tif
-from tongzhen_gis._report_html import _html_report  # report.html
-from tongzhen_gis._report_maps import _render_maps, safe_name  # maps/ and the page's images
-from tongzhen_gis._report_run import (  # reading the inputs and running the analyses
+from tongzhen_gis.report.geodata import _write_geodata  # results.gpkg, far_grid.tif
+from tongzhen_gis.report.html import _html_report  # report.html
+from tongzhen_gis.report.maps import _render_maps, safe_name  # maps/ and the page's images
+from tongzhen_gis.report.run import (  # reading the inputs and running the analyses
     _check_files,
     _check_rules,
     _dropped_note,
@@ -119,8 +120,7 @@ from tongzhen_gis._report_run import (  # reading the inputs and running the ana
     _run_intensity,
     _towns_layer,
 )
-from tongzhen_gis._report_tables import _write_workbook  # report.xlsx
-from tongzhen_gis.errors import SchemaError, TongzhenError
+from tongzhen_gis.report.tables import _write_workbook  # report.xlsx
 
 __all__ = [
     "CONFIG_KEYS",

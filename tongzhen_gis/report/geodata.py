@@ -14,7 +14,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
-from tongzhen_gis._report_run import _Run
+from tongzhen_gis.report.run import _Run
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

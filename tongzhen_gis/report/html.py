@@ -1,7 +1,7 @@
 """The page ``report.html`` of :mod:`tongzhen_gis.report`: what it says, section by section.
 
 Assembled from the run, the evaluation and the rendered maps; the escaped low-level builders
-(tables, images, the page shell) are in :mod:`tongzhen_gis._html`. Returns text; the caller
+(tables, images, the page shell) are in :mod:`tongzhen_gis.report._html`. Returns text; the caller
 writes it.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 
 from tongzhen_gis import __version__, evaluate
-from tongzhen_gis import _html as H
-from tongzhen_gis._project import ProjectConfig
-from tongzhen_gis._report_maps import _OVERVIEW
-from tongzhen_gis._report_run import _Run
-from tongzhen_gis._report_tables import _COVERAGE_HEADERS, _LINE_ZH, _coverage_table, _header, _summary_table
+from tongzhen_gis.report import _html as H
+from tongzhen_gis.report.config import ProjectConfig
+from tongzhen_gis.report.maps import _OVERVIEW
+from tongzhen_gis.report.run import _Run
+from tongzhen_gis.report.tables import _COVERAGE_HEADERS, _LINE_ZH, _coverage_table, _header, _summary_table
 
 _CARD_HEADERS = {
     "label_zh": "指标",

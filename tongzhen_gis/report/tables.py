@@ -1,7 +1,7 @@
 """The workbook ``report.xlsx`` of :mod:`tongzhen_gis.report`: its sheets and their Chinese headers.
 
 The summary and coverage tables and the Chinese labels (columns, control lines, verdicts)
-are shared with the page (:mod:`tongzhen_gis._report_html`). Written through
+are shared with the page (:mod:`tongzhen_gis.report.html`). Written through
 :mod:`tongzhen_gis.io` only.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
-from tongzhen_gis._report_run import _Run
+from tongzhen_gis.report.run import _Run
 
 _SHEET_HEADERS: dict[str, str] = {
     "town_id": "小镇编号",

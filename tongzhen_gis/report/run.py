@@ -18,9 +18,9 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
-from tongzhen_gis._project import LayerSource, ProjectConfig, _config_error
 from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
+from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
 
 # Logged under the public module's name, so that filters and log lines users know stay the same.
 logger = logging.getLogger("tongzhen_gis.report")
