@@ -262,6 +262,34 @@ def test_missing_input_files_listed_at_once(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        # a column the library refuses (param=landuse_col): given the step's table by the build
+        ("far_cell_m = 50.0", 'far_cell_m = 50.0\nlanduse_col = "YDYHFLDM"', "[intensity]"),
+        # a layer the file lacks: named by the entry that names the file
+        ('layer = "red_line" }', 'layer = "no_such_layer" }', "[control_lines].red_line"),
+        # a homes column named in [access]: named by the report itself, kept as it is
+        ('population_col = "population"', 'population_col = "RK"', "[access].population_col"),
+    ],
+)
+def test_a_config_error_names_its_entry_in_config_key(tmp_path, old, new, key):
+    written = tz.samples.write_scene(tz.samples.sample_town(), tmp_path / "raw")
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw").replace("enabled = true", "enabled = false")
+    assert old in text
+    cfg = tz.report.parse_config(text.replace(old, new, 1), base_dir=tmp_path / "raw")
+    with pytest.raises(tz.errors.TongzhenError) as err:
+        tz.report.build(cfg, tmp_path / "out")
+    assert err.value.config_key == key
+    assert str(err.value).startswith(key.split("]")[0] + "]")  # the text names the table too
+
+
+def test_config_key_is_none_outside_the_report():
+    assert tz.errors.SchemaError("x").config_key is None
+    exc = tz.report.config._config_error(tz.errors.CRSError("no CRS", param="crs"), "[towns]")
+    assert exc.config_key == "[towns]" and exc.param == "crs" and type(exc) is tz.errors.CRSError
+
+
 def test_safe_name():
     assert tz.report.safe_name("云栖小镇") == "云栖小镇"
     assert tz.report.safe_name("a/b\\c\x00d\u202e") == "a_b_c_d_"

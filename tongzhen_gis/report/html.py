@@ -19,7 +19,7 @@ from tongzhen_gis import __version__, evaluate
 from tongzhen_gis.report import _html as H
 from tongzhen_gis.report.config import ProjectConfig
 from tongzhen_gis.report.maps import _OVERVIEW
-from tongzhen_gis.report.run import _Run
+from tongzhen_gis.report.run import ReportRun
 from tongzhen_gis.report.tables import _COVERAGE_HEADERS, _LINE_ZH, _coverage_table, _header, _summary_table
 
 _CARD_HEADERS = {
@@ -67,10 +67,11 @@ def _card_html(card: pd.DataFrame) -> str:
 
 def _html_report(
     config: ProjectConfig,
-    run: _Run,
+    run: ReportRun,
     indicators: pd.DataFrame,
     ev: evaluate.Evaluation,
     maps: Mapping[Any, list[tuple[str, bytes]]],
+    problems: list[str],
 ) -> str:
     e = H.esc
     parts = [f"<h1>{e(config.title)}</h1>"]
@@ -99,7 +100,7 @@ def _html_report(
         "“鼓励值”与“阈值未核实”的规则单独标注, 不单独导致不达标。</p>"
     )
     for tid in indicators.index:
-        name = indicators.loc[tid, run.name_col] if run.name_col in indicators.columns else tid
+        name = indicators.loc[tid, run.towns.name_col] if run.towns.name_col in indicators.columns else tid
         g = ev.grades.loc[tid]
         parts.append(f"<h2>{e(name)} ({e(tid)})</h2>")
         parts.append(
@@ -110,8 +111,8 @@ def _html_report(
         parts.append(_card_html(ev.scorecard.xs(tid, level=0)))
         if run.lines is not None:
             parts.append("<h3>三线冲突清单</h3>")
-            conf = run.lines.conflicts
-            conf = pd.DataFrame(conf[conf[run.id_col] == tid].drop(columns=conf.geometry.name))
+            conf = run.lines.check.conflicts
+            conf = pd.DataFrame(conf[conf[run.towns.id_col] == tid].drop(columns=conf.geometry.name))
             if conf.empty:
                 parts.append("<p>无冲突。</p>")
             else:
@@ -124,9 +125,9 @@ def _html_report(
                 if "share" in conf.columns:
                     conf["share"] = [_shown(v, "ratio") for v in conf["share"]]
                 parts.append(H.table(conf[cols], headers={c: _header(c) for c in cols}))
-        if run.coverage is not None:
+        if run.access is not None:
             parts.append("<h3>15分钟生活圈覆盖</h3>")
-            cov = run.coverage
+            cov = run.access.coverage
             if tid in set(cov.index.get_level_values(0)):
                 shown = _coverage_table(cov.loc[[tid]]).iloc[:, 1:]
                 for col in (_COVERAGE_HEADERS["share"], _COVERAGE_HEADERS["population_share"]):
@@ -139,8 +140,8 @@ def _html_report(
         if town_maps:
             parts.append("<h3>地图</h3>")
             parts.extend(H.image(png, caption=cap) for cap, png in town_maps)
-    if run.problems:
+    if problems:
         parts.append("<h2>数据问题与未运行的分析</h2><ul>")
-        parts.extend(f"<li>{e(p)}</li>" for p in run.problems)
+        parts.extend(f"<li>{e(p)}</li>" for p in problems)
         parts.append("</ul>")
     return H.page(config.title, "\n".join(parts))

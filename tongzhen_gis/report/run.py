@@ -1,15 +1,19 @@
 """Running the analyses a project config names (internal to :mod:`tongzhen_gis.report`).
 
 Checks the input files and the rules before anything runs, reads the inputs through
-:mod:`tongzhen_gis.io` (an error names the config entry it came from), and fills a
-:class:`_Run` with the towns and the results of the control-line check, land-use intensity
-and 15-minute access, and every problem met. Writes nothing.
+:mod:`tongzhen_gis.io` (an error names the config entry it came from in its ``config_key``),
+and runs each step the config asks for. Each step returns a typed, frozen result
+(:class:`ControlLinesResult`, :class:`IntensityResult`, :class:`AccessResult`), or None when it
+was not run; :func:`run_analyses` gathers them in one immutable :class:`ReportRun`, and
+:func:`evaluate_towns` joins them into the indicators and the evaluation. Every problem met is
+appended to the build's ``problems`` list, passed explicitly. Writes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,59 @@ from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
 
 # Logged under the public module's name, so that filters and log lines users know stay the same.
 logger = logging.getLogger("tongzhen_gis.report")
+
+
+@dataclass(frozen=True)
+class Towns:
+    """The towns layer of ``[towns]`` and the names of its columns."""
+
+    layer: gpd.GeoDataFrame
+    id_col: str
+    name_col: str | None
+    category_col: str
+
+
+@dataclass(frozen=True)
+class ControlLinesResult:
+    """The three-line check of ``[control_lines]``: its outcome and the line layers it used."""
+
+    check: Any  # tongzhen_gis.controllines.ControlLineResult
+    layers: Mapping[str, gpd.GeoDataFrame | None]
+
+
+@dataclass(frozen=True)
+class IntensityResult:
+    """Land-use intensity of ``[intensity]``: the parcels, the per-town table, the FAR grid."""
+
+    parcels: gpd.GeoDataFrame
+    table: pd.DataFrame
+    far_grid: Raster | None = None
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """15-minute access of ``[access]``: inputs, per-home distances and per-town coverage."""
+
+    roads: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    homes: gpd.GeoDataFrame
+    nearest: pd.DataFrame
+    town_of_home: pd.Series
+    coverage: pd.DataFrame
+    by_town: pd.DataFrame
+    service_areas: gpd.GeoDataFrame | None = None
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """Everything computed in one build: the towns and the result of each step (None: not run)."""
+
+    towns: Towns
+    water: gpd.GeoDataFrame | None = None
+    lines: ControlLinesResult | None = None
+    intensity: IntensityResult | None = None
+    access: AccessResult | None = None
+    town_stats: pd.DataFrame | None = None
 
 
 def _dropped_note(gdf: gpd.GeoDataFrame, where: str) -> str | None:
@@ -92,112 +149,100 @@ def _check_rules(config: ProjectConfig) -> None:
         raise _config_error(exc, "[project].grading") from exc
 
 
-@dataclass
-class _Run:
-    """Everything computed in one build (internal)."""
-
-    towns: gpd.GeoDataFrame
-    id_col: str
-    name_col: str | None
-    lines: Any = None
-    line_layers: dict[str, gpd.GeoDataFrame | None] = field(default_factory=dict)
-    parcels: gpd.GeoDataFrame | None = None
-    intensity: pd.DataFrame | None = None
-    far_grid: Raster | None = None
-    homes: gpd.GeoDataFrame | None = None
-    facilities: gpd.GeoDataFrame | None = None
-    roads: gpd.GeoDataFrame | None = None
-    water: gpd.GeoDataFrame | None = None
-    nearest: pd.DataFrame | None = None
-    coverage: pd.DataFrame | None = None
-    access_by_town: pd.DataFrame | None = None
-    town_of_home: pd.Series | None = None
-    service_areas: gpd.GeoDataFrame | None = None
-    problems: list[str] = field(default_factory=list)
-
-
-def _run_control_lines(config: ProjectConfig, run: _Run) -> None:
+def _run_control_lines(config: ProjectConfig, towns: Towns, problems: list[str]) -> ControlLinesResult | None:
     from tongzhen_gis import controllines
 
-    layers = {k: _read(config, "control_lines", k, run.problems) for k in ("red_line", "farmland", "urban_boundary")}
+    layers = {k: _read(config, "control_lines", k, problems) for k in ("red_line", "farmland", "urban_boundary")}
     if all(v is None for v in layers.values()):
-        run.problems.append("[control_lines] names no line layer: the three-line check was not run")
-        return
-    run.line_layers = layers
-    run.lines = controllines.check(
-        run.towns, id_col=run.id_col, sliver_m2=config.get("control_lines", "sliver_m2"), **layers
+        problems.append("[control_lines] names no line layer: the three-line check was not run")
+        return None
+    check = controllines.check(
+        towns.layer, id_col=towns.id_col, sliver_m2=config.get("control_lines", "sliver_m2"), **layers
     )
-    run.problems.extend(f"三线核查: line layer {m} not given; its rules are 'missing'" for m in run.lines.missing_lines)
-    for rec in run.lines.repairs.itertuples():
-        run.problems.append(f"三线核查 {rec.layer}: {rec.issue} ({rec.count}) → {rec.action}")
+    problems.extend(f"三线核查: line layer {m} not given; its rules are 'missing'" for m in check.missing_lines)
+    for rec in check.repairs.itertuples():
+        problems.append(f"三线核查 {rec.layer}: {rec.issue} ({rec.count}) → {rec.action}")
+    return ControlLinesResult(check=check, layers=layers)
 
 
-def _run_intensity(config: ProjectConfig, run: _Run) -> None:
+def _run_intensity(config: ProjectConfig, towns: Towns, problems: list[str]) -> IntensityResult | None:
     from tongzhen_gis import intensity
 
-    run.parcels = _read(config, "intensity", "parcels", run.problems)
-    buildings = _read(config, "intensity", "buildings", run.problems)
+    parcels = _read(config, "intensity", "parcels", problems)
+    buildings = _read(config, "intensity", "buildings", problems)
     ent_src = config.get("intensity", "enterprises")
     enterprises = _read_table(ent_src.path, "[intensity].enterprises") if ent_src is not None else None
-    if run.parcels is None:
-        run.problems.append("[intensity] has no parcels: land-use intensity was not measured")
-        return
+    if parcels is None:
+        problems.append("[intensity] has no parcels: land-use intensity was not measured")
+        return None
     kwargs = {k: config.get("intensity", k) for k in ("landuse_col", "floors_col", "height_col")}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    run.intensity = intensity.summarize(
-        run.towns, parcels=run.parcels, buildings=buildings, enterprises=enterprises, id_col=run.id_col, **kwargs
+    table = intensity.summarize(
+        towns.layer, parcels=parcels, buildings=buildings, enterprises=enterprises, id_col=towns.id_col, **kwargs
     )
-    run.problems.extend(f"用地集约: {p}" for p in run.intensity.attrs.get("problems", []))
-    run.problems.extend(f"用地集约 (修复): {p}" for p in run.intensity.attrs.get("repairs", []))
+    problems.extend(f"用地集约: {p}" for p in table.attrs.get("problems", []))
+    problems.extend(f"用地集约 (修复): {p}" for p in table.attrs.get("repairs", []))
     if enterprises is None:
-        run.problems.append("用地集约: no enterprise table; 亩均 figures are 'missing'")
+        problems.append("用地集约: no enterprise table; 亩均 figures are 'missing'")
+    far_grid = None
     if buildings is not None and len(buildings):
         cell = float(config.get("intensity", "far_cell_m", 100.0))
         grid_kwargs = {k: kwargs[k] for k in ("floors_col", "height_col") if k in kwargs}
-        run.far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
+        far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
+    return IntensityResult(parcels=parcels, table=table, far_grid=far_grid)
 
 
-def _run_access(config: ProjectConfig, run: _Run) -> None:
-    from tongzhen_gis import access, network
-
-    roads = _read(config, "access", "roads", run.problems)
-    run.facilities = _read(config, "access", "facilities", run.problems)
-    run.homes = _read(config, "access", "homes", run.problems)
-    if roads is None or run.facilities is None or run.homes is None:
-        run.problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
-        return
-    run.roads = roads
-    absent = [
-        f"{key} = {config.get('access', key)!r}"
+def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
+    """The homes layer has the columns ``[access]`` names, or a SchemaError naming the entry."""
+    keys = [
+        key
         for key in ("population_col", "home_town_col")
-        if config.get("access", key) is not None and config.get("access", key) not in run.homes.columns
+        if config.get("access", key) is not None and config.get("access", key) not in homes.columns
     ]
-    if absent:
+    if keys:
+        absent = [f"{key} = {config.get('access', key)!r}" for key in keys]
         msg = (
             f"[access]: the homes layer has no column {', '.join(absent)} "
-            f"(columns: {list(run.homes.columns)}); fix the name in project.toml"
+            f"(columns: {list(homes.columns)}); fix the name in project.toml"
         )
-        raise SchemaError(msg, absent)
+        exc = SchemaError(msg, absent)
+        exc.config_key = f"[access].{keys[0]}" if len(keys) == 1 else "[access]"
+        raise exc
+
+
+def _town_of_home(config: ProjectConfig, towns: Towns, homes: gpd.GeoDataFrame) -> pd.Series:
+    """The town id of each home: ``home_town_col``, the towns' id column on the homes, or location."""
+    town_col = config.get("access", "home_town_col")
+    if town_col is None:
+        town_col = towns.id_col if towns.id_col in homes.columns else None
+    if town_col is None:
+        joined = gpd.sjoin(
+            homes[[homes.geometry.name]],
+            towns.layer[[towns.id_col, towns.layer.geometry.name]].to_crs(homes.crs),
+            how="left",
+            predicate="within",
+        )
+        return joined[~joined.index.duplicated()][towns.id_col]
+    return homes[town_col]
+
+
+def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> AccessResult | None:
+    from tongzhen_gis import access, network
+
+    roads = _read(config, "access", "roads", problems)
+    facilities = _read(config, "access", "facilities", problems)
+    homes = _read(config, "access", "homes", problems)
+    if roads is None or facilities is None or homes is None:
+        problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
+        return None
+    _check_home_columns(config, homes)
     category_col = config.get("access", "category_col", "category")
     G = network.from_lines(roads)
     options: dict[str, Any] = {"category_col": category_col}
     if config.get("access", "max_distance_m") is not None:
         options["max_distance_m"] = float(config.get("access", "max_distance_m"))
-    run.nearest = access.nearest(G, run.homes, run.facilities, **options)
-    homes = run.homes
-    town_col = config.get("access", "home_town_col")
-    if town_col is None:
-        town_col = run.id_col if run.id_col in homes.columns else None
-    if town_col is None:
-        joined = gpd.sjoin(
-            homes[[homes.geometry.name]],
-            run.towns[[run.id_col, run.towns.geometry.name]].to_crs(homes.crs),
-            how="left",
-            predicate="within",
-        )
-        town_of_home = joined[~joined.index.duplicated()][run.id_col]
-    else:
-        town_of_home = homes[town_col]
+    nearest = access.nearest(G, homes, facilities, **options)
+    town_of_home = _town_of_home(config, towns, homes)
     pop_col = config.get("access", "population_col")
     threshold = config.get("access", "threshold_m")
     cov_kwargs: dict[str, Any] = {"by": town_of_home}
@@ -205,20 +250,30 @@ def _run_access(config: ProjectConfig, run: _Run) -> None:
         cov_kwargs["weights"] = homes[pop_col]
     if threshold is not None:
         cov_kwargs["threshold_m"] = float(threshold)
-    run.coverage = access.coverage(run.nearest, **cov_kwargs)
-    run.access_by_town = _access_indicators(run.coverage, run.towns[run.id_col], weighted=pop_col is not None)
+    coverage = access.coverage(nearest, **cov_kwargs)
+    by_town = _access_indicators(coverage, towns.layer[towns.id_col], weighted=pop_col is not None)
+    service_areas = None
     if config.get("access", "service_areas", True):
         t = float(threshold) if threshold is not None else access.default_threshold_m()
-        run.service_areas = access.service_areas(G, run.facilities, category_col=category_col, thresholds_m=(t,))
-    unplaced = [str(t) for t in pd.unique(town_of_home.dropna()) if t not in set(run.towns[run.id_col])]
+        service_areas = access.service_areas(G, facilities, category_col=category_col, thresholds_m=(t,))
+    unplaced = [str(t) for t in pd.unique(town_of_home.dropna()) if t not in set(towns.layer[towns.id_col])]
     if unplaced:
-        run.problems.append(f"生活圈: homes assigned to unknown towns {unplaced[:5]}")
-    run.town_of_home = town_of_home
+        problems.append(f"生活圈: homes assigned to unknown towns {unplaced[:5]}")
     n_out = int(town_of_home.isna().sum())
     if n_out:
-        run.problems.append(
+        problems.append(
             f"生活圈: {n_out} home(s) lie in no town; they are in the homes layer, not in any town's figures"
         )
+    return AccessResult(
+        roads=roads,
+        facilities=facilities,
+        homes=homes,
+        nearest=nearest,
+        town_of_home=town_of_home,
+        coverage=coverage,
+        by_town=by_town,
+        service_areas=service_areas,
+    )
 
 
 def _access_indicators(coverage: pd.DataFrame, town_ids: pd.Series, *, weighted: bool) -> pd.DataFrame:
@@ -234,9 +289,9 @@ def _access_indicators(coverage: pd.DataFrame, town_ids: pd.Series, *, weighted:
     return out
 
 
-def _towns_layer(config: ProjectConfig) -> tuple[gpd.GeoDataFrame, str, str | None, str]:
+def _towns_layer(config: ProjectConfig) -> Towns:
     try:
-        towns = tzio.read_layer(
+        layer = tzio.read_layer(
             config.get("towns", "path"),
             layer=config.get("towns", "layer"),
             crs=config.get("towns", "crs"),
@@ -248,15 +303,97 @@ def _towns_layer(config: ProjectConfig) -> tuple[gpd.GeoDataFrame, str, str | No
     name_col = config.get("towns", "name_col", "name_zh")
     category_col = config.get("towns", "category_col", "category")
     problems = []
-    if id_col not in towns.columns:
-        problems.append(f"towns layer has no id column {id_col!r} (columns: {list(towns.columns)}); set [towns].id_col")
-    elif towns[id_col].duplicated().any():
-        dups = sorted(map(str, towns.loc[towns[id_col].duplicated(), id_col]))
+    if id_col not in layer.columns:
+        problems.append(f"towns layer has no id column {id_col!r} (columns: {list(layer.columns)}); set [towns].id_col")
+    elif layer[id_col].duplicated().any():
+        dups = sorted(map(str, layer.loc[layer[id_col].duplicated(), id_col]))
         problems.append(f"towns layer has duplicate ids {dups[:5]} in {id_col!r}; give each town a unique id")
-    if category_col not in towns.columns:
+    if category_col not in layer.columns:
         logger.warning("towns layer has no %r column: rules limited to town types are 'missing'", category_col)
     if problems:
         raise SchemaError("; ".join(problems), problems)
-    if name_col not in towns.columns:
-        name_col = None
-    return towns, id_col, name_col, category_col
+    return Towns(
+        layer=layer, id_col=id_col, name_col=name_col if name_col in layer.columns else None, category_col=category_col
+    )
+
+
+def _read_town_stats(config: ProjectConfig, towns: Towns) -> pd.DataFrame | None:
+    """The ``[town_stats]`` table indexed by town id, or None when the config has none."""
+    stats_src = config.get("town_stats", "path")
+    if stats_src is None:
+        return None
+    stats = _read_table(stats_src, "[town_stats].path")
+    stats_id = config.get("town_stats", "id_col", towns.id_col)
+    if stats_id not in stats.columns:
+        msg = f"town statistics table {stats_src} has no column {stats_id!r}; set [town_stats].id_col"
+        raise SchemaError(msg)
+    return stats.set_index(stats_id)
+
+
+#: The analysis steps in the order they run: config table, step, what is 'missing' without it.
+_STEPS: tuple[tuple[str, Callable[..., Any], str], ...] = (
+    ("control_lines", _run_control_lines, "the three-line rules are 'missing'"),
+    ("intensity", _run_intensity, "land-use and 亩均 rules are 'missing'"),
+    ("access", _run_access, "the 15-minute rule is 'missing'"),
+)
+
+
+def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
+    """Check the inputs and rules, read the towns, run every step the config names.
+
+    A step whose table is absent is not run and noted in ``problems``; an error of a step that
+    does not yet name its config entry (``config_key``) is given the step's table.
+    """
+    _check_files(config)
+    _check_rules(config)
+    towns = _towns_layer(config)
+    if (note := _dropped_note(towns.layer, "[towns]")) is not None:
+        problems.append(note)
+    water = _read(config, "base_layers", "water", problems)
+    results: dict[str, Any] = {}
+    for section, step, absent in _STEPS:
+        if not config.has(section):
+            problems.append(f"no [{section}] in the config: {absent}")
+            continue
+        try:
+            results[section] = step(config, towns, problems)
+        except TongzhenError as exc:
+            if exc.config_key is not None:  # already names its config entry
+                raise
+            raise _config_error(exc, f"[{section}]") from exc
+    return ReportRun(
+        towns=towns,
+        water=water,
+        lines=results.get("control_lines"),
+        intensity=results.get("intensity"),
+        access=results.get("access"),
+        town_stats=_read_town_stats(config, towns),
+    )
+
+
+def evaluate_towns(
+    config: ProjectConfig, run: ReportRun, problems: list[str]
+) -> tuple[pd.DataFrame, evaluate.Evaluation]:
+    """The joined indicator table and the evaluation (scorecard, grades, conflicts) of a run."""
+    towns = run.towns
+    indicators = evaluate.collect_indicators(
+        towns.layer,
+        control_lines=run.lines.check.summary if run.lines is not None else None,
+        intensity=run.intensity.table if run.intensity is not None else None,
+        access=run.access.by_town if run.access is not None else None,
+        town_stats=run.town_stats,
+        id_col=towns.id_col,
+        category_col=towns.category_col,
+    )
+    name_col = towns.name_col
+    if name_col is not None and name_col not in indicators.columns:
+        indicators.insert(1, name_col, towns.layer.set_index(towns.id_col)[name_col].reindex(indicators.index))
+    problems.extend(f"指标汇总: {p}" for p in indicators.attrs.get("problems", []))
+    card = evaluate.scorecard(indicators, rules=config.rules, category_col=towns.category_col)
+    problems.extend(f"评估: {p}" for p in card.attrs.get("problems", []))
+    evaluation = evaluate.Evaluation(
+        scorecard=card,
+        grades=evaluate.grade(card, rules=config.grading),
+        conflicts=run.lines.check.conflicts if run.lines is not None else None,
+    )
+    return indicators, evaluation

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
-from tongzhen_gis.report.run import _Run
+from tongzhen_gis.report.run import ReportRun
 
 _SHEET_HEADERS: dict[str, str] = {
     "town_id": "小镇编号",
@@ -139,11 +139,11 @@ _LINE_ZH = {"red_line": "生态保护红线", "farmland": "永久基本农田", 
 _VERDICT_ZH = {"pass": "通过", "review": "待复核 (碎片)", "conflict": "冲突", "unchecked": "未核查"}
 
 
-def _summary_table(run: _Run, indicators: pd.DataFrame, ev: evaluate.Evaluation) -> pd.DataFrame:
+def _summary_table(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation) -> pd.DataFrame:
     cols = [c for c in ("name_zh", "category", "district") if c in indicators.columns]
     out = indicators[cols].copy()
     if run.lines is not None:
-        verdict = run.lines.summary["verdict"].reindex(out.index)
+        verdict = run.lines.check.summary["verdict"].reindex(out.index)
         out["verdict"] = verdict.map(lambda v: _VERDICT_ZH.get(v, v))
     for col in ("grade", "points", "n_fail", "n_missing", "n_advisory_fail", "n_unconfirmed_fail", "reasons", "label"):
         out[col] = ev.grades[col].reindex(out.index)
@@ -178,10 +178,10 @@ def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns={**_COVERAGE_HEADERS, group: _header(group)})
 
 
-def _coverage_sheet(run: _Run) -> pd.DataFrame:
-    if run.coverage is None:
+def _coverage_sheet(run: ReportRun) -> pd.DataFrame:
+    if run.access is None:
         return pd.DataFrame({"说明": ["未运行15分钟生活圈分析 (配置中无 [access] 或输入不全)"]})
-    return _coverage_table(run.coverage)
+    return _coverage_table(run.access.coverage)
 
 
 def _intensity_sheet(table: pd.DataFrame) -> pd.DataFrame:
@@ -202,19 +202,20 @@ def _intensity_sheet(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().rename(columns=label)
 
 
-def _write_workbook(run: _Run, indicators: pd.DataFrame, ev: evaluate.Evaluation, out: Path) -> Path:
+def _write_workbook(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation, out: Path) -> Path:
     none = pd.DataFrame({"说明": ["未运行 (配置中无相应输入)"]})
     if run.lines is not None:
-        conflicts = pd.DataFrame(run.lines.conflicts.drop(columns=run.lines.conflicts.geometry.name))
+        check = run.lines.check
+        conflicts = pd.DataFrame(check.conflicts.drop(columns=check.conflicts.geometry.name))
         conflicts["line"] = conflicts["line"].map(lambda v: _LINE_ZH.get(v, v))
-        lines_sheet, conflicts_sheet = _zh(run.lines.summary.reset_index()), _zh(conflicts)
+        lines_sheet, conflicts_sheet = _zh(check.summary.reset_index()), _zh(conflicts)
     else:
         lines_sheet = conflicts_sheet = none
     sheets = {
         "汇总": _zh(_summary_table(run, indicators, ev).reset_index()),
         "三线核查": lines_sheet,
         "三线冲突清单": conflicts_sheet,
-        "用地集约": _intensity_sheet(run.intensity) if run.intensity is not None else none,
+        "用地集约": _intensity_sheet(run.intensity.table) if run.intensity is not None else none,
         "生活圈": _coverage_sheet(run),
         "评估": _zh(_scorecard_sheet(ev.scorecard)),
     }
