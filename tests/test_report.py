@@ -67,6 +67,32 @@ def parse_html(path: Path) -> _Page:
     return page
 
 
+class _Tables(HTMLParser):
+    """Collects every table of a page as rows of cell texts (header row first)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """``tongzhen demo --out DIR`` once: exits 1 because T2 and T3 fail rules on purpose."""
@@ -330,6 +356,39 @@ def test_compare_two_editions_of_the_sample(scene):
     # T2 still fails its other rules: 0 + 30 points back = 8, still 淘汰; T2 stays a failing town
     assert second.grades.loc["T2", "points"] == 8.0
     assert second.failing == ["T2", "T3"]
+
+
+#: Every English code a verdict or a rule status is written with in the library.
+ENGLISH_VERDICTS = {"pass", "review", "conflict", "unchecked", "fail", "missing", "not_applicable"}
+
+
+def test_verdicts_read_the_same_chinese_words_on_every_sheet_and_the_page(demo):
+    """Regression: the 三线核查 sheet said ``conflict`` where 汇总 said 冲突.
+
+    The sample's docstring: T1 lies clear of every line, T2 overlaps the red line, T3 the farmland.
+    """
+    out = demo / "processed" / "sample"
+    expected = {"T1": "通过", "T2": "冲突", "T3": "冲突"}
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    verdict_columns = 0
+    for sheet in wb.sheetnames:
+        head, *rows = list(wb[sheet].values)
+        df = pd.DataFrame(rows, columns=head)
+        for col in (c for c in df.columns if "结论" in str(c)):  # 三线核查结论, 结论
+            verdict_columns += 1
+            words = {str(v).strip().lower() for v in df[col].dropna()}
+            assert not words & ENGLISH_VERDICTS, (sheet, col, words & ENGLISH_VERDICTS)
+        if "三线核查结论" in df.columns:
+            assert set(df["三线核查结论"]) <= {"通过", "待核", "冲突", "未核查"}
+            assert dict(zip(df["小镇编号"], df["三线核查结论"], strict=True)) == expected, sheet
+    assert verdict_columns == 3  # 汇总, 三线核查 (三线核查结论) and 评估 (结论)
+    parser = _Tables()
+    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    summary = next(t for t in parser.tables if "三线核查结论" in t[0])
+    at, tid_at = summary[0].index("三线核查结论"), summary[0].index("小镇编号")
+    assert {row[tid_at]: row[at] for row in summary[1:]} == expected
+    cells = {c.lower() for table in parser.tables for row in table[1:] for c in row}
+    assert not cells & ENGLISH_VERDICTS
 
 
 def test_html_scorecard_shows_ratios_as_percentages(demo):

@@ -15,26 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from tongzhen_gis import __version__, evaluate
+from tongzhen_gis import __version__, evaluate, labels
+from tongzhen_gis.labels import header as _header
 from tongzhen_gis.report import _html as H
 from tongzhen_gis.report.config import ProjectConfig
 from tongzhen_gis.report.maps import _OVERVIEW
 from tongzhen_gis.report.run import ReportRun
-from tongzhen_gis.report.tables import _COVERAGE_HEADERS, _LINE_ZH, _coverage_table, _header, _summary_table
-
-_CARD_HEADERS = {
-    "label_zh": "指标",
-    "value": "数值",
-    "comparator": "比较",
-    "threshold": "阈值",
-    "unit": "单位",
-    "status_zh": "结论",
-    "mark": "性质",
-    "reason": "说明",
-    "document": "文件",
-    "clause": "条款",
-}
-
+from tongzhen_gis.report.tables import _coverage_table, _summary_table
 
 #: How a comparator and a unit of the rule files are shown to a reader.
 _COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
@@ -57,12 +44,13 @@ def _card_html(card: pd.DataFrame) -> str:
     df["comparator"] = df["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c))
     df["unit"] = df["unit"].map(lambda u: _UNIT_TEXT.get(u, u))
     df["status_zh"] = df["status"].map(evaluate.STATUS_ZH)
+    kinds = labels.RULE_KIND_ZH
     df["mark"] = [
-        "鼓励值" if a else ("阈值未核实" if not c else "约束性")
+        kinds["advisory"] if a else (kinds["unconfirmed"] if not c else kinds["binding"])
         for a, c in zip(df["advisory"], df["confirmed"], strict=True)
     ]
-    cols = list(_CARD_HEADERS)
-    return H.table(df[cols], headers=_CARD_HEADERS, row_class=df["status"])
+    cols = list(labels.SCORECARD_HEADERS_ZH)
+    return H.table(df[cols], headers=labels.SCORECARD_HEADERS_ZH, row_class=df["status"])
 
 
 def _html_report(
@@ -121,7 +109,7 @@ def _html_report(
                     for c in ("line", "source_id", "area_m2", "area_mu", "share", "sliver", "construction")
                     if c in conf.columns
                 ]
-                conf["line"] = conf["line"].map(lambda v: _LINE_ZH.get(v, v))
+                conf["line"] = conf["line"].map(lambda v: labels.LINE_ZH.get(v, v))
                 if "share" in conf.columns:
                     conf["share"] = [_shown(v, "ratio") for v in conf["share"]]
                 parts.append(H.table(conf[cols], headers={c: _header(c) for c in cols}))
@@ -130,7 +118,7 @@ def _html_report(
             cov = run.access.coverage
             if tid in set(cov.index.get_level_values(0)):
                 shown = _coverage_table(cov.loc[[tid]]).iloc[:, 1:]
-                for col in (_COVERAGE_HEADERS["share"], _COVERAGE_HEADERS["population_share"]):
+                for col in (labels.COVERAGE_HEADERS_ZH["share"], labels.COVERAGE_HEADERS_ZH["population_share"]):
                     if col in shown.columns:
                         shown[col] = [_shown(v, "ratio") for v in shown[col]]
                 parts.append(H.table(shown))
