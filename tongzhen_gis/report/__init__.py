@@ -79,7 +79,24 @@ Decisions
 * The FAR grid covers every building whole (not cut at town edges), at ``far_cell_m``.
 
 Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen_gis.evaluate`),
-else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2).
+else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2)
+whose ``config_key`` names the ``project.toml`` entry it concerns (``"[access].homes"``).
+
+Modules
+-------
+Each one reason to change; :func:`build` runs them in order.
+
+* :mod:`~tongzhen_gis.report.config`: the ``project.toml`` model, parsing, validation, and the
+  mapping of a library error to its config entry.
+* :mod:`~tongzhen_gis.report.run`: reading the inputs and running the analyses; each step
+  returns a frozen result (``ControlLinesResult``, ``IntensityResult``, ``AccessResult``)
+  gathered in one immutable ``ReportRun``.
+* :mod:`~tongzhen_gis.report.tables`: the workbook ``report.xlsx``.
+* :mod:`~tongzhen_gis.report.html` (with its escaped builders in ``_html``): the page ``report.html``.
+* :mod:`~tongzhen_gis.report.maps`: the maps, as PNG in the page and in ``maps/``.
+* :mod:`~tongzhen_gis.report.geodata`: ``results.gpkg`` and ``far_grid.tif``.
+
+Chinese wording (headers, verdicts, line names) comes from :mod:`tongzhen_gis.labels`.
 """
 
 from __future__ import annotations
