@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -25,6 +25,9 @@ from tongzhen_gis import io as tzio
 from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
 from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tongzhen_gis.controllines import ControlLineResult
 
 # Logged under the public module's name, so that filters and log lines users know stay the same.
 logger = logging.getLogger("tongzhen_gis.report")
@@ -44,7 +47,7 @@ class Towns:
 class ControlLinesResult:
     """The three-line check of ``[control_lines]``: its outcome and the line layers it used."""
 
-    check: Any  # tongzhen_gis.controllines.ControlLineResult
+    check: ControlLineResult
     layers: Mapping[str, gpd.GeoDataFrame | None]
 
 
@@ -331,7 +334,7 @@ def _read_town_stats(config: ProjectConfig, towns: Towns) -> pd.DataFrame | None
 
 
 #: The analysis steps in the order they run: config table, step, what is 'missing' without it.
-_STEPS: tuple[tuple[str, Callable[..., Any], str], ...] = (
+_STEPS: tuple[tuple[str, Callable[[ProjectConfig, Towns, list[str]], Any], str], ...] = (
     ("control_lines", _run_control_lines, "the three-line rules are 'missing'"),
     ("intensity", _run_intensity, "land-use and 亩均 rules are 'missing'"),
     ("access", _run_access, "the 15-minute rule is 'missing'"),
