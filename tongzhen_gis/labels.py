@@ -14,7 +14,8 @@ reads the same on every sheet, page and map. Pure data and two lookups; no analy
   it (``share_<code>`` columns become 用地<code>占比).
 * :data:`COVERAGE_HEADERS_ZH`: headers of the 15-minute coverage table.
 * :data:`SCORECARD_HEADERS_ZH`: headers of a town's scorecard on the report page, and
-  :data:`RULE_KIND_ZH` the kind of rule it shows (binding, advisory, unconfirmed threshold).
+  :data:`RULE_KIND_ZH` the kind of rule it shows (binding, advisory, unconfirmed threshold),
+  :data:`UNIT_ZH` how a unit of the rule files is shown.
 * :data:`VALUE_LABELS_ZH`: legend titles of the mapped indicators (:mod:`tongzhen_gis.maps`).
 
 Decisions
@@ -36,6 +37,7 @@ __all__ = [
     "LINE_ZH",
     "RULE_KIND_ZH",
     "SCORECARD_HEADERS_ZH",
+    "UNIT_ZH",
     "VALUE_LABELS_ZH",
     "VERDICT_ZH",
     "header",
@@ -210,6 +212,9 @@ SCORECARD_HEADERS_ZH: dict[str, str] = {
     "document": "文件",
     "clause": "条款",
 }
+
+#: How a unit of the rule files is shown to a reader.
+UNIT_ZH: dict[str, str] = {"m2": "m²", "ratio": "比例"}
 
 #: The kind of a rule as the scorecard shows it.
 RULE_KIND_ZH: dict[str, str] = {"binding": "约束性", "advisory": "鼓励值", "unconfirmed": "阈值未核实"}

@@ -23,11 +23,8 @@ from tongzhen_gis.report.maps import _OVERVIEW
 from tongzhen_gis.report.run import ReportRun
 from tongzhen_gis.report.tables import _coverage_table, _summary_table
 
-#: How a comparator and a unit of the rule files are shown to a reader.
+#: How a comparator of the rule files is shown to a reader (units: :data:`tongzhen_gis.labels.UNIT_ZH`).
 _COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
-
-
-_UNIT_TEXT = {"m2": "m²", "ratio": "比例"}
 
 
 def _shown(value: Any, unit: str) -> Any:
@@ -42,7 +39,7 @@ def _card_html(card: pd.DataFrame) -> str:
     df["value"] = [_shown(v, u) for v, u in zip(df["value"], df["unit"], strict=True)]
     df["threshold"] = [_shown(v, u) for v, u in zip(df["threshold"], df["unit"], strict=True)]
     df["comparator"] = df["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c))
-    df["unit"] = df["unit"].map(lambda u: _UNIT_TEXT.get(u, u))
+    df["unit"] = df["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
     df["status_zh"] = df["status"].map(evaluate.STATUS_ZH)
     kinds = labels.RULE_KIND_ZH
     df["mark"] = [
