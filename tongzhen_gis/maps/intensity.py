@@ -24,6 +24,7 @@ from shapely import box
 
 from tongzhen_gis import crs as _crs
 from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.labels import VALUE_LABELS_ZH  # re-exported as tz.maps.VALUE_LABELS_ZH
 from tongzhen_gis.maps._layers import (
     _bounds_union,
     _draw_base,
@@ -39,19 +40,6 @@ from tongzhen_gis.raster import Raster
 __all__ = ["VALUE_LABELS_ZH", "intensity_map"]
 
 _NODATA_COLOUR = "#e0e0e0"
-
-#: Chinese legend titles for columns that :mod:`tongzhen_gis.intensity` produces.
-VALUE_LABELS_ZH = {
-    "far": "容积率 (FAR)",
-    "gross_far": "毛容积率",
-    "building_coverage": "建筑密度",
-    "construction_share": "开发强度",
-    "residential_share": "居住用地占比",
-    "green_share": "绿地占比",
-    "tax_per_mu": "亩均税收 (万元/亩)",
-    "investment_per_mu": "亩均投资 (万元/亩)",
-    "output_per_mu": "亩均产值 (万元/亩)",
-}
 
 
 def intensity_map(
