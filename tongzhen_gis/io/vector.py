@@ -26,7 +26,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
-from tongzhen_gis import crs as tzcrs
+from tongzhen_gis import webmap
 from tongzhen_gis.errors import CRSError, InputFileError, TongzhenError
 from tongzhen_gis.io.encodings import _shapefile_encoding
 from tongzhen_gis.io.paths import _mkparent, _require_exists
@@ -189,7 +189,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         gdf.attrs["coord_system_declared"] = None
         return gdf
     try:
-        key = tzcrs._normalise_system(coord_system, "declared")
+        key = webmap._normalise_system(coord_system, "declared")
     except CRSError as exc:
         raise CRSError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
     if key == "wgs84":
@@ -213,7 +213,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         logger.info("%s: reprojecting %s to EPSG:4326 before removing the %s offset", path, gdf.crs.to_string(), key)
         gdf = gdf.to_crs("EPSG:4326")
     attrs = dict(gdf.attrs)
-    out = tzcrs.convert_coord_system(gdf, key, target="wgs84")
+    out = webmap.convert_coord_system(gdf, key, target="wgs84")
     out.attrs = {**attrs, **out.attrs, "coord_system_declared": key}
     logger.info("%s: converted %d features from the declared %s to WGS84", path, len(out), key.upper())
     return out
