@@ -34,6 +34,7 @@ _MODULES = (
     "schema",
     "settings",
     "units",
+    "webmap",
 )
 
 __all__ = ["__version__", *_MODULES]
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
         schema,
         settings,
         units,
+        webmap,
     )
 
 

@@ -1,8 +1,4 @@
-"""Coordinate reference systems: metric zones for measuring, and web-map offsets (GCJ-02, BD-09).
-
-Areas and distances are only ever measured in a metric CRS. :func:`to_metric` reprojects a
-layer to the CGCS2000 3-degree Gauss-Krüger zone of its data (EPSG:4534–4554, no zone prefix;
-EPSG:4549 for Hangzhou) and refuses a layer without a CRS.
+"""Web-map coordinates in China: GCJ-02 and BD-09 offsets, and a test for undeclared GCJ-02.
 
 Web maps in China shift their coordinates: Amap (高德) and Tencent publish GCJ-02, Baidu
 BD-09 (GCJ-02 plus a second offset); in Hangzhou the shift is about 500 m. The functions
@@ -11,6 +7,8 @@ BD-09 (GCJ-02 plus a second offset); in Hangzhou the shift is about 500 m. The f
 layer with a trusted reference to hint that it is GCJ-02, which no file can declare: polygons by
 their footprints, points and lines by their distance to the nearest reference feature (e.g.
 facilities copied from Amap against OpenStreetMap or official streets).
+
+Every public name here is also importable from :mod:`tongzhen_gis.crs` (its former home).
 
 Decisions
 ---------
@@ -35,9 +33,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Geod
 
-from tongzhen_gis import settings
+from tongzhen_gis.crs import metric_crs_for, require_crs
 from tongzhen_gis.errors import CRSError
 
 __all__ = [
@@ -48,141 +46,13 @@ __all__ = [
     "convert_coord_system",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
-    "metric_crs_for",
+    "normalise_coord_system",
     "suspect_gcj02",
-    "to_metric",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
 
 logger = logging.getLogger(__name__)
-
-# CGCS2000 / 3-degree Gauss-Kruger CM 75E .. CM 135E (zones 25..45), no zone prefix.
-_GK3_FIRST_EPSG = 4534
-_GK3_FIRST_ZONE = 25
-_GK3_LAST_ZONE = 45
-_WEB_MERCATOR = (3857, 900913, 3785, 102100)
-
-
-def _lonlat_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
-    if gdf.crs is None:
-        raise CRSError(_missing_crs_message(gdf), param="crs")
-    minx, miny, maxx, maxy = gdf.total_bounds
-    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-        msg = "cannot choose a metric CRS for an empty layer; pass crs= explicitly (e.g. crs='EPSG:4549')"
-        raise CRSError(msg)
-    to_ll = Transformer.from_crs(gdf.crs, "EPSG:4326", always_xy=True)
-    lon, lat = to_ll.transform((minx + maxx) / 2.0, (miny + maxy) / 2.0)
-    return float(lon), float(lat)
-
-
-def _missing_crs_message(gdf: gpd.GeoDataFrame) -> str:
-    return (
-        "layer has no coordinate reference system (CRS); set the one it was made in, e.g. "
-        "gdf.set_crs('EPSG:4490') for CGCS2000 longitude/latitude, 'EPSG:4326' for WGS84, or "
-        "'EPSG:4549' for CGCS2000 Gauss-Krüger CM 120E"
-    )
-
-
-def metric_crs_for(obj: gpd.GeoDataFrame | gpd.GeoSeries | tuple[float, float]) -> CRS:
-    """The metric CRS to measure ``obj`` in.
-
-    Inside China's longitudes (73.5–135.5°E) this is the CGCS2000 3-degree Gauss-Krüger zone
-    (EPSG:4534–4554, no zone prefix) whose central meridian is nearest the data's centre:
-    zone = round(lon / 3). Elsewhere it is the WGS84 UTM zone of the centre.
-
-    Parameters
-    ----------
-    obj : GeoDataFrame, GeoSeries or (lon, lat)
-        Data with a CRS, or a longitude/latitude pair in degrees.
-
-    Returns
-    -------
-    pyproj.CRS
-
-    Raises
-    ------
-    CRSError
-        When ``obj`` has no CRS or is empty.
-
-    Examples
-    --------
-    >>> metric_crs_for((120.15, 30.25)).to_epsg()
-    4549
-    """
-    if isinstance(obj, tuple):
-        lon, lat = float(obj[0]), float(obj[1])
-    else:
-        lon, lat = _lonlat_centre(obj)
-    zone = round(lon / 3.0)
-    if _GK3_FIRST_ZONE <= zone <= _GK3_LAST_ZONE and 15.0 <= lat <= 56.0:
-        return CRS.from_epsg(_GK3_FIRST_EPSG + zone - _GK3_FIRST_ZONE)
-    utm = int((lon + 180.0) // 6.0) + 1
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + utm)
-
-
-def to_metric(gdf: gpd.GeoDataFrame, *, crs: str | int | CRS | None = None) -> gpd.GeoDataFrame:
-    """Return a copy of ``gdf`` in a metric CRS, fit for areas and distances.
-
-    A layer already in a projected metric CRS other than Web Mercator is returned unchanged
-    (as a copy) unless ``crs`` asks for another. Geographic input (EPSG:4326, 4490 …) and Web
-    Mercator (EPSG:3857, whose areas are about 1.3× too large at Hangzhou's latitude) are
-    reprojected to ``crs`` or to :func:`metric_crs_for` the data. Every feature and the index
-    are kept.
-
-    Parameters
-    ----------
-    gdf : GeoDataFrame
-        Must have a CRS.
-    crs : CRS-like, optional
-        Target metric CRS. Must be projected, in metres, and not Web Mercator.
-
-    Returns
-    -------
-    GeoDataFrame
-
-    Raises
-    ------
-    CRSError
-        ``gdf`` has no CRS, or ``crs`` is geographic, Web Mercator or not in metres.
-    """
-    if gdf.crs is None:
-        raise CRSError(_missing_crs_message(gdf), param="crs")
-    if crs is not None:
-        target = CRS.from_user_input(crs)
-        _check_metric(target)
-    elif _is_measurable(gdf.crs):
-        return gdf.copy()
-    else:
-        target = metric_crs_for(gdf)
-    if CRS.from_user_input(gdf.crs) == target:
-        return gdf.copy()
-    logger.debug("reprojecting %d features from %s to %s", len(gdf), gdf.crs.to_string(), target.to_string())
-    return gdf.to_crs(target)
-
-
-def _is_web_mercator(crs: CRS) -> bool:
-    epsg = crs.to_epsg()
-    return epsg in _WEB_MERCATOR or "Pseudo-Mercator" in crs.name or "Popular Visualisation" in crs.name
-
-
-def _is_measurable(crs: CRS) -> bool:
-    crs = CRS.from_user_input(crs)
-    if not crs.is_projected or _is_web_mercator(crs):
-        return False
-    units = {ax.unit_name for ax in crs.axis_info}
-    return units <= {"metre", "meter"}
-
-
-def _check_metric(crs: CRS) -> None:
-    if not _is_measurable(crs):
-        msg = (
-            f"{crs.to_string()} is not fit for measuring areas and distances "
-            "(geographic, Web Mercator or not in metres); use a projected metric CRS such as "
-            f"{settings.default_metric_crs} (CGCS2000 Gauss-Krüger CM 120E) for Hangzhou"
-        )
-        raise CRSError(msg)
-
 
 # ---------------------------------------------------------------------------------------------
 # Web-map offsets: GCJ-02 (Amap, Tencent, Google China) and BD-09 (Baidu)
@@ -416,12 +286,38 @@ _CONVERTERS: dict[tuple[str, str], Callable[[ArrayLike, ArrayLike], tuple[np.nda
 }
 
 
-def _normalise_system(name: str, what: str) -> str:
+def normalise_coord_system(name: str, *, what: str = "") -> str:
+    """The canonical name of a web-map coordinate system: ``"wgs84"``, ``"gcj02"`` or ``"bd09"``.
+
+    Case, hyphens, underscores and spaces are ignored; ``"gcj"`` and ``"bd09ll"`` are accepted.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"GCJ-02"``, ``"bd09"``, ``"WGS84"``.
+    what : str, optional
+        A word for the message (``"source"``, ``"target"``, ``"declared"``).
+
+    Returns
+    -------
+    str
+        One of :data:`COORD_SYSTEMS`.
+
+    Raises
+    ------
+    CRSError
+        An unknown name; the message lists the known ones and which web maps use them.
+
+    Examples
+    --------
+    >>> normalise_coord_system("GCJ-02")
+    'gcj02'
+    """
     key = str(name).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     aliases = {"wgs84": "wgs84", "gcj02": "gcj02", "gcj": "gcj02", "bd09": "bd09", "bd09ll": "bd09"}
     if key not in aliases:
         msg = (
-            f"unknown {what} coordinate system {name!r}; use one of {', '.join(COORD_SYSTEMS)} "
+            f"unknown {what + ' ' if what else ''}coordinate system {name!r}; use one of {', '.join(COORD_SYSTEMS)} "
             "('gcj02' for Amap/Gaode, Tencent and Google China, 'bd09' for Baidu, 'wgs84' for GPS, "
             "OpenStreetMap and official CGCS2000 layers)"
         )
@@ -469,15 +365,9 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
     >>> round(float(wgs.geometry.x.iloc[0]), 3), round(float(wgs.geometry.y.iloc[0]), 3)
     (120.15, 30.25)
     """
-    src = _normalise_system(source, "source")
-    dst = _normalise_system(target, "target")
-    if gdf.crs is None:
-        msg = (
-            f"cannot convert {src} coordinates: the layer has no CRS. Web-map data are "
-            "longitude/latitude; set it first with gdf.set_crs('EPSG:4326')"
-        )
-        raise CRSError(msg, param="crs")
-    crs = CRS.from_user_input(gdf.crs)
+    src = normalise_coord_system(source, what="source")
+    dst = normalise_coord_system(target, what="target")
+    crs = require_crs(gdf, what=f"the layer to convert from {src}")
     if not crs.is_geographic:
         msg = (
             f"the {src}/{dst} offsets apply to longitude/latitude, but this layer is in "
@@ -668,8 +558,7 @@ def suspect_gcj02(
     ('distance', True, 12)
     """
     for what, gdf in (("layer", layer), ("reference", reference)):
-        if gdf.crs is None:
-            raise CRSError(f"{what}: " + _missing_crs_message(gdf))
+        require_crs(gdf, what=what)
         if gdf.geometry.notna().sum() == 0:
             msg = f"{what} has no geometry to compare; pass a layer with features"
             raise CRSError(msg)

@@ -27,6 +27,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from tongzhen_gis import webmap
+from tongzhen_gis.crs import require_crs
 from tongzhen_gis.errors import CRSError, InputFileError, TongzhenError
 from tongzhen_gis.io.encodings import _shapefile_encoding
 from tongzhen_gis.io.paths import _mkparent, _require_exists
@@ -161,14 +162,7 @@ def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
         )
         return gdf.set_crs(declared, allow_override=True)
     if declared is None:
-        if gdf.crs is None:
-            msg = (
-                f"{path} has no coordinate reference system (CRS, no .prj or no CRS in the file); "
-                "declare the one it was made in with read_layer(..., crs='EPSG:4549'), "
-                "e.g. EPSG:4490 for CGCS2000 longitude/latitude, EPSG:4326 for WGS84, EPSG:4549 for "
-                "CGCS2000 Gauss-Krüger CM 120E (Hangzhou)"
-            )
-            raise CRSError(msg, param="crs")
+        require_crs(gdf, what=str(path))
         return gdf
     if gdf.crs is None:
         logger.info("%s has no CRS: using the declared %s", path, declared.to_string())
@@ -189,7 +183,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         gdf.attrs["coord_system_declared"] = None
         return gdf
     try:
-        key = webmap._normalise_system(coord_system, "declared")
+        key = webmap.normalise_coord_system(coord_system, what="declared")
     except CRSError as exc:
         raise CRSError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
     if key == "wgs84":
