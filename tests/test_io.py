@@ -756,3 +756,25 @@ def test_read_text_round_trip_and_errors(tmp_path):
     gbk.write_bytes("名称".encode("gbk"))
     with pytest.raises(InputFileError, match="save it as UTF-8"):
         tz.io.read_text(gbk)
+
+
+def test_every_public_name_of_the_former_io_module_is_still_tz_io():
+    former = [
+        "COORD_SYSTEMS",
+        "list_layers",
+        "read_layer",
+        "read_raster",
+        "read_table",
+        "read_text",
+        "safe_join",
+        "write_bytes",
+        "write_layer",
+        "write_raster",
+        "write_table",
+        "write_text",
+        "write_workbook",
+    ]
+    assert sorted(tz.io.__all__) == former
+    homes = {name: getattr(tz.io, name).__module__ for name in former if name != "COORD_SYSTEMS"}
+    assert set(homes.values()) == {f"tongzhen_gis.io.{m}" for m in ("vector", "raster", "tables", "paths")}
+    assert tz.io.COORD_SYSTEMS is tz.webmap.COORD_SYSTEMS
