@@ -35,6 +35,7 @@ _MODULES = (
     "schema",
     "settings",
     "units",
+    "webmap",
 )
 
 __all__ = ["__version__", *_MODULES]
@@ -60,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
         schema,
         settings,
         units,
+        webmap,
     )
 
 

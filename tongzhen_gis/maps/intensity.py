@@ -19,11 +19,10 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from pyproj import CRS
 from shapely import box
 
 from tongzhen_gis import crs as _crs
-from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.errors import SchemaError
 from tongzhen_gis.labels import VALUE_LABELS_ZH  # re-exported as tz.maps.VALUE_LABELS_ZH
 from tongzhen_gis.maps._layers import (
     _bounds_union,
@@ -187,13 +186,7 @@ def _raster_frame(raster: Raster) -> tuple[gpd.GeoDataFrame, tuple[float, float,
     xs, ys = (t.c, t.c + t.a * cols), (t.f, t.f + t.e * rows)
     bounds = (min(xs), min(ys), max(xs), max(ys))
     frame = gpd.GeoDataFrame(geometry=[box(*bounds)], crs=raster.crs)
-    if CRS.from_user_input(_crs.to_metric(frame).crs) != raster.crs:
-        msg = (
-            f"the raster is in {raster.crs.to_string()}, not a metric CRS, so a scale bar would be wrong; "
-            "build or warp it to a metric CRS first (e.g. tz.intensity.floor_area_grid makes one in the "
-            "buildings' metric CRS; gdalwarp -t_srs EPSG:4549 for a file)"
-        )
-        raise CRSError(msg)
+    _crs.require_metric(raster.crs, what="the raster (a map's scale bar needs a metric grid)")
     return frame, bounds
 
 
