@@ -7,6 +7,7 @@ every analysis, maps). Expected figures come from the sample docstring (tongzhen
 from __future__ import annotations
 
 import base64
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,10 +17,13 @@ import pandas as pd
 import pyogrio
 import pytest
 import rasterio
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tongzhen_gis as tz
 from tongzhen_gis.cli import main as cli_main
 from tongzhen_gis.errors import InputFileError, SchemaError
+from tongzhen_gis.report import _format
 
 SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估"]
 N_RULES = len(tz.rules.load("hangzhou-2021").thresholds)
@@ -395,15 +399,19 @@ def test_html_scorecard_shows_ratios_as_percentages(demo):
     """T2's residential share 5/9 against ≤ 30 % (docstring), as a planner reads it."""
     page = parse_html(demo / "processed" / "sample" / "report.html")
     cells = [t.strip() for t in page.text if t.strip()]
-    at = cells.index("住宅用地占建设用地比重上限", cells.index("青山文旅小镇 (T2)"))
-    assert cells[at + 1 : at + 6] == [f"{100 * 5 / 9:.4g}%", "≤", "30%", "比例", "未达标"]
+
+    def section(name: str) -> int:  # the town's own section comes after the analysis sections
+        return len(cells) - 1 - cells[::-1].index(name)
+
+    at = cells.index("住宅用地占建设用地比重上限", section("青山文旅小镇 (T2)"))
+    assert cells[at + 1 : at + 6] == ["55.6%", "≤", "30.0%", "比例", "未达标"]
     assert "文旅 (tourism)" in cells  # category shown in Chinese in the summary
     # conflicts: STBHHX001 covers 100 000 m² = 150 亩 = 10 % of T2
     at = cells.index("STBHHX001")
-    assert cells[at + 1 : at + 4] == ["100,000", "150", "10%"]
+    assert cells[at + 1 : at + 3] == ["100,000.00 (150.00 亩)", "10.0%"]
     # coverage: T3 has no kindergarten, so 0 % of its people reach one
-    at = cells.index("幼儿园(含托育)", cells.index("桑田智造小镇 (T3)"))
-    assert cells[at + 3] == "0%" and cells[at + 8] == "0%"
+    at = cells.index("幼儿园(含托育)", section("桑田智造小镇 (T3)"))
+    assert cells[at + 3] == "0.0%" and cells[at + 8] == "0.0%"
 
 
 def test_demo_evaluation_matches_the_sample_docstring(demo):
@@ -448,3 +456,138 @@ def test_bad_numbers_and_map_scheme_are_config_errors():
     assert "'Bogus' is not a classification scheme" in msg and "NaturalBreaks" in msg
     assert len(err.value.problems) == 3  # sliver_m2 = 0 is allowed
     assert tz.report.parse_config('[towns]\npath = "t.gpkg"\n[maps]\nscheme = "natural_breaks"\n').get("maps", "scheme")
+
+
+# --- the Word file, the numbers, the workbook's formats ------------------------------------------
+
+
+def _docx(path: Path):
+    import docx
+
+    return docx.Document(str(path))
+
+
+def test_docx_has_cover_heading_styles_real_tables_and_the_maps(demo):
+    out = demo / "processed" / "sample"
+    doc = _docx(out / "report.docx")
+    styled = [(p.style.name, p.text) for p in doc.paragraphs]
+    assert styled[[s for s, _ in styled].index("Title")][1] == "示例小镇 年度评估"
+    heading1 = [t for s, t in styled if s == "Heading 1"]
+    for section in ("汇总", "数据来源与坐标系", "三线核查", "用地集约", "15分钟生活圈", "数据问题与未运行的分析"):
+        assert section in heading1
+    for name, tid in (("云溪数智小镇", "T1"), ("青山文旅小镇", "T2"), ("桑田智造小镇", "T3")):
+        assert f"{name} ({tid})" in heading1
+    assert "三线冲突清单" in [t for s, t in styled if s == "Heading 2"]
+    assert any(re.fullmatch(r"报告日期 \d{4}-\d{2}-\d{2}", t) for _, t in styled)  # the date on the cover
+    # the same maps as the page, as pictures
+    assert len(doc.inline_shapes) == len(parse_html(out / "report.html").images) == 8
+    # editable tables: the conflict STBHHX001 of T2, 100 000 m² = 150 亩 = 10 % of the town
+    rows = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    row = next(r for r in rows if "STBHHX001" in r)
+    assert row[0] == "青山文旅小镇 (T2)" and "100,000.00 (150.00 亩)" in row and "10.0%" in row
+    # every verdict with its clause: the basis table names the document and clause of each line rule
+    clauses = {r[-1] for r in rows}
+    for rule in tz.rules.load("hangzhou-2021").thresholds.values():
+        if rule.indicator in ("red_line_m2", "farmland_m2", "outside_boundary_m2"):
+            assert rule.clause in clauses
+    text = "\n".join(c for r in rows for c in r)
+    assert "EPSG:4549" in text  # data sources and CRS
+    assert not re.search(r"\d[eE][-+]\d", text)  # no scientific notation anywhere
+
+
+def test_intensity_section_shows_far_and_coverage_per_town(demo):
+    """容积率 (net and gross) and 建筑密度 per town, on the page and in the Word file."""
+    out = demo / "processed" / "sample"
+    parser = _Tables()
+    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    intensity = next(t for t in parser.tables if any("综合容积率" in h for h in t[0]))
+    head = intensity[0]
+    by_town = {row[0]: dict(zip(head, row, strict=True)) for row in intensity[1:]}
+    t1 = by_town["云溪数智小镇 (T1)"]
+    far = next(h for h in head if h.startswith("综合容积率"))
+    assert t1[far] == "0.31"  # T1's FAR, 0.31 as in the workbook (test_workbook_sheets_and_chinese_headers)
+    assert any(h.startswith("毛容积率") for h in head) and any(h.startswith("建筑密度") for h in head)
+    assert any(h.startswith("开发强度") for h in head) and any("亩均" in h for h in head)
+    doc_rows = [[c.text for c in row.cells] for t in _docx(out / "report.docx").tables for row in t.rows]
+    assert [h for h in doc_rows if h[:1] == ["小镇"] and far in h]
+
+
+def test_workbook_number_formats_units_and_frozen_header(demo):
+    wb = openpyxl.load_workbook(demo / "processed" / "sample" / "report.xlsx")
+    for ws in wb:
+        assert ws.freeze_panes == "A2", ws.title
+    lines = wb["三线核查"]
+    head = {c.value: c.column for c in lines[1]}
+    assert lines.cell(2, head["占用生态保护红线 (m²)"]).number_format == "#,##0.00"
+    assert lines.cell(2, head["红线占比"]).number_format == "0.0%"
+    intensity = wb["用地集约"]
+    head = {c.value: c.column for c in intensity[1]}
+    assert intensity.cell(2, head["开发强度 (建设用地/小镇面积) (%)"]).number_format == "0.0%"
+    card = wb["评估"]
+    head = {c.value: c.column for c in card[1]}
+    for row in range(2, card.max_row + 1):
+        cell = card.cell(row, head["数值"])
+        if isinstance(cell.value, float):
+            assert "E" not in cell.number_format and cell.number_format != "General"
+    # widths fit the widest shown value: the area column holds "1,200,000.00"
+    letter = openpyxl.utils.get_column_letter(lines["B1"].column)
+    assert lines.column_dimensions[letter].width >= len("1,200,000.00")
+
+
+@pytest.mark.parametrize("formats", [["docx"], ["html", "xlsx"]])
+def test_report_formats_choose_the_files(tmp_path, formats):
+    scene = tz.samples.sample_town()
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw").split("[intensity]")[0]
+    text += "[maps]\nenabled = false\n[report]\nformats = [" + ", ".join(f'"{f}"' for f in formats) + "]\n"
+    config = tz.report.parse_config(text, base_dir=tmp_path / "raw")
+    result = tz.report.build(config, tmp_path / "out")
+    for name in ("html", "docx", "xlsx"):
+        assert ((tmp_path / "out" / f"report.{name}").is_file()) == (name in formats), name
+        assert (name in result.files) == (name in formats)
+
+
+def test_bad_report_formats_are_a_config_error():
+    with pytest.raises(SchemaError, match=r"\[report\]\.formats .* must be a non-empty list of 'html', 'docx', 'xlsx'"):
+        tz.report.parse_config('[towns]\npath = "t.gpkg"\n[report]\nformats = ["pdf"]\n')
+    assert tz.report.parse_config('[towns]\npath = "t.gpkg"\n').formats == ("html", "docx", "xlsx")
+
+
+# --- one number formatter: never scientific notation ----------------------------------------------
+
+_wide = st.floats(min_value=-1e30, max_value=1e30, allow_nan=False, allow_infinity=False)
+
+
+@given(_wide, st.sampled_from(["area_m2", "area_mu", "share", "far", "tax_per_mu", "n_conflicts", "value", None]))
+def test_no_formatted_number_is_in_scientific_notation(value, col):
+    for text in (
+        _format.cell(value, col),
+        _format.number(value),
+        _format.area(value),
+        _format.area(value, sliver_m2=1.0),
+        _format.share(value),
+    ):
+        assert "e-" not in text.lower() and "e+" not in text.lower(), text
+        assert not re.search(r"\de\d", text.lower()), text
+
+
+@given(st.floats(min_value=0.0, max_value=1e9, allow_nan=False))
+def test_area_text_reads_back_as_the_value_to_the_hundredth_and_its_mu_twin(area_m2):
+    text = _format.area(area_m2)
+    if area_m2 == 0:
+        assert text == "0 m²"
+        return
+    m2, mu = re.fullmatch(r"([\d,]+\.\d\d) m² \(([\d,]+\.\d\d) 亩\)", text).groups()
+    assert float(m2.replace(",", "")) == pytest.approx(area_m2, abs=0.005 + 1e-9 * area_m2)
+    assert float(mu.replace(",", "")) == pytest.approx(area_m2 * 15 / 10000, abs=0.005 + 1e-9 * area_m2)
+
+
+def test_slivers_read_zero_with_the_note_mark():
+    # the values the issue saw in report.html: 1.528e-06 % and 4.701e-08 m²
+    assert _format.area(4.701e-08, sliver_m2=1.0) == "0 m² (0 亩)*"
+    assert _format.share(1.528e-08) == "0.0%"
+    assert _format.share(1.528e-08, sliver=True) == "0.0%*"
+    assert _format.area(1.5, sliver_m2=1.0) == "1.50 m² (0.00 亩)"  # above the tolerance: the value
+    assert "1 m²" in _format.sliver_note(1.0)
+    assert _format.share(0.12345) == "12.3%" and _format.share(1.0) == "100.0%"
+    assert _format.number(1234567) == "1,234,567"

@@ -30,7 +30,7 @@ def run_report(config: report.ProjectConfig, out_dir: Path) -> int:
     for town, row in grades.iterrows():
         status = "未达标" if town in result.failing else "达标"
         click.echo(f"{town!s:10s} {status:4s} 建议等级 {row['grade']} ({row['points']:g} 分)")
-    for name in ("html", "xlsx", "gpkg", "far_grid"):
+    for name in ("html", "docx", "xlsx", "pdf", "gpkg", "far_grid"):
         if name in result.files:
             click.echo(f"{name:8s} {result.files[name]}")
     if result.problems:

@@ -58,6 +58,7 @@ class IntensityResult:
     parcels: gpd.GeoDataFrame
     table: pd.DataFrame
     far_grid: Raster | None = None
+    buildings: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def _run_intensity(config: ProjectConfig, towns: Towns, problems: list[str]) -> 
         cell = float(config.get("intensity", "far_cell_m", 100.0))
         grid_kwargs = {k: kwargs[k] for k in ("floors_col", "height_col") if k in kwargs}
         far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
-    return IntensityResult(parcels=parcels, table=table, far_grid=far_grid)
+    return IntensityResult(parcels=parcels, table=table, far_grid=far_grid, buildings=buildings)
 
 
 def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
