@@ -591,3 +591,67 @@ def test_slivers_read_zero_with_the_note_mark():
     assert "1 m²" in _format.sliver_note(1.0)
     assert _format.share(0.12345) == "12.3%" and _format.share(1.0) == "100.0%"
     assert _format.number(1234567) == "1,234,567"
+
+
+# --- in a real browser ----------------------------------------------------------------------------
+
+#: Injected into a copy of the page: writes what the browser saw into the DOM (read with --dump-dom).
+_CHECK_JS = """
+<script>
+window.__errors = [];
+window.addEventListener('error', e => window.__errors.push(String(e.message || (e.target && e.target.tagName))), true);
+window.addEventListener('load', async () => {
+  const imgs = [...document.images];
+  const decoded = await Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth > 0, () => false)));
+  const page = document.body.getBoundingClientRect();
+  const wide = [...document.querySelectorAll('table')].filter(
+    t => t.getBoundingClientRect().right > page.right + 1 || t.scrollWidth > t.parentElement.clientWidth + 1);
+  const out = document.createElement('pre');
+  out.id = 'tz-check';
+  out.textContent = JSON.stringify({images: imgs.length, decoded: decoded.filter(Boolean).length,
+    tables: document.querySelectorAll('table').length, wide: wide.map(t => t.rows[0].cells[0].innerText),
+    errors: window.__errors, bodyWidth: page.width});
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+needs_chromium = pytest.mark.skipif(
+    tz.io.find_chromium() is None,
+    reason="no Chromium on this machine: install Debian's chromium (apt-get install chromium; .ci/run does) "
+    "or set TONGZHEN_CHROMIUM",
+)
+
+
+@needs_chromium
+def test_report_in_headless_chromium_images_decode_tables_fit_no_errors(demo, tmp_path):
+    import json
+
+    out = demo / "processed" / "sample"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # a deliberately too-wide table proves the width check can fail
+    too_wide = '<div class="wide"><table><tr><th>PROBE-WIDE</th>' + "<td>unbreakable_cell_text</td>" * 60
+    too_wide += "</tr></table></div>"
+    probe = tz.io.write_text(page.replace("</body>", too_wide + _CHECK_JS + "</body>"), tmp_path / "probe.html")
+    dom, log = tz.io.dump_dom(probe)  # an A4 page at 96 dpi: 794 px wide
+    found = re.search(r'<pre id="tz-check">(.*?)</pre>', dom, re.S)
+    assert found, "the check script did not run"
+    seen = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert seen["images"] == 8 and seen["decoded"] == 8, seen
+    assert seen["tables"] > 10 and seen["wide"] == ["PROBE-WIDE"], seen  # every report table fits the page width
+    assert seen["errors"] == [], seen
+    console_errors = [ln for ln in log.splitlines() if "CONSOLE" in ln and ("ERROR" in ln or "Uncaught" in ln)]
+    assert console_errors == []
+
+
+@needs_chromium
+def test_demo_prints_the_report_to_pdf_and_keeps_a_screenshot(demo):
+    import matplotlib.image
+
+    out = demo / "processed" / "sample"
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf[:5] == b"%PDF-" and pdf.rstrip().endswith(b"%%EOF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 3  # cover, sections, towns: several A4 pages
+    shot = matplotlib.image.imread(out / "report_first_screen.png")
+    assert shot.shape[:2] == (900, 1280)
+    assert shot[..., :3].std() > 0.01  # not a blank screen

@@ -186,7 +186,20 @@ class ReportResult:
         return 1 if self.failing else 0
 
 
-def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResult:
+def _pdf(files: dict[str, Path], out: Path, problems: list[str]) -> None:
+    """``report.pdf`` printed from ``report.html`` by headless Chromium, or a problem saying why not."""
+    if "html" not in files:
+        problems.append('report.pdf not written: it is printed from report.html; add "html" to [report].formats')
+    elif tzio.find_chromium() is None:
+        problems.append(
+            "report.pdf not written: no Chromium on this machine "
+            "(Debian/Ubuntu: apt-get install chromium; or set TONGZHEN_CHROMIUM to the browser)"
+        )
+    else:
+        files["pdf"] = tzio.print_pdf(files["html"], tzio.safe_join(out, "report.pdf"))
+
+
+def build(config: ProjectConfig | str | Path, out_dir: str | Path, *, pdf: bool = False) -> ReportResult:
     """Run every analysis the config names and write the report bundle to ``out_dir``.
 
     Parameters
@@ -195,6 +208,10 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
         From :func:`parse_config`, or the path of a ``project.toml`` (read with :func:`load_config`).
     out_dir : str or pathlib.Path
         Output folder (created). Nothing is written outside it.
+    pdf : bool, default False
+        Also print ``report.html`` to ``report.pdf`` in headless Chromium
+        (:func:`tongzhen_gis.io.print_pdf`). Without Chromium on the machine no PDF is written
+        and ``problems`` says so and how to install it.
 
     Returns
     -------
@@ -230,6 +247,8 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
         files["html"] = tzio.write_text(_html.render(config.title, blocks), tzio.safe_join(out, "report.html"))
     if "docx" in formats:
         files["docx"] = tzio.write_bytes(_docx.render(config.title, blocks), tzio.safe_join(out, "report.docx"))
+    if pdf:
+        _pdf(files, out, problems)
     for p in problems:
         logger.info("report: %s", p)
     return ReportResult(evaluation=evaluation, indicators=indicators, files=files, problems=problems)

@@ -20,7 +20,7 @@ h1{font-size:1.6em;border-bottom:3px solid #8b1a1a;padding-bottom:.2em}
 h2{font-size:1.3em;margin-top:2em;border-bottom:1px solid #bbb}
 h3{font-size:1.05em;margin-top:1.4em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
-th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
+th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f3f0ea}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .pass{background:#e6f4e6}.fail{background:#fbe3e0}.missing{background:#fff5d6}.not_applicable{color:#888}
