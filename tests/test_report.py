@@ -655,3 +655,117 @@ def test_demo_prints_the_report_to_pdf_and_keeps_a_screenshot(demo):
     shot = matplotlib.image.imread(out / "report_first_screen.png")
     assert shot.shape[:2] == (900, 1280)
     assert shot[..., :3].std() > 0.01  # not a blank screen
+
+
+# --- the report on real Hangzhou data -------------------------------------------------------------
+
+#: OSM land-use classes as 用地用海 first-level codes (a proxy for the test: OSM is not a 国土调查 layer).
+_OSM_TO_LANDUSE = {
+    "residential": "07",
+    "commercial": "09",
+    "retail": "09",
+    "industrial": "10",
+    "forest": "03",
+    "farm": "01",
+    "farmland": "01",
+    "grass": "14",
+    "park": "14",
+}
+_CLIPS = ("yunqi", "yuhuangshan", "dream_town")
+_CATEGORY = {"玉皇山南基金小镇": "finance"}
+
+
+@pytest.mark.shared_data
+def test_report_on_the_real_hangzhou_clips(shared_data, tmp_path):
+    """Towns = OSM town_parcels of the three clips; forest as the red-line proxy, farm as farmland's.
+
+    The red-line figure of every town is checked against an independent shapely union and
+    intersection in EPSG:4549. The building footprints are tests-only: everything is written
+    under tmp_path, nothing is kept.
+    """
+    import geopandas as gpd
+    import shapely
+
+    metric = "EPSG:4549"
+    layers: dict[str, list[gpd.GeoDataFrame]] = {k: [] for k in ("towns", "landuse", "buildings", "water", "roads")}
+    for clip in _CLIPS:
+        path = shared_data(f"hangzhou/clip_{clip}_r2500m.gpkg")
+        for key, layer in (("towns", "town_parcels"), ("landuse", "landuse"), ("buildings", "buildings")):
+            layers[key].append(tz.io.read_layer(path, layer=layer).to_crs(metric))
+        layers["water"].append(tz.io.read_layer(path, layer="water").to_crs(metric))
+        layers["roads"].append(tz.io.read_layer(path, layer="roads").to_crs(metric))
+    merged = {k: gpd.GeoDataFrame(pd.concat(v, ignore_index=True), crs=metric) for k, v in layers.items()}
+    towns = merged["towns"].assign(
+        town_id=lambda d: "osm" + d["osm_id"].astype(str),
+        name_zh=lambda d: d["town_zh"],
+        category=lambda d: d["town_zh"].map(_CATEGORY).fillna("digital"),
+    )[["town_id", "name_zh", "category", "geometry"]]
+    landuse = merged["landuse"]
+    red = landuse[landuse["fclass"].isin(["forest", "nature_reserve"])].reset_index(drop=True)
+    farm = landuse[landuse["fclass"].isin(["farm", "farmland"])].reset_index(drop=True)
+    parcels = landuse.assign(landuse_code=landuse["fclass"].map(_OSM_TO_LANDUSE))
+    gpkg = tmp_path / "raw" / "hangzhou.gpkg"
+    for name, gdf in (
+        ("towns", towns),
+        ("red_line", red),
+        ("farmland", farm),
+        ("parcels", parcels),
+        ("buildings", merged["buildings"]),
+        ("water", merged["water"]),
+    ):
+        tz.io.write_layer(gdf, gpkg, layer=name)
+    config = tz.io.write_text(
+        "\n".join(
+            [
+                "[project]",
+                'title = "杭州特色小镇 (OSM 代理数据) 评估"',
+                (
+                    'source = "© OpenStreetMap contributors (ODbL); 生态保护红线以 OSM forest/nature_reserve 代替, '
+                    '永久基本农田以 OSM farm 代替; 建筑轮廓仅供测试"'
+                ),
+                "[towns]",
+                'path = "hangzhou.gpkg"',
+                'layer = "towns"',
+                'id_col = "town_id"',
+                'name_col = "name_zh"',
+                'category_col = "category"',
+                "[control_lines]",
+                'red_line = { path = "hangzhou.gpkg", layer = "red_line" }',
+                'farmland = { path = "hangzhou.gpkg", layer = "farmland" }',
+                "[intensity]",
+                'parcels = { path = "hangzhou.gpkg", layer = "parcels" }',
+                'buildings = { path = "hangzhou.gpkg", layer = "buildings" }',
+                "far_cell_m = 100.0",
+                "[base_layers]",
+                'water = { path = "hangzhou.gpkg", layer = "water" }',
+                "[maps]",
+                "dpi = 60",
+                "",
+            ]
+        ),
+        tmp_path / "raw" / "project.toml",
+    )
+    out = tmp_path / "out"
+    result = tz.report.build(config, out)
+    for name in ("html", "docx", "xlsx"):
+        assert result.files[name] == out / f"report.{name}" and result.files[name].stat().st_size > 0
+    # the red-line overlap of each town against an independent shapely computation
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    head, *rows = list(wb["三线核查"].values)
+    got = pd.DataFrame(rows, columns=head).set_index("小镇编号")["占用生态保护红线 (m²)"]
+    red_union = shapely.union_all(shapely.make_valid(red.geometry.values))
+    for tid, geom in zip(towns["town_id"], towns.geometry, strict=True):
+        expected = shapely.make_valid(geom).intersection(red_union).area
+        assert got[tid] == pytest.approx(expected, abs=0.01), tid
+    assert (got > 0).any()  # the hills of 玉皇山 are forest: the proxy finds overlaps
+    # the Word file: one heading per town (name beside id), the sources, and no scientific notation
+    doc = _docx(out / "report.docx")
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    for tid, name in zip(towns["town_id"], towns["name_zh"], strict=True):
+        assert f"{name} ({tid})" in headings
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "OSM forest/nature_reserve 代替" in text
+    cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert not re.search(r"\d[eE][-+]?\d", cells)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"\d\.?\d*e[-+]\d", page.split("<img")[0])  # text before the first image
