@@ -416,7 +416,7 @@ def test_intensity_map_of_parcels_with_hand_breaks(scene):
     parcels = scene.parcels.copy()
     parcels["far"] = [0.0, 0.5, 1.0, 1.5, 2.0, 0.25, 0.75, 1.25, 1.75, np.nan]
     _fig, ax = tz.maps.intensity_map(parcels, scheme="EqualInterval", k=2)
-    assert_furniture(ax, title="开发强度: 容积率分布图")
+    assert_furniture(ax, title="容积率分布图")
     assert ax.get_legend().get_title().get_text() == "容积率 (FAR)"
     # equal intervals over [0, 2]: (0, 1] holds 0, .25, .5, .75, 1 and (1, 2] holds 1.25 … 2
     assert legend_texts(ax) == ["0.00 – 1.00 (5)", "1.00 – 2.00 (4)", "无数据 1 个"]
@@ -454,7 +454,7 @@ def test_intensity_map_of_a_raster(scene):
     array = np.array([[0.0, 0.5, 1.0, -9.0], [1.5, 2.0, 0.0, 0.5], [0.0, 0.0, 2.0, 1.0]])
     raster = Raster(array, Affine(100.0, 0.0, 520_000.0, 0.0, -100.0, 3_350_300.0), "EPSG:4549", nodata=-9.0)
     _fig, ax = tz.maps.intensity_map(raster, scheme="EqualInterval", k=2, hide_zero=True, towns=scene.towns)
-    assert_furniture(ax, title="开发强度: 容积率分布图")
+    assert_furniture(ax, title="容积率分布图")
     # valid non-zero cells: .5 1 1.5 2 .5 2 1 → (0.5, 1.25]: 4 cells (min 0.5 included), (1.25, 2]: 3
     assert legend_texts(ax)[:2] == ["0.50 – 1.25 (4)", "1.25 – 2.00 (3)"]
     (image,) = ax.images
@@ -709,6 +709,54 @@ def test_facility_counts_are_of_the_map_frame(scene, hand_nearest):
     )
     names = tz.rules.load("facilities")["category"]
     texts = legend_texts(ax)
-    # sample: one facility of each category per town, T3 has no kindergarten
-    assert f"{names['kindergarten']['name_zh']} (图内无)" in texts
+    # sample: one facility of each category per town, T3 has no kindergarten: named in the note, not the legend
+    assert not any(names["kindergarten"]["name_zh"] in t for t in texts)
+    assert f"图内无: {names['kindergarten']['name_zh']}" in texts_with_gid(ax, "source_note")[0]
     assert f"{names['park']['name_zh']} (1)" in texts
+
+
+# -------------------------------------------------------------------------- issue 14: maps that sit right
+
+
+def _square(x0: float, y0: float, side: float) -> Polygon:
+    return Polygon([(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side)])
+
+
+X0, Y0 = 500_000.0, 3_340_000.0  # EPSG:4549 metres, near Hangzhou
+
+
+def test_a_town_in_several_parts_is_labelled_on_its_largest_part():
+    from shapely import MultiPolygon
+
+    big, small = _square(X0, Y0, 1000), _square(X0 + 5000, Y0 + 3000, 100)
+    towns = gpd.GeoDataFrame(
+        {"town_id": ["M"], "name_zh": ["多块小镇"]}, geometry=[MultiPolygon([small, big])], crs="EPSG:4549"
+    )
+    _fig, ax = tz.maps.control_lines_map(towns, red_line=towns.iloc[:0])
+    (label,) = [t for t in ax.texts if t.get_gid() == "feature_label"]
+    x, y = label.get_position()
+    assert x == pytest.approx(X0 + 500) and y == pytest.approx(Y0 + 1000)  # top centre of the big part
+
+
+def test_polygon_facilities_are_outlines_points_are_markers(scene, hand_nearest):
+    from matplotlib.patches import Patch
+
+    names = tz.rules.load("facilities")["category"]
+    t1 = scene.towns[scene.towns["town_id"] == "T1"]
+    park_geom = t1.geometry.iloc[0].centroid.buffer(80)
+    facilities = scene.facilities.copy()
+    facilities.loc[facilities["category"] == "park", "geometry"] = park_geom
+    mine = (scene.homes["town_id"] == "T1").to_numpy()
+    _fig, ax = tz.maps.access_map(scene.homes[mine], nearest=hand_nearest[mine], facilities=facilities, towns=t1)
+    handles = {h.get_label(): h for h in ax.get_legend().legend_handles}
+    park = next(h for label, h in handles.items() if label.startswith(names["park"]["name_zh"]))
+    school = next(h for label, h in handles.items() if label.startswith(names["clinic"]["name_zh"]))
+    assert isinstance(park, Patch) and park.get_facecolor()[3] == 0  # an outline, no fill
+    assert school.get_marker() == "^"
+    colour = to_hex(names["park"]["colour"])
+    outlines = [
+        c
+        for c in ax.collections
+        if len(c.get_paths()) and to_hex(c.get_edgecolor()[0]) == colour and c.get_linewidth()[0] == 1.6
+    ]
+    assert outlines, "the park polygon is drawn as an outline in its category colour"

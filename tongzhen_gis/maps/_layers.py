@@ -143,8 +143,16 @@ def _outline_features(
         for geom, name in zip(features.geometry, features[label_col], strict=True):
             if geom is None or geom.is_empty or pd.isna(name):
                 continue
-            minx, _miny, maxx, maxy = geom.bounds
+            minx, _miny, maxx, maxy = _largest_part(geom).bounds
             _label(c, (minx + maxx) / 2.0, maxy, str(name), size=9, gid=gid, va="bottom")
+
+
+def _largest_part(geom: Any) -> Any:
+    """The part of a multi-part geometry with the largest area (then length): where its name goes."""
+    parts = getattr(geom, "geoms", None)
+    if parts is None:
+        return geom
+    return max(parts, key=lambda g: (g.area, g.length))
 
 
 def _bounds_union(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float]:

@@ -16,6 +16,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
@@ -275,11 +276,11 @@ def _draw_facilities(
     catalogue: Mapping[str, Mapping[str, Any]],
     view: Sequence[float],
 ) -> None:
-    """Facilities as triangles in their category colours.
+    """Facilities in their category colours: points as triangles, polygons (parks, schools) as outlines.
 
-    The count beside each category name is of the facilities inside the map frame ``view``; a
-    category present in the data but not in the frame is listed as "图内无", so a town map shows
-    which category the town lacks instead of a count from elsewhere.
+    The count beside each category name is of the facilities inside the map frame ``view``; the
+    legend lists only the categories drawn in the frame, and the note names those present in
+    the data but not in the frame ("图内无"), so a town map shows which category the town lacks.
     """
     facilities = _to(facilities, c.crs, "facilities")
     _require_columns(facilities, [category_col], "facilities", "name the category column with category_col=")
@@ -288,14 +289,28 @@ def _draw_facilities(
     points = facilities.geometry.representative_point()
     xs, ys = points.x.to_numpy(), points.y.to_numpy()
     minx, miny, maxx, maxy = view
-    inside = (xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy)
+    frame = shapely.box(minx, miny, maxx, maxy)
+    geoms = facilities.geometry.to_numpy()
+    areal = shapely.get_dimensions(geoms) == 2
+    inside = shapely.intersects(geoms, frame) & ~shapely.is_empty(geoms)
     present = [cat for cat in catalogue if (facilities[category_col] == cat).any()]
     present += sorted(set(facilities[category_col].dropna().astype(str)) - set(catalogue))
+    absent = []
     for cat in present:
         sel = (facilities[category_col].astype(str) == cat).to_numpy() & inside
         spec = catalogue.get(cat, {})
         name = spec.get("name_zh", f"{cat} (目录外)")
-        label = f"{name} ({int(sel.sum())})" if sel.any() else f"{name} (图内无)"
-        _points(
-            c, xs[sel], ys[sel], spec.get("colour", "#000000"), label, marker="^", size_pt=8, edge="black", zorder=11
-        )
+        if not sel.any():
+            absent.append(name)
+            continue
+        colour = spec.get("colour", "#000000")
+        label = f"{name} ({int(sel.sum())})"
+        if (sel & areal).any():
+            _plot(facilities[sel & areal].boundary, c.ax, color=colour, linewidth=1.6, zorder=11)
+        if (sel & ~areal).any():
+            pts = sel & ~areal
+            _points(c, xs[pts], ys[pts], colour, label, marker="^", size_pt=8, edge="black", zorder=11)
+        else:
+            c.handles.append(Patch(facecolor="none", edgecolor=colour, linewidth=1.6, label=label))
+    if absent:
+        c.notes.append(f"图内无: {'、'.join(absent)}")
