@@ -87,12 +87,12 @@ def _draw_base(
         water = _to(water, c.crs, "water")
         _plot(water, c.ax, color=_WATER_COLOUR, edgecolor="none", zorder=1)
         if legend:
-            c.base_handles.append(Patch(facecolor=_WATER_COLOUR, edgecolor="none", label="水系"))
+            c.add_handle(Patch(facecolor=_WATER_COLOUR, edgecolor="none", label="水系"), water.geometry, base=True)
     if roads is not None and len(roads):
         roads = _to(roads, c.crs, "roads")
         _plot(roads, c.ax, color=_ROAD_COLOUR, linewidth=0.7, zorder=2)
         if legend:
-            c.base_handles.append(Line2D([], [], color=_ROAD_COLOUR, linewidth=0.7, label="道路"))
+            c.add_handle(Line2D([], [], color=_ROAD_COLOUR, linewidth=0.7, label="道路"), roads.geometry, base=True)
 
 
 def _draw_towns(c: _Canvas, towns: gpd.GeoDataFrame | None, label_col: str | None) -> gpd.GeoDataFrame | None:
@@ -138,7 +138,7 @@ def _outline_features(
     c: _Canvas, features: gpd.GeoDataFrame, *, label_col: str | None, legend_label: str, gid: str
 ) -> None:
     _plot(features.boundary, c.ax, color=_FEATURE_EDGE, linewidth=1.6, zorder=10)
-    c.handles.append(Line2D([], [], color=_FEATURE_EDGE, linewidth=1.6, label=legend_label))
+    c.add_handle(Line2D([], [], color=_FEATURE_EDGE, linewidth=1.6, label=legend_label), features.geometry)
     if label_col is not None and label_col in features.columns:
         for geom, name in zip(features.geometry, features[label_col], strict=True):
             if geom is None or geom.is_empty or pd.isna(name):

@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
-from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -153,7 +151,8 @@ def access_map(
             _homes_by_count(c, xs, ys, reached, unreachable, len(categories))
             legend_title = f"{threshold:g} m 内可达的设施类别数"
             default_title = '15分钟生活圈可达性: "八个一"设施覆盖'
-            c.notes.append(f"计入的设施类别: {len(categories)} 类, 步行距离 ≤ {threshold:g} m")
+            names = "、".join(catalogue.get(k, {}).get("name_zh", k) for k in categories)
+            c.notes.append(f"计入的设施类别 ({len(categories)} 类, 步行距离 ≤ {threshold:g} m): {names}")
         if unreachable.any():
             label = f"无法接入路网 {int(unreachable.sum())} 处"
             _points(c, xs[unreachable], ys[unreachable], "#616161", label, marker="x", size_pt=5.5, edge=None, zorder=9)
@@ -219,17 +218,44 @@ def _homes_by_distance(
     _points(c, xs[beyond], ys[beyond], _BEYOND_COLOUR, label)
 
 
+#: Colours of the classes of "categories reached", fewest (red) to all (blue): ColorBrewer RdYlBu, 5 classes,
+#: whose neighbouring colours are far apart in lightness and hue.
+_COUNT_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
+
+
+def _count_classes(n: int) -> list[tuple[int, int]]:
+    """Classes of the number of categories reached, most first: all, one missing, two or three missing, fewer, none.
+
+    Examples
+    --------
+    >>> _count_classes(8)
+    [(8, 8), (7, 7), (5, 6), (1, 4), (0, 0)]
+    >>> _count_classes(2)
+    [(2, 2), (1, 1), (0, 0)]
+    """
+    classes: list[tuple[int, int]] = []
+    covered = n + 1  # counts below this are not yet in a class
+    for lo, hi in ((n, n), (n - 1, n - 1), (n - 3, n - 2), (1, n - 4), (0, 0)):
+        lo, hi = max(lo, 0), min(hi, covered - 1)
+        if lo <= hi:
+            classes.append((lo, hi))
+            covered = lo
+    return classes
+
+
 def _homes_by_count(
     c: _Canvas, xs: np.ndarray, ys: np.ndarray, reached: np.ndarray, unreachable: np.ndarray, n: int
 ) -> None:
-    colormap = plt.get_cmap("RdYlGn")
-    for count in range(n + 1):
-        sel = (reached == count) & ~unreachable
+    classes = _count_classes(n)
+    # the full class is always blue, none always red; classes between take the palette's middle
+    picks = np.linspace(len(_COUNT_COLOURS) - 1, 0, len(classes)).round().astype(int) if len(classes) > 1 else [4]
+    for (lo, hi), pick in zip(classes, picks, strict=True):
+        sel = (reached >= lo) & (reached <= hi) & ~unreachable
         if not sel.any():
             continue
-        colour = to_hex(colormap(count / max(n, 1)))
-        label = f"{count} 类" + (" (全部覆盖)" if count == n else "")
-        _points(c, xs[sel], ys[sel], colour, f"{label} ({int(sel.sum())} 处)")
+        label = f"{lo} 类" if lo == hi else f"{lo}–{hi} 类"
+        label += " (全部覆盖)" if lo == n else ""
+        _points(c, xs[sel], ys[sel], _COUNT_COLOURS[pick], f"{label} ({int(sel.sum())} 处)")
 
 
 def _draw_service_areas(
@@ -312,5 +338,4 @@ def _draw_facilities(
             _points(c, xs[pts], ys[pts], colour, label, marker="^", size_pt=8, edge="black", zorder=11)
         else:
             c.handles.append(Patch(facecolor="none", edgecolor=colour, linewidth=1.6, label=label))
-    if absent:
-        c.notes.append(f"图内无: {'、'.join(absent)}")
+    c.absent.extend(absent)
