@@ -27,6 +27,8 @@ from tongzhen_gis.report import _format
 
 SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估"]
 N_RULES = len(tz.rules.load("hangzhou-2021").thresholds)
+#: Maps of the sample's report: land use and FAR, access per facility category, per town control lines and access.
+N_IMAGES = 2 + len(tz.rules.load("facilities")["category"]) + 3 * 2
 
 
 class _Page(HTMLParser):
@@ -126,8 +128,8 @@ def test_html_is_self_contained_with_a_section_per_town(demo):
     for src in page.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    # overview maps (land use, FAR) + per town: control lines and access
-    assert len(page.images) == 2 + 3 * 2
+    # overview maps (land use, FAR), access per category (8), per town: control lines and access
+    assert len(page.images) == N_IMAGES
     for name, tid in (("云溪数智小镇", "T1"), ("青山文旅小镇", "T2"), ("桑田智造小镇", "T3")):
         assert f"{name} ({tid})" in page.h2
     # one scorecard row per (town, rule); statuses by class: T2 fails 9 + advisory + unconfirmed...
@@ -208,6 +210,10 @@ def test_maps_written_under_sanitised_town_folders(demo):
     maps = demo / "processed" / "sample" / "maps"
     assert (maps / "云溪数智小镇" / "control_lines.png").is_file()
     assert (maps / "landuse.png").is_file()
+    # one access map per facility category given (the nearest distance in classes, service areas)
+    categories = set(tz.rules.load("facilities")["category"])
+    assert {p.stem for p in (maps / "access").glob("*.png")} == categories
+    assert all((maps / "access" / f"{c}.png").read_bytes()[:4] == b"\x89PNG" for c in categories)
 
 
 # ----------------------------------------------------------------------------- hostile names
@@ -480,7 +486,7 @@ def test_docx_has_cover_heading_styles_real_tables_and_the_maps(demo):
     assert "三线冲突清单" in [t for s, t in styled if s == "Heading 2"]
     assert any(re.fullmatch(r"报告日期 \d{4}-\d{2}-\d{2}", t) for _, t in styled)  # the date on the cover
     # the same maps as the page, as pictures
-    assert len(doc.inline_shapes) == len(parse_html(out / "report.html").images) == 8
+    assert len(doc.inline_shapes) == len(parse_html(out / "report.html").images) == N_IMAGES
     # editable tables: the conflict STBHHX001 of T2, 100 000 m² = 150 亩 = 10 % of the town
     rows = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
     row = next(r for r in rows if "STBHHX001" in r)
@@ -600,15 +606,25 @@ _CHECK_JS = """
 <script>
 window.__errors = [];
 window.addEventListener('error', e => window.__errors.push(String(e.message || (e.target && e.target.tagName))), true);
-window.addEventListener('load', async () => {
+window.addEventListener('load', () => {
   const imgs = [...document.images];
-  const decoded = await Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth > 0, () => false)));
+  // drawing an image on a canvas decodes it synchronously; a broken one throws or has no size
+  const decodes = img => {
+    try {
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 4;
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0, 4, 4);
+      return img.complete && img.naturalWidth > 0 && ctx.getImageData(0, 0, 4, 4).data.length === 64;
+    } catch (err) { return false; }
+  };
+  const decoded = imgs.filter(decodes).length;
   const page = document.body.getBoundingClientRect();
   const wide = [...document.querySelectorAll('table')].filter(
     t => t.getBoundingClientRect().right > page.right + 1 || t.scrollWidth > t.parentElement.clientWidth + 1);
   const out = document.createElement('pre');
   out.id = 'tz-check';
-  out.textContent = JSON.stringify({images: imgs.length, decoded: decoded.filter(Boolean).length,
+  out.textContent = JSON.stringify({images: imgs.length, decoded: decoded,
     tables: document.querySelectorAll('table').length, wide: wide.map(t => t.rows[0].cells[0].innerText),
     errors: window.__errors, bodyWidth: page.width});
   document.body.appendChild(out);
@@ -632,14 +648,15 @@ def test_report_in_headless_chromium_images_decode_tables_fit_no_errors(demo, tm
     # a deliberately too-wide table proves the width check can fail
     too_wide = '<div class="wide"><table><tr><th>PROBE-WIDE</th>' + "<td>unbreakable_cell_text</td>" * 60
     too_wide += "</tr></table></div>"
+    too_wide += '<img alt="broken" src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==">'  # and a broken image
     probe = tz.io.write_text(page.replace("</body>", too_wide + _CHECK_JS + "</body>"), tmp_path / "probe.html")
     dom, log = tz.io.dump_dom(probe)  # an A4 page at 96 dpi: 794 px wide
     found = re.search(r'<pre id="tz-check">(.*?)</pre>', dom, re.S)
     assert found, "the check script did not run"
     seen = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-    assert seen["images"] == 8 and seen["decoded"] == 8, seen
+    assert seen["images"] == N_IMAGES + 1 and seen["decoded"] == N_IMAGES, seen  # all but the broken probe
     assert seen["tables"] > 10 and seen["wide"] == ["PROBE-WIDE"], seen  # every report table fits the page width
-    assert seen["errors"] == [], seen
+    assert seen["errors"] == ["IMG"], seen  # only the broken probe image failed to load
     console_errors = [ln for ln in log.splitlines() if "CONSOLE" in ln and ("ERROR" in ln or "Uncaught" in ln)]
     assert console_errors == []
 

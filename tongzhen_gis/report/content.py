@@ -30,7 +30,7 @@ from tongzhen_gis import __version__, evaluate, labels
 from tongzhen_gis.labels import header as _header
 from tongzhen_gis.report import _format as F
 from tongzhen_gis.report.config import ProjectConfig
-from tongzhen_gis.report.maps import _OVERVIEW
+from tongzhen_gis.report.maps import _ACCESS, _OVERVIEW
 from tongzhen_gis.report.run import ReportRun
 from tongzhen_gis.report.tables import _coverage_table, _summary_table
 
@@ -332,7 +332,9 @@ def _intensity_section(
     return blocks
 
 
-def _access_section(run: ReportRun, ev: evaluate.Evaluation) -> list[Block]:
+def _access_section(
+    run: ReportRun, ev: evaluate.Evaluation, maps: Mapping[Any, list[tuple[str, bytes]]]
+) -> list[Block]:
     if run.access is None:
         return []
     shown = _coverage_table(run.access.coverage)
@@ -344,6 +346,7 @@ def _access_section(run: ReportRun, ev: evaluate.Evaluation) -> list[Block]:
     card = ev.scorecard.reset_index()
     if (card["indicator"] == "all_categories_share").any():
         blocks += [Para("判定依据:"), _basis_table(card, ["all_categories_share"])]
+    blocks.extend(Figure(caption, png) for caption, png in maps.get(_ACCESS, []))
     return blocks
 
 
@@ -395,7 +398,7 @@ def report_blocks(
     blocks += _sources(config, run)
     blocks += _lines_section(run, indicators, ev)
     blocks += _intensity_section(run, indicators, ev, maps)
-    blocks += _access_section(run, ev)
+    blocks += _access_section(run, ev, maps)
     for tid in indicators.index:
         blocks += _town_section(run, indicators, ev, maps, tid)
     blocks.append(Heading("数据问题与未运行的分析"))
