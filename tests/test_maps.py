@@ -855,3 +855,40 @@ def test_categories_reached_classes_cover_every_count_once_and_neighbours_are_di
     colours = [_COUNT_COLOURS[p] for p in picks]
     for a, b in itertools.pairwise(colours):
         assert np.linalg.norm(_lab(a) - _lab(b)) > 20, (a, b)  # ΔE*ab 1976: clearly different
+
+
+def test_road_and_water_names_are_placed_without_overlaps():
+    from shapely import LineString
+
+    towns = gpd.GeoDataFrame({"town_id": ["A"], "name_zh": ["甲镇"]}, geometry=[_square(X0, Y0, 2000)], crs="EPSG:4549")
+    roads = gpd.GeoDataFrame(
+        {
+            "name": ["文一西路", "文一西路", "文二西路", "小巷", None, "远方大道"],
+            "fclass": ["primary", "primary", "secondary", "residential", "primary", "trunk"],
+        },
+        geometry=[
+            LineString([(X0 - 100, Y0 + 1000), (X0 + 1000, Y0 + 1000)]),  # two pieces of one road
+            LineString([(X0 + 1000, Y0 + 1000), (X0 + 2100, Y0 + 1000)]),
+            LineString([(X0 - 100, Y0 + 1010), (X0 + 2100, Y0 + 1010)]),  # 10 m away: its name would overlap
+            LineString([(X0 + 500, Y0), (X0 + 500, Y0 + 2000)]),
+            LineString([(X0 + 1500, Y0), (X0 + 1500, Y0 + 2000)]),
+            LineString([(X0 + 50_000, Y0), (X0 + 60_000, Y0)]),  # outside the frame
+        ],
+        crs="EPSG:4549",
+    )
+    water = gpd.GeoDataFrame({"name": ["西湖"]}, geometry=[_square(X0 + 200, Y0 + 200, 400)], crs="EPSG:4549")
+    fig, ax = tz.maps.control_lines_map(
+        towns, roads=roads, water=water, extent=(X0 - 100, Y0 - 100, X0 + 2100, Y0 + 2100)
+    )
+    names = texts_with_gid(ax, "context_label")
+    assert names.count("文一西路") == 1  # the pieces of one road are one label
+    assert "西湖" in names
+    assert "文二西路" not in names  # it would sit on 文一西路's label
+    assert "小巷" not in names and "远方大道" not in names  # minor roads and roads outside the frame are not named
+    fig.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in ax.texts if t.get_text() and t.get_gid() != "source_note"]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    label = next(t for t in ax.texts if t.get_text() == "文一西路")
+    assert label.get_rotation() == pytest.approx(0.0)

@@ -729,6 +729,7 @@ def test_report_on_the_real_hangzhou_clips(shared_data, tmp_path):
         ("parcels", parcels),
         ("buildings", merged["buildings"]),
         ("water", merged["water"]),
+        ("roads", merged["roads"]),
     ):
         tz.io.write_layer(gdf, gpkg, layer=name)
     config = tz.io.write_text(
@@ -755,6 +756,7 @@ def test_report_on_the_real_hangzhou_clips(shared_data, tmp_path):
                 "far_cell_m = 100.0",
                 "[base_layers]",
                 'water = { path = "hangzhou.gpkg", layer = "water" }',
+                'roads = { path = "hangzhou.gpkg", layer = "roads" }',
                 "[maps]",
                 "dpi = 60",
                 "",

@@ -60,6 +60,9 @@ class _Canvas:
     drawn: dict[int, Any] = field(default_factory=dict)
     #: Layers given but with nothing in the frame, named in the note ("图内无: …") instead of the legend.
     absent: list[str] = field(default_factory=list)
+    #: Names of roads and water bodies for orientation ``(priority, x, y, angle_deg, text, colour)``,
+    #: placed by :func:`_place_context_labels` (most important first, none over another).
+    context_labels: list[tuple[float, float, float, float, str, str]] = field(default_factory=list)
 
     def add_handle(self, handle: Artist, geoms: Any = None, *, base: bool = False) -> None:
         """A legend entry; with ``geoms`` (the drawn geometries) it is kept only if one of them is in the frame."""
@@ -141,6 +144,9 @@ def _finish(
     if c.labels:
         c.fig.draw_without_rendering()  # lay the figure out, so label sizes are known
         _place_labels(c, c.labels)
+    if c.context_labels:  # last: road and water names give way to every other text
+        c.fig.draw_without_rendering()
+        _place_context_labels(c, view)
     if c.auto_size:
         _trim(c.fig)
     return c.fig, c.ax
@@ -362,6 +368,48 @@ def _label(
         gid=gid,
         clip_on=True,
     )
+
+
+#: At most this many road and water names on one map.
+MAX_CONTEXT_LABELS = 12
+
+
+def _place_context_labels(c: _Canvas, view: Sequence[float]) -> None:
+    """Names of roads and water bodies inside the frame, most important first, none overlapping another text.
+
+    A name is skipped when its box would overlap a text already on the map (feature names, the
+    north arrow's N, names placed before it) or leave the frame. Needs the figure laid out.
+    """
+    minx, miny, maxx, maxy = view
+    frame = c.ax.get_window_extent()
+    taken = [t.get_window_extent() for t in c.ax.texts if t.get_visible() and t.get_text()]
+    placed = 0
+    for _priority, x, y, angle, text, colour in sorted(c.context_labels, key=lambda item: -item[0]):
+        if placed >= MAX_CONTEXT_LABELS:
+            break
+        if not (minx <= x <= maxx and miny <= y <= maxy):
+            continue
+        artist = c.ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            rotation=angle,
+            rotation_mode="anchor",
+            fontproperties=c.fp(size=7),
+            color=colour,
+            zorder=14,
+            gid="context_label",
+            clip_on=True,
+        )
+        box = artist.get_window_extent()
+        inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+        if not inside or any(box.overlaps(other) for other in taken):
+            artist.remove()
+            continue
+        taken.append(box)
+        placed += 1
 
 
 def _place_labels(c: _Canvas, labels: list[tuple[float, float, float, str, str]]) -> None:

@@ -65,6 +65,10 @@ valid ones::
     [town_stats]
     path = "town_stats.csv"
 
+    [base_layers]                    # beneath the maps; names of major roads and water bodies shown
+    water = { path = "sample.gpkg", layer = "water" }
+    roads = { path = "osm.gpkg", layer = "roads" }   # when [access] gives no roads
+
     [maps]
     enabled = true
     dpi = 110

@@ -57,7 +57,7 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "service_areas": "bool",
     },
     "town_stats": {"path": "str", "id_col": "str"},
-    "base_layers": {"water": "layer"},
+    "base_layers": {"water": "layer", "roads": "layer"},
     "maps": {"enabled": "bool", "dpi": "number", "scheme": "str"},
     "report": {"formats": "list"},
 }

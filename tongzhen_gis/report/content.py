@@ -222,6 +222,8 @@ def _layers(config: ProjectConfig, run: ReportRun) -> list[tuple[str, gpd.GeoDat
         out.extend((f"[access].{k}", getattr(run.access, k)) for k in ("roads", "facilities", "homes"))
     if run.water is not None:
         out.append(("[base_layers].water", run.water))
+    if run.roads is not None:
+        out.append(("[base_layers].roads", run.roads))
     return out
 
 

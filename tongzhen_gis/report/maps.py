@@ -162,7 +162,7 @@ def _render_maps(
         framed = {
             **common,
             "extent": (minx - pad, miny - pad, maxx + pad, maxy + pad),
-            "roads": acc.roads if acc is not None else None,
+            "roads": acc.roads if acc is not None else run.roads,
         }
         name = town[name_col] if name_col else tid
         items: list[tuple[str, str, Any]] = []

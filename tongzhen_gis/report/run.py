@@ -81,6 +81,7 @@ class ReportRun:
 
     towns: Towns
     water: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
     lines: ControlLinesResult | None = None
     intensity: IntensityResult | None = None
     access: AccessResult | None = None
@@ -354,6 +355,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
     if (note := _dropped_note(towns.layer, "[towns]")) is not None:
         problems.append(note)
     water = _read(config, "base_layers", "water", problems)
+    base_roads = _read(config, "base_layers", "roads", problems)
     results: dict[str, Any] = {}
     for section, step, absent in _STEPS:
         if not config.has(section):
@@ -368,6 +370,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
     return ReportRun(
         towns=towns,
         water=water,
+        roads=base_roads,
         lines=results.get("control_lines"),
         intensity=results.get("intensity"),
         access=results.get("access"),
