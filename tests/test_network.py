@@ -1069,3 +1069,24 @@ def test_yuhuangshan_unjoined_crossings_pair_by_pair(shared_data):
     assert len(reported) == len(expected) > 0
     for x, y in expected:
         assert np.hypot(reported[:, 0] - x, reported[:, 1] - y).min() < 2e-3
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(segment, min_size=2, max_size=10))
+def test_crossings_only_add_junctions(segs):
+    """Invariant: "crossings" joins everything "shared" joins, so no walk gets longer."""
+    gdf = gpd.GeoDataFrame(geometry=[LineString([(a, b), (c, d)]) for a, b, c, d in segs], crs="EPSG:4549")
+    S = tz.network.from_lines(gdf, junctions="shared")
+    C = tz.network.from_lines(gdf, junctions="crossings")
+    rep = S.graph["report"]
+    assert rep["unjoined_crossings"] == rep["meeting_points"]["crossing_without_vertex"]
+    assert C.graph["report"]["unjoined_crossings"] == 0
+    assert C.size(weight="length") == pytest.approx(S.size(weight="length"), rel=1e-9)
+    at = {(round(d["x"], 6), round(d["y"], 6)): n for n, d in C.nodes(data=True)}
+    source = next(iter(S.nodes))
+    key = (round(S.nodes[source]["x"], 6), round(S.nodes[source]["y"], 6))
+    ds = nx.single_source_dijkstra_path_length(S, source, weight="length")
+    dc = nx.single_source_dijkstra_path_length(C, at[key], weight="length")
+    for n, d in ds.items():
+        other = at[(round(S.nodes[n]["x"], 6), round(S.nodes[n]["y"], 6))]
+        assert dc[other] <= d + 1e-6
