@@ -577,6 +577,7 @@ def _junction_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points where each line must be split (line index, xy), beyond its own ends."""
     tree = shapely.STRtree(geoms)
+    vertices = _Vertices(geoms, tolerance_m)
     # 1. same level: every point two lines share or cross (intersection of each candidate pair once),
     #    joined or not by the junctions rule
     pairs = tree.query(geoms, predicate="intersects")
@@ -584,7 +585,7 @@ def _junction_points(
     left, right = pairs[:, (level[pairs[0]] == level[pairs[1]]) & (level[pairs[0]] >= 0)]
     inter = shapely.intersection(geoms[left], geoms[right])
     xy, pair = shapely.get_coordinates(inter, return_index=True)
-    kind = _meeting_kind(geoms[left[pair]], geoms[right[pair]], xy, tolerance_m)
+    kind = _meeting_kind(vertices, left[pair], right[pair], xy)
     mode = _choose_junctions(junctions, xy, kind, tolerance_m, report)
     joined = np.ones(len(xy), dtype=bool) if mode == "crossings" else kind == _SHARED_VERTEX
     xy_j, pair_j = xy[joined], pair[joined]
@@ -592,14 +593,14 @@ def _junction_points(
     xy_a = np.concatenate([xy_j, xy_j])
     report["crossings_split"] = _n_points(xy_j, tolerance_m)
     # 2. any level: an endpoint of one line lying on another line
-    ends = np.concatenate([shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)])
+    ends_xy = np.concatenate([vertices.start, vertices.end])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
-    end_i, line_j = tree.query(ends, predicate="dwithin", distance=tolerance_m)
+    end_i, line_j = tree.query(shapely.points(ends_xy), predicate="dwithin", distance=tolerance_m)
     other = owner[end_i] != line_j
     end_i, line_j = end_i[other], line_j[other]
     if mode == "shared":  # only where the other line has a vertex (a shared node in OSM)
-        on_vertex = shapely.dwithin(shapely.extract_unique_points(geoms[line_j]), ends[end_i], tolerance_m)
-        report["unjoined_line_ends"] = _n_points(shapely.get_coordinates(ends[end_i[~on_vertex]]), tolerance_m)
+        on_vertex = vertices.has_vertex(ends_xy[end_i], line_j)
+        report["unjoined_line_ends"] = _n_points(ends_xy[end_i[~on_vertex]], tolerance_m)
         end_i, line_j = end_i[on_vertex], line_j[on_vertex]
     else:
         report["unjoined_line_ends"] = 0
@@ -608,10 +609,10 @@ def _junction_points(
             "%d line ends lie on another line where it has no vertex: not joined (junctions='shared')",
             report["unjoined_line_ends"],
         )
-    xy_b = shapely.get_coordinates(ends[end_i])
+    xy_b = ends_xy[end_i]
     report["endpoint_links"] = int(np.sum(level[owner[end_i]] != level[line_j]))
     lines_c, xy_c = _level_meetings(
-        geoms, pairs[:, level[pairs[0]] != level[pairs[1]]], layer, structure_kind, tolerance_m, report
+        geoms, vertices, pairs[:, level[pairs[0]] != level[pairs[1]]], layer, structure_kind, report
     )
     return (
         np.concatenate([lines_a, line_j, lines_c]).astype(np.int64),
@@ -622,28 +623,52 @@ def _junction_points(
 _SHARED_VERTEX, _LINE_END, _CROSSING = 0, 1, 2
 
 
-def _vertex_and_end(a: np.ndarray, b: np.ndarray, xy: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+class _Vertices:
+    """Every vertex of every line, indexed once to ask "does line i have a vertex / an end at (x, y)"."""
+
+    def __init__(self, geoms: np.ndarray, tolerance_m: float) -> None:
+        self.xy, self.line = shapely.get_coordinates(geoms, return_index=True)
+        self.kdtree = cKDTree(self.xy)
+        first = np.r_[True, self.line[1:] != self.line[:-1]]
+        last = np.r_[self.line[1:] != self.line[:-1], True]
+        self.start, self.end = self.xy[first], self.xy[last]
+        self.n_lines = len(geoms)
+        self.tolerance_m = tolerance_m
+
+    def has_vertex(self, xy: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """True where ``line[i]`` has a vertex within the tolerance of ``xy[i]``."""
+        if not len(xy):
+            return np.zeros(0, dtype=bool)
+        k = 8  # vertices near one point: one per line through it, rarely more than a few
+        dist, vertex = self.kdtree.query(xy, k=k, distance_upper_bound=self.tolerance_m)
+        near = np.isfinite(dist)
+        owner = self.line[np.where(near, vertex, 0)]
+        out = (near & (owner == line[:, None])).any(axis=1)
+        for i in np.flatnonzero(near[:, -1]):  # as many as asked: there may be more
+            out[i] = bool(np.any(self.line[self.kdtree.query_ball_point(xy[i], self.tolerance_m)] == line[i]))
+        return out
+
+    def at_end(self, xy: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """True where ``xy[i]`` is within the tolerance of an end of ``line[i]``."""
+        d_start = np.hypot(*(xy - self.start[line]).T)
+        d_end = np.hypot(*(xy - self.end[line]).T)
+        return np.minimum(d_start, d_end) <= self.tolerance_m
+
+
+def _vertex_and_end(vertices: _Vertices, a: np.ndarray, b: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each point where line ``a[i]`` meets line ``b[i]``: do both have a vertex there, does either end there."""
-    if not len(xy):
-        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    points = shapely.points(xy)
-    both_vertex = shapely.dwithin(shapely.extract_unique_points(a), points, tolerance_m) & shapely.dwithin(
-        shapely.extract_unique_points(b), points, tolerance_m
-    )
-    at_end = np.zeros(len(xy), dtype=bool)
-    for line in (a, b):
-        for i in (0, -1):
-            at_end |= shapely.dwithin(shapely.get_point(line, i), points, tolerance_m)
+    both_vertex = vertices.has_vertex(xy, a) & vertices.has_vertex(xy, b)
+    at_end = vertices.at_end(xy, a) | vertices.at_end(xy, b)
     return both_vertex, at_end
 
 
-def _meeting_kind(a: np.ndarray, b: np.ndarray, xy: np.ndarray, tolerance_m: float) -> np.ndarray:
-    """Kind of each point where line ``a[i]`` meets line ``b[i]``.
+def _meeting_kind(vertices: _Vertices, a: np.ndarray, b: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Kind of each point where line ``a[i]`` meets line ``b[i]`` (line indices).
 
     :data:`_SHARED_VERTEX` when both lines have a vertex there (ends included), else
     :data:`_LINE_END` when one of them ends there, else :data:`_CROSSING`.
     """
-    both_vertex, at_end = _vertex_and_end(a, b, xy, tolerance_m)
+    both_vertex, at_end = _vertex_and_end(vertices, a, b, xy)
     kind = np.full(len(xy), _CROSSING, dtype=np.int8)
     kind[at_end] = _LINE_END
     kind[both_vertex] = _SHARED_VERTEX
@@ -690,10 +715,10 @@ def _choose_junctions(
 
 def _level_meetings(
     geoms: np.ndarray,
+    vertices: _Vertices,
     pairs: np.ndarray,
     layer: np.ndarray,
     structure_kind: np.ndarray,
-    tolerance_m: float,
     report: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where lines on different levels meet: the points joined beyond line ends, and a count of the rest.
@@ -707,7 +732,8 @@ def _level_meetings(
     left, right = pairs
     xy, pair = shapely.get_coordinates(shapely.intersection(geoms[left], geoms[right]), return_index=True)
     left, right = left[pair], right[pair]
-    both_vertex, at_end = _vertex_and_end(geoms[left], geoms[right], xy, tolerance_m)
+    both_vertex, at_end = _vertex_and_end(vertices, left, right, xy)
+    tolerance_m = vertices.tolerance_m
     same_structure = (structure_kind[left] == structure_kind[right]) & (structure_kind[left] > 0)
     joined = both_vertex & ~at_end & same_structure & (layer[left] == layer[right])
     rest = ~at_end & ~joined
@@ -729,9 +755,12 @@ def _self_touching_vertices(vxy: np.ndarray, vline: np.ndarray, tolerance_m: flo
 
     A line is split there, as OSM splits a way at a node it visits twice.
     """
-    key = np.column_stack([vline, np.round(vxy / tolerance_m)])
-    _, inverse, counts = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    return counts[inverse.ravel()] > 1
+    kx, ky = np.round(vxy / tolerance_m).T
+    order = np.lexsort((ky, kx, vline))
+    same = (np.diff(vline[order]) == 0) & (np.diff(kx[order]) == 0) & (np.diff(ky[order]) == 0)
+    out = np.zeros(len(vline), dtype=bool)
+    out[order[1:][same]] = out[order[:-1][same]] = True
+    return out
 
 
 def _cut(
