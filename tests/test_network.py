@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from shapely import LineString, MultiLineString
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import CRSError, NetworkDataError, RuleDataError
+from tongzhen_gis.errors import CRSError, NetworkDataError, OptionError, RuleDataError
 
 OX, OY = tz.samples.ORIGIN
 
@@ -332,8 +332,9 @@ def test_errors():
         tz.network.from_lines(roads)
     with pytest.raises(CRSError, match="set_crs"):
         tz.network.from_lines(roads.set_crs(None, allow_override=True))
-    with pytest.raises(NetworkDataError, match="keep="):
+    with pytest.raises(OptionError, match="keep='biggest' is not understood") as info:
         tz.network.from_lines(roads, keep="biggest")
+    assert info.value.param == "keep"
     with pytest.raises(NetworkDataError, match="class column"):
         tz.network.from_lines(roads, class_col="kind")
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0, 1], [0, 0]), crs=4549)
@@ -778,7 +779,7 @@ def test_unnoded_grid_joined_under_auto():
 
 
 def test_junctions_option_checked():
-    with pytest.raises(NetworkDataError, match="junctions='nodes' is not understood"):
+    with pytest.raises(OptionError, match="junctions='nodes' is not understood; use one of 'auto', 'shared'"):
         tz.network.from_lines(lines(_unnoded_grid()), junctions="nodes")
 
 

@@ -43,7 +43,7 @@ from scipy.spatial import cKDTree
 
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
-from tongzhen_gis.errors import NetworkDataError, RuleDataError
+from tongzhen_gis.errors import NetworkDataError, OptionError, RuleDataError
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -281,7 +281,9 @@ def from_lines(
     CRSError
         ``roads`` has no CRS (or ``crs`` is not metric).
     NetworkDataError
-        No walkable line is left, or an option is invalid.
+        No walkable line is left.
+    OptionError
+        ``keep``, ``nodes``, ``junctions`` or ``tolerance_m`` has a value that cannot be used.
 
     Examples
     --------
@@ -378,18 +380,19 @@ def from_lines(
 
 
 def _check_options(*, keep: str, nodes: str, junctions: str, tolerance_m: float) -> None:
-    if keep not in ("all", "largest"):
-        msg = f"keep={keep!r} is not understood; use keep='all' or keep='largest'"
-        raise NetworkDataError(msg)
-    if nodes not in ("junctions", "vertices"):
-        msg = f"nodes={nodes!r} is not understood; use nodes='junctions' or nodes='vertices'"
-        raise NetworkDataError(msg)
-    if junctions not in ("auto", "shared", "crossings"):
-        msg = f"junctions={junctions!r} is not understood; use 'auto', 'shared' or 'crossings'"
-        raise NetworkDataError(msg)
+    """Raise :class:`OptionError` (naming the keyword) for a value the builders cannot use."""
+    choices = {
+        "keep": ("all", "largest"),
+        "nodes": ("junctions", "vertices"),
+        "junctions": ("auto", "shared", "crossings"),
+    }
+    for param, value in (("keep", keep), ("nodes", nodes), ("junctions", junctions)):
+        if value not in choices[param]:
+            msg = f"{param}={value!r} is not understood; use one of {', '.join(map(repr, choices[param]))}"
+            raise OptionError(msg, param=param)
     if not tolerance_m > 0:
         msg = f"tolerance_m must be a positive distance in metres, got {tolerance_m!r}; the default is 0.001"
-        raise NetworkDataError(msg)
+        raise OptionError(msg, param="tolerance_m")
 
 
 def _index_is_safe(gdf: gpd.GeoDataFrame) -> bool:
