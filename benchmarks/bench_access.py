@@ -35,7 +35,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 import tongzhen_gis as tz
-from tongzhen_gis._snap import PreparedNetwork
+from tongzhen_gis.access.engine import PreparedNetwork
 
 CATEGORIES = tz.access.categories()
 LIMIT_M = 2000.0

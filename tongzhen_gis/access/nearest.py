@@ -46,7 +46,7 @@ import shapely
 from shapely.ops import substring
 
 from tongzhen_gis import rules
-from tongzhen_gis._snap import PreparedNetwork, Snap, Sources
+from tongzhen_gis.access.engine import PreparedNetwork, Snap, Sources
 from tongzhen_gis.errors import SchemaError
 
 __all__ = [
