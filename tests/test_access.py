@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon
 
 import tongzhen_gis as tz
+from tongzhen_gis.access.service_areas import _reached_pieces
+from tongzhen_gis.access.sources import _sources_by_category
 from tongzhen_gis.errors import NetworkDataError, SchemaError
 
 CRS = tz.samples.CRS
@@ -496,7 +498,7 @@ def test_whole_edges_found_by_arrays_equal_the_edge_by_edge_pieces(net, faciliti
     # the array shortcut for edges reached whole must give exactly the pieces of the general path
     fac = pd.concat([facilities, points([(2100 + OX, 620 + OY)], category="park").set_index(pd.Index(["X"]))])
     for cat in ("kindergarten", "park", "clinic"):
-        (src,) = tz.access._sources_by_category(
+        (src,) = _sources_by_category(
             net,
             fac,
             category_col="category",
@@ -508,8 +510,8 @@ def test_whole_edges_found_by_arrays_equal_the_edge_by_edge_pieces(net, faciliti
         )[1]
         field = net.node_distances([src], limit_m=1000)[0]
         for t in (0.0, 12.0, 300.0, 1000.0):
-            fast = tz.access._reached_pieces(net, field, src, t, cap)
-            slow = tz.access._reached_pieces(net, field, src, t, cap, whole_edges=False)
+            fast = _reached_pieces(net, field, src, t, cap)
+            slow = _reached_pieces(net, field, src, t, cap, whole_edges=False)
             assert np.array_equal(fast, slow), (cat, t)
 
 
