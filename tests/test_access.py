@@ -23,6 +23,7 @@ from shapely import LineString, Point, Polygon
 
 import tongzhen_gis as tz
 from tongzhen_gis.access.service_areas import _reached_pieces
+from tongzhen_gis.access.sites import greedy_max_coverage
 from tongzhen_gis.access.sources import _sources_by_category
 from tongzhen_gis.errors import NetworkDataError, SchemaError
 
@@ -598,6 +599,52 @@ def test_suggest_sites_among_candidates(net, homes, facilities):
         net, t3, pd.concat([facilities, cands.assign(category="kindergarten")]), categories=["kindergarten"]
     )
     assert picks.iloc[0]["added_population"] == t3.loc[d["kindergarten"] <= 1000, "population"].sum()
+
+
+@st.composite
+def coverage_problems(draw):
+    """A small sites × homes coverage matrix, integer weights (exact sums) and k."""
+    n_sites = draw(st.integers(1, 6))
+    n_homes = draw(st.integers(1, 7))
+    cells = draw(st.lists(st.booleans(), min_size=n_sites * n_homes, max_size=n_sites * n_homes))
+    cover = np.array(cells, dtype=bool).reshape(n_sites, n_homes)
+    weights = np.array(draw(st.lists(st.integers(0, 9), min_size=n_homes, max_size=n_homes)), dtype=float)
+    return cover, weights, draw(st.integers(1, 4))
+
+
+@settings(max_examples=200, deadline=None)
+@given(coverage_problems())
+def test_greedy_step_against_brute_force(problem):
+    cover, weights, k = problem
+    picks = greedy_max_coverage(cover, weights, k=k)
+    assert len(picks) <= k
+    covered = np.zeros(cover.shape[1], dtype=bool)
+    for site, gain, added in picks:
+        # each pick is a best marginal gain over every site (first on a tie), counted by set operations
+        marginal = [weights[cover[s] & ~covered].sum() for s in range(cover.shape[0])]
+        assert gain == max(marginal) > 0
+        assert site == int(np.argmax(marginal))
+        assert added == int((cover[site] & ~covered).sum())
+        covered |= cover[site]
+    # stops early only when no site adds anyone
+    if len(picks) < k:
+        assert all(weights[cover[s] & ~covered].sum() == 0 for s in range(cover.shape[0]))
+    # within 1 - 1/e of the best k sites, found by trying every choice
+    best = max(
+        weights[cover[list(choice)].any(axis=0)].sum()
+        for choice in itertools.combinations(range(cover.shape[0]), min(k, cover.shape[0]))
+    )
+    got = weights[covered].sum()
+    assert got >= (1 - 1 / math.e) * best - 1e-9
+    assert got <= best
+
+
+def test_greedy_step_is_not_always_optimal():
+    # site 0 covers the two heavy middle homes (3.0) and is taken first; sites 1 and 2 together cover all five
+    cover = np.array([[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]], dtype=bool)
+    picks = greedy_max_coverage(cover, np.array([1.0, 1.5, 1.5, 1.0]), k=2)
+    assert [p[0] for p in picks] == [0, 1]  # 3.0 first, then 1.0: 4.0
+    assert sum(p[1] for p in picks) == 4.0  # < 5.0, the best pair
 
 
 # ---------------------------------------------------------------------------- categorize
