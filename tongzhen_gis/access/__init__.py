@@ -33,11 +33,14 @@ Modules
 -------
 * :mod:`~tongzhen_gis.access.engine`: the prepared network (CSR matrix, oriented edge
   geometry, spatial index), snapping and the Dijkstra runs (:class:`PreparedNetwork`,
-  :func:`prepare`).
+  :func:`prepare`); :mod:`~tongzhen_gis.access.build`: its builder steps.
 * :mod:`~tongzhen_gis.access.sources`: facilities and homes onto the network, one set of
   sources per category.
 * :mod:`~tongzhen_gis.access.nearest`: :func:`nearest`, :func:`categories_reached`,
   :func:`coverage`.
+* :mod:`~tongzhen_gis.access.towns`: the town of each home (:func:`assign_towns`), the
+  per-home table (:func:`home_table`), the categories a town lacks (:func:`gaps`) and the
+  coverage table (:func:`share_table`).
 * :mod:`~tongzhen_gis.access.service_areas`: :func:`service_areas`.
 * :mod:`~tongzhen_gis.access.sites`: :func:`suggest_sites` and its pure greedy step.
 * :mod:`~tongzhen_gis.access.pois`: :func:`categorize` (OSM and Tilezen POIs).
@@ -52,7 +55,8 @@ from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, prepare
 from tongzhen_gis.access.nearest import categories_reached, coverage, nearest
 from tongzhen_gis.access.pois import TILEZEN_DETAIL_KEYS, TILEZEN_KIND_TO_OSM, categorize
 from tongzhen_gis.access.service_areas import service_areas
-from tongzhen_gis.access.sites import suggest_sites
+from tongzhen_gis.access.sites import greedy_max_coverage, suggest_sites
+from tongzhen_gis.access.towns import assign_towns, gaps, home_table, share_table
 
 __all__ = [
     "ALL_CATEGORIES",
@@ -60,14 +64,19 @@ __all__ = [
     "TILEZEN_KIND_TO_OSM",
     "GraphLike",
     "PreparedNetwork",
+    "assign_towns",
     "categories",
     "categories_reached",
     "categorize",
     "coverage",
     "default_threshold_m",
+    "gaps",
+    "greedy_max_coverage",
+    "home_table",
     "life_circle_distances_m",
     "nearest",
     "prepare",
     "service_areas",
+    "share_table",
     "suggest_sites",
 ]
