@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pyogrio
 import pytest
@@ -326,3 +328,37 @@ def test_road_without_geometry_is_dropped_with_a_note(tmp_path, written, capsys)
     run(_swap(args(written, tmp_path / "out"), "--roads", str(path)))
     err = capsys.readouterr().err
     assert "note: roads: 1 feature(s) with an empty or missing geometry not read (file rows 0)" in err
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_building_across_a_town_boundary_gets_the_same_town_in_command_and_report(tmp_path):
+    # homes as 10 m squares without a town column; HT1_00_1 becomes a building across T1's east edge
+    scene = tz.samples.sample_town()
+    homes = scene.homes.drop(columns="town_id")
+    homes["geometry"] = homes.geometry.buffer(5, cap_style="square")
+    building = shapely.box(520_850, 3_350_400, 521_050, 3_350_500)  # 150 m inside T1, 50 m outside
+    homes.loc[homes["home_id"] == "HT1_00_1", "geometry"] = building
+    scene = dataclasses.replace(scene, homes=homes)
+    t1 = scene.towns.loc[scene.towns["town_id"] == "T1"].geometry.iloc[0]
+    # independent answer: plain shapely on the building's point inside it; the whole building is in no town
+    assert t1.contains(shapely.point_on_surface(building))
+    assert not scene.towns.geometry.contains(building).any()
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    gpkg = written["gpkg"]
+
+    assert run([*args(gpkg, tmp_path / "cli"), "--towns", str(gpkg), "--layer", "towns=towns"]) == 1
+    by_cli = tz.io.read_layer(tmp_path / "cli" / "home_distances.gpkg", layer="home_distances").set_index("home_id")
+    assert by_cli.loc["HT1_00_1", "town"] == "T1"
+    cli_cov = pd.read_csv(tmp_path / "cli" / "coverage.csv", encoding="utf-8-sig").set_index(["town", "category"])
+
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw")
+    text = text.split("[intensity]")[0] + text[text.index("[access]") :].split("[town_stats]")[0]
+    text += "[maps]\nenabled = false\n"
+    result = tz.report.build(tz.report.parse_config(text, base_dir=tmp_path / "raw"), tmp_path / "report")
+    sheet = pd.read_excel(result.files["xlsx"], sheet_name="生活圈").set_index(["小镇编号", "设施类别"])
+    for town in ("T1", "T2", "T3"):  # the same homes in every town, the building in T1
+        assert sheet.loc[(town, "kindergarten"), "住宅点数"] == cli_cov.loc[(town, "kindergarten"), "origins"]
+    assert sheet.loc[("T1", "kindergarten"), "住宅点数"] == 16
+    assert [p for p in result.problems if "lie in no town" in p] == [
+        "生活圈: 1 home(s) lie in no town; they are in the homes layer, not in any town's figures"
+    ]  # the farmhouse only

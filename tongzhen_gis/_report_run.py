@@ -188,16 +188,7 @@ def _run_access(config: ProjectConfig, run: _Run) -> None:
     town_col = config.get("access", "home_town_col")
     if town_col is None:
         town_col = run.id_col if run.id_col in homes.columns else None
-    if town_col is None:
-        joined = gpd.sjoin(
-            homes[[homes.geometry.name]],
-            run.towns[[run.id_col, run.towns.geometry.name]].to_crs(homes.crs),
-            how="left",
-            predicate="within",
-        )
-        town_of_home = joined[~joined.index.duplicated()][run.id_col]
-    else:
-        town_of_home = homes[town_col]
+    town_of_home = access.assign_towns(homes, run.towns, id_col=run.id_col) if town_col is None else homes[town_col]
     pop_col = config.get("access", "population_col")
     threshold = config.get("access", "threshold_m")
     cov_kwargs: dict[str, Any] = {"by": town_of_home}
