@@ -142,6 +142,67 @@ def _town_of_homes(
         return access.assign_towns(homes, towns, id_col=town_id_col).rename("town")
 
 
+def _web_map_notes(
+    system_of: dict[str, str], layers: dict[str, tuple[Path, gpd.GeoDataFrame]], roads: gpd.GeoDataFrame
+) -> list[str]:
+    """Check undeclared longitude/latitude facilities and homes against the roads (stop on GCJ-02); the notes."""
+    # Undeclared longitude/latitude may be web-map coordinates ~500 m off: stop when the roads say so.
+    checked = {name: name not in system_of and _check_web_map_offset(name, *layers[name], roads) for name in layers}
+    fac_gdf = layers["facilities"][1]
+    if "facilities" in system_of or fac_gdf.crs is None or not fac_gdf.crs.is_geographic:
+        return []
+    passed = " (next to the roads they show no sign of GCJ-02)" if checked["facilities"] else ""
+    note = (
+        f"facilities are in longitude/latitude and no --coord-system facilities=… was given{passed}: points taken "
+        "from Amap/Tencent (GCJ-02) or Baidu (BD-09) are several hundred metres off; declare "
+        "--coord-system facilities=gcj02 (or bd09) if they come from there, wgs84 if not"
+    )
+    return [note]
+
+
+def _prepare_homes(
+    home_gdf: gpd.GeoDataFrame, *, population_col: str, home_id_col: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Homes indexed by their id when it is unique; notes on a missing people column and homes without geometry."""
+    notes = []
+    if population_col not in home_gdf.columns:
+        if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
+            msg = (
+                f"homes have no column {population_col!r} (given with --population-col); their columns: "
+                f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
+            )
+            raise SchemaError(msg, [msg])
+        notes.append(
+            f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
+            "column with --population-col"
+        )
+    if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
+        home_gdf = home_gdf.set_index(home_id_col, drop=False)
+        home_gdf.index.name = None
+    no_geometry = home_gdf.index[home_gdf.geometry.isna().to_numpy()]
+    if len(no_geometry):  # named by home id when there is one, else by file row
+        notes.append(
+            f"homes: {len(no_geometry)} home(s) without geometry, written as unreachable: "
+            f"{', '.join(map(str, no_geometry[:20]))}{' …' if len(no_geometry) > 20 else ''}"
+        )
+    return home_gdf, notes
+
+
+def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Print the coverage table and one ``missing:`` line per gap (:func:`tongzhen_gis.access.gaps`); the gaps."""
+    table = access.share_table(cov)
+    click.echo(f"coverage within {threshold:g} m ({table.attrs['column']}):")
+    shown = table.head(_TABLE_ROWS).map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
+    click.echo(shown.to_string())
+    if len(table) > _TABLE_ROWS:
+        click.echo(f"… {len(table) - _TABLE_ROWS} more towns in coverage.csv")
+    # dist.attrs["problems"] (homes off the network, unusable facilities) are logged as warnings
+    lacking = access.gaps(cov)
+    for town_id, category in lacking.index:
+        click.echo(f"missing: town {town_id} has no {category} within {threshold:g} m of any home", err=True)
+    return lacking
+
+
 @click.command(name="access")
 @click.option("--roads", type=_PATH, required=True, help="Road centre lines (道路中心线 / OSM ways).")
 @click.option("--facilities", type=_PATH, required=True, help="Facilities (points or polygons) with a category id.")
@@ -252,37 +313,9 @@ def command(
     notes = [
         note for name, gdf in (("roads", road_gdf), ("facilities", fac_gdf)) if (note := dropped_empty_note(name, gdf))
     ]
-    # Undeclared longitude/latitude may be web-map coordinates ~500 m off: stop when the roads say so.
-    checked = "facilities" not in system_of and _check_web_map_offset("facilities", facilities, fac_gdf, road_gdf)
-    if "homes" not in system_of:
-        _check_web_map_offset("homes", homes, home_gdf, road_gdf)
-    if "facilities" not in system_of and fac_gdf.crs is not None and fac_gdf.crs.is_geographic:
-        notes.append(
-            "facilities are in longitude/latitude and no --coord-system facilities=… was given"
-            f"{' (next to the roads they show no sign of GCJ-02)' if checked else ''}: points taken from "
-            "Amap/Tencent (GCJ-02) or Baidu (BD-09) are several hundred metres off; declare "
-            "--coord-system facilities=gcj02 (or bd09) if they come from there, wgs84 if not"
-        )
-    if population_col not in home_gdf.columns:
-        if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
-            msg = (
-                f"homes have no column {population_col!r} (given with --population-col); their columns: "
-                f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
-            )
-            raise SchemaError(msg, [msg])
-        notes.append(
-            f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
-            "column with --population-col"
-        )
-    if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
-        home_gdf = home_gdf.set_index(home_id_col, drop=False)
-        home_gdf.index.name = None
-    no_geometry = home_gdf.index[home_gdf.geometry.isna().to_numpy()]
-    if len(no_geometry):  # named by home id when there is one, else by file row
-        notes.append(
-            f"homes: {len(no_geometry)} home(s) without geometry, written as unreachable: "
-            f"{', '.join(map(str, no_geometry[:20]))}{' …' if len(no_geometry) > 20 else ''}"
-        )
+    notes += _web_map_notes(system_of, {"facilities": (facilities, fac_gdf), "homes": (homes, home_gdf)}, road_gdf)
+    home_gdf, home_notes = _prepare_homes(home_gdf, population_col=population_col, home_id_col=home_id_col)
+    notes += home_notes
     town_gdf = None
     if towns is not None:
         town_gdf = read("towns", towns)
@@ -324,17 +357,7 @@ def command(
 
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    table = access.share_table(cov)
-    col = table.attrs["column"]
-    click.echo(f"coverage within {threshold:g} m ({col}):")
-    shown = table.head(_TABLE_ROWS).map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
-    click.echo(shown.to_string())
-    if len(table) > _TABLE_ROWS:
-        click.echo(f"… {len(table) - _TABLE_ROWS} more towns in coverage.csv")
-    # dist.attrs["problems"] (homes off the network, unusable facilities) are logged as warnings
-    lacking = access.gaps(cov)
-    for town_id, category in lacking.index:
-        click.echo(f"missing: town {town_id} has no {category} within {threshold:g} m of any home", err=True)
+    lacking = _echo_coverage(cov, threshold)
     for path in written:
         click.echo(str(path))
     off_network = int((~dist["reachable"]).sum())
