@@ -15,7 +15,7 @@ from tongzhen_gis.access.engine import GraphLike, prepare
 from tongzhen_gis.access.sources import _sources_by_category, _to_points
 from tongzhen_gis.errors import SchemaError
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
 
 
 def nearest(

@@ -15,7 +15,7 @@ from tongzhen_gis.access.nearest import _people, nearest
 from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
 from tongzhen_gis.errors import SchemaError
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
 
 
 def suggest_sites(
