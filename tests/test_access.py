@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon
 
 import tongzhen_gis as tz
-from tongzhen_gis.access.service_areas import _reached_pieces
+from tongzhen_gis.access.areas import _reached_pieces
 from tongzhen_gis.access.sites import greedy_max_coverage
 from tongzhen_gis.access.sources import _sources_by_category
 from tongzhen_gis.errors import NetworkDataError, SchemaError

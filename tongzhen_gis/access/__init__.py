@@ -36,25 +36,28 @@ Modules
   :func:`prepare`); :mod:`~tongzhen_gis.access.build`: its builder steps.
 * :mod:`~tongzhen_gis.access.sources`: facilities and homes onto the network, one set of
   sources per category.
-* :mod:`~tongzhen_gis.access.nearest`: :func:`nearest`, :func:`categories_reached`,
+* :mod:`~tongzhen_gis.access.distances`: :func:`nearest`, :func:`categories_reached`,
   :func:`coverage`.
 * :mod:`~tongzhen_gis.access.towns`: the town of each home (:func:`assign_towns`), the
   per-home table (:func:`home_table`), the categories a town lacks (:func:`gaps`) and the
   coverage table (:func:`share_table`).
-* :mod:`~tongzhen_gis.access.service_areas`: :func:`service_areas`.
+* :mod:`~tongzhen_gis.access.areas`: :func:`service_areas`.
 * :mod:`~tongzhen_gis.access.sites`: :func:`suggest_sites` and its pure greedy step.
 * :mod:`~tongzhen_gis.access.pois`: :func:`categorize` (OSM and Tilezen POIs).
 * :mod:`~tongzhen_gis.access.catalogue`: :func:`categories`, :func:`default_threshold_m`,
   :func:`life_circle_distances_m` (the rule files).
+
+The modules are named apart from the functions they hold (``distances`` holds :func:`nearest`,
+``areas`` holds :func:`service_areas`) so that ``tz.access.nearest`` is always the function.
 """
 
 from __future__ import annotations
 
+from tongzhen_gis.access.areas import service_areas
 from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m, life_circle_distances_m
+from tongzhen_gis.access.distances import categories_reached, coverage, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, prepare
-from tongzhen_gis.access.nearest import categories_reached, coverage, nearest
 from tongzhen_gis.access.pois import TILEZEN_DETAIL_KEYS, TILEZEN_KIND_TO_OSM, categorize
-from tongzhen_gis.access.service_areas import service_areas
 from tongzhen_gis.access.sites import greedy_max_coverage, suggest_sites
 from tongzhen_gis.access.towns import assign_towns, gaps, home_table, share_table
 

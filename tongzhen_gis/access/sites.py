@@ -10,8 +10,8 @@ import scipy.sparse as sp
 import shapely
 
 from tongzhen_gis.access.catalogue import categories, default_threshold_m
+from tongzhen_gis.access.distances import _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
-from tongzhen_gis.access.nearest import _people, nearest
 from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
 from tongzhen_gis.errors import SchemaError
 

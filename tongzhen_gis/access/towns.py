@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from tongzhen_gis.access.catalogue import ALL_CATEGORIES
-from tongzhen_gis.access.nearest import _categories_of, _short, categories_reached
+from tongzhen_gis.access.distances import _categories_of, _short, categories_reached
 from tongzhen_gis.access.sources import _geometries
 from tongzhen_gis.errors import SchemaError
 
