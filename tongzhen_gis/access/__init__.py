@@ -14,8 +14,10 @@ How distances are measured
   stays in the result with ``reachable = False`` and its distance to the street in ``snap_m``,
   its distances NaN, and is listed in ``attrs["problems"]``.
 * Facilities given as polygons (a park, a school compound) are reached along every stretch of
-  street within ``touch_m`` of the polygon (leg = that stretch's distance to the polygon), or,
-  when no street passes that close, at the polygon's nearest point to a street. When entrance
+  street within ``touch_m`` of the polygon: a walk along the street to the stretch's first
+  point, then straight to the polygon (a home snapped onto the stretch walks straight from its
+  snap point), so no distance is shorter than the straight line to the polygon; or, when no
+  street passes that close, at the polygon's nearest point to a street. When entrance
   points are given for a facility, it is reached only through them.
 * Engine: the graph becomes one symmetric CSR matrix (built once, see :func:`prepare`); per
   category one ``scipy.sparse.csgraph.dijkstra`` runs from a virtual source linked to both ends
