@@ -372,7 +372,7 @@ def test_slivers_are_counted_and_label_overflow_is_noted(checked):
     conflicts = result.conflicts.copy()
     conflicts.loc[0, "sliver"] = True
     _fig, ax = tz.maps.control_lines_map(scene.towns, conflicts=conflicts, max_labels=1)
-    assert "微小重叠 1 处 (待复核)" in legend_texts(ax)
+    assert "微小重叠 1 处 (待核)" in legend_texts(ax)
     assert len(texts_with_gid(ax, "conflict_label")) == 1
     assert "仅标注面积最大的 1 处" in texts_with_gid(ax, "source_note")[0]
 

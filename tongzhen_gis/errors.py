@@ -14,6 +14,7 @@ __all__ = [
     "InputFileError",
     "NetworkDataError",
     "OptionError",
+    "RasterDataError",
     "RuleDataError",
     "SchemaError",
     "TongzhenError",
@@ -33,11 +34,18 @@ class TongzhenError(Exception):
         or None. Messages give the Python fix (``layer='towns'``); a front end such as the CLI
         maps ``param`` to its own option instead of rewriting the text, so the library never
         needs to know the command line.
+
+    Attributes
+    ----------
+    config_key : str or None
+        The ``project.toml`` entry the error concerns (``"[access].homes"``, ``"[towns]"``),
+        set by :mod:`tongzhen_gis.report` when the error names it; None elsewhere.
     """
 
     def __init__(self, *args: object, param: str | None = None) -> None:
         super().__init__(*args)
         self.param: str | None = param
+        self.config_key: str | None = None
 
 
 class CRSError(TongzhenError, ValueError):
@@ -73,6 +81,10 @@ class RuleDataError(TongzhenError, ValueError):
 
 class NetworkDataError(TongzhenError, ValueError):
     """A road network cannot be built or used (no walkable edges, no CRS, …)."""
+
+
+class RasterDataError(TongzhenError, ValueError):
+    """A raster cannot be used: not a 2-D array, no affine transform, a bad nodata, a rotated grid."""
 
 
 class FontNotFoundError(InputFileError):
