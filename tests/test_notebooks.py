@@ -221,6 +221,13 @@ def test_site_lists_every_notebook():
         assert f"notebooks/{path.name}" in nav, f"add {path.name} to the nav of mkdocs.yml"
 
 
+def test_api_reference_lists_every_public_module():
+    api = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    for name in tz.__all__:
+        if name != "__version__":
+            assert f"::: tongzhen_gis.{name}\n" in api, f"add '::: tongzhen_gis.{name}' to docs/api.md"
+
+
 def test_site_tour_links_point_at_guides_that_exist():
     sys.path.insert(0, str(REPO / "tools"))
     try:
