@@ -82,8 +82,8 @@ Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen
 else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2)
 whose ``config_key`` names the ``project.toml`` entry it concerns (``"[access].homes"``).
 
-Modules of the package
-----------------------
+Modules
+-------
 Each one reason to change; :func:`build` runs them in order.
 
 * :mod:`~tongzhen_gis.report.config`: the ``project.toml`` model, parsing, validation, and the
