@@ -20,7 +20,7 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 tests notebooks
+	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 --doctest-modules tests notebooks tongzhen_gis
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # The documentation site in site/: README tour, guides, API reference, notebooks executed on the
