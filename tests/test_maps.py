@@ -892,3 +892,12 @@ def test_road_and_water_names_are_placed_without_overlaps():
             assert not a.overlaps(b)
     label = next(t for t in ax.texts if t.get_text() == "文一西路")
     assert label.get_rotation() == pytest.approx(0.0)
+
+
+def test_close_values_that_natural_breaks_cannot_split_still_give_a_map():
+    """Regression (found by hypothesis): 0 and 6e-08 beside 10.5 made NaturalBreaks fail."""
+    values = [np.nan, 0, 10.5, np.nan, np.nan, 10.5, 6e-08, 2, np.nan, 0]
+    fig, ax = tz.maps.intensity_map(_SAMPLE.parcels.assign(far=values), scheme="NaturalBreaks", k=5)
+    classes = [t for t in legend_texts(ax) if " – " in t]
+    plt.close(fig)
+    assert sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in classes) == 6

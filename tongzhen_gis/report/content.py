@@ -372,6 +372,7 @@ def _town_section(
         cov = run.access.coverage
         if tid in set(cov.index.get_level_values(0)):
             shown = _coverage_table(cov.loc[[tid]]).iloc[:, 1:]
+            shown = shown.drop(columns=[labels.COVERAGE_HEADERS_ZH["name"]], errors="ignore")  # in the heading
             for key in ("share", "population_share"):
                 col = labels.COVERAGE_HEADERS_ZH[key]
                 if col in shown.columns:

@@ -1,6 +1,6 @@
 """A street network prepared for fast access queries: CSR matrix, edge geometry, snapping.
 
-Private helper of :mod:`tongzhen_gis.access`. :class:`PreparedNetwork` is built once from a
+The engine of :mod:`tongzhen_gis.access`. :class:`PreparedNetwork` is built once from a
 networkx graph (or from plain arrays) and reused by every query: it holds
 
 * the nodes as positions ``0 … n-1`` (``node_ids`` maps back to the graph's labels);
@@ -8,8 +8,15 @@ networkx graph (or from plain arrays) and reused by every query: it holds
   ``u`` to ``v``) and an STRtree over them for snapping;
 * one symmetric CSR matrix of the shortest parallel edge between each node pair.
 
-A *source* is a stretch ``[a, b]`` of one edge (``a == b`` for a point) reached with a leg of
-``leg`` metres; facilities, polygon frontages and entrances are all sources. Distances along
+A *source* is a stretch ``[a, b]`` of one edge (``a == b`` for a point) from which a straight
+leg reaches the facility; facilities, polygon frontages and entrances are all sources. A point
+source has one leg. A frontage (the stretch of street within ``touch_m`` of a polygon) has the
+legs of its two ends, ``leg_m`` at ``a`` and ``leg_b_m`` at ``b``, and the polygon itself: a
+walker arriving along the street enters the frontage at its first end and walks straight to
+the polygon from there (the distance to a polygon changes by at most the distance walked, so
+no point further in is nearer by street + leg), and a walker starting inside the frontage
+walks straight from where they stand. Every distance is therefore a real walk: street path
+plus a straight leg, never shorter than the straight line to the facility. Distances along
 an edge are in the edge's ``length`` units: a position measured along the geometry is scaled
 by ``length / geometry.length`` so that the two always agree at the ends.
 """
@@ -23,14 +30,19 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import shapely
-from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
-from tongzhen_gis.errors import NetworkDataError
+from tongzhen_gis.access.build import (
+    check_metric_crs,
+    duplicate_edges,
+    edge_geometry,
+    graph_arrays,
+    length_scale,
+    symmetric_csr,
+    validated_edges,
+)
 
 logger = logging.getLogger(__name__)
-
-_WEB_MERCATOR = (3857, 900913, 3785, 102100)
 
 
 @dataclass(frozen=True)
@@ -79,13 +91,32 @@ class Sources:
     a_m, b_m : numpy.ndarray of float
         The stretch ``[a, b]`` along the edge from ``u`` (``a == b`` for a point).
     leg_m : numpy.ndarray of float
-        Distance added to every path leaving the stretch.
+        Straight leg from the stretch's ``a`` end to the facility.
+    leg_b_m : numpy.ndarray of float
+        Straight leg from the ``b`` end (default: ``leg_m``).
+    shape : numpy.ndarray of object
+        The facility polygon of a frontage (``None`` for a point): the leg from a point inside
+        the stretch is its distance to the polygon.
+    leg_max_m : numpy.ndarray of float
+        No point of the stretch is farther from the facility (``touch_m`` for a frontage).
     """
 
     edge: np.ndarray
     a_m: np.ndarray
     b_m: np.ndarray
     leg_m: np.ndarray
+    leg_b_m: np.ndarray | None = None
+    shape: np.ndarray | None = None
+    leg_max_m: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # a point source (or one built from four arrays) has the same leg at both ends and no shape
+        if self.leg_b_m is None:
+            object.__setattr__(self, "leg_b_m", np.asarray(self.leg_m, dtype=float))
+        if self.shape is None:
+            object.__setattr__(self, "shape", np.full(len(self.edge), None, dtype=object))
+        if self.leg_max_m is None:
+            object.__setattr__(self, "leg_max_m", np.maximum(self.leg_m, self.leg_b_m))
 
     @classmethod
     def empty(cls) -> Sources:
@@ -103,29 +134,13 @@ class Sources:
             np.concatenate([p.a_m for p in parts]),
             np.concatenate([p.b_m for p in parts]),
             np.concatenate([p.leg_m for p in parts]),
+            np.concatenate([p.leg_b_m for p in parts]),
+            np.concatenate([p.shape for p in parts]),
+            np.concatenate([p.leg_max_m for p in parts]),
         )
 
     def __len__(self) -> int:
         return len(self.edge)
-
-
-def check_metric_crs(crs) -> CRS:
-    """Return the graph's CRS as a pyproj CRS, or raise when it cannot measure metres."""
-    if crs is None:
-        msg = (
-            "the street graph has no CRS (G.graph['crs']); build it with tz.network.from_lines or "
-            "tz.network.from_osm, or project it first, e.g. osmnx.project_graph(G, to_crs='EPSG:4549')"
-        )
-        raise NetworkDataError(msg)
-    crs = CRS.from_user_input(crs)
-    units = {ax.unit_name for ax in crs.axis_info}
-    if not crs.is_projected or crs.to_epsg() in _WEB_MERCATOR or not units <= {"metre", "meter"}:
-        msg = (
-            f"the street graph's CRS {crs.to_string()} is not a metric projected CRS (edge lengths and snapping "
-            "would be wrong); project it, e.g. osmnx.project_graph(G, to_crs='EPSG:4549') for Hangzhou"
-        )
-        raise NetworkDataError(msg)
-    return crs
 
 
 class PreparedNetwork:
@@ -152,95 +167,22 @@ class PreparedNetwork:
         self.node_ids = np.asarray(node_ids)
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
-        self.edge_u = np.asarray(edge_u, dtype=np.int64)
-        self.edge_v = np.asarray(edge_v, dtype=np.int64)
-        self.edge_length = np.asarray(edge_length_m, dtype=float)
+        u, v, length = validated_edges(edge_u, edge_v, edge_length_m)
+        geom = edge_geometry(self.x, self.y, u, v, edge_geom)
+        drop = duplicate_edges(u, v, length, geom)
+        keep = ~drop
+        self.edge_u, self.edge_v, self.edge_length, self.edge_geom = u[keep], v[keep], length[keep], geom[keep]
         self.edge_keys = edge_keys
-        n, m = len(self.x), len(self.edge_u)
-        if m == 0:
-            msg = "the street graph has no edges; check the road layer and the walkable-class filter"
-            raise NetworkDataError(msg)
-        bad = ~np.isfinite(self.edge_length) | (self.edge_length < 0)
-        if bad.any():
-            msg = f"{int(bad.sum())} edge(s) have a missing or negative 'length'; recompute lengths in metres"
-            raise NetworkDataError(msg)
-        starts = shapely.points(self.x[self.edge_u], self.y[self.edge_u])
-        ends = shapely.points(self.x[self.edge_v], self.y[self.edge_v])
-        if edge_geom is None:
-            geom = shapely.linestrings(
-                np.stack(
-                    [
-                        np.column_stack([self.x[self.edge_u], self.y[self.edge_u]]),
-                        np.column_stack([self.x[self.edge_v], self.y[self.edge_v]]),
-                    ],
-                    axis=1,
-                )
-            )
-        else:
-            geom = np.asarray(edge_geom, dtype=object)
-            missing = shapely.is_missing(geom) | shapely.is_empty(geom)
-            if missing.any():
-                geom = geom.copy()
-                geom[missing] = shapely.linestrings(
-                    np.stack(
-                        [
-                            np.column_stack([self.x[self.edge_u[missing]], self.y[self.edge_u[missing]]]),
-                            np.column_stack([self.x[self.edge_v[missing]], self.y[self.edge_v[missing]]]),
-                        ],
-                        axis=1,
-                    )
-                )
-            # orient every geometry from u to v (the contract allows either order)
-            first = shapely.get_point(geom, 0)
-            flip = shapely.distance(first, starts) > shapely.distance(first, ends)
-            if flip.any():
-                geom = geom.copy()
-                geom[flip] = shapely.reverse(geom[flip])
-        self.edge_geom = geom
-        self.duplicate_edges = self._drop_duplicate_edges()
-        geom = self.edge_geom
-        geom_len = shapely.length(geom)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._scale = np.where(geom_len > 0, self.edge_length / geom_len, 0.0)
-        self.tree = shapely.STRtree(geom)
-        self.matrix = _symmetric_csr(n, self.edge_u, self.edge_v, self.edge_length)
-        logger.debug("prepared network: %d nodes, %d edges", n, m)
-
-    def _drop_duplicate_edges(self) -> int:
-        """Keep one of edges that are the same street twice (a directed graph's two directions, a line digitised twice).
-
-        Two copies of one street would hide the direct path between a home and a facility that
-        snap to different copies. Copies are edges joining the same nodes with the same length
-        and the same geometry (either direction). Returns how many were dropped.
-        """
-        lo = np.minimum(self.edge_u, self.edge_v)
-        hi = np.maximum(self.edge_u, self.edge_v)
-        order = np.lexsort((self.edge_length, hi, lo))
-        same = (
-            (lo[order][1:] == lo[order][:-1])
-            & (hi[order][1:] == hi[order][:-1])
-            & (self.edge_length[order][1:] == self.edge_length[order][:-1])
-        )
-        if not same.any():
-            return 0
-        drop = np.zeros(len(lo), dtype=bool)
-        for j in np.flatnonzero(same):
-            a, b = order[j], order[j + 1]
-            if drop[a]:
-                a = next((k for k in order[: j + 1][::-1] if not drop[k] and lo[k] == lo[b] and hi[k] == hi[b]), a)
-            ga, gb = self.edge_geom[a], self.edge_geom[b]
-            if shapely.equals_exact(ga, gb, tolerance=1e-9) or shapely.equals_exact(
-                ga, shapely.reverse(gb), tolerance=1e-9
-            ):
-                drop[b] = True
         if drop.any():
-            keep = ~drop
-            self.edge_u, self.edge_v = self.edge_u[keep], self.edge_v[keep]
-            self.edge_length, self.edge_geom = self.edge_length[keep], self.edge_geom[keep]
-            if self.edge_keys is not None:
-                self.edge_keys = [k for k, ok in zip(self.edge_keys, keep, strict=True) if ok]
+            if edge_keys is not None:
+                self.edge_keys = [k for k, ok in zip(edge_keys, keep, strict=True) if ok]
             logger.debug("dropped %d duplicate edge(s)", int(drop.sum()))
-        return int(drop.sum())
+        #: How many edges were dropped as copies of another (see :func:`~tongzhen_gis.access.build.duplicate_edges`).
+        self.duplicate_edges = int(drop.sum())
+        self._scale = length_scale(self.edge_length, self.edge_geom)
+        self.tree = shapely.STRtree(self.edge_geom)
+        self.matrix = symmetric_csr(self.n_nodes, self.edge_u, self.edge_v, self.edge_length)
+        logger.debug("prepared network: %d nodes, %d edges", self.n_nodes, len(self.edge_u))
 
     @property
     def n_nodes(self) -> int:
@@ -256,45 +198,7 @@ class PreparedNetwork:
         NetworkDataError
             No CRS, a geographic CRS, nodes without coordinates, edges without length.
         """
-        crs = G.graph.get("crs")
-        check_metric_crs(crs)
-        node_ids = list(G.nodes)
-        if not node_ids:
-            msg = "the street graph has no nodes; check the road layer and the walkable-class filter"
-            raise NetworkDataError(msg)
-        try:
-            x = np.array([float(G.nodes[v]["x"]) for v in node_ids])
-            y = np.array([float(G.nodes[v]["y"]) for v in node_ids])
-        except KeyError:
-            msg = "every node of the street graph needs float 'x' and 'y' (its coordinates in the graph's CRS)"
-            raise NetworkDataError(msg) from None
-        position = {v: i for i, v in enumerate(node_ids)}
-        if G.is_multigraph():
-            edges = list(G.edges(keys=True, data=True))
-            keys = [(u, v, k) for u, v, k, _ in edges]
-            datas = [d for *_, d in edges]
-        else:
-            edges = list(G.edges(data=True))
-            keys = [(u, v) for u, v, _ in edges]
-            datas = [d for *_, d in edges]
-        lacking = sum("length" not in d for d in datas)
-        if lacking:
-            msg = (
-                f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
-                "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
-            )
-            raise NetworkDataError(msg)
-        return cls(
-            crs=crs,
-            node_ids=np.array(node_ids, dtype=object),
-            x=x,
-            y=y,
-            edge_u=np.array([position[k[0]] for k in keys], dtype=np.int64),
-            edge_v=np.array([position[k[1]] for k in keys], dtype=np.int64),
-            edge_length_m=np.array([float(d["length"]) for d in datas]),
-            edge_geom=np.array([d.get("geometry") for d in datas], dtype=object),
-            edge_keys=keys,
-        )
+        return cls(**graph_arrays(G))
 
     @classmethod
     def from_arrays(
@@ -370,12 +274,13 @@ class PreparedNetwork:
         return shapely.line_interpolate_point(self.edge_geom[edge], along)
 
     def stretches(self, polygon, *, touch_m: float) -> Sources:
-        """The stretches of street within ``touch_m`` of a polygon, each with its distance to it as leg."""
+        """The stretches of street within ``touch_m`` of a polygon, with the legs from their two ends."""
         # the rounded corners of the buffer are drawn with 32 segments per quarter circle: the ends of a
-        # frontage found through a corner are within a few millimetres of the exact ones
+        # frontage found through a corner are within a few millimetres of the exact ones (inside the
+        # true buffer: every point of a stretch is within touch_m of the polygon)
         zone = polygon.buffer(touch_m, quad_segs=32) if touch_m > 0 else polygon
         hits = self.tree.query(zone, predicate="intersects")
-        parts: list[tuple[int, float, float, float]] = []
+        parts: list[tuple[int, float, float]] = []
         for e in hits:
             inside = shapely.intersection(self.edge_geom[e], zone)
             for piece in shapely.get_parts(
@@ -386,12 +291,15 @@ class PreparedNetwork:
                 coords = shapely.get_coordinates(piece)
                 ends = shapely.points(coords[[0, -1]])
                 along = shapely.line_locate_point(self.edge_geom[e], ends) * self._scale[e]
-                a, b = float(along.min()), float(along.max())
-                parts.append((int(e), a, b, float(shapely.distance(piece, polygon))))
+                parts.append((int(e), float(along.min()), float(along.max())))
         if not parts:
             return Sources.empty()
         arr = np.array(parts)
-        return Sources(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3])
+        edge = arr[:, 0].astype(np.int64)
+        legs = shapely.distance(self.point_at(np.r_[edge, edge], np.r_[arr[:, 1], arr[:, 2]]), polygon)
+        shape = np.full(len(edge), polygon, dtype=object)
+        bound = np.full(len(edge), float(touch_m))
+        return Sources(edge, arr[:, 1], arr[:, 2], legs[: len(edge)], legs[len(edge) :], shape, bound)
 
     # ------------------------------------------------------------------ distances
     def node_distances(self, source_sets: list[Sources], *, limit_m: float) -> np.ndarray:
@@ -411,7 +319,7 @@ class PreparedNetwork:
             c = np.concatenate([self.edge_u[s.edge], self.edge_v[s.edge]])
             # rounding can put a snap position a hair past the edge end: clamp, never a negative link
             # (explicit zeros stay edges in scipy's csgraph)
-            w = np.concatenate([s.leg_m + s.a_m, s.leg_m + np.maximum(self.edge_length[s.edge] - s.b_m, 0.0)])
+            w = np.concatenate([s.leg_m + s.a_m, s.leg_b_m + np.maximum(self.edge_length[s.edge] - s.b_m, 0.0)])
             # one entry per target node, keeping the shortest link (CSR duplicates must not add up)
             order = np.lexsort((w, c))
             c, w = c[order], w[order]
@@ -451,30 +359,51 @@ class PreparedNetwork:
                 src = np.repeat(np.arange(len(sources)), n_pairs)
                 offs = np.arange(n_pairs.sum()) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
                 k = order[np.repeat(lo, n_pairs) + offs]
-                p = pos[k]
-                gap = np.maximum(0.0, np.maximum(sources.a_m[src] - p, p - sources.b_m[src]))
-                direct = sources.leg_m[src] + gap
-                np.minimum.at(best, k, direct)
+                np.minimum.at(best, k, self._direct(sources, src, e[k], pos[k]))
         out[ok] = best + snap.leg_m[ok]
         out[~ok] = np.nan
         return out
 
+    def _direct(self, sources: Sources, src: np.ndarray, edge: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """From points at ``pos`` on ``edge`` to the sources ``src`` on the same edge, along it.
 
-def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
-    """CSR matrix with both directions of every edge, keeping the shortest of parallel edges.
+        Before the stretch: walk to its ``a`` end and take that leg; after it: to its ``b`` end;
+        inside a frontage: the straight leg from the point itself to the polygon.
+        """
+        a, b = sources.a_m[src], sources.b_m[src]
+        out = np.where(pos <= a, sources.leg_m[src] + (a - pos), sources.leg_b_m[src] + np.maximum(pos - b, 0.0))
+        shape = sources.shape[src]
+        inside = (pos > a) & (pos < b) & (shape != None)  # noqa: E711 (element-wise test on an object array)
+        if inside.any():
+            out[inside] = shapely.distance(self.point_at(edge[inside], pos[inside]), shape[inside].astype(object))
+        return out
 
-    Self-loops are left out (they never shorten a path). Explicit zero lengths stay edges.
+
+GraphLike = nx.Graph | PreparedNetwork
+
+
+def prepare(G: GraphLike) -> PreparedNetwork:
+    """Turn a street graph into arrays once (CSR matrix, oriented edge geometry, spatial index).
+
+    Every function of this module accepts either the graph or the prepared network; prepare it
+    yourself when you run several queries on one network.
+
+    Parameters
+    ----------
+    G : networkx graph or PreparedNetwork
+        osmnx conventions: ``G.graph["crs"]`` metric, node ``x``/``y``, edge ``length`` in metres
+        and optional ``geometry`` (a LineString joining the two ends, in either order). Edges
+        are walked both ways (walking ignores one-way rules).
+
+    Returns
+    -------
+    PreparedNetwork
+
+    Raises
+    ------
+    NetworkDataError
+        No CRS, a CRS not in metres, nodes without coordinates, edges without length.
     """
-    keep = u != v
-    rows = np.concatenate([u[keep], v[keep]])
-    cols = np.concatenate([v[keep], u[keep]])
-    vals = np.concatenate([w[keep], w[keep]])
-    order = np.lexsort((vals, cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, vals = rows[first], cols[first], vals[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    index_dtype = np.int32 if n < 2**31 - 1 else np.int64
-    return sp.csr_matrix((vals, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n))
+    if isinstance(G, PreparedNetwork):
+        return G
+    return PreparedNetwork.from_graph(G)
