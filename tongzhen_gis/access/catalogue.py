@@ -62,8 +62,8 @@ _ENTRY_KEYS = (
 
 
 def catalogues() -> list[str]:
-    """Names of the shipped rule files that are facility catalogues (have a ``category`` table)."""
-    return [name for name in rules.available() if "category" in rules.load(name).tables]
+    """Names of the shipped facility catalogues (rule files whose ``[meta]`` says ``catalogue = true``)."""
+    return [name for name in rules.available() if rules.load(name).meta.get("catalogue") is True]
 
 
 def load_catalogue(catalogue: CatalogueLike | None = None) -> rules.RuleSet:

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from tongzhen_gis.access.catalogue import CatalogueLike, category_distances
+from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, category_distances
 from tongzhen_gis.access.distances import _aligned, _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
@@ -94,7 +94,7 @@ def suggest_sites(
         max_snap_m=max_snap_m,
         categories=[category],
         touch_m=touch_m,
-        catalogue=catalogue,
+        catalogue=catalogue if catalogue is not None else catalogue_name(None),
     )
     method = None
     if isinstance(weights, pd.Series):
