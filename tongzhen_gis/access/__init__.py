@@ -73,6 +73,7 @@ from tongzhen_gis.access.catalogue import (
 from tongzhen_gis.access.distances import categories_reached, coverage, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, prepare
 from tongzhen_gis.access.pois import TILEZEN_DETAIL_KEYS, TILEZEN_KIND_TO_OSM, categorize
+from tongzhen_gis.access.population import estimate_population
 from tongzhen_gis.access.sites import greedy_max_coverage, suggest_sites
 from tongzhen_gis.access.towns import assign_towns, gaps, home_table, share_table
 
@@ -91,6 +92,7 @@ __all__ = [
     "category_distances",
     "coverage",
     "default_threshold_m",
+    "estimate_population",
     "gaps",
     "greedy_max_coverage",
     "home_table",
