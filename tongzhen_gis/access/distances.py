@@ -347,7 +347,8 @@ def coverage(
         ``mean_categories_reached`` (same value on every row of a group), and with weights
         ``population``, ``covered_population``, ``population_share``. ``attrs`` holds
         ``distance_m`` (per category), ``threshold_m`` (the one distance when all categories
-        share it, else None), ``population_method`` and ``problems`` (origins without a weight).
+        share it, else None), ``catalogue`` (its name, None for ids given alone),
+        ``population_method`` and ``problems`` (origins without a weight).
     """
     cats, distance_m, distance_from = _distances(nearest, threshold_m, catalogue)
     idx = nearest.index
@@ -422,6 +423,9 @@ def coverage(
     out.attrs["threshold_m"] = common.pop() if len(common) == 1 else None
     out.attrs["distance_m"] = distance_m
     out.attrs["distance_from"] = distance_from
+    out.attrs["catalogue"] = (
+        catalogue_name(catalogue) if catalogue is not None else nearest.attrs.get("catalogue", catalogue_name(None))
+    )
     out.attrs["population_method"] = method if weights is not None else None
     out.attrs["problems"] = notes
     return out

@@ -42,13 +42,13 @@ def _summary_table(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evalua
 
 
 def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Coverage with Chinese category names and headers (group column first)."""
-    from tongzhen_gis import rules
+    """Coverage with Chinese category names and headers (group column first), each category's distance."""
+    from tongzhen_gis import access
 
-    catalogue = rules.load("facilities")["category"]
+    catalogue = access.load_catalogue(coverage.attrs.get("catalogue"))["category"]
     df = coverage.reset_index()
     names = {k: v.get("name_zh", k) for k, v in catalogue.items()}
-    names["all_categories"] = '"八个一"全部可达'
+    names["all_categories"] = "全部类别可达 (各按其步行距离)"
     df.insert(df.columns.get_loc("category") + 1, "category_zh", df["category"].map(lambda c: names.get(c, c)))
     group = df.columns[0]
     df[group] = df[group].map(lambda g: "不在任何小镇" if g is None or (isinstance(g, float) and math.isnan(g)) else g)
