@@ -251,3 +251,23 @@ def _tilezen_graph(path):
     roads = roads.loc[roads["kind"] != "rail"].dissolve(by="id", as_index=False)
     roads["geometry"] = roads.geometry.line_merge()
     return tz.network.from_lines(roads, class_col="kind_detail")
+
+
+# ---------------------------------------------------------------------------- the map follows
+def test_access_map_counts_each_category_within_its_own_distance(own_catalogue):
+    import matplotlib.pyplot as plt
+
+    G = street()
+    homes = on_street([0.0, 50.0])
+    fac = on_street([400.0, -400.0], category=["kindergarten", "clinic"])
+    d = tz.access.nearest(G, homes, fac, catalogue=own_catalogue)
+    # home 0: kindergarten 400 m (> 300), clinic 400 m → 1 category; home 1: 350 m and 450 m → 1 category
+    fig, ax = tz.maps.access_map(homes, nearest=d, facilities=fac, extent=(X0 - 500, Y0 - 200, X0 + 500, Y0 + 200))
+    try:
+        texts = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "1 类 (2 处)" in texts
+        assert "幼儿园 (1)" in texts and "卫生站 (1)" in texts  # names from the catalogue used
+        note = " ".join(t.get_text() for t in ax.texts if t.get_gid() == "source_note")
+        assert "幼儿园 300 m" in note and "卫生站 1000 m" in note
+    finally:
+        plt.close(fig)
