@@ -187,6 +187,8 @@ HEADERS_ZH: dict[str, str] = {
 
 #: Headers of the 15-minute coverage table (:func:`tongzhen_gis.access.coverage`).
 COVERAGE_HEADERS_ZH: dict[str, str] = {
+    "name": "小镇名称",
+    "note": "备注",
     "category": "设施类别",
     "category_zh": "设施类别名称",
     "threshold_m": "步行距离 (m)",

@@ -251,7 +251,11 @@ def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> Acc
     nearest = access.nearest(G, homes, facilities, **options)
     town_of_home = _town_of_home(config, towns, homes)
     people = _people_of_homes(config, homes, problems)
-    cov_kwargs: dict[str, Any] = {"by": town_of_home, "weights": people}
+    town_ids = towns.layer[towns.id_col]
+    # every town, also one without homes
+    cov_kwargs: dict[str, Any] = {"by": town_of_home, "weights": people, "groups": town_ids}
+    if towns.name_col is not None:
+        cov_kwargs["names"] = access.town_names(towns.layer, id_col=towns.id_col, name_col=towns.name_col)
     if threshold is not None:
         cov_kwargs["threshold_m"] = float(threshold)
     coverage = access.coverage(nearest, **cov_kwargs)
