@@ -217,3 +217,30 @@ def test_coverage_says_which_method_gave_the_people(scene):
     assert cov.loc[("all", "park"), "population"] == pytest.approx(60.0)
     assert any("unknown" in s for s in cov.attrs["problems"])
     assert pd.notna(tz.access.population.describe(p))
+
+
+# ---------------------------------------------------------------------------- real data
+@pytest.mark.shared_data
+def test_floor_area_method_on_the_bund_matches_a_geopandas_computation(shared_data):
+    path = shared_data("shanghai-wuhan/shanghai_bund_lujiazui_tilezen.gpkg")
+    buildings = tz.io.read_layer(path, layer="buildings_polygon")
+    landuse = tz.io.read_layer(path, layer="landuse_polygon")
+    # OSM land use as parcels: residential → 0701, everything else → 0901 (commercial, not residential)
+    parcels = landuse.assign(landuse_code=np.where(landuse["kind"] == "residential", "0701", "0901"))
+    p = tz.access.estimate_population(buildings, parcels=parcels, height_col="height", per_capita_m2=36.52)
+    # independent: geopandas sjoin of each footprint's representative point, floors from height at 3 m
+    metric = tz.crs.to_metric(buildings)
+    pts = gpd.GeoDataFrame(geometry=metric.representative_point(), crs=metric.crs).reset_index(names="b")
+    hits = gpd.sjoin(pts, parcels.to_crs(metric.crs).reset_index(names="p"), predicate="intersects")
+    first = hits.sort_values(["b", "p"]).drop_duplicates("b").set_index("b")["landuse_code"]
+    code = pd.Series(first.reindex(range(len(metric))).to_numpy(), index=metric.index)
+    rules = tz.rules.load("intensity")
+    storey, min_floors = rules.parameter("storey_height_m"), rules.parameter("min_floors")
+    h = pd.to_numeric(metric["height"], errors="coerce").where(lambda v: v > 0)
+    floors = np.maximum(np.floor(h / storey + 1e-9), min_floors).where(h.notna())
+    expected = (metric.area * floors / 36.52).where(code == "0701", 0.0).where(code.notna())
+    expected[(code == "0701") & floors.isna()] = np.nan
+    np.testing.assert_allclose(p.to_numpy(), expected.to_numpy(), rtol=1e-9, equal_nan=True)
+    assert p.attrs["non_residential"] == int((code == "0901").sum())
+    assert p.attrs["unknown"] == int(expected.isna().sum())
+    assert (p > 0).sum() > 0
