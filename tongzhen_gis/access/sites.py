@@ -73,8 +73,11 @@ def suggest_sites(
         Up to ``k`` rows in the order chosen: ``rank``, ``site`` (candidate index label, or
         network node id), ``added_population``, ``added_homes``, ``covered_population`` (people
         covered after this site), and the site's point. Stops early when no site adds anyone;
-        ``attrs`` lists ``uncovered_before``, homes that cannot be covered (``not_coverable``: off
-        the network) and ``problems`` (homes without a population, or no population column).
+        ``attrs`` lists ``category``, ``threshold_m`` and ``distance_from`` (the distance used and
+        where it comes from), ``population_method`` (when the people came from
+        :func:`~tongzhen_gis.access.estimate_population`), ``uncovered_before``, homes that cannot
+        be covered (``not_coverable``: off the network) and ``problems`` (homes without a
+        population, or no population column).
     """
     net = prepare(G)
     if k < 1:

@@ -15,6 +15,8 @@ Decisions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -103,7 +105,7 @@ def home_table(
     nearest: pd.DataFrame,
     *,
     town: pd.Series | None = None,
-    threshold_m: float | None = None,
+    threshold_m: float | Mapping[str, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Every home with its walking distance to each category, its town and the categories it reaches.
 
@@ -115,8 +117,9 @@ def home_table(
         From :func:`~tongzhen_gis.access.nearest`, indexed like ``homes``.
     town : Series, optional
         The town of each home (e.g. from :func:`assign_towns`), aligned with ``homes``.
-    threshold_m : float, optional
-        For ``categories_reached``; default the 15-minute life-circle distance.
+    threshold_m : float or mapping, optional
+        For ``categories_reached`` (see :func:`~tongzhen_gis.access.coverage`); default each
+        category's own distance from the catalogue, else the 15-minute life-circle distance.
 
     Returns
     -------
