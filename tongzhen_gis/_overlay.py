@@ -192,6 +192,8 @@ def _cluster_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """Positions of the clustered geometries grouped by cluster: (order, starts, ends)."""
     clustered = np.flatnonzero(labels >= 0)
     order = clustered[np.argsort(labels[clustered], kind="stable")]
+    if len(order) == 0:
+        return order, np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     _, starts = _group_starts(labels[order])
     ends = np.r_[starts[1:], len(order)].astype(np.intp)
     return order, starts, ends
