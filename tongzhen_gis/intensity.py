@@ -6,9 +6,9 @@ not to drift into real estate. This module measures, per town:
 * land structure from land-use parcels (用地用海 codes): construction land (建设用地) and its
   share of the town (开发强度), residential share of construction land, industrial share,
   green share (用地 14 over town area) and every first-level class's share;
-* building intensity from footprints: floor area, 综合容积率 (FAR, floor area over construction
-  land), gross FAR (over town area) and 建筑密度 (footprint over construction land), following
-  TD/T 1029;
+* building intensity from footprints: floor area, 综合容积率 (FAR, floor area on construction
+  land over construction land), gross FAR (all floor area over town area) and 建筑密度
+  (footprint on construction land over construction land), following TD/T 1029;
 * 亩均 figures from an enterprise table: tax, cumulative investment and output per 亩 of
   construction land, R&D intensity, labour productivity, jobs.
 
@@ -20,9 +20,23 @@ Decisions (also stated in each function's docstring)
 * Every layer is reprojected to the metric CRS of the towns (:func:`tongzhen_gis.crs.to_metric`).
 * Parcels and buildings straddling a town boundary are apportioned by intersected area
   (exact polygon intersections, never centroids).
-* Which first-level classes are construction, residential, industrial and green land comes
-  from ``tz.rules.load("landuse")["groups"]``. A town that no parcel reaches has unknown land
-  use: its land figures are NaN (reported), not zero, so its rules are ``missing``, not failed.
+* Which codes are construction, residential, industrial and green land is decided by
+  :func:`tongzhen_gis.schema.landuse_classes` from ``tz.rules.load("landuse")["groups"]`` (a
+  code belongs to a group when it starts with one of its entries, so ``construction_extra``
+  codes such as ``"0601"`` count). A town that no parcel reaches has unknown land use: its
+  land figures are NaN (reported), not zero, so its rules are ``missing``, not failed.
+* Overlapping parcels are counted once. Where parcels of a town overlap, the land goes to the
+  class that takes precedence: construction land before any other land (so construction land
+  is the union of the construction parcels), then the order ``[groups] precedence`` of the
+  land-use rules (residential first, green last among construction classes; ties: the
+  earlier row). The overlap area is ``parcel_overlap_m2``; above the
+  ``parcel_overlap_tolerance_m2`` parameter it is reported. Only overlapping parcels are cut
+  (one STRtree self-query per run, ``tongzhen_gis/_overlay.py``); the rest are summed as they are.
+* ``far`` (综合容积率) and ``building_coverage`` (建筑密度) divide only the building parts
+  standing on construction land by the construction land (TD/T 1029); ``gross_far`` divides
+  every building in the town by the town area. ``footprint_off_construction_share`` says how
+  much footprint was left out; above the ``footprint_off_construction_note_share`` parameter
+  (20 %) the town gets a note that its land-use layer looks incomplete.
 * Floors: the ``floors`` column when it holds a positive number; otherwise, when a height is
   known, ``floor(height / storey_height_m)`` (rule ``intensity``, 3 m by default, at least
   ``min_floors``). Buildings with neither are counted per town (``unknown_floors_count``) and
@@ -77,12 +91,16 @@ COLUMNS_ZH: dict[str, tuple[str, str]] = {
     "green_m2": ("绿地与开敞空间用地面积", "m²"),
     "green_share": ("绿地与开敞空间用地占小镇面积比重", "比例"),
     "unclassified_m2": ("无用地分类面积", "m²"),
+    "parcel_overlap_m2": ("地块重叠面积 (只计一次)", "m²"),
     "building_count": ("建筑数量", "栋"),
     "footprint_m2": ("建筑基底面积", "m²"),
     "floor_area_m2": ("建筑面积", "m²"),
-    "far": ("综合容积率 (建筑面积/建设用地)", ""),
-    "gross_far": ("毛容积率 (建筑面积/小镇面积)", ""),
-    "building_coverage": ("建筑密度 (基底面积/建设用地)", "比例"),
+    "footprint_on_construction_m2": ("建设用地上的建筑基底面积", "m²"),
+    "floor_area_on_construction_m2": ("建设用地上的建筑面积", "m²"),
+    "far": ("综合容积率 (建设用地上的建筑面积/建设用地)", ""),
+    "gross_far": ("毛容积率 (全部建筑面积/小镇面积)", ""),
+    "building_coverage": ("建筑密度 (建设用地上的基底面积/建设用地)", "比例"),
+    "footprint_off_construction_share": ("建设用地以外的建筑基底占比", "比例"),
     "unknown_floors_count": ("层数与高度均缺失的建筑", "栋"),
     "unknown_floors_footprint_m2": ("层数与高度均缺失的建筑基底面积", "m²"),
     "firm_count": ("企业数量", "家"),
@@ -308,7 +326,9 @@ def summarize(
     rules : str or RuleSet, default "intensity"
         Storey height, minimum floors, the 8 m value and the parcel-overlap tolerance.
     landuse_rules : str or RuleSet, default "landuse"
-        Gives ``groups`` (construction, residential, industrial, green first-level codes).
+        Gives ``groups``: which codes are construction, residential, industrial and green land
+        (see :func:`tongzhen_gis.schema.landuse_classes`) and the ``precedence`` of classes
+        where parcels overlap.
 
     Returns
     -------
@@ -317,11 +337,15 @@ def summarize(
         ``construction_share`` (开发强度), ``residential_m2``, ``residential_share`` (of
         construction land), ``industrial_m2``, ``industrial_share`` (of construction land),
         ``green_m2``, ``green_share`` (of town area), ``unclassified_m2`` (town area covered by
-        no parcel or by a code outside 01–24) and ``share_<code>`` for every first-level class
-        present (of town area). With buildings: ``building_count``, ``footprint_m2``,
-        ``floor_area_m2``, ``far`` (综合容积率, over construction land), ``gross_far`` (over
-        town area), ``building_coverage`` (建筑密度, footprint over construction land),
-        ``unknown_floors_count`` and ``unknown_floors_footprint_m2``. With enterprises: the sums
+        no parcel or by a code outside 01–24), ``parcel_overlap_m2`` (land under more than one
+        parcel, counted once) and ``share_<code>`` for every first-level class present (of
+        town area). With buildings: ``building_count``, ``footprint_m2``, ``floor_area_m2``
+        (whole town), ``footprint_on_construction_m2``, ``floor_area_on_construction_m2``,
+        ``far`` (综合容积率: floor area on construction land over construction land),
+        ``gross_far`` (all floor area over town area), ``building_coverage`` (建筑密度:
+        footprint on construction land over construction land),
+        ``footprint_off_construction_share``, ``unknown_floors_count`` and
+        ``unknown_floors_footprint_m2``. With enterprises: the sums
         of ``ENTERPRISE_SUMS``, ``firm_count``, ``tax_per_mu``, ``investment_per_mu``,
         ``output_per_mu`` (万元/亩 of construction land), ``rd_intensity`` (R&D / revenue) and
         ``labour_productivity`` (output / jobs, 万元/人). A town without enterprise rows, or
