@@ -146,7 +146,13 @@ def _group_starts(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sorted_keys[starts], starts
 
 
-def overlap_clusters(geoms: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def overlap_clusters(
+    geoms: np.ndarray,
+    keys: np.ndarray,
+    *,
+    origin: np.ndarray | None = None,
+    origin_geoms: np.ndarray | None = None,
+) -> np.ndarray:
     """Clusters of geometries that share area with another geometry of the same key.
 
     One STRtree self-query over all geometries (bounding boxes), pairs of the same key kept,
@@ -160,6 +166,11 @@ def overlap_clusters(geoms: np.ndarray, keys: np.ndarray) -> np.ndarray:
     keys : numpy.ndarray of int
         The group of each geometry (a town, a feature); geometries of different keys are
         never in one cluster.
+    origin, origin_geoms : numpy.ndarray, optional
+        When each geometry is a piece of a larger one (``origin_geoms[origin[i]]``, e.g. a
+        farmland polygon cut by a town), the pairs are first tested once per pair of
+        *originals* (a pair met in several towns is tested once; pieces of originals that
+        share no area share none either), and only the survivors are tested as pieces.
 
     Returns
     -------
@@ -174,6 +185,13 @@ def overlap_clusters(geoms: np.ndarray, keys: np.ndarray) -> np.ndarray:
     a, b = shapely.STRtree(geoms).query(geoms)
     keep = (a < b) & (keys[a] == keys[b])
     a, b = a[keep], b[keep]
+    if len(a) and origin is not None and origin_geoms is not None:
+        pairs, back = np.unique(np.c_[origin[a], origin[b]], axis=0, return_inverse=True)
+        same = pairs[:, 0] == pairs[:, 1]  # two pieces of one original never share area
+        inner = np.zeros(len(pairs), dtype=bool)
+        inner[~same] = shapely.relate_pattern(origin_geoms[pairs[~same, 0]], origin_geoms[pairs[~same, 1]], "T********")
+        inner = inner[back.ravel()]
+        a, b = a[inner], b[inner]
     if len(a):
         inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")
         a, b = a[inner], b[inner]
@@ -199,7 +217,15 @@ def _cluster_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return order, starts, ends
 
 
-def union_area_per_key(geoms: np.ndarray, keys: np.ndarray, n: int, *, areas: np.ndarray | None = None) -> np.ndarray:
+def union_area_per_key(
+    geoms: np.ndarray,
+    keys: np.ndarray,
+    n: int,
+    *,
+    areas: np.ndarray | None = None,
+    origin: np.ndarray | None = None,
+    origin_geoms: np.ndarray | None = None,
+) -> np.ndarray:
     """Area of the union of the geometries of each key, unioning only overlapping clusters.
 
     Parameters
@@ -212,6 +238,8 @@ def union_area_per_key(geoms: np.ndarray, keys: np.ndarray, n: int, *, areas: np
         Number of keys.
     areas : numpy.ndarray, optional
         ``shapely.area(geoms)`` when already known.
+    origin, origin_geoms : numpy.ndarray, optional
+        As in :func:`overlap_clusters`.
 
     Returns
     -------
@@ -220,7 +248,7 @@ def union_area_per_key(geoms: np.ndarray, keys: np.ndarray, n: int, *, areas: np
     """
     keys = np.asarray(keys, dtype=np.intp)
     areas = shapely.area(geoms) if areas is None else areas
-    labels = overlap_clusters(geoms, keys)
+    labels = overlap_clusters(geoms, keys, origin=origin, origin_geoms=origin_geoms)
     alone = labels < 0
     out = np.bincount(keys[alone], weights=areas[alone], minlength=n).astype(float)
     order, starts, ends = _cluster_runs(labels)
@@ -236,7 +264,14 @@ def union_area_per_key(geoms: np.ndarray, keys: np.ndarray, n: int, *, areas: np
     return out
 
 
-def resolve_overlaps(geoms: np.ndarray, keys: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def resolve_overlaps(
+    geoms: np.ndarray,
+    keys: np.ndarray,
+    rank: np.ndarray,
+    *,
+    origin: np.ndarray | None = None,
+    origin_geoms: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut each geometry by the geometries of its overlap cluster that take precedence.
 
     Within a cluster (:func:`overlap_clusters`), a geometry keeps only what no geometry of
@@ -252,6 +287,8 @@ def resolve_overlaps(geoms: np.ndarray, keys: np.ndarray, rank: np.ndarray) -> t
         Group of each geometry (only geometries of the same key are resolved together).
     rank : numpy.ndarray of int
         Precedence of each geometry: lower wins.
+    origin, origin_geoms : numpy.ndarray, optional
+        As in :func:`overlap_clusters`.
 
     Returns
     -------
@@ -259,7 +296,7 @@ def resolve_overlaps(geoms: np.ndarray, keys: np.ndarray, rank: np.ndarray) -> t
         The resolved geometries (``None`` where nothing is left) and the clusters' labels
         (``-1`` for geometries that overlap nothing).
     """
-    labels = overlap_clusters(geoms, np.asarray(keys, dtype=np.intp))
+    labels = overlap_clusters(geoms, np.asarray(keys, dtype=np.intp), origin=origin, origin_geoms=origin_geoms)
     out = np.asarray(geoms, dtype=object).copy()
     order, starts, ends = _cluster_runs(labels)
     for start, end in zip(starts, ends, strict=True):
@@ -320,7 +357,7 @@ def measure_block(features: np.ndarray, layer: LineLayer) -> PiecesResult:
     keep = areas > 0
     fi, li, pieces, areas = fi[keep], li[keep], pieces[keep], areas[keep]
     # The union rule (never double count) is paid for only where pieces of one feature overlap.
-    union_m2 = union_area_per_key(pieces, fi, n, areas=areas)
+    union_m2 = union_area_per_key(pieces, fi, n, areas=areas, origin=li, origin_geoms=layer.geoms)
     union_m2[missing] = np.nan
     return PiecesResult(union_m2=union_m2, feature_pos=fi, source_pos=li, pieces=pieces, areas_m2=areas)
 

@@ -483,7 +483,7 @@ def _land_pieces(
     pi = usable[pi]
     rank = _precedence(classes, landuse_rules)[pi]
     # Only pieces that overlap another piece of the same town are cut (one STRtree self-query).
-    resolved, _ = resolve_overlaps(pieces, tj, rank)
+    resolved, _ = resolve_overlaps(pieces, tj, rank, origin=pi, origin_geoms=parcel_geoms)
     before = np.bincount(tj, weights=shapely.area(pieces), minlength=len(towns_m))
     kept = ~shapely.is_missing(resolved)
     resolved, tj, pi = resolved[kept], tj[kept], pi[kept]
