@@ -108,9 +108,7 @@ def digitised_twice(patches: gpd.GeoDataFrame, share: float, rng: np.random.Gene
     """Add a second drawing of ``share`` of the patches, shifted by up to 2 m."""
     pick = rng.choice(len(patches), int(share * len(patches)), replace=False)
     dx, dy = rng.uniform(-2, 2, len(pick)), rng.uniform(-2, 2, len(pick))
-    copies = shapely.transform(
-        patches.geometry.to_numpy()[pick], lambda xy: xy + np.repeat(np.c_[dx, dy], 5, axis=0)
-    )
+    copies = shapely.transform(patches.geometry.to_numpy()[pick], lambda xy: xy + np.repeat(np.c_[dx, dy], 5, axis=0))
     extra = gpd.GeoDataFrame({"BSM": np.char.add("DUP", pick.astype(str))}, geometry=copies, crs=CRS)
     return pd.concat([patches, extra], ignore_index=True)
 
@@ -192,7 +190,9 @@ def province(quick: bool, rng: np.random.Generator, repeat: int) -> None:
     boundary = boxes(40, rng, 0.025 * width, 0.15 * width, "CZKFBJ", width, height)
     print(f"\n[province] {n_towns} towns, {len(farm):,} farmland, {n_red:,} red line, 40 boundaries", flush=True)
     lines = {"red_line": red, "farmland": farm}
-    result, t_check = measure("tz.controllines.check (red line + farmland)", lambda: tz.controllines.check(towns, **lines))
+    result, t_check = measure(
+        "tz.controllines.check (red line + farmland)", lambda: tz.controllines.check(towns, **lines)
+    )
     _, t_three = measure(
         "tz.controllines.check (all three lines)",
         lambda: tz.controllines.check(towns, **lines, urban_boundary=boundary),

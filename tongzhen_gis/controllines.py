@@ -297,8 +297,11 @@ def _source_ids(layer: gpd.GeoDataFrame, column: str | None) -> np.ndarray:
     fallback = layer.index.astype(str).to_numpy(dtype=object)
     if column is None:
         return fallback
-    values = layer[column].astype(object).to_numpy()
-    return np.array([fb if pd.isna(v) else str(v) for v, fb in zip(values, fallback, strict=True)], dtype=object)
+    values = layer[column]
+    missing = values.isna().to_numpy()
+    out = values.astype(str).to_numpy(dtype=object)
+    out[missing] = fallback[missing]
+    return out
 
 
 def _prepare_lines(
@@ -728,6 +731,20 @@ def _assemble(
     )
 
 
+def _patches(pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The connected parts of each piece and the piece each comes from (only multi-part pieces are split)."""
+    multi = np.flatnonzero(shapely.get_num_geometries(pieces) > 1)
+    if len(multi) == 0:
+        return pieces, np.arange(len(pieces))
+    parts, owner = shapely.get_parts(pieces[multi], return_index=True)
+    single = np.ones(len(pieces), dtype=bool)
+    single[multi] = False
+    geoms = np.concatenate([pieces[single], parts])
+    owners = np.concatenate([np.flatnonzero(single), multi[owner]])
+    order = np.argsort(owners, kind="stable")
+    return geoms[order], owners[order]
+
+
 def _conflict_table(
     ids: pd.Index,
     measured: Mapping[str, PiecesResult],
@@ -749,7 +766,7 @@ def _conflict_table(
             else np.full(len(res.feature_pos), None, dtype=object)
         )
         # a patch is connected: a piece in two parts is two patches, each judged against the tolerance
-        parts, owner = shapely.get_parts(np.asarray(res.pieces, dtype=object), return_index=True)
+        parts, owner = _patches(np.asarray(res.pieces, dtype=object))
         columns["pos"].append(res.feature_pos[owner])
         columns["order"].append(np.full(len(owner), order))
         columns["source"].append(source[owner])
