@@ -16,6 +16,7 @@ is always the same and never touches a whole layer at once:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -152,7 +153,8 @@ def overlap_clusters(
     *,
     origin: np.ndarray | None = None,
     origin_geoms: np.ndarray | None = None,
-) -> np.ndarray:
+    with_covered: bool = False,
+) -> Any:
     """Clusters of geometries that share area with another geometry of the same key.
 
     One STRtree self-query over all geometries (bounding boxes), pairs of the same key kept,
@@ -169,19 +171,23 @@ def overlap_clusters(
     origin, origin_geoms : numpy.ndarray, optional
         When each geometry is a piece of a larger one (``origin_geoms[origin[i]]``, e.g. a
         farmland polygon cut by a town), the pairs are first tested once per pair of
-        *originals* (a pair met in several towns is tested once; pieces of originals that
-        share no area share none either), and only the survivors are tested as pieces.
+        *originals* with a prepared ``intersects`` (a pair met in several towns is tested
+        once; pieces of originals that do not meet do not meet either), and only the
+        survivors get the exact test as pieces.
+    with_covered : bool, default False
+        Also return which geometries are covered by another of their cluster (their union
+        is the union of the others; of equal geometries the first is kept).
 
     Returns
     -------
-    numpy.ndarray of int
+    numpy.ndarray of int, or (labels, covered)
         Per geometry: ``-1`` when it shares area with no other geometry of its key (touching
         along an edge or at a point is not sharing area), else a cluster label ``>= 0``.
     """
     n = len(geoms)
     labels = np.full(n, -1, dtype=np.intp)
     if n < 2:
-        return labels
+        return (labels, np.zeros(n, dtype=bool)) if with_covered else labels
     a, b = shapely.STRtree(geoms).query(geoms)
     keep = (a < b) & (keys[a] == keys[b])
     a, b = a[keep], b[keep]
@@ -189,21 +195,30 @@ def overlap_clusters(
         pairs, back = np.unique(np.c_[origin[a], origin[b]], axis=0, return_inverse=True)
         same = pairs[:, 0] == pairs[:, 1]  # two pieces of one original never share area
         inner = np.zeros(len(pairs), dtype=bool)
-        inner[~same] = shapely.relate_pattern(origin_geoms[pairs[~same, 0]], origin_geoms[pairs[~same, 1]], "T********")
+        # a cheap necessary test on the originals (prepared ``intersects``); the exact one follows on the pieces
+        shapely.prepare(origin_geoms[np.unique(pairs[~same, 0])])
+        inner[~same] = shapely.intersects(origin_geoms[pairs[~same, 0]], origin_geoms[pairs[~same, 1]])
         inner = inner[back.ravel()]
         a, b = a[inner], b[inner]
+    covered = np.zeros(n, dtype=bool)
     if len(a):
-        inner = shapely.relate_pattern(geoms[a], geoms[b], "T********")
+        # one DE-9IM matrix per pair: interiors meet (T at 0), and which one covers the other
+        matrix = np.asarray(shapely.relate(geoms[a], geoms[b]), dtype="U9").view("U1").reshape(-1, 9)
+        inner = matrix[:, 0] != "F"
+        a_covers_b = (matrix[:, 6] == "F") & (matrix[:, 7] == "F") & inner
+        b_covers_a = (matrix[:, 2] == "F") & (matrix[:, 5] == "F") & inner
+        covered[b[a_covers_b]] = True  # equal geometries: the later one is covered by the earlier
+        covered[a[b_covers_a & ~a_covers_b]] = True
         a, b = a[inner], b[inner]
     if len(a) == 0:
-        return labels
+        return (labels, covered) if with_covered else labels
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     member = np.zeros(n, dtype=bool)
     member[a] = True
     member[b] = True
     labels[member] = component[member]
-    return labels
+    return (labels, covered) if with_covered else labels
 
 
 def _cluster_runs(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -248,10 +263,14 @@ def union_area_per_key(
     """
     keys = np.asarray(keys, dtype=np.intp)
     areas = shapely.area(geoms) if areas is None else areas
-    labels = overlap_clusters(geoms, keys, origin=origin, origin_geoms=origin_geoms)
-    alone = labels < 0
+    labels, covered = overlap_clusters(geoms, keys, origin=origin, origin_geoms=origin_geoms, with_covered=True)
+    labels = np.where(covered, -2, labels)  # a covered geometry adds nothing to its cluster's union
+    alone = labels == -1
     out = np.bincount(keys[alone], weights=areas[alone], minlength=n).astype(float)
     order, starts, ends = _cluster_runs(labels)
+    single = (ends - starts) == 1  # every other member was covered by this one
+    np.add.at(out, keys[order[starts[single]]], areas[order[starts[single]]])
+    starts, ends = starts[~single], ends[~single]
     if len(order) == 0:
         return out
     pair = (ends - starts) == 2
@@ -329,6 +348,23 @@ def _neighbourhood(features: np.ndarray) -> np.ndarray:
     return bounds + np.c_[-margin, -margin, margin, margin]
 
 
+def _intersections(features: np.ndarray, fi: np.ndarray, geoms: np.ndarray, li: np.ndarray) -> np.ndarray:
+    """``features[fi] ∩ geoms[li]``, polygonal; a line polygon wholly inside its feature is taken as it is.
+
+    Most 图斑 near a town lie wholly inside it: one vectorised ``contains_properly`` on the
+    prepared features spares their intersections (the result is the polygon itself, exactly).
+    """
+    pieces = np.empty(len(fi), dtype=object)
+    if len(fi) == 0:
+        return pieces
+    shapely.prepare(features[np.unique(fi)])
+    inside = shapely.contains_properly(features[fi], geoms[li])
+    pieces[inside] = geoms[li[inside]]
+    cross = ~inside
+    pieces[cross] = polygonal(shapely.intersection(features[fi[cross]], geoms[li[cross]]))
+    return pieces
+
+
 def measure_block(features: np.ndarray, layer: LineLayer) -> PiecesResult:
     """Overlay a block of features with one control-line layer.
 
@@ -351,7 +387,7 @@ def measure_block(features: np.ndarray, layer: LineLayer) -> PiecesResult:
     fi, li = _pairs(features, layer)
     if layer.name == "urban_boundary":
         return _measure_boundary(features, missing, fi, li, layer)
-    pieces = polygonal(shapely.intersection(features[fi], layer.geoms[li]))
+    pieces = _intersections(features, fi, layer.geoms, li)
     areas = shapely.area(pieces)
     areas = np.where(np.isnan(areas), 0.0, areas)
     keep = areas > 0
