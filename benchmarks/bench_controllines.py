@@ -23,6 +23,10 @@ Patterns (``--pattern``, default all):
     Real overlapping OSM land use (``../shared/data/hangzhou/hangzhou_osm_landuse.gpkg``, all
     8,707 polygons: residential over park over grass …) as one line layer, against 200 circles
     of 1 km around land-use polygons; skipped when the file is absent.
+``cli``
+    ``tongzhen check-lines`` from file to verdicts (run in this process, output written) on the
+    disjoint pattern saved as GeoPackages, beside reading both files with pyogrio's arrow
+    path plus the bare floor.
 ``province``
     The earlier province-sized layout: 200 rotated rectangles over a 400 × 300 km grid of
     1,000,000 patches plus 50,000 overlapping red-line boxes and 40 urban boundaries.
@@ -55,7 +59,7 @@ import tongzhen_gis as tz
 CRS = "EPSG:4549"
 X0, Y0 = 300_000.0, 3_000_000.0
 DATA = Path(os.environ.get(tz.settings.shared_data_env, Path(__file__).resolve().parents[2] / "shared" / "data"))
-PATTERNS = ("disjoint", "twice", "osm", "province")
+PATTERNS = ("disjoint", "twice", "osm", "cli", "province")
 
 
 def measure(label: str, func: Callable[[], Any], repeat: int = 1) -> tuple[Any, float]:
@@ -181,6 +185,33 @@ def run_pattern(name: str, towns: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, *, 
     return {"check": t_check, "overlay": t_overlay, "floor": t_floor}
 
 
+def cli_pattern(towns: gpd.GeoDataFrame, layer: gpd.GeoDataFrame, repeat: int) -> None:
+    import tempfile
+
+    import pyogrio
+
+    from tongzhen_gis.cli import cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        pyogrio.write_dataframe(towns, folder / "towns.gpkg", layer="towns")
+        pyogrio.write_dataframe(layer, folder / "farmland.gpkg", layer="farmland")
+        print(f"\n[cli] tongzhen check-lines: {len(towns):,} towns, {len(layer):,} 图斑 from GeoPackage", flush=True)
+
+        def read_and_floor() -> np.ndarray:
+            t = pyogrio.read_dataframe(folder / "towns.gpkg", use_arrow=True)
+            f = pyogrio.read_dataframe(folder / "farmland.gpkg", use_arrow=True)
+            return floor(t, f)
+
+        def command() -> int:
+            args = ["check-lines", str(folder / "towns.gpkg"), "--farmland", str(folder / "farmland.gpkg")]
+            return cli.main([*args, "--out", str(folder / "out")], standalone_mode=False)
+
+        _, t_floor = measure("read (pyogrio arrow) + floor", read_and_floor, repeat)
+        code, t_cli = measure("tongzhen check-lines (file to verdicts)", command, repeat)
+        print(f"  exit {code}  ·  ratio check-lines/(read + floor) {t_cli / t_floor:.2f}", flush=True)
+
+
 def province(quick: bool, rng: np.random.Generator, repeat: int) -> None:
     n_towns, side, n_red = (20, 100, 5_000) if quick else (200, 1_000, 50_000)
     width, height = (40_000.0, 30_000.0) if quick else (400_000.0, 300_000.0)
@@ -223,7 +254,7 @@ def main() -> None:
     print(f"cores: {psutil.cpu_count()}  ·  memory {psutil.virtual_memory().total / 1e9:.0f} GB")
     rng = np.random.default_rng(0)
     extent = (X0, Y0, X0 + side * cell_m, Y0 + side * cell_m)
-    patches = grid_patches(side, cell_m, rng) if {"disjoint", "twice"} & set(patterns) else None
+    patches = grid_patches(side, cell_m, rng) if {"disjoint", "twice", "cli"} & set(patterns) else None
     towns = circles(n_towns, rng, extent, 1_000.0 if not args.quick else 600.0)
     if "disjoint" in patterns:
         run_pattern("disjoint 图斑", towns, patches, repeat=repeat)
@@ -243,6 +274,8 @@ def main() -> None:
                 crs=CRS,
             )
             run_pattern("real OSM land use (overlapping)", osm_towns, landuse[["BSM", "geometry"]], repeat=repeat)
+    if "cli" in patterns:
+        cli_pattern(towns, patches if patches is not None else grid_patches(side, cell_m, rng), repeat)
     if "province" in patterns:
         province(args.quick, rng, repeat)
 
