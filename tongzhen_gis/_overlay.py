@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from shapely import GeometryType
 
 __all__ = [
@@ -212,6 +210,9 @@ def overlap_clusters(
         a, b = a[inner], b[inner]
     if len(a) == 0:
         return (labels, covered) if with_covered else labels
+    from scipy.sparse import coo_matrix  # local: scipy.sparse.csgraph takes 0.3 s to import
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     member = np.zeros(n, dtype=bool)
