@@ -745,22 +745,24 @@ def landuse_classes(
     series = codes if isinstance(codes, pd.Series) else pd.Series([codes], dtype=object)
     groups = ruleset["groups"]
     classes = {str(c) for c in ruleset["class"]}
-    uniques = pd.unique(series.astype(object))
-    read = {v: _landuse_text(v, repair_numbers) for v in uniques if not _is_missing(v)}
     entries = {
         "construction": tuple(str(c) for c in (*groups["construction"], *groups.get("construction_extra", ()))),
         **{g: tuple(str(c) for c in groups[g]) for g in LANDUSE_GROUPS[1:]},
     }
 
     def decide(value: Any) -> tuple[Any, ...]:
-        text, repaired = read.get(value, (None, False)) if not _is_missing(value) else (None, False)
+        text, repaired = (None, False) if _is_missing(value) else _landuse_text(value, repair_numbers)
         valid = text is not None and re.fullmatch(_LANDUSE_PATTERN, text) is not None and text[:2] in classes
         flags = tuple(bool(valid) and text.startswith(entries[g]) for g in LANDUSE_GROUPS)
         return (text, text[:2] if valid else None, valid, repaired and valid, *flags)
 
-    table = {v: decide(v) for v in uniques}
-    rows = [table[v] if not _is_missing(v) else decide(None) for v in series.astype(object)]
-    out = pd.DataFrame(rows, index=series.index, columns=["code", "level1", "valid", "repaired", *LANDUSE_GROUPS])
+    # decide once per distinct code (a layer holds few), then spread to the rows
+    inverse, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    table = pd.DataFrame(
+        [decide(v) for v in uniques] + [decide(None)],
+        columns=["code", "level1", "valid", "repaired", *LANDUSE_GROUPS],
+    )
+    out = table.iloc[np.where(inverse < 0, len(uniques), inverse)].set_axis(series.index)
     for col in ("code", "level1"):
         out[col] = out[col].astype("string")
     for col in ("valid", "repaired", *LANDUSE_GROUPS):
