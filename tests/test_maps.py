@@ -30,8 +30,8 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from shapely import Polygon
 
 import tongzhen_gis as tz
-from tongzhen_gis import _fonts
 from tongzhen_gis.errors import CRSError, InputFileError, SchemaError, TongzhenError
+from tongzhen_gis.maps import fonts as _fonts
 from tongzhen_gis.raster import Raster
 
 
@@ -267,7 +267,7 @@ def test_maps_leave_global_rcparams_unchanged(scene):
 def test_importing_maps_does_not_touch_rcparams():
     code = (
         "import matplotlib; before = dict(matplotlib.rcParams); "
-        "import tongzhen_gis.maps, tongzhen_gis._fonts; "
+        "import tongzhen_gis.maps, tongzhen_gis.maps.fonts; "
         "assert dict(matplotlib.rcParams) == before, 'rcParams changed at import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -372,7 +372,7 @@ def test_slivers_are_counted_and_label_overflow_is_noted(checked):
     conflicts = result.conflicts.copy()
     conflicts.loc[0, "sliver"] = True
     _fig, ax = tz.maps.control_lines_map(scene.towns, conflicts=conflicts, max_labels=1)
-    assert "微小重叠 1 处 (待复核)" in legend_texts(ax)
+    assert "微小重叠 1 处 (待核)" in legend_texts(ax)
     assert len(texts_with_gid(ax, "conflict_label")) == 1
     assert "仅标注面积最大的 1 处" in texts_with_gid(ax, "source_note")[0]
 

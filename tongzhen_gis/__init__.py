@@ -25,6 +25,7 @@ _MODULES = (
     "evaluate",
     "intensity",
     "io",
+    "labels",
     "maps",
     "network",
     "raster",
@@ -34,6 +35,7 @@ _MODULES = (
     "schema",
     "settings",
     "units",
+    "webmap",
 )
 
 __all__ = ["__version__", *_MODULES]
@@ -49,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
         evaluate,
         intensity,
         io,
+        labels,
         maps,
         network,
         raster,
@@ -58,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
         schema,
         settings,
         units,
+        webmap,
     )
 
 

@@ -13,6 +13,8 @@ __all__ = [
     "FontNotFoundError",
     "InputFileError",
     "NetworkDataError",
+    "OptionError",
+    "RasterDataError",
     "RuleDataError",
     "SchemaError",
     "TongzhenError",
@@ -32,15 +34,30 @@ class TongzhenError(Exception):
         or None. Messages give the Python fix (``layer='towns'``); a front end such as the CLI
         maps ``param`` to its own option instead of rewriting the text, so the library never
         needs to know the command line.
+
+    Attributes
+    ----------
+    config_key : str or None
+        The ``project.toml`` entry the error concerns (``"[access].homes"``, ``"[towns]"``),
+        set by :mod:`tongzhen_gis.report` when the error names it; None elsewhere.
     """
 
     def __init__(self, *args: object, param: str | None = None) -> None:
         super().__init__(*args)
         self.param: str | None = param
+        self.config_key: str | None = None
 
 
 class CRSError(TongzhenError, ValueError):
     """A layer has no coordinate reference system, or one unfit for measuring."""
+
+
+class OptionError(TongzhenError, ValueError):
+    """A keyword option has a value the function cannot use.
+
+    A negative distance, an unknown engine, a value of the wrong type … One class for every
+    bad option in the package, so callers catch one thing; ``param`` names the keyword.
+    """
 
 
 class SchemaError(TongzhenError, ValueError):
@@ -64,6 +81,10 @@ class RuleDataError(TongzhenError, ValueError):
 
 class NetworkDataError(TongzhenError, ValueError):
     """A road network cannot be built or used (no walkable edges, no CRS, …)."""
+
+
+class RasterDataError(TongzhenError, ValueError):
+    """A raster cannot be used: not a 2-D array, no affine transform, a bad nodata, a rotated grid."""
 
 
 class FontNotFoundError(InputFileError):
