@@ -73,7 +73,9 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
 
     FEATURES keep their rows without geometry (``drop_empty=False``) so that every input
     feature reaches ``summary.csv`` (verdict ``unchecked``); line layers drop them (listed in
-    ``repairs.csv``).
+    ``repairs.csv``). Validity is left to :func:`tongzhen_gis.controllines.check`, which
+    repairs every feature and the line polygons near them and lists them in ``repairs.csv``
+    (one pass, not a second one over a province-wide layer).
     """
     return read_input(
         name,
@@ -83,6 +85,7 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
         coord_system=options.coord_system.get(name),
         hints=options.hints(name),
         drop_empty=name != "features",
+        repair=False,
     )
 
 
