@@ -655,3 +655,20 @@ def test_source_id_is_the_polygons_own_id():
     with pytest.raises(SchemaError, match=r"farmland has no column 'BSM'") as info:
         tz.controllines.check(town, farmland=osm, source_id_col="BSM")
     assert info.value.param == "source_id_col"
+
+
+def test_the_map_legend_counts_the_same_slivers_as_the_tables():
+    import matplotlib.pyplot as plt
+
+    town = _layer([_local_box(0, 0, 100, 100)], ["T1"], id_name="town_id")
+    farm = _layer([shapely.union(_local_box(-10, 0, 5, 10), _local_box(99.5, 0, 110, 1))], ["F1"])
+    result = tz.controllines.check(town, farmland=farm, sliver_m2=1.0)
+    fig, ax = tz.maps.control_lines_map(town, farmland=farm, conflicts=result.conflicts, label_col=None)
+    try:
+        legend = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+        legend += [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+        notes = [t.get_text() for t in (*fig.texts, *ax.texts)]
+    finally:
+        plt.close(fig)
+    assert any(f"{result.summary.loc['T1', 'n_slivers']} 处" in t and "微小重叠" in t for t in legend)
+    assert not any("碎片" in t for t in notes)  # no second count of the same crumbs in the map note
