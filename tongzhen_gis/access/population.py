@@ -16,7 +16,7 @@ Decisions
 ---------
 * A building is residential when its use column (``use_col``) says so — a dwelling word of
   ``tz.rules.load("population")["residential_uses"]`` or a 用地用海 code of the residential
-  group (``landuse.toml``, classed by :func:`tongzhen_gis.schema.landuse_level1`) — or, failing
+  group (decided by :func:`tongzhen_gis.schema.landuse_classes`, as in every module) — or, failing
   that, when a point inside it lies on a residential parcel (``parcels``). Anything else gets
   0 people and is counted (``attrs["non_residential"]``), never guessed.
 * A building whose use, parcel or floors cannot be known gets NaN (unknown, listed), never a
@@ -203,26 +203,27 @@ def _residential(
             raise SchemaError(msg, [msg], param="parcels")
         problems.append("no parcels or use column: every footprint may hold people (the raster decides)")
         return out
-    groups = rules.load("landuse")["groups"]
-    res_classes = set(groups["residential"])
     if use_col is not None:
         if use_col not in footprints.columns:
             msg = f"buildings have no use column {use_col!r}; columns: {', '.join(map(str, footprints.columns))}"
             raise SchemaError(msg, [msg], param="use_col")
-        out = _use_is_residential(footprints[use_col], ruleset, res_classes)
+        out = _use_is_residential(footprints[use_col], ruleset)
     if parcels is not None and out.isna().any():
         if landuse_col not in parcels.columns:
             msg = f"parcels have no land-use column {landuse_col!r}; name it with landuse_col="
             raise SchemaError(msg, [msg], param="landuse_col")
-        level1 = schema.landuse_level1(parcels[landuse_col].astype("string"), errors="coerce")
-        problems.extend(f"parcels: {p}" for p in level1.attrs.get("problems", []))
+        classes = schema.landuse_classes(parcels[landuse_col].reset_index(drop=True))
+        invalid = classes["code"].notna() & ~classes["valid"]
+        if invalid.any():
+            problems.append(
+                f"parcels: {int(invalid.sum())} land-use code(s) are not 用地用海 codes "
+                f"(e.g. {_short(list(classes.loc[invalid, 'code']), 3)}): buildings on them have an unknown use"
+            )
+        flag = classes["residential"].astype("boolean").mask(~classes["valid"].to_numpy())
         on_parcel = _parcel_of(footprints, parcels)
-        cls = pd.Series(level1.to_numpy(dtype=object), dtype=object)
         known = on_parcel >= 0
         from_parcels = pd.Series(pd.NA, index=footprints.index, dtype="boolean")
-        vals = cls.to_numpy()[on_parcel[known]]
-        flags = pd.array([pd.NA if v is None or pd.isna(v) else v in res_classes for v in vals], dtype="boolean")
-        from_parcels[known] = flags
+        from_parcels[known] = flag.to_numpy()[on_parcel[known]]
         out = out.fillna(from_parcels)
         outside = int((~known).sum())
         if outside:
@@ -230,14 +231,15 @@ def _residential(
     return out
 
 
-def _use_is_residential(values: pd.Series, ruleset: rules.RuleSet, res_classes: set[str]) -> pd.Series:
+def _use_is_residential(values: pd.Series, ruleset: rules.RuleSet) -> pd.Series:
+    """A use column: 用地用海 codes by :func:`tongzhen_gis.schema.landuse_classes`, else the dwelling words."""
     words = {str(w).casefold() for w in ruleset["residential_uses"]["values"]}
     text = values.astype("string").str.strip()
-    level1 = schema.landuse_level1(text, errors="coerce")
-    is_code = level1.notna()
-    flag = text.str.casefold().isin(words)
-    flag = flag.mask(is_code, level1.isin(res_classes))
-    return flag.astype("boolean").mask((text.fillna("") == "").to_numpy())
+    classes = schema.landuse_classes(text.reset_index(drop=True))
+    is_code = classes["valid"].to_numpy(dtype=bool)
+    flag = text.str.casefold().isin(words).to_numpy(dtype=bool).copy()
+    flag[is_code] = classes["residential"].to_numpy(dtype=bool)[is_code]
+    return pd.Series(flag, index=values.index, dtype="boolean").mask((text.fillna("") == "").to_numpy())
 
 
 def _parcel_of(footprints: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> np.ndarray:
