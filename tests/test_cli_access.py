@@ -421,3 +421,23 @@ def test_population_estimate_from_floor_area_on_residential_parcels(tmp_path, wr
         assert people == pytest.approx(expected.get(bid, 0.0)), bid
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
     assert cov.groupby("town")["population"].first().sum() == pytest.approx(sum(expected.values()))
+
+
+def test_population_estimate_sharing_known_totals(tmp_path, written, capsys):
+    towns = tz.io.read_layer(written, layer="towns")
+    totals = tmp_path / "totals.gpkg"
+    people = {"T1": 1000, "T2": 500, "T3": 0}
+    tz.io.write_layer(towns.assign(人口=towns["town_id"].map(people)), totals, layer="totals")
+    out = tmp_path / "out"
+    argv = args(written, out, "--population", "estimate", "--parcels", str(written), "--layer", "parcels=parcels")
+    argv += ["--totals", str(totals), "--totals-col", "人口", "--home-id-col", "building_id"]
+    argv[argv.index("homes=homes")] = "homes=buildings"
+    run(argv)
+    assert "dasymetric" in capsys.readouterr().err
+    homes = tz.io.read_layer(out / "home_distances.gpkg", layer="home_distances").set_index("building_id")
+    est = homes["population_estimate"]
+    # T1: 1000 over B01 100 000 m² and B02 60 000 m² → 625 / 375; T2: 500 over three equal 180 000 m²
+    # → 166.67 each, whole people by largest remainders: 167, 167, 166 (ties to the first)
+    assert est[["B01", "B02"]].tolist() == [625.0, 375.0]
+    assert est[["C01", "C02", "C03"]].tolist() == [167.0, 167.0, 166.0]
+    assert est.sum() == 1500.0
