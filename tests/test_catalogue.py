@@ -271,3 +271,11 @@ def test_access_map_counts_each_category_within_its_own_distance(own_catalogue):
         assert "幼儿园 300 m" in note and "卫生站 1000 m" in note
     finally:
         plt.close(fig)
+
+
+def test_share_table_carries_the_distances(own_catalogue):
+    fac = on_street([400.0, -400.0], category=["kindergarten", "clinic"])
+    d = tz.access.nearest(street(), on_street([0.0]), fac, catalogue=own_catalogue)
+    table = tz.access.share_table(tz.access.coverage(d))
+    assert table.loc["all"].tolist() == [0.0, 1.0, 0.0]
+    assert table.attrs["distance_m"] == {"kindergarten": 300.0, "clinic": 1000.0}

@@ -209,10 +209,12 @@ def share_table(coverage: pd.DataFrame) -> pd.DataFrame:
     """Coverage as a table: one row per group, one column per category then ``all_categories``.
 
     The share of people (``population_share``) when :func:`~tongzhen_gis.access.coverage` had
-    weights, else the share of homes (``share``); ``attrs["column"]`` says which.
+    weights, else the share of homes (``share``); ``attrs["column"]`` says which, and
+    ``attrs["distance_m"]`` the walking distance each category was checked at.
     """
     col = "population_share" if "population_share" in coverage.columns else "share"
     categories = [c for c in pd.unique(coverage.index.get_level_values("category")) if c != ALL_CATEGORIES]
     table = coverage[col].unstack("category").reindex(columns=[*categories, ALL_CATEGORIES])
     table.attrs["column"] = col
+    table.attrs["distance_m"] = dict(coverage.attrs.get("distance_m", {}))
     return table
