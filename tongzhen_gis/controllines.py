@@ -474,7 +474,7 @@ def _measure_dask(
             processes=False,
             protocol="tcp://",
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # loopback, a free port: never fails on a busy 8787
         )
         client = Client(own_cluster)
     try:
@@ -530,8 +530,8 @@ def check(
         classes count towards the verdict (see the module docstring).
     engine : {"local", "dask"}, default "local"
         ``"dask"`` splits the features into dask-geopandas partitions and runs them on
-        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, no
-        dashboard, closed afterwards).
+        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, its
+        dashboard on a free loopback port, closed afterwards).
         Both engines give identical numbers.
     client : distributed.Client, optional
         Used with ``engine="dask"``.
