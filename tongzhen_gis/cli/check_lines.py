@@ -83,6 +83,7 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
         coord_system=options.coord_system.get(name),
         hints=options.hints(name),
         drop_empty=name != "features",
+        swap_xy=name in options.swap_xy,
     )
 
 
@@ -109,6 +110,20 @@ def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
                 "action": "not read, not checked (file row index given)",
             }
         )
+    for key, issue in (
+        ("nonfinite", "NaN or infinite coordinate (on reading)"),
+        ("outside_area_of_use", f"outside the area of use of {gdf.crs.to_string()} (on reading)"),
+    ):
+        if info.get(key):
+            rows.append(
+                {
+                    "layer": name,
+                    "issue": issue,
+                    "count": info[key],
+                    "ids": ", ".join(str(i) for i in info.get(f"{key}_index", [])[:20]),
+                    "action": "kept with verdict 'unchecked'" if name == "features" else "not read, not checked",
+                }
+            )
     return rows
 
 
@@ -162,6 +177,7 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    swap_xys: tuple[str, ...],
     sliver_m2: float | None,
     engine: str,
     out_dir: Path,
@@ -174,7 +190,13 @@ def command(
     paths = {"features": features, "red-line": red_line, "farmland": farmland, "urban-boundary": urban_boundary}
     given = {name for name, path in paths.items() if path is not None}
     options = parse_input_options(
-        layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given, bare="features"
+        layers=layers,
+        crss=crss,
+        coord_systems=coord_systems,
+        swap_xys=swap_xys,
+        inputs=INPUTS,
+        given=given,
+        bare="features",
     )
     if len(given) == 1:
         msg = "no control line given; pass at least one of --red-line, --farmland, --urban-boundary"
