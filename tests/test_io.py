@@ -353,7 +353,11 @@ def test_gcj02_declaration_on_a_projected_layer_reprojects_first(tmp_path):
 )
 def test_gbk_shapefile_round_trip_of_any_chinese_text(tmp_path_factory, names):
     folder = tmp_path_factory.mktemp("gbk")
-    gdf = gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(np.arange(len(names)) + 500_000.0, [3_340_000] * len(names)), crs=4549)
+    gdf = gpd.GeoDataFrame(
+        {"name": names},
+        geometry=gpd.points_from_xy(np.arange(len(names)) + 500_000.0, [3_340_000] * len(names)),
+        crs=4549,
+    )
     read = tz.io.read_layer(tz.io.write_layer(gdf, folder / "p.shp", encoding="GBK"))
     # dBASE pads text with spaces, GDAL trims them, and "" comes back as NULL: compare what a
     # shapefile can hold.
