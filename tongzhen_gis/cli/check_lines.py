@@ -65,6 +65,10 @@ CHECK_HINTS = {
     "landuse_col": "--landuse-col COLUMN",
     "sliver_m2": "--sliver-m2 1",
     "crs": "--crs NAME=EPSG:4549",
+    "features": "give FEATURES a polygon layer",
+    "red_line": "give --red-line a polygon layer",
+    "farmland": "give --farmland a polygon layer",
+    "urban_boundary": "give --urban-boundary a polygon layer",
 }
 
 
@@ -108,6 +112,16 @@ def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
                 "count": info["empty_removed"],
                 "ids": ", ".join(str(i) for i in info.get("empty_removed_index", [])[:20]),
                 "action": "not read, not checked (file row index given)",
+            }
+        )
+    if info.get("parts_dropped"):
+        rows.append(
+            {
+                "layer": name,
+                "issue": "lines or points split off by the repair (on reading)",
+                "count": info["parts_dropped"],
+                "ids": ", ".join(str(i) for i in info.get("parts_dropped_index", [])[:20]),
+                "action": "dropped: only the polygon parts are measured",
             }
         )
     for key, issue in (

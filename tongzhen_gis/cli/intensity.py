@@ -40,6 +40,9 @@ SUMMARY_HINTS = {
     "landuse_col": "--landuse-col COLUMN",
     "floors_col": "--floors-col COLUMN",
     "height_col": "--height-col COLUMN",
+    "towns": "give TOWNS a polygon layer",
+    "parcels": "give --parcels a polygon layer",
+    "buildings": "give --buildings a polygon layer",
 }
 
 

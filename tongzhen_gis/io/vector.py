@@ -312,20 +312,27 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gp
     missing = gdf.geometry.isna().to_numpy()
     invalid = ~valid & ~missing
     repaired_labels: list[Any] = []
+    parts_dropped: list[Any] = []
     if invalid.any():
         originals = np.asarray(geoms, dtype=object)[invalid]
         dims = shapely.get_dimensions(originals)
-        fixed = [_keep_dimension(g, int(d)) for g, d in zip(shapely.make_valid(originals), dims, strict=True)]
+        made_valid = shapely.make_valid(originals)
+        fixed = [_keep_dimension(g, int(d)) for g, d in zip(made_valid, dims, strict=True)]
+        lost = shapely.get_num_geometries(made_valid) > shapely.get_num_geometries(np.array(fixed, dtype=object))
         new = np.asarray(geoms, dtype=object).copy()
         new[invalid] = np.array([*fixed, None], dtype=object)[:-1]
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs)
         repaired_labels = gdf.index[invalid].tolist()
+        parts_dropped = [label for label, gone in zip(repaired_labels, lost, strict=True) if gone]
         logger.warning(
-            "%s: repaired %d invalid geometries with shapely.make_valid (index %s)",
+            "%s: repaired %d invalid geometries with shapely.make_valid (index %s)%s",
             path,
             len(repaired_labels),
             _short(repaired_labels),
+            f"; the lines or points make_valid split off were dropped (index {_short(parts_dropped)})"
+            if parts_dropped
+            else "",
         )
     empty = gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy()
     empty_labels = gdf.index[empty].tolist()
@@ -354,6 +361,8 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gp
     gdf.attrs["repairs"] = {
         "invalid_repaired": len(repaired_labels),
         "invalid_repaired_index": repaired_labels,
+        "parts_dropped": len(parts_dropped),
+        "parts_dropped_index": parts_dropped,
         "empty_removed": len(removed_labels),
         "empty_removed_index": removed_labels,
         "empty_kept": len(kept_labels),
@@ -426,7 +435,8 @@ def read_layer(
         Indexed by feature order in the file (0, 1, …); removed features leave gaps so every
         label still names the same feature. ``attrs`` holds ``source``, ``layer``, ``encoding``
         (shapefiles: how it was chosen), ``coord_system_declared``, ``swap_xy`` and ``repairs``
-        (``invalid_repaired``, ``invalid_repaired_index``, ``empty_removed``, ``empty_removed_index``,
+        (``invalid_repaired``, ``invalid_repaired_index``, ``parts_dropped``, ``parts_dropped_index``
+        (repairs whose stray lines or points were dropped), ``empty_removed``, ``empty_removed_index``,
         ``empty_kept``, ``empty_kept_index``, ``nonfinite``, ``nonfinite_index``,
         ``outside_area_of_use``, ``outside_area_of_use_index``).
 
