@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import evaluate
+from tongzhen_gis import evaluate, webmap
 from tongzhen_gis import io as tzio
 from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
@@ -354,6 +354,23 @@ _STEPS: tuple[tuple[str, Callable[[ProjectConfig, Towns, list[str]], Any], str],
 )
 
 
+def _note_undeclared_gcj02(towns: Towns, results: Mapping[str, Any], problems: list[str]) -> None:
+    """Note lon/lat towns without ``coord_system`` checked against survey layers (checked against the roads)."""
+    lines, intensity, access = (results.get(k) for k in ("control_lines", "intensity", "access"))
+    against = dict(lines.layers) if lines is not None else {}
+    if intensity is not None:
+        against["parcels"] = intensity.parcels
+    note = webmap.undeclared_gcj02_note(
+        towns.layer,
+        what="[towns]",
+        checked_against=against,
+        reference=access.roads if access is not None else None,
+        declare='coord_system = "{}" in [towns]',
+    )
+    if note is not None:
+        problems.append(note)
+
+
 def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
     """Check the inputs and rules, read the towns, run every step the config names.
 
@@ -377,6 +394,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
             if exc.config_key is not None:  # already names its config entry
                 raise
             raise _config_error(exc, f"[{section}]") from exc
+    _note_undeclared_gcj02(towns, results, problems)
     return ReportRun(
         towns=towns,
         water=water,
