@@ -775,7 +775,7 @@ def require_polygons(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str, param:
     if present.empty:
         return
     kinds = present.geom_type
-    polygonal = kinds.isin(_GEOMETRY_KINDS["polygon"]).to_numpy()
+    polygonal = kinds.isin(_GEOMETRY_KINDS["polygon"]).to_numpy().copy()
     collections = (kinds == "GeometryCollection").to_numpy()
     if collections.any():
         parts = present[collections].explode(index_parts=False).geom_type
