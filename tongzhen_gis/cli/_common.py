@@ -194,7 +194,7 @@ class InputOptions:
         return {
             "layer": f"--layer {name}=LAYER",
             "crs": f"--crs {name}=EPSG:4549",
-            "coord_system": f"--coord-system {name}=wgs84|gcj02|bd09",
+            "coord_system": f"--coord-system {name}=wgs84|gcj02|bd09, or drop it",
             "swap_xy": f"--swap-xy {name}",
         }
 
@@ -232,7 +232,7 @@ def parse_input_options(
     parsed = InputOptions(
         layer=parse_named(layers, inputs, "--layer", bare=bare, metavar="LAYER"),
         crs=parse_named(crss, inputs, "--crs", bare=bare, metavar="CRS"),
-        coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="SYSTEM"),
+        coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="|".join(COORD_SYSTEMS)),
         swap_xy=frozenset(input_name(raw, inputs, "--swap-xy") for raw in swap_xys),
     )
     for name, system in parsed.coord_system.items():
@@ -247,9 +247,9 @@ def parse_input_options(
         ("--coord-system", parsed.coord_system),
         ("--swap-xy", parsed.swap_xy),
     ):
-        unused = set(named) - given_set
-        if unused:
-            msg = f"{option} names {', '.join(sorted(unused))}, which is not given; give its file or drop the option"
+        for name in sorted(set(named) - given_set):
+            value = "" if option == "--swap-xy" else "=..."
+            msg = f"{option} {name}{value} needs --{name}; give the file or drop the option"
             raise click.UsageError(msg)
     return parsed
 
