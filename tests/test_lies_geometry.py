@@ -185,3 +185,59 @@ def test_a_map_extent_in_degrees_for_a_metric_map_is_refused(scene):
     with pytest.raises(SchemaError, match="does not overlap the map's data") as info:
         tz.maps.control_lines_map(scene.towns, red_line=scene.red_line, extent=(120.1, 30.2, 120.2, 30.3))
     assert info.value.param == "extent"
+
+
+# --- access: a category with no facility within reach of the streets (IndexError before) ------
+
+
+@pytest.mark.parametrize("polygons", [False, True])
+def test_nearest_with_a_category_out_of_reach_gives_nan_and_a_note(scene, polygons):
+    G = tz.network.from_lines(scene.roads)
+    fac = scene.facilities.copy()
+    if polygons:
+        fac["geometry"] = fac.geometry.buffer(20)
+    cat = fac["category"].iloc[0]
+    mine = fac["category"] == cat
+    away = fac.copy()
+    away.loc[mine, "geometry"] = fac.loc[mine].geometry.translate(5000, 5000)  # 7 km from every street
+    d = tz.access.nearest(G, scene.homes, away)
+    assert d[cat].isna().all()
+    assert any(cat in p and "all NaN" in p for p in d.attrs["problems"])
+    # the other categories are what they are without that category at all
+    without = tz.access.nearest(G, scene.homes, fac[~mine])
+    others = [c for c in without.attrs["categories"] if c != cat]
+    assert without[cat].isna().all()
+    np.testing.assert_array_equal(d[others].to_numpy(), without[others].to_numpy())
+    # a layer of only out-of-reach facilities: every column NaN, no crash
+    only = tz.access.nearest(G, scene.homes, away[mine])
+    assert only[cat].isna().all()
+
+
+def test_access_command_with_a_category_out_of_reach_exits_1(tmp_path, scene, capsys):
+    written = tz.samples.write_scene(scene, tmp_path)
+    fac = scene.facilities.copy()
+    cat = fac["category"].iloc[0]
+    far = fac[fac["category"] == cat].copy()
+    far["geometry"] = far.geometry.translate(5000, 5000)  # the only facilities given, none near a street
+    pyogrio.write_dataframe(far, tmp_path / "far.gpkg")
+    gpkg = str(written["gpkg"])
+    code = run(
+        [
+            "access",
+            "--roads",
+            gpkg,
+            "--layer",
+            "roads=roads",
+            "--facilities",
+            str(tmp_path / "far.gpkg"),
+            "--homes",
+            gpkg,
+            "--layer",
+            "homes=homes",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "internal error" not in err
