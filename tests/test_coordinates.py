@@ -226,3 +226,16 @@ def test_report_reads_swap_xy_from_project_toml(tmp_path):
     assert cfg.get("towns", "swap_xy") is True and cfg.get("control_lines", "red_line").swap_xy is True
     with pytest.raises(tz.errors.SchemaError, match="true or false"):
         tz.report.parse_config('[towns]\npath = "t.gpkg"\nswap_xy = "yes"\n', base_dir=tmp_path)
+
+
+def test_report_reads_northing_first_towns_with_swap_xy(tmp_path):
+    write(tz.crs.swap_xy(towns_gk()), tmp_path / "towns.gpkg")
+    red = gpd.GeoDataFrame(geometry=[shapely.box(X0 + 50, Y0, X0 + 150, Y0 + 25)], crs=4549)
+    write(red, tmp_path / "red.gpkg")
+    text = '[towns]\npath = "towns.gpkg"\n{}[control_lines]\nred_line = "red.gpkg"\n[maps]\nenabled = false\n'
+    with pytest.raises(CRSError, match=r"northing.*in project.toml exchange X and Y in \[towns\]: swap_xy = true"):
+        tz.report.run_analyses(tz.report.parse_config(text.format(""), base_dir=tmp_path), [])
+    config = tz.report.parse_config(text.format("swap_xy = true\n"), base_dir=tmp_path)
+    run = tz.report.run_analyses(config, [])
+    # T1 overlaps the red line by 50 m × 25 m (by hand)
+    assert run.lines.check.summary.loc["T1", "red_line_m2"] == pytest.approx(1_250.0)
