@@ -193,7 +193,7 @@ def _check_coordinates(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool) -
             fix = "read it with swap_xy=True"
         else:
             fix = "check the coordinates and the CRS (.prj) of the export; declare the right CRS with crs="
-        area = label.area_of_use.name if label.area_of_use is not None else "its area of use"
+        area = label.area_of_use.name.rstrip(".") if label.area_of_use is not None else "its area of use"
         degrees = " are not degrees:" if label.is_geographic and diagnosis.param != "swap_xy" else ""
         msg = (
             f"{path} says {label.to_string()} ({label.name}, used in {area}) but its coordinates{degrees} "
