@@ -41,6 +41,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from tongzhen_gis import rules
 from tongzhen_gis.crs import missing_crs_message
@@ -771,7 +772,8 @@ def require_polygons(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str, param:
     tongzhen_gis.errors.SchemaError: red_line holds LineString geometries, not polygons: ...
     """
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
-    present = geoms[geoms.notna() & ~geoms.is_empty]
+    arr = np.asarray(geoms.array, dtype=object)
+    present = geoms[~shapely.is_missing(arr) & ~shapely.is_empty(arr)]
     if present.empty:
         return
     kinds = present.geom_type

@@ -719,9 +719,14 @@ def _suspect_by_footprint(
     )
 
 
+def _present(layer: gpd.GeoDataFrame) -> np.ndarray:
+    arr = np.asarray(layer.geometry.array, dtype=object)
+    return ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
+
+
 def _vertices(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The boundary vertices of a polygon layer as points (lines and points: the layer as is)."""
-    geoms = layer.geometry[layer.geometry.notna() & ~layer.geometry.is_empty]
+    geoms = layer.geometry[_present(layer)]
     polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polygonal.any():
         return gpd.GeoDataFrame(geometry=geoms, crs=layer.crs)
@@ -775,12 +780,12 @@ def undeclared_gcj02_note(
     surveyed = [
         name for name, g in checked_against.items() if g is not None and g.crs is not None and g.crs.is_projected
     ]
-    usable = layer.geometry.notna() & ~layer.geometry.is_empty
+    usable = _present(layer)
     if not usable.any() or (not surveyed and reference is None):
         return None
     gcj, wgs = declare.format("gcj02"), declare.format("wgs84")
     against = f"against {', '.join(surveyed)} in a survey CRS" if surveyed else "against the reference"
-    if reference is not None and (reference.geometry.notna() & ~reference.geometry.is_empty).any():
+    if reference is not None and _present(reference).any():
         ref_lines = reference.geometry.geom_type.isin(["LineString", "MultiLineString"]).any()
         candidate = _vertices(layer[usable]) if ref_lines else layer[usable]
         check = suspect_gcj02(candidate, reference)

@@ -183,7 +183,8 @@ def _check_coordinates(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool) -
     ``attrs["repairs"]["outside_area_of_use_index"]``.
     """
     outside = tzcrs.outside_area_of_use(gdf)
-    present = (gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    arr = np.asarray(gdf.geometry.array, dtype=object)
+    present = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
     if present.any() and outside[present].all():
         label = CRS.from_user_input(gdf.crs)
         diagnosis = tzcrs.diagnose_coordinates(gdf.total_bounds, label)
