@@ -299,6 +299,7 @@ def read_input(
     hints: Mapping[str, str | None],
     drop_empty: bool = True,
     swap_xy: bool = False,
+    repair: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one input with :func:`tongzhen_gis.io.read_layer`; errors name it and this command's fix.
 
@@ -318,6 +319,9 @@ def read_input(
         a result per feature and report those as not measured.
     swap_xy : bool, default False
         Exchange X and Y first (``--swap-xy NAME``).
+    repair : bool, default True
+        Passed to :func:`~tongzhen_gis.io.read_layer`: False when the analysis validates and
+        reports the geometries it uses itself.
 
     Raises
     ------
@@ -326,7 +330,13 @@ def read_input(
     """
     with hinted(hints, where=f"{name} ({path})"):
         gdf = io.read_layer(
-            path, layer=layer, crs=crs, coord_system=coord_system, drop_empty=drop_empty, swap_xy=swap_xy
+            path,
+            layer=layer,
+            crs=crs,
+            coord_system=coord_system,
+            drop_empty=drop_empty,
+            swap_xy=swap_xy,
+            repair=repair,
         )
     logger.info("read %d features from %s (%s)", len(gdf), path, name)
     return gdf

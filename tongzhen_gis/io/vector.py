@@ -306,11 +306,15 @@ def _keep_dimension(geom: Any, dim: int) -> Any:
     return {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim](flat)
 
 
-def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gpd.GeoDataFrame:
-    """Repair invalid geometries and drop (or keep as missing) empty ones, recording both in ``attrs["repairs"]``."""
+def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True, repair: bool = True) -> gpd.GeoDataFrame:
+    """Repair invalid geometries and drop (or keep as missing) empty ones, recording both in ``attrs["repairs"]``.
+
+    One vectorised ``is_valid`` pass; only the geometries it flags go through ``make_valid``.
+    ``repair=False`` skips validity altogether (the caller checks what it uses).
+    """
     geoms = gdf.geometry.array
-    valid = shapely.is_valid(np.asarray(geoms, dtype=object))
     missing = gdf.geometry.isna().to_numpy()
+    valid = shapely.is_valid(np.asarray(geoms, dtype=object)) if repair else np.ones(len(gdf), dtype=bool)
     invalid = ~valid & ~missing
     repaired_labels: list[Any] = []
     parts_dropped: list[Any] = []
@@ -360,6 +364,7 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gp
             _short(kept_labels),
         )
     gdf.attrs["repairs"] = {
+        "validity_checked": repair,
         "invalid_repaired": len(repaired_labels),
         "invalid_repaired_index": repaired_labels,
         "parts_dropped": len(parts_dropped),
@@ -386,6 +391,7 @@ def read_layer(
     crs: str | int | CRS | None = None,
     drop_empty: bool = True,
     swap_xy: bool = False,
+    repair: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, checked and repaired, into a GeoDataFrame.
 
@@ -429,6 +435,12 @@ def read_layer(
         Exchange X and Y in every vertex before anything else: for files written latitude
         first (``30.25, 120.15``) or northing first. The check below names this option when
         the swapped coordinates would fit the CRS. Recorded in ``attrs["swap_xy"]``.
+    repair : bool, default True
+        Check validity (one vectorised ``shapely.is_valid`` pass) and repair the invalid
+        geometries. ``False`` leaves validity to the caller, for an analysis that validates
+        and reports the geometries it uses itself (``tz.controllines.check`` repairs the
+        features and only the line polygons near them, so a province-wide layer is not
+        checked twice); ``attrs["repairs"]["validity_checked"]`` says which.
 
     Returns
     -------
@@ -436,8 +448,9 @@ def read_layer(
         Indexed by feature order in the file (0, 1, …); removed features leave gaps so every
         label still names the same feature. ``attrs`` holds ``source``, ``layer``, ``encoding``
         (shapefiles: how it was chosen), ``coord_system_declared``, ``swap_xy`` and ``repairs``
-        (``invalid_repaired``, ``invalid_repaired_index``, ``parts_dropped``, ``parts_dropped_index``
-        (repairs whose stray lines or points were dropped), ``empty_removed``, ``empty_removed_index``,
+        (``validity_checked``, ``invalid_repaired``, ``invalid_repaired_index``, ``parts_dropped``,
+        ``parts_dropped_index`` (repairs whose stray lines or points were dropped), ``empty_removed``,
+        ``empty_removed_index``,
         ``empty_kept``, ``empty_kept_index``, ``nonfinite``, ``nonfinite_index``,
         ``outside_area_of_use``, ``outside_area_of_use_index``).
 
@@ -514,7 +527,7 @@ def read_layer(
         gdf = tzcrs.swap_xy(gdf)
     gdf = _drop_nonfinite(gdf, path, drop_empty=drop_empty)
     nonfinite = gdf.attrs.pop("nonfinite")
-    gdf = _repair(gdf, path, drop_empty=drop_empty)
+    gdf = _repair(gdf, path, drop_empty=drop_empty, repair=repair)
     repairs = gdf.attrs["repairs"]
     if nonfinite and not drop_empty:  # set aside, not empty in the file
         repairs["empty_kept_index"] = [i for i in repairs["empty_kept_index"] if i not in set(nonfinite)]
