@@ -281,6 +281,8 @@ def _count(edition: pd.DataFrame, qualifies: pd.Series, *, share: bool = False, 
     n = len(edition)
     if share and n == 0:
         return _Figure(math.nan, math.nan, reason="名单为空 (no towns)")
+    if unknown and len(unknown) == n:
+        return _Figure(math.nan, math.nan, unknown=unknown, reason=f"全部 {n} 个小镇缺数据 (no town has the figure)")
     low, high = float(len(yes)), float(len(yes) + len(unknown))
     if share:
         low, high = low / n, high / n
@@ -576,9 +578,11 @@ class CityReview:
         Status of every target (rows) in every year (columns).
     trends : pandas.DataFrame
         One row per (town, year): figures, indicators, their year-on-year change
-        (``*_change``), binding failures (``n_fail``, ``failed_rules``), suggested grade.
+        (``*_change``), binding failures (``n_fail``, ``failed_rules``), binding figures
+        missing (``n_missing``), suggested grade (``grade``).
     evaluations : dict
-        ``{year: tz.evaluate.Evaluation}`` of the towns.
+        ``{year: tz.evaluate.Evaluation}`` of the towns (key -1 for a table without years,
+        as are the ``year`` of ``trends`` and the column of ``targets_by_year``).
     changes : pandas.DataFrame
         :func:`tongzhen_gis.evaluate.compare` over the consecutive years.
     warnings : pandas.DataFrame
@@ -613,6 +617,7 @@ def _trends(table: pd.DataFrame, years: list[float], evaluations: Mapping[int, _
         by_town = failed.reset_index().groupby(card.index.names[0])["rule"].agg(lambda r: "、".join(r))
         ind["n_fail"] = failed.index.get_level_values(0).value_counts().reindex(ind.index, fill_value=0)
         ind["failed_rules"] = by_town.reindex(ind.index).fillna("")
+        ind["n_missing"] = ev.grades["n_missing"].reindex(ind.index)
         ind["grade"] = ev.grades["grade"].reindex(ind.index)
         ind.insert(0, "year", -1 if math.isnan(y) else int(y))
         parts.append(ind.reset_index())
