@@ -101,6 +101,17 @@ def _ruleset(rules: str | Path | _rules.RuleSet) -> _rules.RuleSet:
     return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
 
 
+def _table(rs: _rules.RuleSet, name: str) -> Any:
+    """A data table of the city rules; a reviewer's file without it falls back to the shipped one.
+
+    (``include`` merges thresholds and parameters only, so an override file that includes
+    ``hangzhou-2021-city`` and changes one number still has the readings and vocabularies.)
+    """
+    if name in rs.tables:
+        return rs.tables[name]
+    return _rules.load("hangzhou-2021-city")[name]
+
+
 def _key(value: Any) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).casefold()
 
@@ -216,9 +227,9 @@ def town_table(
         if dup.any():
             dups = sorted({str(t) for t in out.loc[dup, "town_id"]})
             fatal.append(f"towns {dups[:5]} appear twice in one year: give one row per town and year")
-    out["status"] = _normalise(out["status"], _vocabulary(rs["status_alias"]), "status", fatal)
+    out["status"] = _normalise(out["status"], _vocabulary(_table(rs, "status_alias")), "status", fatal)
     out["innovation_platform"] = _normalise(
-        out["innovation_platform"], _vocabulary(rs["platform_alias"]), "innovation_platform", fatal
+        out["innovation_platform"], _vocabulary(_table(rs, "platform_alias")), "innovation_platform", fatal
     )
     out["category"] = _categories(out["category"], problems)
     out["scenic_a"] = out["scenic_grade"].map(_scenic).astype(float)
@@ -307,7 +318,7 @@ def _named(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
 
 def _scale(param: str) -> Callable[[pd.DataFrame, _rules.RuleSet, float | None], _Figure]:
     def figure(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
-        col = rs["reading"]["scale_indicator"]
+        col = _table(rs, "reading")["scale_indicator"]
         if col not in ed.columns:
             msg = f"[reading] scale_indicator {col!r} is not a town-table column"
             raise RuleDataError(msg)
@@ -327,11 +338,11 @@ def _in_categories(ed: pd.DataFrame, cats: Sequence[str]) -> pd.Series:
 
 
 def _digital_share(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
-    return _count(ed, _in_categories(ed, rs["reading"]["digital_manufacturing_categories"]), share=True)
+    return _count(ed, _in_categories(ed, _table(rs, "reading")["digital_manufacturing_categories"]), share=True)
 
 
 def _platform_share(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
-    levels = rs["reading"]["platform_levels"]
+    levels = _table(rs, "reading")["platform_levels"]
     has = ed["innovation_platform"].map(lambda p: None if p is None else p in levels).astype(object)
     return _count(ed, has, share=True)
 
@@ -366,7 +377,7 @@ def _growth(col: str) -> Callable[[pd.DataFrame, _rules.RuleSet, float | None, p
         base = table[table["year"] == base_year].set_index("town_id")
         if base.empty:
             return _Figure(math.nan, math.nan, reason=f"无 {base_year:g} 年数据 (no base-year rows)")
-        hightech = _in_categories(ed, rs["reading"]["hightech_categories"])
+        hightech = _in_categories(ed, _table(rs, "reading")["hightech_categories"])
         unknown_cat = ed.loc[hightech.isna().to_numpy(), "town_id"].tolist()
         sub = ed[hightech.eq(True).to_numpy()].set_index("town_id")
         both = [t for t in sub.index if t in base.index]

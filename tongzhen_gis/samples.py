@@ -156,6 +156,7 @@ from rasterio import features
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 from shapely.affinity import translate
 
+from tongzhen_gis import rules
 from tongzhen_gis.raster import Raster
 
 __all__ = ["CRS", "LANDCOVER_CLASSES", "ORIGIN", "Scene", "sample_town", "write_scene"]
@@ -769,7 +770,10 @@ CITY_HEADERS_ZH = {
 
 
 def write_city(city: SampleCity, folder: str | Path) -> dict[str, Path]:
-    """Write the sample city: ``city_towns.csv`` (Chinese headers, 产值 in 亿元) and ``city_locations.gpkg``.
+    """Write the sample city: ``city_towns.csv`` and ``city_locations.gpkg``.
+
+    The table is written as a Chinese office would keep it: Chinese headers
+    (:data:`CITY_HEADERS_ZH`), 产值 in 亿元, status, category and platform in Chinese.
 
     Parameters
     ----------
@@ -788,6 +792,11 @@ def write_city(city: SampleCity, folder: str | Path) -> dict[str, Path]:
     folder = Path(folder)
     table = city.table.copy()
     table["output_wan"] = table["output_wan"] / 10_000.0
+    table["status"] = table["status"].map({"named": "命名", "creating": "创建", "cultivating": "培育"})
+    platforms = {"national": "国家级", "provincial": "省级", "municipal": "市级", "none": "无"}
+    table["innovation_platform"] = table["innovation_platform"].map(platforms)
+    names = {key: entry["name_zh"] for key, entry in rules.load("town_categories")["category"].items()}
+    table["category"] = table["category"].map(names)
     table = table.rename(columns=CITY_HEADERS_ZH)
     return {
         "towns": io.write_table(table, folder / "city_towns.csv", index=False),

@@ -27,7 +27,8 @@ Decisions
   :func:`validate`; any other text (``"约120"``, ``"1,200"``) is a problem.
 * Money may state its unit in the header: ``税收(亿元)`` or ``产值（元）`` is accepted for a
   ``_wan`` column and multiplied into 万元 by :func:`validate` (factors in ``schema.toml``
-  ``unit_conversion``), and the conversion is listed in ``attrs["unit_conversions"]``.
+  ``unit_conversion``); every conversion other than 万元 → 万元 is listed in
+  ``attrs["unit_conversions"]``.
   :func:`standardize` renames plain aliases only, since it does not touch values.
 """
 
@@ -670,6 +671,7 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     notes = [
         f"column {src!r} is in {unit}: multiplied by {factor:g} into {canon!r} ({spec.columns[canon].unit})"
         for canon, (src, factor, unit) in converted.items()
+        if factor != 1.0
     ]
     for note in notes:
         logger.info("%s: %s", spec.name, note)

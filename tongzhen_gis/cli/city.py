@@ -1,0 +1,141 @@
+"""``tongzhen city``: the city targets of 杭政办函〔2021〕25号 and the town list over the years.
+
+Exit codes: 0 when every non-advisory city target of the last year passes; 1 when one fails
+or reads ``missing`` (a figure is absent: the city cannot be called clean); 2 on bad input
+(a missing file, an unknown status word, a year not in the table …).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from tongzhen_gis import city, evaluate, io, maps
+from tongzhen_gis.cli._common import out_dir_option, read_input
+
+logger = logging.getLogger(__name__)
+
+_PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
+_LAYER_PATH = click.Path(exists=True, path_type=Path)
+
+
+def parse_years(text: str | None) -> list[int] | None:
+    """``"2021-2023"`` → [2021, 2022, 2023]; ``"2021,2023"`` → [2021, 2023]; None → None."""
+    if text is None:
+        return None
+    text = text.strip()
+    if m := re.fullmatch(r"(\d{4})\s*[-–~]\s*(\d{4})", text):
+        a, b = int(m.group(1)), int(m.group(2))
+        if a > b:
+            raise click.BadParameter(f"{text!r}: the first year is after the last", param_hint="--years")
+        return list(range(a, b + 1))
+    parts = [p.strip() for p in text.split(",")]
+    if parts and all(re.fullmatch(r"\d{4}", p) for p in parts):
+        return sorted({int(p) for p in parts})
+    raise click.BadParameter(
+        f"{text!r}: write a range such as 2021-2023 or a list such as 2021,2023", param_hint="--years"
+    )
+
+
+def _charts(review: city.CityReview, locations: Path | None, locations_layer: str | None, out_dir: Path) -> list[Path]:
+    from tongzhen_gis import city_charts
+
+    written = []
+    fig, _ = city_charts.target_bars(review.targets)
+    written.append(maps.export(fig, out_dir / "charts" / "city_targets.png", dpi=150))
+    if review.years:
+        fig, _ = city_charts.trend_lines(
+            review.trends, "tax_per_mu", label="亩均税收 (万元/亩)", title="各小镇亩均税收"
+        )
+        written.append(maps.export(fig, out_dir / "charts" / "tax_per_mu_trends.png", dpi=150))
+        fig, _ = city_charts.trend_lines(review.trends, "output_wan", label="产值 (万元)", title="各小镇产值")
+        written.append(maps.export(fig, out_dir / "charts" / "output_trends.png", dpi=150))
+    if locations is not None:
+        gdf = read_input(
+            "towns", locations, layer=locations_layer, crs=None, hints={"layer": "--locations-layer LAYER"}
+        )
+        verdicts = city_charts.town_verdicts(review.trends, review.warnings)
+        fig, _ = city_charts.verdict_map(gdf, verdicts, source=locations.name)
+        written.append(maps.export(fig, out_dir / "charts" / "verdict_map.png", dpi=150))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return written
+
+
+@click.command(name="city")
+@click.option(
+    "--towns", "towns_path", type=_PATH, required=True, help="Town table, one row per town and year (CSV or Excel)."
+)
+@click.option("--sheet", default=None, help="Excel sheet of --towns (default: the first).")
+@click.option(
+    "--years", default=None, metavar="YEARS", help="Years to review, e.g. 2021-2023 or 2021,2023 [default: all]."
+)
+@click.option("--rules", default="hangzhou-2021-city", show_default=True, help="City rule set name or .toml path.")
+@click.option(
+    "--locations", type=_LAYER_PATH, default=None, help="Town points or boundaries (with town_id) for the map."
+)
+@click.option("--locations-layer", default=None, help="Layer of --locations.")
+@click.option("--no-charts", is_flag=True, help="Write the tables only.")
+@out_dir_option()
+def command(
+    towns_path: Path,
+    sheet: str | None,
+    years: str | None,
+    rules: str,
+    locations: Path | None,
+    locations_layer: str | None,
+    no_charts: bool,
+    out_dir: Path,
+) -> int:
+    """Judge the city's list of towns against the 2023 targets (城市总体目标) and follow it over the years.
+
+    Writes OUT/city_targets.csv (the last year's targets), city_targets_by_year.csv,
+    town_trends.csv, city_warnings.csv, city_changes.csv, city.xlsx (every table, one sheet
+    each) and charts in OUT/charts (with --locations, a map of the towns by verdict). Exit 1
+    when a non-advisory target fails or is missing, 0 when all pass.
+    """
+    wanted = parse_years(years)
+    raw = io.read_table(towns_path, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+    table = city.town_table(raw, name=towns_path.name, rules=rules)
+    review = city.review(table, years=wanted, rules=rules)
+    notes = list(table.attrs.get("unit_conversions", [])) + list(table.attrs.get("problems", []))
+    targets = review.targets
+    sheets = {
+        "城市总体目标 targets": targets,
+        "逐年目标 by year": review.targets_by_year,
+        "小镇趋势 trends": review.trends,
+        "预警 warnings": review.warnings,
+        "变化 changes": review.changes,
+    }
+    if notes:
+        sheets["说明 notes"] = pd.DataFrame({"note": notes})
+    written = [
+        io.write_table(targets, out_dir / "city_targets.csv"),
+        io.write_table(review.targets_by_year, out_dir / "city_targets_by_year.csv"),
+        io.write_table(review.trends, out_dir / "town_trends.csv"),
+        io.write_table(review.warnings, out_dir / "city_warnings.csv", index=False),
+        io.write_table(review.changes, out_dir / "city_changes.csv", index=False),
+        io.write_workbook(sheets, out_dir / "city.xlsx"),
+    ]
+    if not no_charts:
+        written += _charts(review, locations, locations_layer, out_dir)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    for path in written:
+        click.echo(str(path))
+    status = targets["status"]
+    judged = ~targets["advisory"].astype(bool)
+    failed = list(targets.index[judged & (status == evaluate.FAIL)])
+    missing = list(targets.index[judged & (status == evaluate.MISSING)])
+    year = targets["year"].iloc[0]
+    click.echo(
+        f"{'' if pd.isna(year) else f'{int(year)}: '}{int((judged & (status == evaluate.PASS)).sum())} target(s) pass, "
+        f"{len(failed)} fail {failed}, {len(missing)} missing {missing}; {len(review.warnings)} warning(s)",
+        err=True,
+    )
+    return 1 if failed or missing else 0
