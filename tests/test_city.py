@@ -270,7 +270,7 @@ def test_charts_draw_every_target_and_town(review, city):
 
     fig, ax = city_charts.target_bars(review.targets)
     assert [t.get_text() for t in ax.get_yticklabels()] == list(review.targets["label_zh"])
-    fig, ax = city_charts.trend_lines(review.trends, "tax_per_mu", towns=["C16", "C24"], threshold=10)
+    _, ax = city_charts.trend_lines(review.trends, "tax_per_mu", towns=["C16", "C24"], threshold=10)
     assert len(ax.get_lines()) == 3  # two towns and the threshold
     verdicts = city_charts.town_verdicts(review.trends, review.warnings)
     assert verdicts[["C16", "C24", "C29", "C01"]].tolist() == ["未达标", "预警", "未达标", "无未达标项 (缺数据)"]
