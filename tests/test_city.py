@@ -268,7 +268,7 @@ def test_charts_draw_every_target_and_town(review, city):
 
     from tongzhen_gis import city_charts
 
-    fig, ax = city_charts.target_bars(review.targets)
+    _, ax = city_charts.target_bars(review.targets)
     assert [t.get_text() for t in ax.get_yticklabels()] == list(review.targets["label_zh"])
     _, ax = city_charts.trend_lines(review.trends, "tax_per_mu", towns=["C16", "C24"], threshold=10)
     assert len(ax.get_lines()) == 3  # two towns and the threshold
