@@ -107,3 +107,14 @@ def test_real_list_exits_1_with_economic_targets_missing(shared_data, tmp_path):
     targets = pd.read_csv(out / "city_targets.csv", encoding="utf-8-sig", index_col="rule")
     assert "pass" not in set(targets["status"])
     assert targets.loc["towns_tax_over_10yi_min", "status"] == "missing"
+
+
+def test_demo_writes_the_sample_city_and_keeps_its_exit_code(tmp_path, capsys):
+    assert run(["demo", "--out", str(tmp_path)]) == 1  # the report's code, as before
+    raw = tmp_path / "raw" / "sample"
+    assert (raw / "city_towns.csv").exists() and (raw / "city_locations.gpkg").exists()
+    out = tmp_path / "processed" / "sample" / "city"
+    targets = pd.read_csv(out / "city_targets.csv", encoding="utf-8-sig", index_col="rule")
+    assert targets.loc["named_towns_min", "value"] == 21
+    assert (out / "charts" / "verdict_map.png").exists()
+    assert "city     exit 1" in capsys.readouterr().out

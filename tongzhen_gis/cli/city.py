@@ -100,9 +100,36 @@ def command(
     when a non-advisory target fails or is missing, 0 when all pass.
     """
     wanted = parse_years(years)
-    raw = io.read_table(towns_path, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+    return run_city(
+        towns_path,
+        out_dir,
+        sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
+        years=wanted,
+        rules=rules,
+        locations=locations,
+        locations_layer=locations_layer,
+        charts=not no_charts,
+    )
+
+
+def run_city(
+    towns_path: Path,
+    out_dir: Path,
+    *,
+    sheet: str | int | None = None,
+    years: list[int] | None = None,
+    rules: str = "hangzhou-2021-city",
+    locations: Path | None = None,
+    locations_layer: str | None = None,
+    charts: bool = True,
+) -> int:
+    """Review a town table and write the city outputs into ``out_dir``; return the exit code.
+
+    Used by ``tongzhen city`` and ``tongzhen demo``.
+    """
+    raw = io.read_table(towns_path, sheet=sheet)
     table = city.town_table(raw, name=towns_path.name, rules=rules)
-    review = city.review(table, years=wanted, rules=rules)
+    review = city.review(table, years=years, rules=rules)
     notes = list(table.attrs.get("unit_conversions", [])) + list(table.attrs.get("problems", []))
     targets = review.targets
     sheets = {
@@ -122,7 +149,7 @@ def command(
         io.write_table(review.changes, out_dir / "city_changes.csv", index=False),
         io.write_workbook(sheets, out_dir / "city.xlsx"),
     ]
-    if not no_charts:
+    if charts:
         written += _charts(review, locations, locations_layer, out_dir)
     for note in notes:
         click.echo(f"note: {note}", err=True)
