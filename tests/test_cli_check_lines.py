@@ -138,7 +138,7 @@ def test_gcj02_features_are_converted(scene, gpkg, tmp_path):
     out = tmp_path / "out"
     args = _args(gpkg, out)
     args[1], args[3] = str(tmp_path / "towns_gcj.geojson"), "features=towns_gcj"
-    assert run([*args, "--gcj02", "features"]) == cli.EXIT_FINDINGS
+    assert run([*args, "--coord-system", "features=gcj02"]) == cli.EXIT_FINDINGS
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", index_col="town_id")
     assert summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0, rel=1e-4)
     assert summary.loc["T3", "outside_boundary_m2"] == pytest.approx(300_000.0, rel=1e-4)
@@ -175,7 +175,7 @@ def test_missing_crs(scene, gpkg, tmp_path, capsys, monkeypatch):
     args[1] = str(tmp_path / "nocrs.gpkg")
     assert run(args) == cli.EXIT_BAD_INPUT
     line = _one_line_error(capsys)
-    assert "no coordinate reference system" in line and line.endswith("; on the command line: --crs EPSG:4549")
+    assert "no coordinate reference system" in line and line.endswith("; on the command line: --crs features=EPSG:4549")
     # declaring it fixes the run
     assert run([*args, "--crs", "features=EPSG:4549"]) == cli.EXIT_FINDINGS
 
@@ -201,7 +201,8 @@ def test_layer_needed_for_multi_layer_file(gpkg, tmp_path, capsys):
     ("extra", "message"),
     [
         (["--layer", "roads=x"], "unknown input 'roads'"),
-        (["--gcj02", "water"], "unknown input 'water'"),
+        (["--coord-system", "water=gcj02"], "unknown input 'water'"),
+        (["--coord-system", "farmland=amap"], "unknown coordinate system"),
         (["--id-col", "code"], "'code'"),
         (["--id-col", "code"], "; on the command line: --id-col COLUMN"),
         (["--sliver-m2", "-1"], "sliver_m2=1; on the command line: --sliver-m2 1"),
@@ -295,7 +296,7 @@ def test_bad_inputs_give_one_line(scene, gpkg, tmp_path, capsys, case):
         args[1] = str(tmp_path / "empty.gpkg")
         expected = "is empty (no features)"
     else:
-        args = [*args, "--gcj02", "farmland"]
+        args = [*args, "--coord-system", "farmland=gcj02"]
         expected = "never GCJ-02"
     assert run(args) == cli.EXIT_BAD_INPUT
     line = _one_line_error(capsys)

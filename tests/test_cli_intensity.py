@@ -26,16 +26,16 @@ def test_writes_csv_with_bom_and_excel(written, tmp_path, capsys):
         [
             "intensity",
             str(written["gpkg"]),
-            "--towns-layer",
+            "--layer",
             "towns",
             "--parcels",
             str(written["gpkg"]),
-            "--parcels-layer",
-            "parcels",
+            "--layer",
+            "parcels=parcels",
             "--buildings",
             str(written["gpkg"]),
-            "--buildings-layer",
-            "buildings",
+            "--layer",
+            "buildings=buildings",
             "--enterprises",
             str(written["enterprises"]),
             "--raster",
@@ -76,8 +76,8 @@ def test_writes_csv_with_bom_and_excel(written, tmp_path, capsys):
 def test_tall_storey_flag(written, tmp_path):
     out = tmp_path / "out"
     gpkg = str(written["gpkg"])
-    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcels"]
-    argv += ["--buildings", gpkg, "--buildings-layer", "buildings", "--industrial-tall-storey", "--out", str(out)]
+    argv = ["intensity", gpkg, "--layer", "towns", "--parcels", gpkg, "--layer", "parcels=parcels"]
+    argv += ["--buildings", gpkg, "--layer", "buildings=buildings", "--industrial-tall-storey", "--out", str(out)]
     assert run(argv) == 0
     table = pd.read_csv(out / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     assert table.loc["T3", "floor_area_m2"] == pytest.approx(440_000)
@@ -85,7 +85,7 @@ def test_tall_storey_flag(written, tmp_path):
 
 def test_bad_column_is_exit_2_with_one_line(written, tmp_path, capsys):
     gpkg = str(written["gpkg"])
-    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcels"]
+    argv = ["intensity", gpkg, "--layer", "towns", "--parcels", gpkg, "--layer", "parcels=parcels"]
     argv += ["--landuse-col", "YDYHFLDM", "--out", str(tmp_path / "out")]
     assert run(argv) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
@@ -95,14 +95,14 @@ def test_bad_column_is_exit_2_with_one_line(written, tmp_path, capsys):
 
 def test_missing_layer_is_exit_2(written, tmp_path, capsys):
     gpkg = str(written["gpkg"])
-    argv = ["intensity", gpkg, "--towns-layer", "no_such_layer", "--parcels", gpkg, "--out", str(tmp_path / "o")]
+    argv = ["intensity", gpkg, "--layer", "no_such_layer", "--parcels", gpkg, "--out", str(tmp_path / "o")]
     assert run(argv) == cli.EXIT_BAD_INPUT
     assert "no_such_layer" in capsys.readouterr().err
 
 
 def test_firm_scores_need_enterprises(written, tmp_path):
     gpkg = str(written["gpkg"])
-    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcels"]
+    argv = ["intensity", gpkg, "--layer", "towns", "--parcels", gpkg, "--layer", "parcels=parcels"]
     assert run([*argv, "--firm-scores", "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
 
 
@@ -110,7 +110,7 @@ def test_towns_without_crs_name_the_option_and_crs_fixes_it(scene, written, tmp_
     scene.towns.to_file(tmp_path / "towns.shp", engine="pyogrio", encoding="UTF-8")
     (tmp_path / "towns.prj").unlink()
     gpkg = str(written["gpkg"])
-    argv = ["intensity", str(tmp_path / "towns.shp"), "--parcels", gpkg, "--parcels-layer", "parcels"]
+    argv = ["intensity", str(tmp_path / "towns.shp"), "--parcels", gpkg, "--layer", "parcels=parcels"]
     assert run([*argv, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: towns (")
@@ -122,11 +122,11 @@ def test_towns_without_crs_name_the_option_and_crs_fixes_it(scene, written, tmp_
 
 def test_unknown_parcels_layer_names_the_option(written, tmp_path, capsys):
     gpkg = str(written["gpkg"])
-    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcelz"]
+    argv = ["intensity", gpkg, "--layer", "towns", "--parcels", gpkg, "--layer", "parcels=parcelz"]
     assert run([*argv, "--out", str(tmp_path / "o")]) == cli.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "'parcels'" in err
-    assert err.strip().endswith("; on the command line: --parcels-layer LAYER")
+    assert err.strip().endswith("; on the command line: --layer parcels=LAYER")
 
 
 def test_gbk_enterprises_with_chinese_headers_and_a_stray_town(scene, written, tmp_path, capsys):
@@ -135,7 +135,7 @@ def test_gbk_enterprises_with_chinese_headers_and_a_stray_town(scene, written, t
     firms = pd.concat([firms, firms.iloc[[0]].assign(小镇编号="T9")], ignore_index=True)
     firms.to_csv(tmp_path / "firms.csv", index=False, encoding="gbk")
     gpkg = str(written["gpkg"])
-    argv = ["intensity", gpkg, "--towns-layer", "towns", "--parcels", gpkg, "--parcels-layer", "parcels"]
+    argv = ["intensity", gpkg, "--layer", "towns", "--parcels", gpkg, "--layer", "parcels=parcels"]
     assert run([*argv, "--enterprises", str(tmp_path / "firms.csv"), "--out", str(tmp_path / "o")]) == 0
     table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     # docstring: T1 30 000 万元 tax and 450 000 万元 investment over 1 500 亩; jobs 6 000
@@ -149,7 +149,7 @@ def test_gbk_enterprises_with_chinese_headers_and_a_stray_town(scene, written, t
 def test_a_filegdb_folder_is_accepted_as_towns(scene, written, tmp_path):
     scene.towns.to_file(tmp_path / "towns.gdb", driver="OpenFileGDB", layer="towns")
     gpkg = str(written["gpkg"])
-    argv = ["intensity", str(tmp_path / "towns.gdb"), "--parcels", gpkg, "--parcels-layer", "parcels"]
+    argv = ["intensity", str(tmp_path / "towns.gdb"), "--parcels", gpkg, "--layer", "parcels=parcels"]
     assert run([*argv, "--out", str(tmp_path / "o")]) == 0
     table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     assert table["residential_share"].tolist() == pytest.approx([0.2, 5 / 9, 0.0], rel=1e-9)  # docstring
@@ -161,7 +161,7 @@ def test_town_without_geometry_gets_a_row_with_empty_figures_and_a_note(scene, t
     path = tz.io.write_layer(towns, tmp_path / "towns.gpkg", layer="towns")
     written = tz.samples.write_scene(scene, tmp_path / "raw")
     gpkg = str(written["gpkg"])
-    argv = ["intensity", str(path), "--parcels", gpkg, "--parcels-layer", "parcels", "--out", str(tmp_path / "o")]
+    argv = ["intensity", str(path), "--parcels", gpkg, "--layer", "parcels=parcels", "--out", str(tmp_path / "o")]
     assert run(argv) == 0
     assert "note(s) on the data" in capsys.readouterr().err
     table = pd.read_csv(tmp_path / "o" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")

@@ -13,6 +13,7 @@ __all__ = [
     "FontNotFoundError",
     "InputFileError",
     "NetworkDataError",
+    "OptionError",
     "RuleDataError",
     "SchemaError",
     "TongzhenError",
@@ -41,6 +42,14 @@ class TongzhenError(Exception):
 
 class CRSError(TongzhenError, ValueError):
     """A layer has no coordinate reference system, or one unfit for measuring."""
+
+
+class OptionError(TongzhenError, ValueError):
+    """A keyword option has a value the function cannot use.
+
+    A negative distance, an unknown engine, a value of the wrong type … One class for every
+    bad option in the package, so callers catch one thing; ``param`` names the keyword.
+    """
 
 
 class SchemaError(TongzhenError, ValueError):

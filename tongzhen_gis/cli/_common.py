@@ -14,6 +14,7 @@ import contextlib
 import copy
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ import click
 import geopandas as gpd
 
 from tongzhen_gis import io
+from tongzhen_gis.crs import COORD_SYSTEMS
 from tongzhen_gis.errors import TongzhenError
 
 logger = logging.getLogger(__name__)
@@ -106,6 +108,132 @@ def parse_named(
             raise click.BadParameter(msg, param_hint=option)
         out[key] = item.strip()
     return out
+
+
+def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable[[_F], _F]:
+    """The three per-input options every command shares: ``--layer``, ``--crs``, ``--coord-system``.
+
+    One convention for every command (``NAME`` is one of the command's inputs)::
+
+        --layer NAME=LAYER          layer inside a multi-layer file (GeoPackage, FileGDB)
+        --crs NAME=CRS              CRS of a file that has none (no .prj)
+        --coord-system NAME=SYSTEM  wgs84 | gcj02 | bd09: web-map coordinates converted first
+
+    The command receives them as ``layers``, ``crss`` and ``coord_systems`` (tuples of the raw
+    values) and parses them with :func:`parse_input_options`.
+
+    Parameters
+    ----------
+    inputs : iterable of str
+        The command's input names, for the help text.
+    bare : str, optional
+        The input a value without ``NAME=`` belongs to (the command's positional input).
+    """
+    names = ", ".join(inputs)
+    bare_text = f" (bare value: {bare.upper()})" if bare else ""
+    options = [
+        click.option(
+            "--layer",
+            "layers",
+            multiple=True,
+            metavar="NAME=LAYER",
+            help=f"Layer inside a multi-layer file, NAME one of {names}{bare_text}. Repeatable.",
+        ),
+        click.option(
+            "--crs",
+            "crss",
+            multiple=True,
+            metavar="NAME=CRS",
+            help=f"CRS of an input file that has none, e.g. EPSG:4549{bare_text}. Repeatable.",
+        ),
+        click.option(
+            "--coord-system",
+            "coord_systems",
+            multiple=True,
+            metavar="NAME=SYSTEM",
+            help=(
+                "Coordinate system of a lon/lat input: wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu); "
+                f"web-map coordinates are converted first{bare_text}. Repeatable."
+            ),
+        ),
+    ]
+
+    def decorate(func: _F) -> _F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """The parsed per-input options of a command: ``{input name: value}`` each."""
+
+    layer: dict[str, str] = field(default_factory=dict)
+    crs: dict[str, str] = field(default_factory=dict)
+    coord_system: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def hints(name: str) -> dict[str, str]:
+        """The command's fix for each library keyword, for input ``name`` (see :func:`with_context`).
+
+        Always in the ``NAME=`` form, which is valid for every input (also the bare one).
+        """
+        return {
+            "layer": f"--layer {name}=LAYER",
+            "crs": f"--crs {name}=EPSG:4549",
+            "coord_system": f"--coord-system {name}=wgs84|gcj02|bd09",
+            "swap_xy": f"--swap-xy {name}",
+        }
+
+
+def parse_input_options(
+    *,
+    layers: Iterable[str],
+    crss: Iterable[str],
+    coord_systems: Iterable[str],
+    inputs: Iterable[str],
+    given: Iterable[str],
+    bare: str | None = None,
+) -> InputOptions:
+    """Parse ``--layer`` / ``--crs`` / ``--coord-system`` values (see :func:`input_options`).
+
+    Parameters
+    ----------
+    layers, crss, coord_systems : iterable of str
+        The raw option values.
+    inputs : iterable of str
+        Every input the command knows.
+    given : iterable of str
+        The inputs given on this command line: an option naming another one is a usage error.
+    bare : str, optional
+        The input a bare value belongs to.
+
+    Raises
+    ------
+    click.BadParameter, click.UsageError
+        Unknown input, a bare value where none is allowed, an unknown coordinate system, or an
+        option naming an input that was not given.
+    """
+    inputs = tuple(inputs)
+    parsed = InputOptions(
+        layer=parse_named(layers, inputs, "--layer", bare=bare, metavar="LAYER"),
+        crs=parse_named(crss, inputs, "--crs", bare=bare, metavar="CRS"),
+        coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="SYSTEM"),
+    )
+    for name, system in parsed.coord_system.items():
+        if system.lower() not in COORD_SYSTEMS:
+            msg = f"{name}={system}: unknown coordinate system; use one of {', '.join(COORD_SYSTEMS)}"
+            raise click.BadParameter(msg, param_hint="--coord-system")
+        parsed.coord_system[name] = system.lower()
+    given_set = set(given)
+    for option, named in (("--layer", parsed.layer), ("--crs", parsed.crs), ("--coord-system", parsed.coord_system)):
+        unused = set(named) - given_set
+        if unused:
+            msg = f"{option} names {', '.join(sorted(unused))}, which is not given; give its file or drop the option"
+            raise click.UsageError(msg)
+    return parsed
 
 
 def with_context(exc: TongzhenError, *, where: str | None = None, hints: Mapping[str, str | None]) -> TongzhenError:

@@ -23,9 +23,12 @@ The four inputs are called ``features``, ``red-line``, ``farmland`` and ``urban-
 * ``--crs NAME=CRS`` declares the CRS of a file that has none (no ``.prj``), e.g.
   ``--crs farmland=EPSG:4549``; a bare ``--crs EPSG:4549`` names the FEATURES' CRS. A file
   that has a different CRS is an error, never overridden.
-* ``--gcj02 NAME`` declares that an input is in GCJ-02 (Amap/Tencent web-map coordinates) and
-  must be converted to WGS84 first. Official planning layers (CGCS2000) never need it; a file
-  cannot reveal GCJ-02 by itself, so it is never guessed.
+* ``--coord-system NAME=gcj02`` (or ``bd09``) declares that a lon/lat input is in web-map
+  coordinates (Amap/Tencent, Baidu) and must be converted to WGS84 first; ``wgs84`` confirms
+  plain WGS84. Official planning layers (CGCS2000) never need it; a file cannot reveal GCJ-02
+  by itself, so it is never guessed.
+
+These three options are the same in every ``tongzhen`` command.
 """
 
 from __future__ import annotations
@@ -38,7 +41,14 @@ import click
 import pandas as pd
 
 from tongzhen_gis import controllines, io
-from tongzhen_gis.cli._common import hinted, input_name, out_dir_option, parse_named, read_input
+from tongzhen_gis.cli._common import (
+    InputOptions,
+    hinted,
+    input_options,
+    out_dir_option,
+    parse_input_options,
+    read_input,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +57,6 @@ INPUTS = ("features", "red-line", "farmland", "urban-boundary")
 PROGRESS_ROWS = 100_000
 _TABLE_ROWS = 30
 _PATH = click.Path(dir_okay=True, path_type=Path)
-
-
-def _hints(name: str) -> dict[str, str]:
-    """The fix of this command for each library keyword, for input ``name``."""
-    named = name != "features"
-    return {
-        "layer": f"--layer {name}=LAYER" if named else "--layer LAYER",
-        "crs": f"--crs {name}=EPSG:4549" if named else "--crs EPSG:4549",
-        "coord_system": f"drop --gcj02 {name}",
-    }
 
 
 #: This command's fix for each keyword of :func:`tongzhen_gis.controllines.check`.
@@ -68,7 +68,7 @@ CHECK_HINTS = {
 }
 
 
-def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], gcj02: set[str]) -> Any:
+def _read(name: str, path: Path, options: InputOptions) -> Any:
     """Read one input; an error names the input and the option that fixes it.
 
     FEATURES keep their rows without geometry (``drop_empty=False``) so that every input
@@ -78,10 +78,10 @@ def _read(name: str, path: Path, layers: dict[str, str], crss: dict[str, str], g
     return read_input(
         name,
         path,
-        layer=layers.get(name),
-        crs=crss.get(name),
-        coord_system="gcj02" if name in gcj02 else None,
-        hints=_hints(name),
+        layer=options.layer.get(name),
+        crs=options.crs.get(name),
+        coord_system=options.coord_system.get(name),
+        hints=options.hints(name),
         drop_empty=name != "features",
     )
 
@@ -143,27 +143,7 @@ def _print_table(summary: pd.DataFrame) -> None:
 @click.option(
     "--landuse-col", default=None, help="用地用海 code column of FEATURES: only construction land (07–16) counts."
 )
-@click.option(
-    "--layer",
-    "layers",
-    multiple=True,
-    metavar="[NAME=]LAYER",
-    help="Layer inside a multi-layer file, e.g. --layer red-line=STBHHX (bare LAYER: FEATURES). Repeatable.",
-)
-@click.option(
-    "--crs",
-    "crss",
-    multiple=True,
-    metavar="[NAME=]CRS",
-    help="CRS of an input that has none, e.g. --crs farmland=EPSG:4549 (bare CRS: FEATURES). Repeatable.",
-)
-@click.option(
-    "--gcj02",
-    "gcj02",
-    multiple=True,
-    metavar="NAME",
-    help="Input in GCJ-02 web-map coordinates (Amap/Tencent), converted first. Repeatable.",
-)
+@input_options(INPUTS, bare="features")
 @click.option(
     "--sliver-m2",
     type=float,
@@ -181,7 +161,7 @@ def command(
     landuse_col: str | None,
     layers: tuple[str, ...],
     crss: tuple[str, ...],
-    gcj02: tuple[str, ...],
+    coord_systems: tuple[str, ...],
     sliver_m2: float | None,
     engine: str,
     out_dir: Path,
@@ -191,20 +171,15 @@ def command(
     Writes OUT/summary.csv, OUT/conflicts.gpkg and OUT/repairs.csv. Exit code 0 when every
     feature passes, 1 when any is review/conflict/unchecked, 2 on bad input.
     """
-    layer_of = parse_named(layers, INPUTS, "--layer", bare="features", metavar="LAYER")
-    crs_of = parse_named(crss, INPUTS, "--crs", bare="features", metavar="CRS")
-    gcj = {input_name(name, INPUTS, "--gcj02") for name in gcj02}
     paths = {"features": features, "red-line": red_line, "farmland": farmland, "urban-boundary": urban_boundary}
     given = {name for name, path in paths.items() if path is not None}
-    for option, names in (("--layer", set(layer_of)), ("--crs", set(crs_of)), ("--gcj02", gcj)):
-        unused = names - given
-        if unused:
-            msg = f"{option} names {', '.join(sorted(unused))}, which is not given; give its file or drop the option"
-            raise click.UsageError(msg)
+    options = parse_input_options(
+        layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given, bare="features"
+    )
     if len(given) == 1:
         msg = "no control line given; pass at least one of --red-line, --farmland, --urban-boundary"
         raise click.UsageError(msg)
-    read = {name: _read(name, path, layer_of, crs_of, gcj) for name, path in paths.items() if path is not None}
+    read = {name: _read(name, path, options) for name, path in paths.items() if path is not None}
     n_rows = sum(len(gdf) for gdf in read.values())
     with hinted(CHECK_HINTS):
         result = controllines.check(

@@ -9,25 +9,28 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
 
 from tongzhen_gis import intensity, io
-from tongzhen_gis.cli._common import dropped_empty_note, hinted, out_dir_option, parse_named, read_input
+from tongzhen_gis.cli._common import (
+    dropped_empty_note,
+    hinted,
+    input_options,
+    out_dir_option,
+    parse_input_options,
+    read_input,
+)
 
 logger = logging.getLogger(__name__)
 
 _PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
 #: A vector layer may be a folder (a FileGDB ``.gdb``).
 _LAYER_PATH = click.Path(exists=True, path_type=Path)
-#: Inputs that ``--crs NAME=CRS`` can name.
+#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name (a bare value: TOWNS).
 INPUTS = ("towns", "parcels", "buildings")
-
-
-def _hints(name: str) -> dict[str, str]:
-    """The fix of this command for each library keyword, for input ``name``."""
-    return {"layer": f"--{name}-layer LAYER", "crs": f"--crs {name}=EPSG:4549"}
 
 
 #: The fix of this command for each keyword of :func:`tongzhen_gis.intensity.summarize`.
@@ -41,21 +44,12 @@ SUMMARY_HINTS = {
 
 @click.command(name="intensity")
 @click.argument("towns", type=_LAYER_PATH)
-@click.option("--towns-layer", default=None, help="Layer of TOWNS (GeoPackage / FileGDB).")
 @click.option("--parcels", "parcels_path", type=_LAYER_PATH, required=True, help="Land-use parcels (用地用海 codes).")
-@click.option("--parcels-layer", default=None, help="Layer of --parcels.")
 @click.option("--buildings", "buildings_path", type=_LAYER_PATH, default=None, help="Building footprints with floors.")
-@click.option("--buildings-layer", default=None, help="Layer of --buildings.")
 @click.option("--enterprises", "enterprises_path", type=_PATH, default=None, help="Enterprise table (CSV or Excel).")
 @click.option("--raster", "raster_path", type=_PATH, default=None, help="A raster summarised per town (zonal).")
 @click.option("--categorical", is_flag=True, help="Treat --raster as classes: write each class's share.")
-@click.option(
-    "--crs",
-    "crss",
-    multiple=True,
-    metavar="[NAME=]CRS",
-    help="CRS of an input file that has none, e.g. --crs parcels=EPSG:4549 (bare CRS: TOWNS). Repeatable.",
-)
+@input_options(INPUTS, bare="towns")
 @click.option("--id-col", default="town_id", show_default=True, help="Town id column.")
 @click.option("--landuse-col", default="landuse_code", show_default=True, help="Land-use code column of the parcels.")
 @click.option("--floors-col", default="floors", show_default=True, help="Floors column of the buildings.")
@@ -65,15 +59,14 @@ SUMMARY_HINTS = {
 @out_dir_option()
 def command(
     towns: Path,
-    towns_layer: str | None,
     parcels_path: Path,
-    parcels_layer: str | None,
     buildings_path: Path | None,
-    buildings_layer: str | None,
     enterprises_path: Path | None,
     raster_path: Path | None,
     categorical: bool,
+    layers: tuple[str, ...],
     crss: tuple[str, ...],
+    coord_systems: tuple[str, ...],
     id_col: str,
     landuse_col: str,
     floors_col: str,
@@ -91,27 +84,26 @@ def command(
     """
     if firm_scores and enterprises_path is None:
         raise click.UsageError("--firm-scores needs --enterprises")
-    crs_of = parse_named(crss, INPUTS, "--crs", bare="towns", metavar="CRS")
-    if "buildings" in crs_of and buildings_path is None:
-        raise click.UsageError("--crs buildings=... needs --buildings; give the file or drop the option")
-    # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
-    town_gdf = read_input(
-        "towns", towns, layer=towns_layer, crs=crs_of.get("towns"), hints=_hints("towns"), drop_empty=False
+    given = {"towns", "parcels"} | ({"buildings"} if buildings_path else set())
+    options = parse_input_options(
+        layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given, bare="towns"
     )
-    parcels = read_input(
-        "parcels", parcels_path, layer=parcels_layer, crs=crs_of.get("parcels"), hints=_hints("parcels")
-    )
-    buildings = (
-        read_input(
-            "buildings",
-            buildings_path,
-            layer=buildings_layer,
-            crs=crs_of.get("buildings"),
-            hints=_hints("buildings"),
+
+    def read(name: str, path: Path, *, drop_empty: bool = True) -> Any:
+        return read_input(
+            name,
+            path,
+            layer=options.layer.get(name),
+            crs=options.crs.get(name),
+            coord_system=options.coord_system.get(name),
+            hints=options.hints(name),
+            drop_empty=drop_empty,
         )
-        if buildings_path
-        else None
-    )
+
+    # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
+    town_gdf = read("towns", towns, drop_empty=False)
+    parcels = read("parcels", parcels_path)
+    buildings = read("buildings", buildings_path) if buildings_path else None
     enterprises = io.read_table(enterprises_path) if enterprises_path else None
     with hinted(SUMMARY_HINTS):
         table = intensity.summarize(
