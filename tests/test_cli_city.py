@@ -24,7 +24,7 @@ def written(tmp_path_factory):
 def test_sample_city_exits_1_and_writes_every_table(written, tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["city", "--towns", str(written["towns"]), "--years", "2021-2023", "--out", str(out)]
-    code = run([*argv, "--locations", str(written["locations"])])
+    code = run([*argv, "--locations", str(written["locations"]), "--layer", "locations=towns"])
     assert code == 1  # tax, digital share and high-tech firms fail in 2023 (sample docstring)
     err = capsys.readouterr().err
     assert "产值(亿元)" in err  # the unit conversion is reported

@@ -15,7 +15,7 @@ import click
 import pandas as pd
 
 from tongzhen_gis import city, evaluate, io, maps
-from tongzhen_gis.cli._common import out_dir_option, read_input
+from tongzhen_gis.cli._common import InputOptions, input_options, out_dir_option, parse_input_options, read_input
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,11 @@ def parse_years(text: str | None) -> list[int] | None:
     )
 
 
-def _charts(review: city.CityReview, locations: Path | None, locations_layer: str | None, out_dir: Path) -> list[Path]:
+#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name.
+INPUTS = ("locations",)
+
+
+def _charts(review: city.CityReview, locations: Path | None, options: InputOptions, out_dir: Path) -> list[Path]:
     from tongzhen_gis import city_charts
 
     written = []
@@ -56,7 +60,12 @@ def _charts(review: city.CityReview, locations: Path | None, locations_layer: st
         written.append(maps.export(fig, out_dir / "charts" / "output_trends.png", dpi=150))
     if locations is not None:
         gdf = read_input(
-            "towns", locations, layer=locations_layer, crs=None, hints={"layer": "--locations-layer LAYER"}
+            "locations",
+            locations,
+            layer=options.layer.get("locations"),
+            crs=options.crs.get("locations"),
+            coord_system=options.coord_system.get("locations"),
+            hints=InputOptions.hints("locations"),
         )
         verdicts = city_charts.town_verdicts(review.trends, review.warnings)
         fig, _ = city_charts.verdict_map(gdf, verdicts, source=locations.name)
@@ -79,7 +88,7 @@ def _charts(review: city.CityReview, locations: Path | None, locations_layer: st
 @click.option(
     "--locations", type=_LAYER_PATH, default=None, help="Town points or boundaries (with town_id) for the map."
 )
-@click.option("--locations-layer", default=None, help="Layer of --locations.")
+@input_options(INPUTS)
 @click.option("--no-charts", is_flag=True, help="Write the tables only.")
 @out_dir_option()
 def command(
@@ -88,7 +97,9 @@ def command(
     years: str | None,
     rules: str,
     locations: Path | None,
-    locations_layer: str | None,
+    layers: tuple[str, ...],
+    crss: tuple[str, ...],
+    coord_systems: tuple[str, ...],
     no_charts: bool,
     out_dir: Path,
 ) -> int:
@@ -100,6 +111,13 @@ def command(
     when a non-advisory target fails or is missing, 0 when all pass.
     """
     wanted = parse_years(years)
+    options = parse_input_options(
+        layers=layers,
+        crss=crss,
+        coord_systems=coord_systems,
+        inputs=INPUTS,
+        given=["locations"] if locations is not None else [],
+    )
     return run_city(
         towns_path,
         out_dir,
@@ -107,7 +125,7 @@ def command(
         years=wanted,
         rules=rules,
         locations=locations,
-        locations_layer=locations_layer,
+        options=options,
         charts=not no_charts,
     )
 
@@ -120,7 +138,7 @@ def run_city(
     years: list[int] | None = None,
     rules: str = "hangzhou-2021-city",
     locations: Path | None = None,
-    locations_layer: str | None = None,
+    options: InputOptions | None = None,
     charts: bool = True,
 ) -> int:
     """Review a town table and write the city outputs into ``out_dir``; return the exit code.
@@ -150,7 +168,7 @@ def run_city(
         io.write_workbook(sheets, out_dir / "city.xlsx"),
     ]
     if charts:
-        written += _charts(review, locations, locations_layer, out_dir)
+        written += _charts(review, locations, options or InputOptions(), out_dir)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     for path in written:
