@@ -118,3 +118,19 @@ def test_demo_writes_the_sample_city_and_keeps_its_exit_code(tmp_path, capsys):
     assert targets.loc["named_towns_min", "value"] == 21
     assert (out / "charts" / "verdict_map.png").exists()
     assert "city     exit 1" in capsys.readouterr().out
+
+
+def test_one_sheet_per_year_reads_as_one_table(tmp_path):
+    city = tz.samples.sample_city()
+    headers = tz.samples.CITY_HEADERS_ZH | {"output_wan": "产值(万元)"}
+    sheets = {
+        f"{year}年": part.drop(columns="year").rename(columns=headers) for year, part in city.table.groupby("year")
+    }
+    workbook = tz.io.write_workbook(sheets, tmp_path / "towns.xlsx", index=False)
+    assert tz.io.list_sheets(workbook) == ["2020年", "2021年", "2022年", "2023年"]
+    out = tmp_path / "out"
+    assert run(["city", "--towns", str(workbook), "--no-charts", "--out", str(out)]) == 1
+    targets = pd.read_csv(out / "city_targets.csv", encoding="utf-8-sig", index_col="rule")
+    expected = tz.city.city_targets(city.table)
+    assert targets["status"].tolist() == expected["status"].tolist()
+    assert targets.loc["hightech_firms_growth_min", "value"] == pytest.approx(418 / 220)

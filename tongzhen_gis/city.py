@@ -160,8 +160,27 @@ def _categories(series: pd.Series, problems: list[str]) -> pd.Series:
     return out.astype(object)
 
 
+def _from_sheets(sheets: Mapping[Any, pd.DataFrame]) -> pd.DataFrame:
+    """One table from one sheet per year: a sheet without a ``year`` column takes its name as the year."""
+    parts, problems = [], []
+    for sheet, df in sheets.items():
+        std = _schema.standardize(df, "town_table")
+        if "year" not in std.columns:
+            if not re.fullmatch(r"\s*\d{4}\s*(年|年度)?\s*", str(sheet)):
+                problems.append(f"sheet {sheet!r} has no year column (年份) and its name is not a year")
+                continue
+            df = df.assign(year=int(re.search(r"\d{4}", str(sheet)).group()))
+        parts.append(df)
+    if problems:
+        msg = "; ".join(problems) + ": add a 年份 column or name each sheet after its year (2021, 2022 …)"
+        raise SchemaError(msg, problems)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    out.attrs["source"] = next((df.attrs.get("source") for df in sheets.values()), None)
+    return out
+
+
 def town_table(
-    towns: pd.DataFrame,
+    towns: pd.DataFrame | Mapping[Any, pd.DataFrame],
     *,
     name: str | None = None,
     rules: str | Path | _rules.RuleSet = "hangzhou-2021-city",
@@ -170,7 +189,7 @@ def town_table(
 
     Parameters
     ----------
-    towns : pandas.DataFrame
+    towns : pandas.DataFrame or mapping of DataFrames
         As read by :func:`tongzhen_gis.io.read_table` (CSV or Excel, Chinese headers through
         the aliases of the ``town_table`` role of ``rules/schema.toml``; money stated in 亿元
         or 元 in a header is converted to 万元). Columns: ``town_id``, ``name_zh``,
@@ -179,7 +198,9 @@ def town_table(
         ``revenue_wan``, ``tax_wan``, ``investment_wan``, ``rd_wan``, ``soft_investment_wan``,
         ``hightech_firms``, ``tech_sme_firms``, ``land_mu``, ``jobs``, ``innovation_platform``
         (none / municipal / provincial / national), ``scenic_grade`` (3A, 4A, 5A …). Every
-        column may be absent except a town id or name.
+        column may be absent except a town id or name. A mapping ``{sheet name: table}`` is one
+        sheet per year: a sheet without a ``year`` column takes its name (``2021``, ``2021年``)
+        as the year.
     name : str, optional
         How to call the table in messages (e.g. its file name).
     rules : str, pathlib.Path or RuleSet, default "hangzhou-2021-city"
@@ -201,6 +222,8 @@ def town_table(
         non-numeric figures.
     """
     rs = _ruleset(rules)
+    if isinstance(towns, Mapping):
+        towns = _from_sheets(towns)
     out = _schema.validate(towns, "town_table", name=name)
     problems: list[str] = []
     fatal: list[str] = []

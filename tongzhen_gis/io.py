@@ -48,6 +48,7 @@ from tongzhen_gis.raster import Raster
 __all__ = [
     "COORD_SYSTEMS",
     "list_layers",
+    "list_sheets",
     "read_layer",
     "read_raster",
     "read_table",
@@ -892,6 +893,36 @@ def read_table(
     raise InputFileError(msg)
 
 
+def list_sheets(path: str | Path) -> list[str]:
+    """Names of the sheets of an Excel workbook (``.xlsx``), in order.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InputFileError
+        Missing file, or not a readable ``.xlsx`` workbook.
+    """
+    import openpyxl
+
+    path = Path(path)
+    _require_exists(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True)
+        names = list(workbook.sheetnames)
+        workbook.close()
+    except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, …)
+        msg = f"cannot read {path} as an Excel workbook ({exc}); open it in Excel or WPS and save it as .xlsx"
+        raise InputFileError(msg) from exc
+    return names
+
+
 def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
     if encoding is not None and codecs.lookup(_check_codec(encoding)).name == "utf-8":
         encoding = "utf-8-sig"  # also reads files without BOM, and keeps a BOM out of the header
@@ -916,15 +947,7 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, *, sheet: str | int | None, dtype: Any) -> pd.DataFrame:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-        names = list(workbook.sheetnames)
-        workbook.close()
-    except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, …)
-        msg = f"cannot read {path} as an Excel workbook ({exc}); open it in Excel or WPS and save it as .xlsx"
-        raise InputFileError(msg) from exc
+    names = list_sheets(path)
     if sheet is None:
         sheet = 0
     if (isinstance(sheet, str) and sheet not in names) or (isinstance(sheet, int) and not 0 <= sheet < len(names)):

@@ -80,7 +80,11 @@ def _charts(review: city.CityReview, locations: Path | None, options: InputOptio
 @click.option(
     "--towns", "towns_path", type=_PATH, required=True, help="Town table, one row per town and year (CSV or Excel)."
 )
-@click.option("--sheet", default=None, help="Excel sheet of --towns (default: the first).")
+@click.option(
+    "--sheet",
+    default=None,
+    help="Excel sheet of --towns [default: every sheet when all are named after years (2021, 2022 …), else the first].",
+)
 @click.option(
     "--years", default=None, metavar="YEARS", help="Years to review, e.g. 2021-2023 or 2021,2023 [default: all]."
 )
@@ -130,6 +134,15 @@ def command(
     )
 
 
+def _read_towns(path: Path, sheet: str | int | None) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """The town table; a workbook whose sheets are all named after years is read as one sheet per year."""
+    if sheet is None and path.suffix.lower() in (".xlsx", ".xlsm"):
+        names = io.list_sheets(path)
+        if len(names) > 1 and all(re.fullmatch(r"\s*\d{4}\s*(年|年度)?\s*", n) for n in names):
+            return {n: io.read_table(path, sheet=n) for n in names}
+    return io.read_table(path, sheet=sheet)
+
+
 def run_city(
     towns_path: Path,
     out_dir: Path,
@@ -145,8 +158,7 @@ def run_city(
 
     Used by ``tongzhen city`` and ``tongzhen demo``.
     """
-    raw = io.read_table(towns_path, sheet=sheet)
-    table = city.town_table(raw, name=towns_path.name, rules=rules)
+    table = city.town_table(_read_towns(towns_path, sheet), name=towns_path.name, rules=rules)
     review = city.review(table, years=years, rules=rules)
     notes = list(table.attrs.get("unit_conversions", [])) + list(table.attrs.get("problems", []))
     targets = review.targets
