@@ -277,3 +277,16 @@ def test_charts_draw_every_target_and_town(review, city):
     _, ax = city_charts.verdict_map(city.locations, verdicts)
     assert "未达标 (2)" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close("all")
+
+
+def test_unit_conversion_holds_for_the_enterprise_table_too():
+    firms = pd.DataFrame({"小镇编号": ["T1", "T2"], "税收(亿元)": [0.012, 0.5], "产值（元）": [1_000_000.0, 0.0]})
+    out = tz.schema.validate(firms, "enterprises")
+    assert out["tax_wan"].tolist() == pytest.approx([120.0, 5_000.0])
+    assert out["output_wan"].tolist() == pytest.approx([100.0, 0.0])
+    assert len(out.attrs["unit_conversions"]) == 2
+    # standardize only renames plain aliases: it never touches values, so a stated unit is left alone
+    assert "税收(亿元)" in tz.schema.standardize(firms, "enterprises").columns
+    # a unit that cannot be converted is not an alias: the column is left alone, not guessed
+    other = tz.schema.validate(pd.DataFrame({"小镇编号": ["T1"], "税收(美元)": [1.0]}), "enterprises")
+    assert "tax_wan" not in other.columns
