@@ -30,8 +30,8 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from shapely import Polygon
 
 import tongzhen_gis as tz
-from tongzhen_gis import _fonts
 from tongzhen_gis.errors import CRSError, InputFileError, SchemaError, TongzhenError
+from tongzhen_gis.maps import fonts as _fonts
 from tongzhen_gis.raster import Raster
 
 
@@ -267,7 +267,7 @@ def test_maps_leave_global_rcparams_unchanged(scene):
 def test_importing_maps_does_not_touch_rcparams():
     code = (
         "import matplotlib; before = dict(matplotlib.rcParams); "
-        "import tongzhen_gis.maps, tongzhen_gis._fonts; "
+        "import tongzhen_gis.maps, tongzhen_gis.maps.fonts; "
         "assert dict(matplotlib.rcParams) == before, 'rcParams changed at import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

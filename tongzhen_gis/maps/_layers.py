@@ -1,0 +1,157 @@
+"""Layer helpers the four maps share (private).
+
+Checking a layer and bringing it to the map CRS (:func:`_metric` for the main layer, :func:`_to`
+for the others), required columns, plotting only non-empty geometries, base layers (roads,
+water), outlined and named features (towns), points with their legend entries, and the bounds of
+several layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from pyproj import CRS
+
+from tongzhen_gis import crs as _crs
+from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.maps.furniture import _Canvas, _label
+
+_ROAD_COLOUR = "#9e9e9e"
+_WATER_COLOUR = "#a6cee3"
+_FEATURE_EDGE = "#252525"
+
+
+def _check_frame(layer: Any, name: str) -> gpd.GeoDataFrame:
+    if not isinstance(layer, gpd.GeoDataFrame):
+        msg = f"{name} must be a GeoDataFrame, got {type(layer).__name__}; read files with tz.io.read_layer"
+        raise SchemaError(msg, [msg])
+    return layer
+
+
+def _metric(main: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    layer = _crs.to_metric(_check_frame(main, name))
+    if not _has_geometry(layer.geometry).any():
+        msg = f"nothing to map: {name} has no features with a geometry; pass a layer with features"
+        raise SchemaError(msg, [msg])
+    return layer
+
+
+def _to(layer: gpd.GeoDataFrame | None, target: CRS, name: str) -> gpd.GeoDataFrame | None:
+    if layer is None:
+        return None
+    return _crs.to_metric(_check_frame(layer, name), crs=target)
+
+
+def _require_columns(layer: pd.DataFrame, columns: Sequence[str], name: str, hint: str) -> None:
+    missing = [c for c in columns if c not in layer.columns]
+    if missing:
+        problems = [f"{name} has no column {c!r}" for c in missing]
+        msg = f"{'; '.join(problems)} (columns: {list(layer.columns)}); {hint}"
+        raise SchemaError(msg, problems)
+
+
+def _has_geometry(geoms: gpd.GeoSeries) -> np.ndarray:
+    values = geoms.to_numpy()
+    return ~(shapely.is_missing(values) | shapely.is_empty(values))
+
+
+def _plot(data: gpd.GeoDataFrame | gpd.GeoSeries, ax: Axes, **kwds: Any) -> bool:
+    """Plot the non-empty geometries of ``data``; False (and nothing drawn) when there are none.
+
+    geopandas warns when asked to plot nothing; an empty control-line layer or a service area
+    that reaches nothing is a normal result here, shown in the legend instead.
+    """
+    keep = _has_geometry(data.geometry if isinstance(data, gpd.GeoDataFrame) else data)
+    if not keep.any():
+        return False
+    for key, value in kwds.items():  # per-feature colours follow the features kept
+        if isinstance(value, (list, np.ndarray)) and len(value) == len(keep):
+            kwds[key] = [v for v, k in zip(value, keep, strict=True) if k]
+    data[keep].plot(ax=ax, **kwds)
+    return True
+
+
+def _draw_base(
+    c: _Canvas, roads: gpd.GeoDataFrame | None, water: gpd.GeoDataFrame | None, *, legend: bool = True
+) -> None:
+    """Water and roads beneath everything else."""
+    if water is not None and len(water):
+        water = _to(water, c.crs, "water")
+        _plot(water, c.ax, color=_WATER_COLOUR, edgecolor="none", zorder=1)
+        if legend:
+            c.base_handles.append(Patch(facecolor=_WATER_COLOUR, edgecolor="none", label="水系"))
+    if roads is not None and len(roads):
+        roads = _to(roads, c.crs, "roads")
+        _plot(roads, c.ax, color=_ROAD_COLOUR, linewidth=0.7, zorder=2)
+        if legend:
+            c.base_handles.append(Line2D([], [], color=_ROAD_COLOUR, linewidth=0.7, label="道路"))
+
+
+def _draw_towns(c: _Canvas, towns: gpd.GeoDataFrame | None, label_col: str | None) -> gpd.GeoDataFrame | None:
+    """Town outlines on top, named from ``label_col``; the towns in the map CRS (None when not given)."""
+    if towns is None:
+        return None
+    towns = _to(towns, c.crs, "towns")
+    _outline_features(c, towns, label_col=label_col, legend_label="小镇范围", gid="feature_label")
+    return towns
+
+
+def _points(
+    c: _Canvas,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    colour: str,
+    label: str,
+    *,
+    marker: str = "o",
+    size_pt: float = 4.7,
+    edge: str | None = "#404040",
+    zorder: float = 8,
+) -> None:
+    """Scatter points in one colour and add their legend entry (same marker and size)."""
+    edge_kw = {} if edge is None else {"edgecolor": edge, "linewidth": 0.5}
+    c.ax.scatter(xs, ys, marker=marker, s=size_pt**2, color=colour, zorder=zorder, **edge_kw)
+    c.handles.append(
+        Line2D(
+            [],
+            [],
+            marker=marker,
+            linestyle="none",
+            markersize=size_pt,
+            color=colour,
+            markerfacecolor=colour,
+            markeredgecolor=edge or colour,
+            label=label,
+        )
+    )
+
+
+def _outline_features(
+    c: _Canvas, features: gpd.GeoDataFrame, *, label_col: str | None, legend_label: str, gid: str
+) -> None:
+    _plot(features.boundary, c.ax, color=_FEATURE_EDGE, linewidth=1.6, zorder=10)
+    c.handles.append(Line2D([], [], color=_FEATURE_EDGE, linewidth=1.6, label=legend_label))
+    if label_col is not None and label_col in features.columns:
+        for geom, name in zip(features.geometry, features[label_col], strict=True):
+            if geom is None or geom.is_empty or pd.isna(name):
+                continue
+            minx, _miny, maxx, maxy = geom.bounds
+            _label(c, (minx + maxx) / 2.0, maxy, str(name), size=9, gid=gid, va="bottom")
+
+
+def _bounds_union(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float]:
+    boxes = [layer.total_bounds for layer in layers if layer is not None and len(layer)]
+    arr = np.array(boxes, dtype=float)
+    if not len(arr) or not np.isfinite(arr).all():
+        arr = arr[np.isfinite(arr).all(axis=1)] if len(arr) else arr
+    if not len(arr):
+        return (np.nan, np.nan, np.nan, np.nan)
+    return (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
