@@ -266,16 +266,22 @@ def test_real_hangzhou_list_loads_and_economic_targets_are_missing(shared_data):
 def test_charts_draw_every_target_and_town(review, city):
     import matplotlib.pyplot as plt
 
-    from tongzhen_gis import city_charts
-
-    _, ax = city_charts.target_bars(review.targets)
+    _, ax = tz.maps.city_targets_chart(review.targets)
     assert [t.get_text() for t in ax.get_yticklabels()] == list(review.targets["label_zh"])
-    _, ax = city_charts.trend_lines(review.trends, "tax_per_mu", towns=["C16", "C24"], threshold=10)
+    _, ax = tz.maps.town_trends_chart(review.trends, "tax_per_mu", towns=["C16", "C24"], threshold=10)
     assert len(ax.get_lines()) == 3  # two towns and the threshold
-    verdicts = city_charts.town_verdicts(review.trends, review.warnings)
+    verdicts = tz.city.town_verdicts(review.trends, review.warnings)
     assert verdicts[["C16", "C24", "C29", "C01"]].tolist() == ["未达标", "预警", "未达标", "无未达标项 (缺数据)"]
-    _, ax = city_charts.verdict_map(city.locations, verdicts)
-    assert "未达标 (2)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert verdicts.value_counts().to_dict() == {"无未达标项 (缺数据)": 27, "未达标": 2, "预警": 1}
+    _, ax = tz.maps.city_verdict_map(city.locations, verdicts, source="test")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["未达标 (2)", "预警 (1)", "无未达标项 (缺数据) (27)"]
+    # towns with a boundary (C01–C03) as polygons, the 27 others as points
+    from matplotlib.collections import PathCollection
+
+    points = sum(len(c.get_offsets()) for c in ax.collections if type(c) is PathCollection)
+    polygons = sum(len(c.get_paths()) for c in ax.collections if type(c) is not PathCollection)
+    assert (points, polygons) == (27, 3)
     plt.close("all")
 
 

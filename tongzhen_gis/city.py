@@ -11,6 +11,7 @@ management is a list kept year by year (清单管理, 动态管理, 定期评估
 * :func:`city_targets` judges one year's list against ``rules/hangzhou-2021-city.toml``;
 * :func:`town_indicators` derives a year's per-town indicators (亩均税收, R&D intensity …) for
   :func:`tongzhen_gis.evaluate.scorecard`;
+* :func:`town_verdicts` gives each town's verdict in the last year (for the map);
 * :func:`review` does all of it for every year: targets by year, per-town trends with the
   year-on-year change and the suggested grade, the changes between editions and the
   warning list (:func:`warnings`).
@@ -49,11 +50,14 @@ from tongzhen_gis.errors import RuleDataError, SchemaError
 
 __all__ = [
     "TARGET_COLUMNS",
+    "VERDICTS",
     "CityReview",
     "city_targets",
+    "failing_targets",
     "review",
     "town_indicators",
     "town_table",
+    "town_verdicts",
     "warnings",
 ]
 
@@ -726,6 +730,43 @@ def review(
         changes=changes if changes is not None else pd.DataFrame(),
         warnings=warnings(trends, evaluations, rules=rs),
     )
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+#: A town's verdict in the last year (:func:`town_verdicts`), worst first.
+VERDICTS = ("未达标", "预警", "无未达标项 (缺数据)", "达标")
+
+
+def town_verdicts(trends: pd.DataFrame, warnings: pd.DataFrame) -> pd.Series:
+    """The last year's verdict of each town, by town id (one of :data:`VERDICTS`).
+
+    未达标: a binding rule fails; 预警: on the warning list; 无未达标项 (缺数据): nothing fails
+    but a binding figure is missing (never called 达标); 达标: every binding rule passes.
+
+    Parameters
+    ----------
+    trends : pandas.DataFrame
+        ``CityReview.trends``.
+    warnings : pandas.DataFrame
+        ``CityReview.warnings``.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``verdict``, towns in trends order.
+    """
+    last = trends.groupby(level=0, sort=False).tail(1).droplevel(1)
+    warned = set(warnings["town_id"]) if not warnings.empty else set()
+
+    def verdict(town: Any, row: pd.Series) -> str:
+        if row["n_fail"] > 0:
+            return VERDICTS[0]
+        if town in warned:
+            return VERDICTS[1]
+        return VERDICTS[2] if row["n_missing"] > 0 else VERDICTS[3]
+
+    return pd.Series({t: verdict(t, r) for t, r in last.iterrows()}, name="verdict")
 
 
 # ----------------------------------------------------------------------------- warnings

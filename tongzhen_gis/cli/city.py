@@ -46,17 +46,13 @@ INPUTS = ("locations",)
 
 
 def _charts(review: city.CityReview, locations: Path | None, options: InputOptions, out_dir: Path) -> list[Path]:
-    from tongzhen_gis import city_charts
-
     written = []
-    fig, _ = city_charts.target_bars(review.targets)
+    fig, _ = maps.city_targets_chart(review.targets)
     written.append(maps.export(fig, out_dir / "charts" / "city_targets.png", dpi=150))
     if review.years:
-        fig, _ = city_charts.trend_lines(
-            review.trends, "tax_per_mu", label="亩均税收 (万元/亩)", title="各小镇亩均税收"
-        )
+        fig, _ = maps.town_trends_chart(review.trends, "tax_per_mu", label="亩均税收 (万元/亩)", title="各小镇亩均税收")
         written.append(maps.export(fig, out_dir / "charts" / "tax_per_mu_trends.png", dpi=150))
-        fig, _ = city_charts.trend_lines(review.trends, "output_wan", label="产值 (万元)", title="各小镇产值")
+        fig, _ = maps.town_trends_chart(review.trends, "output_wan", label="产值 (万元)", title="各小镇产值")
         written.append(maps.export(fig, out_dir / "charts" / "output_trends.png", dpi=150))
     if locations is not None:
         gdf = read_input(
@@ -67,8 +63,8 @@ def _charts(review: city.CityReview, locations: Path | None, options: InputOptio
             coord_system=options.coord_system.get("locations"),
             hints=InputOptions.hints("locations"),
         )
-        verdicts = city_charts.town_verdicts(review.trends, review.warnings)
-        fig, _ = city_charts.verdict_map(gdf, verdicts, source=locations.name)
+        verdicts = city.town_verdicts(review.trends, review.warnings)
+        fig, _ = maps.city_verdict_map(gdf, verdicts, source=locations.name)
         written.append(maps.export(fig, out_dir / "charts" / "verdict_map.png", dpi=150))
     import matplotlib.pyplot as plt
 

@@ -1,8 +1,13 @@
-"""Charts of the city view (城市总体目标): targets against thresholds, trends, a verdict map.
+"""Charts and a map of the city view (城市总体目标): targets, trends, towns by verdict.
 
-Every chart is drawn with the Chinese font the maps use (:func:`tongzhen_gis.maps.resolve_font`),
-inside a font context, so nothing changes matplotlib's global settings. The functions return
-``(fig, ax)`` and never save; write with :func:`tongzhen_gis.maps.export`.
+* :func:`city_targets_chart`: each city target as a bar of value / threshold;
+* :func:`town_trends_chart`: one line per town of a figure over the years;
+* :func:`city_verdict_map`: every town coloured by its verdict (:func:`tongzhen_gis.city.town_verdicts`).
+
+Every chart is drawn with the Chinese font of the maps (:func:`tongzhen_gis.maps.fonts.resolve_font`),
+inside a font context, so nothing changes matplotlib's global settings; the map has the page of
+every map (:mod:`tongzhen_gis.maps.furniture`). The functions return ``(fig, ax)`` and never
+save; write with :func:`tongzhen_gis.maps.export`.
 
 Decisions
 ---------
@@ -10,9 +15,9 @@ Decisions
   a zero bar.
 * Bars show value / threshold (1 = the threshold), so counts, shares and growth factors sit
   on one axis; the achieved value and the threshold are written beside each bar.
-* The map colours each town by its verdict in the last year: 未达标 (a binding rule fails),
-  预警 (on the warning list), 无未达标项但缺数据, 达标. Towns known only by a point are drawn as
-  points, towns with a boundary as polygons.
+* The map colours each town by its verdict in the last year (:func:`tongzhen_gis.city.town_verdicts`:
+  未达标, 预警, 无未达标项 (缺数据), 达标; 无数据 for a town the review does not know). Towns
+  known only by a point are drawn as points, towns with a boundary as polygons.
 """
 
 from __future__ import annotations
@@ -30,15 +35,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from tongzhen_gis._fonts import font_context, font_properties
 from tongzhen_gis.errors import SchemaError
-from tongzhen_gis.maps import resolve_font
+from tongzhen_gis.maps._layers import _metric, _require_columns
+from tongzhen_gis.maps.fonts import font_context, font_properties, resolve_font
+from tongzhen_gis.maps.furniture import _canvas, _finish
 
-__all__ = ["VERDICT_COLOURS", "target_bars", "town_verdicts", "trend_lines", "verdict_map"]
+__all__ = ["VERDICT_COLOURS", "city_targets_chart", "city_verdict_map", "town_trends_chart"]
 
 _STATUS_COLOURS = {"pass": "#1a9641", "fail": "#d7191c", "missing": "#bdbdbd", "not_applicable": "#e0e0e0"}
 _STATUS_ZH = {"pass": "达标", "fail": "未达标", "missing": "缺数据", "not_applicable": "不适用"}
-#: Verdict of a town on the map: Chinese label → colour.
+#: Colour of each verdict of :func:`tongzhen_gis.city.town_verdicts` (and of a town without one).
 VERDICT_COLOURS = {
     "未达标": "#d7191c",
     "预警": "#fdae61",
@@ -56,7 +62,7 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:g} {unit}"
 
 
-def target_bars(
+def city_targets_chart(
     targets: pd.DataFrame,
     *,
     title: str | None = None,
@@ -109,7 +115,7 @@ def target_bars(
     return fig, ax
 
 
-def trend_lines(
+def town_trends_chart(
     trends: pd.DataFrame,
     column: str,
     *,
@@ -162,30 +168,7 @@ def trend_lines(
     return fig, ax
 
 
-def town_verdicts(trends: pd.DataFrame, warnings: pd.DataFrame) -> pd.Series:
-    """The last year's verdict of each town (a key of :data:`VERDICT_COLOURS`), by town id.
-
-    Parameters
-    ----------
-    trends : pandas.DataFrame
-        ``CityReview.trends``.
-    warnings : pandas.DataFrame
-        ``CityReview.warnings``.
-    """
-    last = trends.groupby(level=0, sort=False).tail(1).droplevel(1)
-    warned = set(warnings["town_id"]) if not warnings.empty else set()
-
-    def verdict(town: Any, row: pd.Series) -> str:
-        if row["n_fail"] > 0:
-            return "未达标"
-        if town in warned:
-            return "预警"
-        return "无未达标项 (缺数据)" if row["n_missing"] > 0 else "达标"
-
-    return pd.Series({t: verdict(t, r) for t, r in last.iterrows()}, name="verdict")
-
-
-def verdict_map(
+def city_verdict_map(
     locations: gpd.GeoDataFrame,
     verdicts: pd.Series,
     *,
@@ -194,88 +177,56 @@ def verdict_map(
     title: str = "特色小镇 评估结论",
     source: str | None = None,
     font: str | os.PathLike[str] | None = None,
+    figsize: tuple[float, float] | None = None,
 ) -> tuple[Figure, Axes]:
     """All towns coloured by verdict: points where only a location is known, polygons otherwise.
 
     Parameters
     ----------
     locations : geopandas.GeoDataFrame
-        Town points or boundaries with ``id_col``, in a metric CRS (reprojected if geographic).
+        Town points or boundaries with ``id_col`` (reprojected to a metric CRS if needed).
     verdicts : pandas.Series
-        From :func:`town_verdicts`; a town without a verdict is drawn as 无数据.
+        By town id, from :func:`tongzhen_gis.city.town_verdicts`; a town without one is 无数据.
     id_col, label_col : str
         Town id and label columns of ``locations``.
     title, source : str
         Title and data-source note.
     font : str or path-like, optional
+        A font file (see :func:`tongzhen_gis.maps.fonts.resolve_font`).
+    figsize : (float, float), optional
+        Figure size in inches (default: 10 inches wide, height from the map's shape).
 
     Returns
     -------
     (Figure, Axes)
     """
-    from matplotlib_scalebar.scalebar import ScaleBar
-
-    from tongzhen_gis import crs as _crs
-
-    if id_col not in locations.columns:
-        msg = f"town locations have no column {id_col!r}; pass id_col="
-        raise SchemaError(msg, [msg], param="id_col")
-    gdf = _crs.to_metric(locations)
-    resolved = resolve_font(font)
-    fp = font_properties(resolved, size=8)
+    gdf = _metric(locations, "locations")
+    _require_columns(gdf, [id_col], "locations", "pass id_col= with the town id column")
     verdict = gdf[id_col].map(verdicts).fillna("无数据")
-    fig, ax = plt.subplots(figsize=(9.0, 7.0), layout="constrained")
-    with font_context(resolved):
-        polygons = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    polygons = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    with _canvas(gdf, font=font, figsize=figsize) as c:
         for name, colour in VERDICT_COLOURS.items():
             sel = (verdict == name).to_numpy()
+            if not sel.any():
+                continue
             if (sel & polygons).any():
-                gdf[sel & polygons].plot(ax=ax, color=colour, edgecolor="black", lw=0.6)
+                gdf[sel & polygons].plot(ax=c.ax, color=colour, edgecolor="#404040", linewidth=0.6, zorder=5)
             if (sel & ~polygons).any():
-                gdf[sel & ~polygons].representative_point().plot(ax=ax, color=colour, edgecolor="black", markersize=60)
+                pts = gdf[sel & ~polygons].representative_point()
+                c.ax.scatter(pts.x, pts.y, s=60, color=colour, edgecolor="#404040", linewidth=0.6, zorder=8)
+            c.handles.append(Patch(facecolor=colour, edgecolor="#404040", label=f"{name} ({int(sel.sum())})"))
         if label_col and label_col in gdf.columns:
+            fp = c.fp(size=7)
             for geom, text in zip(gdf.geometry.representative_point(), gdf[label_col], strict=True):
-                ax.annotate(str(text), (geom.x, geom.y), xytext=(4, 4), textcoords="offset points", fontproperties=fp)
-        present = [n for n in VERDICT_COLOURS if (verdict == n).any()]
-        ax.legend(
-            handles=[
-                Patch(facecolor=VERDICT_COLOURS[n], edgecolor="black", label=f"{n} ({int((verdict == n).sum())})")
-                for n in present
-            ],
-            loc="upper left",
-            bbox_to_anchor=(1.02, 1.0),
-            frameon=False,
-            prop=font_properties(resolved, size=9),
-            title="评估结论",
-            title_fontproperties=font_properties(resolved, size=10),
-        )
-        ax.add_artist(
-            ScaleBar(
-                1.0,
-                units="m",
-                location="lower left",
-                box_alpha=0.75,
-                font_properties={"family": resolved.families, "size": 8},
-            )
-        )
-        ax.annotate(
-            "",
-            xy=(0.95, 0.93),
-            xytext=(0.95, 0.83),
-            xycoords="axes fraction",
-            arrowprops={"arrowstyle": "-|>", "color": "black"},
-        )
-        ax.text(0.95, 0.95, "N", transform=ax.transAxes, ha="center", va="bottom", fontproperties=fp)
-        note = f"坐标系 {gdf.crs.to_string()}" + (f"; 数据来源: {source}" if source else "")
-        ax.text(0.0, -0.03, note, transform=ax.transAxes, va="top", fontproperties=fp)
+                c.ax.annotate(str(text), (geom.x, geom.y), xytext=(4, 4), textcoords="offset points", fontproperties=fp)
         minx, miny, maxx, maxy = gdf.total_bounds
-        pad = max(maxx - minx, maxy - miny, 1000.0) * 0.08
-        ax.set_xlim(minx - pad, maxx + pad)
-        ax.set_ylim(miny - pad, maxy + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        ax.set_title(title, fontproperties=font_properties(resolved, size=13))
-    return fig, ax
+        pad = max(maxx - minx, maxy - miny, 1_000.0) * 0.05
+        return _finish(
+            c,
+            title=title,
+            legend_title="评估结论 (最近一年)",
+            source=source,
+            extent=None,
+            # room on the right for the labels and the north arrow
+            data_bounds=(minx - pad, miny - pad, maxx + 4 * pad, maxy + pad),
+        )
