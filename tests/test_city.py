@@ -296,3 +296,24 @@ def test_unit_conversion_holds_for_the_enterprise_table_too():
     # a unit that cannot be converted is not an alias: the column is left alone, not guessed
     other = tz.schema.validate(pd.DataFrame({"小镇编号": ["T1"], "税收(美元)": [1.0]}), "enterprises")
     assert "tax_wan" not in other.columns
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    blanks=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=119),
+            st.sampled_from(["output_wan", "tax_wan", "rd_wan", "category", "innovation_platform", "status"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_blanking_inputs_only_ever_turns_a_verdict_into_missing(city, blanks):
+    before = tz.city.city_targets(city.table)["status"]
+    table = city.table.copy()
+    for row, col in blanks:
+        table.loc[row, col] = None if table[col].dtype == object else np.nan
+    after = tz.city.city_targets(table)["status"]
+    changed = after[after != before]
+    assert set(changed) <= {"missing"}, changed.to_dict()

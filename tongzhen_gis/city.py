@@ -132,7 +132,7 @@ def _vocabulary(table: Mapping[str, Sequence[str]]) -> dict[str, str]:
 
 def _normalise(series: pd.Series, vocab: Mapping[str, str], label: str, problems: list[str]) -> pd.Series:
     """Map words to canonical ids (blank stays empty); list unknown words as one problem."""
-    out = series.map(lambda v: None if _blank(v) else vocab.get(_key(v), "?"))
+    out = series.astype(object).map(lambda v: None if _blank(v) else vocab.get(_key(v), "?")).astype(object)
     bad = out == "?"
     if bad.any():
         words = sorted({str(v) for v in series[bad]})
@@ -157,7 +157,7 @@ def _scenic(value: Any) -> float | None:
 def _categories(series: pd.Series, problems: list[str]) -> pd.Series:
     cats = _rules.load("town_categories")["category"]
     vocab = {_key(k): k for k in cats} | {_key(v["name_zh"]): k for k, v in cats.items()}
-    out = series.map(lambda v: None if _blank(v) else vocab.get(_key(v), str(v).strip()))
+    out = series.astype(object).map(lambda v: None if _blank(v) else vocab.get(_key(v), str(v).strip())).astype(object)
     unknown = sorted({v for v in out.dropna() if v not in cats})
     if unknown:
         problems.append(f"category values {unknown} are not in rules/town_categories.toml: counted as other types")
@@ -336,7 +336,7 @@ def _tri(values: pd.Series, test: Callable[[pd.Series], pd.Series]) -> pd.Series
 
 
 def _named(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
-    named = ed["status"].map(lambda s: None if s is None else s == "named").astype(object)
+    named = ed["status"].map(lambda s: None if _blank(s) else s == "named").astype(object)
     if year is not None:
         later = ed["status_year"] > year
         named = named.where(~(later & named.eq(True)), False)
@@ -361,7 +361,7 @@ def _tax(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
 
 
 def _in_categories(ed: pd.DataFrame, cats: Sequence[str]) -> pd.Series:
-    return ed["category"].map(lambda c: None if c is None else c in cats).astype(object)
+    return ed["category"].map(lambda c: None if _blank(c) else c in cats).astype(object)
 
 
 def _digital_share(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
@@ -370,7 +370,7 @@ def _digital_share(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> 
 
 def _platform_share(ed: pd.DataFrame, rs: _rules.RuleSet, year: float | None) -> _Figure:
     levels = _table(rs, "reading")["platform_levels"]
-    has = ed["innovation_platform"].map(lambda p: None if p is None else p in levels).astype(object)
+    has = ed["innovation_platform"].map(lambda p: None if _blank(p) else p in levels).astype(object)
     return _count(ed, has, share=True)
 
 
