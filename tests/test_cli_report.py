@@ -170,6 +170,6 @@ def test_exit_2_on_a_wrong_column_name_naming_the_config_entry(tmp_path, capsys)
 )
 def test_report_maps_the_error_param_to_its_config_entry(param, where, fix):
     exc = tz.errors.SchemaError("something is wrong", ["something is wrong"], param=param)
-    new = tz.report._config_error(exc, where)
+    new = tz.report.config._config_error(exc, where)
     assert str(new).startswith(f"{where}: something is wrong; ") and fix in str(new)
     assert type(new) is tz.errors.SchemaError and new.problems == ["something is wrong"] and new.param == param

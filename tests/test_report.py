@@ -67,6 +67,32 @@ def parse_html(path: Path) -> _Page:
     return page
 
 
+class _Tables(HTMLParser):
+    """Collects every table of a page as rows of cell texts (header row first)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """``tongzhen demo --out DIR`` once: exits 1 because T2 and T3 fail rules on purpose."""
@@ -262,6 +288,34 @@ def test_missing_input_files_listed_at_once(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        # a column the library refuses (param=landuse_col): given the step's table by the build
+        ("far_cell_m = 50.0", 'far_cell_m = 50.0\nlanduse_col = "YDYHFLDM"', "[intensity]"),
+        # a layer the file lacks: named by the entry that names the file
+        ('layer = "red_line" }', 'layer = "no_such_layer" }', "[control_lines].red_line"),
+        # a homes column named in [access]: named by the report itself, kept as it is
+        ('population_col = "population"', 'population_col = "RK"', "[access].population_col"),
+    ],
+)
+def test_a_config_error_names_its_entry_in_config_key(tmp_path, old, new, key):
+    written = tz.samples.write_scene(tz.samples.sample_town(), tmp_path / "raw")
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw").replace("enabled = true", "enabled = false")
+    assert old in text
+    cfg = tz.report.parse_config(text.replace(old, new, 1), base_dir=tmp_path / "raw")
+    with pytest.raises(tz.errors.TongzhenError) as err:
+        tz.report.build(cfg, tmp_path / "out")
+    assert err.value.config_key == key
+    assert str(err.value).startswith(key.split("]")[0] + "]")  # the text names the table too
+
+
+def test_config_key_is_none_outside_the_report():
+    assert tz.errors.SchemaError("x").config_key is None
+    exc = tz.report.config._config_error(tz.errors.CRSError("no CRS", param="crs"), "[towns]")
+    assert exc.config_key == "[towns]" and exc.param == "crs" and type(exc) is tz.errors.CRSError
+
+
 def test_safe_name():
     assert tz.report.safe_name("云栖小镇") == "云栖小镇"
     assert tz.report.safe_name("a/b\\c\x00d\u202e") == "a_b_c_d_"
@@ -302,6 +356,39 @@ def test_compare_two_editions_of_the_sample(scene):
     # T2 still fails its other rules: 0 + 30 points back = 8, still 淘汰; T2 stays a failing town
     assert second.grades.loc["T2", "points"] == 8.0
     assert second.failing == ["T2", "T3"]
+
+
+#: Every English code a verdict or a rule status is written with in the library.
+ENGLISH_VERDICTS = {"pass", "review", "conflict", "unchecked", "fail", "missing", "not_applicable"}
+
+
+def test_verdicts_read_the_same_chinese_words_on_every_sheet_and_the_page(demo):
+    """Regression: the 三线核查 sheet said ``conflict`` where 汇总 said 冲突.
+
+    The sample's docstring: T1 lies clear of every line, T2 overlaps the red line, T3 the farmland.
+    """
+    out = demo / "processed" / "sample"
+    expected = {"T1": "通过", "T2": "冲突", "T3": "冲突"}
+    wb = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    verdict_columns = 0
+    for sheet in wb.sheetnames:
+        head, *rows = list(wb[sheet].values)
+        df = pd.DataFrame(rows, columns=head)
+        for col in (c for c in df.columns if "结论" in str(c)):  # 三线核查结论, 结论
+            verdict_columns += 1
+            words = {str(v).strip().lower() for v in df[col].dropna()}
+            assert not words & ENGLISH_VERDICTS, (sheet, col, words & ENGLISH_VERDICTS)
+        if "三线核查结论" in df.columns:
+            assert set(df["三线核查结论"]) <= {"通过", "待核", "冲突", "未核查"}
+            assert dict(zip(df["小镇编号"], df["三线核查结论"], strict=True)) == expected, sheet
+    assert verdict_columns == 3  # 汇总, 三线核查 (三线核查结论) and 评估 (结论)
+    parser = _Tables()
+    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    summary = next(t for t in parser.tables if "三线核查结论" in t[0])
+    at, tid_at = summary[0].index("三线核查结论"), summary[0].index("小镇编号")
+    assert {row[tid_at]: row[at] for row in summary[1:]} == expected
+    cells = {c.lower() for table in parser.tables for row in table[1:] for c in row}
+    assert not cells & ENGLISH_VERDICTS
 
 
 def test_html_scorecard_shows_ratios_as_percentages(demo):

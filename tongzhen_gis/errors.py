@@ -33,11 +33,18 @@ class TongzhenError(Exception):
         or None. Messages give the Python fix (``layer='towns'``); a front end such as the CLI
         maps ``param`` to its own option instead of rewriting the text, so the library never
         needs to know the command line.
+
+    Attributes
+    ----------
+    config_key : str or None
+        The ``project.toml`` entry the error concerns (``"[access].homes"``, ``"[towns]"``),
+        set by :mod:`tongzhen_gis.report` when the error names it; None elsewhere.
     """
 
     def __init__(self, *args: object, param: str | None = None) -> None:
         super().__init__(*args)
         self.param: str | None = param
+        self.config_key: str | None = None
 
 
 class CRSError(TongzhenError, ValueError):

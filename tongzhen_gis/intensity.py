@@ -55,48 +55,13 @@ from tongzhen_gis import schema
 from tongzhen_gis._firm_scores import firm_scores
 from tongzhen_gis._zonal import zonal
 from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.labels import COLUMNS_ZH  # Chinese label and unit of each column of summarize()
 from tongzhen_gis.raster import Raster
 from tongzhen_gis.units import M2_PER_MU
 
 __all__ = ["COLUMNS_ZH", "building_floor_area", "firm_scores", "floor_area_grid", "summarize", "zonal"]
 
 logger = logging.getLogger(__name__)
-
-#: Chinese label and unit of each column of :func:`summarize` (``share_<code>`` columns are named
-#: after the class: see ``tz.rules.load("landuse")["class"]``).
-COLUMNS_ZH: dict[str, tuple[str, str]] = {
-    "area_m2": ("小镇面积", "m²"),
-    "construction_m2": ("建设用地面积", "m²"),
-    "construction_mu": ("建设用地面积", "亩"),
-    "construction_share": ("开发强度 (建设用地/小镇面积)", "比例"),
-    "residential_m2": ("住宅用地面积", "m²"),
-    "residential_share": ("住宅用地占建设用地比重", "比例"),
-    "industrial_m2": ("工矿用地面积", "m²"),
-    "industrial_share": ("工矿用地占建设用地比重", "比例"),
-    "green_m2": ("绿地与开敞空间用地面积", "m²"),
-    "green_share": ("绿地与开敞空间用地占小镇面积比重", "比例"),
-    "unclassified_m2": ("无用地分类面积", "m²"),
-    "building_count": ("建筑数量", "栋"),
-    "footprint_m2": ("建筑基底面积", "m²"),
-    "floor_area_m2": ("建筑面积", "m²"),
-    "far": ("综合容积率 (建筑面积/建设用地)", ""),
-    "gross_far": ("毛容积率 (建筑面积/小镇面积)", ""),
-    "building_coverage": ("建筑密度 (基底面积/建设用地)", "比例"),
-    "unknown_floors_count": ("层数与高度均缺失的建筑", "栋"),
-    "unknown_floors_footprint_m2": ("层数与高度均缺失的建筑基底面积", "m²"),
-    "firm_count": ("企业数量", "家"),
-    "tax_wan": ("税收", "万元"),
-    "investment_wan": ("累计投资", "万元"),
-    "output_wan": ("产值", "万元"),
-    "revenue_wan": ("营业收入", "万元"),
-    "rd_wan": ("研发经费", "万元"),
-    "jobs": ("从业人员", "人"),
-    "tax_per_mu": ("建设用地亩均税收", "万元/亩"),
-    "investment_per_mu": ("建设用地亩均累计投资", "万元/亩"),
-    "output_per_mu": ("建设用地亩均产值", "万元/亩"),
-    "rd_intensity": ("研发投入强度 (研发经费/营业收入)", "比例"),
-    "labour_productivity": ("全员劳动生产率 (产值/从业人员)", "万元/人"),
-}
 
 #: Enterprise columns summed per town (canonical names of ``tz.schema`` "enterprises").
 ENTERPRISE_SUMS = ("tax_wan", "investment_wan", "output_wan", "revenue_wan", "rd_wan", "jobs")

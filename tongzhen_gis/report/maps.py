@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from tongzhen_gis import io as tzio
-from tongzhen_gis._project import ProjectConfig
-from tongzhen_gis._report_run import _Run
 from tongzhen_gis.errors import TongzhenError
+from tongzhen_gis.report.config import ProjectConfig
+from tongzhen_gis.report.run import ReportRun
 
 
 def safe_name(name: Any, *, fallback: str = "town") -> str:
@@ -60,71 +60,79 @@ def _png(fig: Any, dpi: int) -> bytes:
 _OVERVIEW = "__overview__"
 
 
-def _draw(run: _Run, caption: str, draw: Any, dpi: int) -> bytes | None:
+def _draw(problems: list[str], caption: str, draw: Any, dpi: int) -> bytes | None:
     try:
         fig, _ = draw()
     except TongzhenError as exc:
-        run.problems.append(f"地图 {caption}: not drawn ({exc})")
+        problems.append(f"地图 {caption}: not drawn ({exc})")
         return None
     return _png(fig, dpi)
 
 
 def _render_maps(
-    config: ProjectConfig, run: _Run, out: Path, files: dict[str, Path]
+    config: ProjectConfig, run: ReportRun, out: Path, files: dict[str, Path], problems: list[str]
 ) -> dict[Any, list[tuple[str, bytes]]]:
     """(caption, PNG bytes) of each map, per town and for the whole area; also written to ``maps/``.
 
     Town maps (control lines, access) are framed on the town; land use and the FAR grid are
     drawn once for the whole area (same data for every town). Folder names come from town
-    names through :func:`safe_name` and :func:`tongzhen_gis.io.safe_join`.
+    names through :func:`safe_name` and :func:`tongzhen_gis.io.safe_join`. A map that cannot be
+    drawn is noted in ``problems``.
     """
     from tongzhen_gis import maps
 
     dpi = int(config.get("maps", "dpi", 110))
     scheme = str(config.get("maps", "scheme", "Quantiles"))
-    towns = run.towns
-    common = {"source": config.get("project", "source"), "label_col": run.name_col, "water": run.water}
+    towns, id_col, name_col = run.towns.layer, run.towns.id_col, run.towns.name_col
+    lines, intensity, acc = run.lines, run.intensity, run.access
+    common = {"source": config.get("project", "source"), "label_col": name_col, "water": run.water}
     result: dict[Any, list[tuple[str, bytes]]] = {_OVERVIEW: []}
     overview: list[tuple[str, str, Any]] = []
-    if run.parcels is not None:
-        overview.append(("landuse", "用地用海分类图", lambda: maps.landuse_map(run.parcels, towns=towns, **common)))
-    if run.far_grid is not None:
+    if intensity is not None:
+        overview.append(
+            ("landuse", "用地用海分类图", lambda: maps.landuse_map(intensity.parcels, towns=towns, **common))
+        )
+    if intensity is not None and intensity.far_grid is not None:
         overview.append(
             (
                 "far",
                 "容积率分布图",
-                lambda: maps.intensity_map(run.far_grid, towns=towns, hide_zero=True, scheme=scheme, **common),
+                lambda: maps.intensity_map(intensity.far_grid, towns=towns, hide_zero=True, scheme=scheme, **common),
             )
         )
     for key, caption, draw in overview:
-        png = _draw(run, caption, draw, dpi)
+        png = _draw(problems, caption, draw, dpi)
         if png is not None:
             files[f"map:{key}"] = tzio.write_bytes(png, tzio.safe_join(out, "maps", f"{key}.png"))
             result[_OVERVIEW].append((caption, png))
 
     used: set[str] = set()
     for _, town in towns.iterrows():
-        tid = town[run.id_col]
-        one = towns[towns[run.id_col] == tid]
+        tid = town[id_col]
+        one = towns[towns[id_col] == tid]
         minx, miny, maxx, maxy = one.total_bounds
         pad = 0.15 * max(maxx - minx, maxy - miny, 1.0)
-        framed = {**common, "extent": (minx - pad, miny - pad, maxx + pad, maxy + pad), "roads": run.roads}
-        name = town[run.name_col] if run.name_col else tid
+        framed = {
+            **common,
+            "extent": (minx - pad, miny - pad, maxx + pad, maxy + pad),
+            "roads": acc.roads if acc is not None else None,
+        }
+        name = town[name_col] if name_col else tid
         items: list[tuple[str, str, Any]] = []
-        if run.lines is not None:
-            own = run.lines.conflicts[run.lines.conflicts[run.id_col] == tid]
+        if lines is not None:
+            own = lines.check.conflicts[lines.check.conflicts[id_col] == tid]
             title = f"{name} 三条控制线核查图"
             items.append(
                 (
                     "control_lines",
                     title,
                     lambda o=one, c=own, t=title, f=framed: maps.control_lines_map(
-                        o, conflicts=c, id_col=run.id_col, title=t, **run.line_layers, **f
+                        o, conflicts=c, id_col=id_col, title=t, **lines.layers, **f
                     ),
                 )
             )
-        if run.nearest is not None and run.homes is not None and run.town_of_home is not None:
-            mine = (run.town_of_home == tid).to_numpy()
+        if acc is not None:
+            mine = (acc.town_of_home == tid).to_numpy()
             if mine.any():
                 title = f"{name} 15分钟生活圈可达性图"
                 items.append(
@@ -132,7 +140,7 @@ def _render_maps(
                         "access",
                         title,
                         lambda t=title, f=framed, m=mine: maps.access_map(
-                            run.homes[m], nearest=run.nearest[m], facilities=run.facilities, towns=towns, title=t, **f
+                            acc.homes[m], nearest=acc.nearest[m], facilities=acc.facilities, towns=towns, title=t, **f
                         ),
                     )
                 )
@@ -142,7 +150,7 @@ def _render_maps(
         used.add(folder.lower())
         rendered = []
         for key, caption, draw in items:
-            png = _draw(run, caption, draw, dpi)
+            png = _draw(problems, caption, draw, dpi)
             if png is not None:
                 files[f"map:{tid}:{key}"] = tzio.write_bytes(png, tzio.safe_join(out, "maps", folder, f"{key}.png"))
                 rendered.append((caption, png))

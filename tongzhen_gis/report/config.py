@@ -366,7 +366,11 @@ def _config_fix(param: str | None, where: str) -> str | None:
 
 
 def _config_error(exc: TongzhenError, where: str) -> TongzhenError:
-    """The same error (class, ``param``, ``problems``), prefixed with the config entry and its project.toml fix."""
+    """The same error (class, ``param``, ``problems``), prefixed with the config entry and its project.toml fix.
+
+    The entry is also kept in the copy's ``config_key`` (``"[section]"`` or ``"[section].key"``),
+    which tells a caller the error already names its entry.
+    """
     text = str(exc)
     fix = _config_fix(exc.param, where)
     section = where.split(".")[0].strip("[]")
@@ -377,4 +381,5 @@ def _config_error(exc: TongzhenError, where: str) -> TongzhenError:
         text += f"; in project.toml name the columns in [{section}]: {', '.join(columns)}"
     new = copy.copy(exc)  # keeps the class and every attribute (param, problems …)
     new.args = (f"{where}: {text}",)
+    new.config_key = where
     return new

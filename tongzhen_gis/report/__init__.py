@@ -79,7 +79,24 @@ Decisions
 * The FAR grid covers every building whole (not cut at town edges), at ``far_cell_m``.
 
 Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen_gis.evaluate`),
-else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2).
+else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2)
+whose ``config_key`` names the ``project.toml`` entry it concerns (``"[access].homes"``).
+
+Modules
+-------
+Each one reason to change; :func:`build` runs them in order.
+
+* :mod:`~tongzhen_gis.report.config`: the ``project.toml`` model, parsing, validation, and the
+  mapping of a library error to its config entry.
+* :mod:`~tongzhen_gis.report.run`: reading the inputs and running the analyses; each step
+  returns a frozen result (``ControlLinesResult``, ``IntensityResult``, ``AccessResult``)
+  gathered in one immutable ``ReportRun``.
+* :mod:`~tongzhen_gis.report.tables`: the workbook ``report.xlsx``.
+* :mod:`~tongzhen_gis.report.html` (with its escaped builders in ``_html``): the page ``report.html``.
+* :mod:`~tongzhen_gis.report.maps`: the maps, as PNG in the page and in ``maps/``.
+* :mod:`~tongzhen_gis.report.geodata`: ``results.gpkg`` and ``far_grid.tif``.
+
+Chinese wording (headers, verdicts, line names) comes from :mod:`tongzhen_gis.labels`.
 """
 
 from __future__ import annotations
@@ -94,33 +111,20 @@ import pandas as pd
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
 
-# The steps live in private modules, one reason to change each; build() below runs them in order.
-from tongzhen_gis._project import (  # the config: model, parsing, validation, error mapping
+# The steps live in modules of this package, one reason to change each; build() below runs them in order.
+from tongzhen_gis.report.config import (  # the config: model, parsing, validation, error mapping
     CONFIG_KEYS,
     LayerSource,
     ProjectConfig,
-    _config_error,
     load_config,
     parse_config,
     sample_config_text,
 )
-from tongzhen_gis._report_geodata import _write_geodata  # results.gpkg, far_grid.tif
-from tongzhen_gis._report_html import _html_report  # report.html
-from tongzhen_gis._report_maps import _render_maps, safe_name  # maps/ and the page's images
-from tongzhen_gis._report_run import (  # reading the inputs and running the analyses
-    _check_files,
-    _check_rules,
-    _dropped_note,
-    _read,
-    _read_table,
-    _Run,
-    _run_access,
-    _run_control_lines,
-    _run_intensity,
-    _towns_layer,
-)
-from tongzhen_gis._report_tables import _write_workbook  # report.xlsx
-from tongzhen_gis.errors import SchemaError, TongzhenError
+from tongzhen_gis.report.geodata import _write_geodata  # results.gpkg, far_grid.tif
+from tongzhen_gis.report.html import _html_report  # report.html
+from tongzhen_gis.report.maps import _render_maps, safe_name  # maps/ and the page's images
+from tongzhen_gis.report.run import evaluate_towns, run_analyses  # reading the inputs, running the analyses
+from tongzhen_gis.report.tables import _write_workbook  # report.xlsx
 
 __all__ = [
     "CONFIG_KEYS",
@@ -199,61 +203,15 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
         )
         raise TypeError(msg)
     out = Path(out_dir)
-    _check_files(config)
-    _check_rules(config)
-    towns, id_col, name_col, category_col = _towns_layer(config)
-    run = _Run(towns=towns, id_col=id_col, name_col=name_col)
-    if (note := _dropped_note(towns, "[towns]")) is not None:
-        run.problems.append(note)
-    run.water = _read(config, "base_layers", "water", run.problems)
-    for section, step, absent in (
-        ("control_lines", _run_control_lines, "the three-line rules are 'missing'"),
-        ("intensity", _run_intensity, "land-use and 亩均 rules are 'missing'"),
-        ("access", _run_access, "the 15-minute rule is 'missing'"),
-    ):
-        if not config.has(section):
-            run.problems.append(f"no [{section}] in the config: {absent}")
-            continue
-        try:
-            step(config, run)
-        except TongzhenError as exc:
-            if str(exc).startswith("["):  # already names its config entry
-                raise
-            raise _config_error(exc, f"[{section}]") from exc
-    stats = None
-    stats_src = config.get("town_stats", "path")
-    if stats_src is not None:
-        stats = _read_table(stats_src, "[town_stats].path")
-        stats_id = config.get("town_stats", "id_col", id_col)
-        if stats_id not in stats.columns:
-            msg = f"town statistics table {stats_src} has no column {stats_id!r}; set [town_stats].id_col"
-            raise SchemaError(msg)
-        stats = stats.set_index(stats_id)
-    indicators = evaluate.collect_indicators(
-        towns,
-        control_lines=run.lines.summary if run.lines is not None else None,
-        intensity=run.intensity,
-        access=run.access_by_town,
-        town_stats=stats,
-        id_col=id_col,
-        category_col=category_col,
-    )
-    if name_col is not None and name_col not in indicators.columns:
-        indicators.insert(1, name_col, towns.set_index(id_col)[name_col].reindex(indicators.index))
-    run.problems.extend(f"指标汇总: {p}" for p in indicators.attrs.get("problems", []))
-    card = evaluate.scorecard(indicators, rules=config.rules, category_col=category_col)
-    run.problems.extend(f"评估: {p}" for p in card.attrs.get("problems", []))
-    evaluation = evaluate.Evaluation(
-        scorecard=card,
-        grades=evaluate.grade(card, rules=config.grading),
-        conflicts=run.lines.conflicts if run.lines is not None else None,
-    )
+    problems: list[str] = []
+    run = run_analyses(config, problems)
+    indicators, evaluation = evaluate_towns(config, run, problems)
     files: dict[str, Path] = {}
-    maps = _render_maps(config, run, out, files) if config.get("maps", "enabled", True) else {}
+    maps = _render_maps(config, run, out, files, problems) if config.get("maps", "enabled", True) else {}
     files["xlsx"] = _write_workbook(run, indicators, evaluation, out)
-    files.update(_write_geodata(run, indicators, evaluation, out))
-    html_text = _html_report(config, run, indicators, evaluation, maps)
+    files.update(_write_geodata(run, indicators, evaluation, out, problems))
+    html_text = _html_report(config, run, indicators, evaluation, maps, problems)
     files["html"] = tzio.write_text(html_text, tzio.safe_join(out, "report.html"))
-    for p in run.problems:
+    for p in problems:
         logger.info("report: %s", p)
-    return ReportResult(evaluation=evaluation, indicators=indicators, files=files, problems=run.problems)
+    return ReportResult(evaluation=evaluation, indicators=indicators, files=files, problems=problems)

@@ -1,7 +1,7 @@
 """The page ``report.html`` of :mod:`tongzhen_gis.report`: what it says, section by section.
 
 Assembled from the run, the evaluation and the rendered maps; the escaped low-level builders
-(tables, images, the page shell) are in :mod:`tongzhen_gis._html`. Returns text; the caller
+(tables, images, the page shell) are in :mod:`tongzhen_gis.report._html`. Returns text; the caller
 writes it.
 """
 
@@ -15,32 +15,16 @@ from typing import Any
 
 import pandas as pd
 
-from tongzhen_gis import __version__, evaluate
-from tongzhen_gis import _html as H
-from tongzhen_gis._project import ProjectConfig
-from tongzhen_gis._report_maps import _OVERVIEW
-from tongzhen_gis._report_run import _Run
-from tongzhen_gis._report_tables import _COVERAGE_HEADERS, _LINE_ZH, _coverage_table, _header, _summary_table
+from tongzhen_gis import __version__, evaluate, labels
+from tongzhen_gis.labels import header as _header
+from tongzhen_gis.report import _html as H
+from tongzhen_gis.report.config import ProjectConfig
+from tongzhen_gis.report.maps import _OVERVIEW
+from tongzhen_gis.report.run import ReportRun
+from tongzhen_gis.report.tables import _coverage_table, _summary_table
 
-_CARD_HEADERS = {
-    "label_zh": "指标",
-    "value": "数值",
-    "comparator": "比较",
-    "threshold": "阈值",
-    "unit": "单位",
-    "status_zh": "结论",
-    "mark": "性质",
-    "reason": "说明",
-    "document": "文件",
-    "clause": "条款",
-}
-
-
-#: How a comparator and a unit of the rule files are shown to a reader.
+#: How a comparator of the rule files is shown to a reader (units: :data:`tongzhen_gis.labels.UNIT_ZH`).
 _COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
-
-
-_UNIT_TEXT = {"m2": "m²", "ratio": "比例"}
 
 
 def _shown(value: Any, unit: str) -> Any:
@@ -55,22 +39,24 @@ def _card_html(card: pd.DataFrame) -> str:
     df["value"] = [_shown(v, u) for v, u in zip(df["value"], df["unit"], strict=True)]
     df["threshold"] = [_shown(v, u) for v, u in zip(df["threshold"], df["unit"], strict=True)]
     df["comparator"] = df["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c))
-    df["unit"] = df["unit"].map(lambda u: _UNIT_TEXT.get(u, u))
+    df["unit"] = df["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
     df["status_zh"] = df["status"].map(evaluate.STATUS_ZH)
+    kinds = labels.RULE_KIND_ZH
     df["mark"] = [
-        "鼓励值" if a else ("阈值未核实" if not c else "约束性")
+        kinds["advisory"] if a else (kinds["unconfirmed"] if not c else kinds["binding"])
         for a, c in zip(df["advisory"], df["confirmed"], strict=True)
     ]
-    cols = list(_CARD_HEADERS)
-    return H.table(df[cols], headers=_CARD_HEADERS, row_class=df["status"])
+    cols = list(labels.SCORECARD_HEADERS_ZH)
+    return H.table(df[cols], headers=labels.SCORECARD_HEADERS_ZH, row_class=df["status"])
 
 
 def _html_report(
     config: ProjectConfig,
-    run: _Run,
+    run: ReportRun,
     indicators: pd.DataFrame,
     ev: evaluate.Evaluation,
     maps: Mapping[Any, list[tuple[str, bytes]]],
+    problems: list[str],
 ) -> str:
     e = H.esc
     parts = [f"<h1>{e(config.title)}</h1>"]
@@ -99,7 +85,7 @@ def _html_report(
         "“鼓励值”与“阈值未核实”的规则单独标注, 不单独导致不达标。</p>"
     )
     for tid in indicators.index:
-        name = indicators.loc[tid, run.name_col] if run.name_col in indicators.columns else tid
+        name = indicators.loc[tid, run.towns.name_col] if run.towns.name_col in indicators.columns else tid
         g = ev.grades.loc[tid]
         parts.append(f"<h2>{e(name)} ({e(tid)})</h2>")
         parts.append(
@@ -110,8 +96,8 @@ def _html_report(
         parts.append(_card_html(ev.scorecard.xs(tid, level=0)))
         if run.lines is not None:
             parts.append("<h3>三线冲突清单</h3>")
-            conf = run.lines.conflicts
-            conf = pd.DataFrame(conf[conf[run.id_col] == tid].drop(columns=conf.geometry.name))
+            conf = run.lines.check.conflicts
+            conf = pd.DataFrame(conf[conf[run.towns.id_col] == tid].drop(columns=conf.geometry.name))
             if conf.empty:
                 parts.append("<p>无冲突。</p>")
             else:
@@ -120,16 +106,16 @@ def _html_report(
                     for c in ("line", "source_id", "area_m2", "area_mu", "share", "sliver", "construction")
                     if c in conf.columns
                 ]
-                conf["line"] = conf["line"].map(lambda v: _LINE_ZH.get(v, v))
+                conf["line"] = conf["line"].map(lambda v: labels.LINE_ZH.get(v, v))
                 if "share" in conf.columns:
                     conf["share"] = [_shown(v, "ratio") for v in conf["share"]]
                 parts.append(H.table(conf[cols], headers={c: _header(c) for c in cols}))
-        if run.coverage is not None:
+        if run.access is not None:
             parts.append("<h3>15分钟生活圈覆盖</h3>")
-            cov = run.coverage
+            cov = run.access.coverage
             if tid in set(cov.index.get_level_values(0)):
                 shown = _coverage_table(cov.loc[[tid]]).iloc[:, 1:]
-                for col in (_COVERAGE_HEADERS["share"], _COVERAGE_HEADERS["population_share"]):
+                for col in (labels.COVERAGE_HEADERS_ZH["share"], labels.COVERAGE_HEADERS_ZH["population_share"]):
                     if col in shown.columns:
                         shown[col] = [_shown(v, "ratio") for v in shown[col]]
                 parts.append(H.table(shown))
@@ -139,8 +125,8 @@ def _html_report(
         if town_maps:
             parts.append("<h3>地图</h3>")
             parts.extend(H.image(png, caption=cap) for cap, png in town_maps)
-    if run.problems:
+    if problems:
         parts.append("<h2>数据问题与未运行的分析</h2><ul>")
-        parts.extend(f"<li>{e(p)}</li>" for p in run.problems)
+        parts.extend(f"<li>{e(p)}</li>" for p in problems)
         parts.append("</ul>")
     return H.page(config.title, "\n".join(parts))

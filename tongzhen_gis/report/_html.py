@@ -1,6 +1,6 @@
 """Small HTML builders for the report: every value from the data goes through :func:`esc`.
 
-Private helpers of :mod:`tongzhen_gis._report_html` (the page of :mod:`tongzhen_gis.report`).
+Private helpers of :mod:`tongzhen_gis.report.html` (the page of :mod:`tongzhen_gis.report`).
 Nothing here touches files; pages are strings.
 """
 

@@ -1,0 +1,101 @@
+"""The workbook ``report.xlsx`` of :mod:`tongzhen_gis.report`: its sheets and their Chinese headers.
+
+The summary and coverage tables are shared with the page (:mod:`tongzhen_gis.report.html`);
+every Chinese label (columns, control lines, verdicts) comes from :mod:`tongzhen_gis.labels`,
+so a verdict reads 通过 / 待核 / 冲突 / 未核查 on every sheet and on the page. Written through
+:mod:`tongzhen_gis.io` only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tongzhen_gis import evaluate, labels
+from tongzhen_gis import io as tzio
+from tongzhen_gis.labels import header as _header
+from tongzhen_gis.report.run import ReportRun
+
+
+def _zh(df: pd.DataFrame) -> pd.DataFrame:
+    return df.rename(columns=_header)
+
+
+def _scorecard_sheet(card: pd.DataFrame) -> pd.DataFrame:
+    df = card.reset_index()
+    df.insert(df.columns.get_loc("status") + 1, "status_zh", df["status"].map(evaluate.STATUS_ZH))
+    return df
+
+
+def _summary_table(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation) -> pd.DataFrame:
+    cols = [c for c in ("name_zh", "category", "district") if c in indicators.columns]
+    out = indicators[cols].copy()
+    if run.lines is not None:
+        verdict = run.lines.check.summary["verdict"].reindex(out.index)
+        out["verdict"] = verdict.map(labels.verdict_zh)
+    for col in ("grade", "points", "n_fail", "n_missing", "n_advisory_fail", "n_unconfirmed_fail", "reasons", "label"):
+        out[col] = ev.grades[col].reindex(out.index)
+    return out
+
+
+def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Coverage with Chinese category names and headers (group column first)."""
+    from tongzhen_gis import rules
+
+    catalogue = rules.load("facilities")["category"]
+    df = coverage.reset_index()
+    names = {k: v.get("name_zh", k) for k, v in catalogue.items()}
+    names["all_categories"] = '"八个一"全部可达'
+    df.insert(df.columns.get_loc("category") + 1, "category_zh", df["category"].map(lambda c: names.get(c, c)))
+    group = df.columns[0]
+    df[group] = df[group].map(lambda g: "不在任何小镇" if g is None or (isinstance(g, float) and math.isnan(g)) else g)
+    return df.rename(columns={**labels.COVERAGE_HEADERS_ZH, group: _header(group)})
+
+
+def _coverage_sheet(run: ReportRun) -> pd.DataFrame:
+    if run.access is None:
+        return pd.DataFrame({"说明": ["未运行15分钟生活圈分析 (配置中无 [access] 或输入不全)"]})
+    return _coverage_table(run.access.coverage)
+
+
+def _intensity_sheet(table: pd.DataFrame) -> pd.DataFrame:
+    """The intensity table with the Chinese labels and units of :data:`tongzhen_gis.labels.COLUMNS_ZH`."""
+    from tongzhen_gis import rules
+
+    classes = rules.load("landuse")["class"]
+
+    def label(col: Any) -> str:
+        text = str(col)
+        if text in labels.COLUMNS_ZH:
+            name, unit = labels.COLUMNS_ZH[text]
+            return f"{name} ({unit})" if unit else name
+        if text.startswith("share_") and text[6:] in classes:
+            return f"{text[6:]} {classes[text[6:]]['name_zh']} 占小镇面积比重"
+        return _header(text)
+
+    return table.reset_index().rename(columns=label)
+
+
+def _write_workbook(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation, out: Path) -> Path:
+    none = pd.DataFrame({"说明": ["未运行 (配置中无相应输入)"]})
+    if run.lines is not None:
+        check = run.lines.check
+        conflicts = pd.DataFrame(check.conflicts.drop(columns=check.conflicts.geometry.name))
+        conflicts["line"] = conflicts["line"].map(lambda v: labels.LINE_ZH.get(v, v))
+        summary = check.summary.reset_index()
+        summary["verdict"] = summary["verdict"].map(labels.verdict_zh)  # the same words as 汇总
+        lines_sheet, conflicts_sheet = _zh(summary), _zh(conflicts)
+    else:
+        lines_sheet = conflicts_sheet = none
+    sheets = {
+        "汇总": _zh(_summary_table(run, indicators, ev).reset_index()),
+        "三线核查": lines_sheet,
+        "三线冲突清单": conflicts_sheet,
+        "用地集约": _intensity_sheet(run.intensity.table) if run.intensity is not None else none,
+        "生活圈": _coverage_sheet(run),
+        "评估": _zh(_scorecard_sheet(ev.scorecard)),
+    }
+    return tzio.write_workbook(sheets, tzio.safe_join(out, "report.xlsx"), index=False)
