@@ -118,6 +118,37 @@ def test_demo_writes_the_sample_city_and_keeps_its_exit_code(tmp_path, capsys):
     assert targets.loc["named_towns_min", "value"] == 21
     assert (out / "charts" / "verdict_map.png").exists()
     assert "city     exit 1" in capsys.readouterr().out
+    # the report's chapter 城市总体目标 ([city] in the demo's project.toml)
+    report = tmp_path / "processed" / "sample"
+    sheets = pd.read_excel(report / "report.xlsx", sheet_name=["城市总体目标", "小镇预警"])
+    targets = sheets["城市总体目标"].set_index("目标")
+    assert targets.loc["税收收入超10亿元特色小镇数", "状态"] == "未达标"
+    assert targets.loc["税收收入超10亿元特色小镇数", "达成值"] == 14
+    assert targets.loc["百亿级特色小镇数", "状态"] == "缺数据"
+    assert targets.loc["建有省级以上创新平台的特色小镇占比", "达成值"] == "90%"
+    assert targets.loc["累计省政府命名特色小镇数", ["2020年状态", "2023年状态"]].tolist() == ["未达标", "达标"]
+    warnings = sheets["小镇预警"]
+    assert warnings["小镇编号"].tolist() == ["C16", "C24", "C29"]
+    assert warnings["建议后状态"].tolist()[2] == "培育"
+    page = (report / "report.html").read_text(encoding="utf-8")
+    assert "<h2>城市总体目标</h2>" in page and "小镇预警" in page
+    assert (report / "maps" / "city_targets.png").exists() and (report / "maps" / "city_verdicts.png").exists()
+
+
+def test_report_city_entry_errors_name_the_config_key(tmp_path):
+    written = tz.samples.write_scene(tz.samples.sample_town(), tmp_path)
+    config = tz.report.sample_config_text(written, base_dir=tmp_path)
+    (tmp_path / "towns.csv").write_text("小镇编号,年份,状态\nA,2023,优秀\n", encoding="utf-8")
+    bad = tmp_path / "project.toml"
+    bad.write_text(config + '[city]\ntowns = "towns.csv"\n', encoding="utf-8")
+    with pytest.raises(tz.errors.SchemaError) as info:
+        tz.report.build(bad, tmp_path / "out")
+    assert info.value.config_key == "[city].towns" and "优秀" in str(info.value)
+    bad.write_text(config + '[city]\ntowns = "towns.csv"\nyears = "2023-2020"\n', encoding="utf-8")
+    (tmp_path / "towns.csv").write_text("小镇编号,年份,状态\nA,2023,命名\n", encoding="utf-8")
+    with pytest.raises(tz.errors.SchemaError) as info:
+        tz.report.build(bad, tmp_path / "out")
+    assert info.value.config_key == "[city]"
 
 
 def test_one_sheet_per_year_reads_as_one_table(tmp_path):

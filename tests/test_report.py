@@ -21,7 +21,7 @@ import tongzhen_gis as tz
 from tongzhen_gis.cli import main as cli_main
 from tongzhen_gis.errors import InputFileError, SchemaError
 
-SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估"]
+SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估", "城市总体目标", "小镇预警"]
 N_RULES = len(tz.rules.load("hangzhou-2021").thresholds)
 
 
@@ -122,12 +122,13 @@ def test_html_is_self_contained_with_a_section_per_town(demo):
     for src in page.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    # overview maps (land use, FAR) + per town: control lines and access
-    assert len(page.images) == 2 + 3 * 2
+    # overview maps (land use, FAR) + the city chapter (targets, verdicts) + per town: control lines and access
+    assert len(page.images) == 2 + 2 + 3 * 2
     for name, tid in (("云溪数智小镇", "T1"), ("青山文旅小镇", "T2"), ("桑田智造小镇", "T3")):
         assert f"{name} ({tid})" in page.h2
     # one scorecard row per (town, rule); statuses by class: T2 fails 9 + advisory + unconfirmed...
-    assert sum(page.rows_by_class.values()) == 3 * N_RULES
+    # (and one row per city target in the chapter 城市总体目标)
+    assert sum(page.rows_by_class.values()) == 3 * N_RULES + len(tz.rules.load("hangzhou-2021-city").thresholds)
     text = "".join(page.text)
     assert "STBHHX001" in text and "YJJBNT004" in text  # conflicts listed
     assert "建议等级" in text and "供评审参考" in text

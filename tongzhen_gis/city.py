@@ -54,6 +54,7 @@ __all__ = [
     "CityReview",
     "city_targets",
     "failing_targets",
+    "parse_years",
     "review",
     "town_indicators",
     "town_table",
@@ -281,6 +282,43 @@ def town_table(
         "source": towns.attrs.get("source", name),
     }
     return out
+
+
+def parse_years(text: str | None) -> list[int] | None:
+    """Years written as a range or a list: ``"2021-2023"`` → [2021, 2022, 2023], ``"2023,2021"`` → [2021, 2023].
+
+    Parameters
+    ----------
+    text : str or None
+        None (or blank) gives None: every year of the table.
+
+    Returns
+    -------
+    list of int or None
+
+    Raises
+    ------
+    SchemaError
+        Text that is neither a range of two years (first ≤ last) nor a comma-separated list.
+
+    Examples
+    --------
+    >>> parse_years("2021-2023")
+    [2021, 2022, 2023]
+    """
+    if text is None or not str(text).strip():
+        return None
+    text = str(text).strip()
+    if m := re.fullmatch(r"(\d{4})\s*[-–~]\s*(\d{4})", text):
+        first, last = int(m.group(1)), int(m.group(2))
+        if first <= last:
+            return list(range(first, last + 1))
+    else:
+        parts = [p.strip() for p in text.split(",")]
+        if all(re.fullmatch(r"\d{4}", p) for p in parts):
+            return sorted({int(p) for p in parts})
+    msg = f"years {text!r}: write a range such as 2021-2023 (first year first) or a list such as 2021,2023"
+    raise SchemaError(msg, [msg], param="years")
 
 
 def _as_table(towns: pd.DataFrame, rules: str | Path | _rules.RuleSet) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tongzhen_gis import city, evaluate, io, maps
 from tongzhen_gis.cli._common import InputOptions, input_options, out_dir_option, parse_input_options, read_input
+from tongzhen_gis.errors import SchemaError
 
 logger = logging.getLogger(__name__)
 
@@ -24,21 +25,11 @@ _LAYER_PATH = click.Path(exists=True, path_type=Path)
 
 
 def parse_years(text: str | None) -> list[int] | None:
-    """``"2021-2023"`` → [2021, 2022, 2023]; ``"2021,2023"`` → [2021, 2023]; None → None."""
-    if text is None:
-        return None
-    text = text.strip()
-    if m := re.fullmatch(r"(\d{4})\s*[-–~]\s*(\d{4})", text):
-        a, b = int(m.group(1)), int(m.group(2))
-        if a > b:
-            raise click.BadParameter(f"{text!r}: the first year is after the last", param_hint="--years")
-        return list(range(a, b + 1))
-    parts = [p.strip() for p in text.split(",")]
-    if parts and all(re.fullmatch(r"\d{4}", p) for p in parts):
-        return sorted({int(p) for p in parts})
-    raise click.BadParameter(
-        f"{text!r}: write a range such as 2021-2023 or a list such as 2021,2023", param_hint="--years"
-    )
+    """``--years``: see :func:`tongzhen_gis.city.parse_years`; bad text is a usage error (exit 2)."""
+    try:
+        return city.parse_years(text)
+    except SchemaError as exc:
+        raise click.BadParameter(str(exc), param_hint="--years") from None
 
 
 #: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name.

@@ -24,16 +24,18 @@ def command(out_dir: Path) -> int:
     """Write the sample town (三个示例小镇) and its project.toml, then run `tongzhen report` on it.
 
     Also writes the sample city (30 towns, 2020–2023) beside it (OUT/raw/sample/city_towns.csv,
-    city_locations.gpkg) and runs `tongzhen city` on it into OUT/processed/sample/city.
-    Exits with the report's code: 1, because two sample towns fail rules on purpose (the
-    city's own result, also 1, is printed but does not change the exit code).
+    city_locations.gpkg), names it in the config's [city] (the report's chapter 城市总体目标) and
+    runs `tongzhen city` on it into OUT/processed/sample/city. Exits with the report's code: 1,
+    because two sample towns fail rules on purpose (the city's own result, also 1, is printed but
+    does not change the exit code).
     """
     raw = out_dir / "raw" / "sample"
     written = samples.write_scene(samples.sample_town(), raw)
+    city_files = samples.write_city(samples.sample_city(), raw)
+    written = {**written, "city_towns": city_files["towns"], "city_locations": city_files["locations"]}
     config_path = io.write_text(report.sample_config_text(written, base_dir=raw), raw / "project.toml")
     click.echo(f"{'config':8s} {config_path}")
     code = run_report(read_config(config_path), out_dir / "processed" / "sample")
-    city_files = samples.write_city(samples.sample_city(), raw)
     city_code = run_city(
         city_files["towns"], out_dir / "processed" / "sample" / "city", locations=city_files["locations"]
     )

@@ -66,6 +66,11 @@ valid ones::
     enabled = true
     dpi = 110
 
+    [city]                           # the chapter 城市总体目标 (tongzhen_gis.report.city)
+    towns = "city_towns.csv"         # town table, one row per town and year
+    years = "2021-2023"
+    locations = { path = "city_locations.gpkg", layer = "towns" }
+
 Decisions
 ---------
 * A section left out of the config is not run; its rules show ``missing`` (never ``pass``)
@@ -77,6 +82,9 @@ Decisions
   homes carry it, or by location.
 * Service areas are built at the 15-minute threshold only (``service_areas = false`` skips them).
 * The FAR grid covers every building whole (not cut at town edges), at ``far_cell_m``.
+* ``[city]`` adds the chapter 城市总体目标 (the city targets of 杭政办函〔2021〕25号 二, their status
+  by year and the warning list; sheets 城市总体目标 and 小镇预警; maps ``city_targets.png`` and
+  ``city_verdicts.png``). It does not change the exit code, which is about the towns.
 
 Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen_gis.evaluate`),
 else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2)
@@ -95,6 +103,7 @@ Each one reason to change; :func:`build` runs them in order.
 * :mod:`~tongzhen_gis.report.html` (with its escaped builders in ``_html``): the page ``report.html``.
 * :mod:`~tongzhen_gis.report.maps`: the maps, as PNG in the page and in ``maps/``.
 * :mod:`~tongzhen_gis.report.geodata`: ``results.gpkg`` and ``far_grid.tif``.
+* :mod:`~tongzhen_gis.report.city`: the chapter 城市总体目标 of ``[city]`` (run, sheets, page).
 
 Chinese wording (headers, verdicts, line names) comes from :mod:`tongzhen_gis.labels`.
 """
@@ -112,6 +121,7 @@ from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
 
 # The steps live in modules of this package, one reason to change each; build() below runs them in order.
+from tongzhen_gis.report.city import _city_html  # the chapter 城市总体目标 of [city]
 from tongzhen_gis.report.config import (  # the config: model, parsing, validation, error mapping
     CONFIG_KEYS,
     LayerSource,
@@ -210,7 +220,8 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
     maps = _render_maps(config, run, out, files, problems) if config.get("maps", "enabled", True) else {}
     files["xlsx"] = _write_workbook(run, indicators, evaluation, out)
     files.update(_write_geodata(run, indicators, evaluation, out, problems))
-    html_text = _html_report(config, run, indicators, evaluation, maps, problems)
+    city_chapter = _city_html(run.city, config=config, out=out, files=files, problems=problems)
+    html_text = _html_report(config, run, indicators, evaluation, maps, problems, city_chapter=city_chapter)
     files["html"] = tzio.write_text(html_text, tzio.safe_join(out, "report.html"))
     for p in problems:
         logger.info("report: %s", p)

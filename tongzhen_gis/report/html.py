@@ -57,6 +57,8 @@ def _html_report(
     ev: evaluate.Evaluation,
     maps: Mapping[Any, list[tuple[str, bytes]]],
     problems: list[str],
+    *,
+    city_chapter: str = "",
 ) -> str:
     e = H.esc
     parts = [f"<h1>{e(config.title)}</h1>"]
@@ -84,6 +86,8 @@ def _html_report(
         f"<p>未达到约束性指标的小镇: {e('、'.join(map(str, failing)) if failing else '无')}。"
         "“鼓励值”与“阈值未核实”的规则单独标注, 不单独导致不达标。</p>"
     )
+    if city_chapter:  # 城市总体目标 ([city]), from tongzhen_gis.report.city
+        parts.append(city_chapter)
     for tid in indicators.index:
         name = indicators.loc[tid, run.towns.name_col] if run.towns.name_col in indicators.columns else tid
         g = ev.grades.loc[tid]

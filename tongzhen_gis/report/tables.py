@@ -98,4 +98,7 @@ def _write_workbook(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evalu
         "生活圈": _coverage_sheet(run),
         "评估": _zh(_scorecard_sheet(ev.scorecard)),
     }
+    from tongzhen_gis.report.city import _city_sheets  # 城市总体目标, 小镇预警 when [city] is given
+
+    sheets.update(_city_sheets(run.city))
     return tzio.write_workbook(sheets, tzio.safe_join(out, "report.xlsx"), index=False)
