@@ -121,7 +121,7 @@ def _targets_table(chapter: CityChapter) -> pd.DataFrame:
     t["value"] = [_shown(v, u) for v, u in zip(t["value"], t["unit"], strict=True)]
     t["threshold"] = [_shown(v, u) for v, u in zip(t["threshold"], t["unit"], strict=True)]
     t["unit"] = t["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
-    t["year"] = t["year"].map(lambda y: "" if pd.isna(y) else int(y))
+    t["year"] = t["year"].map(lambda y: "" if pd.isna(y) else str(int(y)))  # text: 2023, not 2,023
     return t[list(TARGET_HEADERS_ZH)].rename(columns=TARGET_HEADERS_ZH)
 
 
@@ -139,8 +139,8 @@ def _city_sheets(chapter: CityChapter | None) -> dict[str, pd.DataFrame]:
         return {}
     by_year = chapter.review.targets_by_year.map(lambda s: evaluate.STATUS_ZH.get(s, s))
     targets = _targets_table(chapter)
-    for year in by_year.columns:
-        targets[f"{year}年状态"] = by_year[year].to_numpy()
+    for year in by_year.columns:  # -1: a table without years
+        targets["状态 (全部)" if year == -1 else f"{year}年状态"] = by_year[year].to_numpy()
     return {"城市总体目标": targets, "小镇预警": _warnings_table(chapter)}
 
 
@@ -163,7 +163,7 @@ def _city_html(
     failing = city.failing_targets(review.targets)
     note = (
         f'<p class="note">杭政办函〔2021〕25号 二 总体目标 (到2023年)、四(一)、六(二); 评估年份 '
-        f"{e('' if pd.isna(year) else int(year))}; 规则集 {e(review.targets.attrs.get('rules', ''))}。"
+        f"{e('' if pd.isna(year) else str(int(year)))}; 规则集 {e(review.targets.attrs.get('rules', ''))}。"
         "缺数据的目标判为“缺数据”, 从不判为达标; “阈值未核实”表示条文有多种读法, 读法写在“解读”列。</p>"
     )
     parts = [
