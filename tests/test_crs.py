@@ -8,6 +8,8 @@ scalar transcription of the published GCJ-02 formula, and real DataV/Tianditu di
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import geopandas as gpd
 import numpy as np
@@ -111,7 +113,7 @@ def test_metric_crs_for_layer_uses_its_centre():
 
 def test_to_metric_refuses_missing_crs():
     gdf = gpd.GeoDataFrame(geometry=[Point(WEST_LAKE)])
-    with pytest.raises(CRSError, match=r"no coordinate reference system.*set_crs\('EPSG:4490'\)"):
+    with pytest.raises(CRSError, match=r"no coordinate reference system.*EPSG:4490.*set_crs\(.EPSG:4549.\)"):
         to_metric(gdf)
     with pytest.raises(ValueError, match=r"'EPSG:4549'") as info:  # CRSError is also a ValueError
         metric_crs_for(gdf)
@@ -353,8 +355,9 @@ def test_convert_coord_system_refuses_projected_or_missing_crs(scene):
     with pytest.raises(CRSError, match=r"apply to longitude/latitude.*to_crs\('EPSG:4326'\)"):
         convert_coord_system(scene.facilities, "gcj02")
     no_crs = gpd.GeoDataFrame(geometry=[Point(WEST_LAKE)])
-    with pytest.raises(CRSError, match=r"set_crs\('EPSG:4326'\)"):
+    with pytest.raises(CRSError, match=r"has no coordinate reference system.*EPSG:4326 for WGS84") as info:
         convert_coord_system(no_crs, "gcj02")
+    assert info.value.param == "crs"
 
 
 # --------------------------------------------------------------------------- suspect_gcj02
@@ -376,7 +379,7 @@ def test_suspect_gcj02_on_sample_town(scene):
 
 
 def test_suspect_gcj02_needs_crs(scene):
-    with pytest.raises(CRSError, match="reference: layer has no coordinate"):
+    with pytest.raises(CRSError, match=r"^reference has no coordinate reference system"):
         suspect_gcj02(scene.towns, scene.towns.set_crs(None, allow_override=True))
 
 
@@ -490,3 +493,65 @@ def test_suspect_gcj02_on_real_pois_and_streets(shared_data):
     assert found.suspected
     assert found.median_m == pytest.approx(nearest_median_m(amap, roads), abs=1e-6)
     assert found.median_as_gcj02_m == pytest.approx(clean.median_m, abs=0.05)
+
+
+# --------------------------------------------------------------------------- the crs / webmap split
+
+MOVED_TO_WEBMAP = (
+    "COORD_SYSTEMS",
+    "GCJ02Check",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "convert_coord_system",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "suspect_gcj02",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+)
+
+
+@pytest.mark.parametrize("first", ["tongzhen_gis.crs", "tongzhen_gis.webmap"])
+def test_webmap_names_stay_importable_from_crs_whichever_module_loads_first(first):
+    # A fresh interpreter, so the import order is really the one tested (no circular import).
+    code = (
+        f"import importlib; importlib.import_module({first!r}); "
+        "import tongzhen_gis.crs as c, tongzhen_gis.webmap as w; "
+        f"names = {MOVED_TO_WEBMAP!r}; "
+        "assert all(getattr(c, n) is getattr(w, n) for n in names); "
+        "from tongzhen_gis.crs import *; "
+        "assert wgs84_to_gcj02 is w.wgs84_to_gcj02 and to_metric is c.to_metric"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert set(MOVED_TO_WEBMAP) <= set(tz.crs.__all__) and set(MOVED_TO_WEBMAP) <= set(tz.webmap.__all__)
+    assert set(MOVED_TO_WEBMAP) <= set(dir(tz.crs))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        tz.crs.no_such_name  # noqa: B018
+
+
+def test_require_crs_one_message_with_the_fix():
+    gdf = gpd.GeoDataFrame(geometry=[Point(WEST_LAKE)])
+    with pytest.raises(CRSError) as info:
+        tz.crs.require_crs(gdf, what="the homes")
+    text = str(info.value)
+    assert text.startswith("the homes has no coordinate reference system (CRS)")
+    assert "gdf.set_crs('EPSG:4549')" in text and "read_layer(path, crs='EPSG:4549')" in text
+    assert info.value.param == "crs" and text == tz.crs.missing_crs_message("the homes")
+    assert tz.crs.require_crs(gdf.set_crs(4490), what="x") == CRS.from_epsg(4490)
+    # the same message from every function that refuses a layer without CRS
+    for call in (lambda: to_metric(gdf), lambda: metric_crs_for(gdf), lambda: tz.network.from_lines(gdf)):
+        with pytest.raises(CRSError, match=r"has no coordinate reference system \(CRS\); declare the one") as info:
+            call()
+        assert info.value.param == "crs"
+
+
+@pytest.mark.parametrize(
+    ("crs", "fit"),
+    [("EPSG:4549", True), ("EPSG:32651", True), ("EPSG:4326", False), ("EPSG:4490", False), ("EPSG:3857", False)],
+)
+def test_require_metric(crs, fit):
+    if fit:
+        assert tz.crs.require_metric(crs, what="the grid") == CRS.from_user_input(crs)
+        return
+    with pytest.raises(CRSError, match=rf"^the grid is in {crs}, which is not fit for measuring.*EPSG:4549"):
+        tz.crs.require_metric(crs, what="the grid")

@@ -220,8 +220,8 @@ def test_dbf_utf8_detection_on_hand_built_tables(tmp_path):
     for name, (values, expected) in cases.items():
         path = tmp_path / f"{name}.dbf"
         path.write_bytes(_dbf(values, width=4 if name == "cut" else 8))
-        assert tz.io._dbf_is_utf8(path) is expected, name
-        assert tz.io._dbf_is_utf8(path, chunk_records=2) is expected, name  # across chunk borders
+        assert tz.io.encodings._dbf_is_utf8(path) is expected, name
+        assert tz.io.encodings._dbf_is_utf8(path, chunk_records=2) is expected, name  # across chunk borders
 
 
 def test_explicit_encoding_wins_over_a_wrong_cpg(tmp_path, layer):
@@ -642,7 +642,7 @@ def test_write_workbook_disambiguates_colliding_names(tmp_path, table):
 @given(st.lists(st.text(min_size=0, max_size=50), min_size=1, max_size=6))
 def test_sheet_names_always_valid_and_unique(names):
     used: set[str] = set()
-    out = [tz.io._sheet_name(n, used) for n in names]
+    out = [tz.io.tables._sheet_name(n, used) for n in names]
     assert all(1 <= len(n) <= 31 for n in out)
     assert not any(ch in n for n in out for ch in "[]:*?/\\")
     assert len({n.lower() for n in out}) == len(out)
@@ -756,3 +756,25 @@ def test_read_text_round_trip_and_errors(tmp_path):
     gbk.write_bytes("名称".encode("gbk"))
     with pytest.raises(InputFileError, match="save it as UTF-8"):
         tz.io.read_text(gbk)
+
+
+def test_every_public_name_of_the_former_io_module_is_still_tz_io():
+    former = [
+        "COORD_SYSTEMS",
+        "list_layers",
+        "read_layer",
+        "read_raster",
+        "read_table",
+        "read_text",
+        "safe_join",
+        "write_bytes",
+        "write_layer",
+        "write_raster",
+        "write_table",
+        "write_text",
+        "write_workbook",
+    ]
+    assert sorted(tz.io.__all__) == former
+    homes = {name: getattr(tz.io, name).__module__ for name in former if name != "COORD_SYSTEMS"}
+    assert set(homes.values()) == {f"tongzhen_gis.io.{m}" for m in ("vector", "raster", "tables", "paths")}
+    assert tz.io.COORD_SYSTEMS is tz.webmap.COORD_SYSTEMS

@@ -245,3 +245,13 @@ def test_wuxi_zonal_sum_reproduces_the_500m_floor_area(shared_data):
     )
     np.testing.assert_allclose(zonal_cov.to_numpy(), grouped.to_numpy(), rtol=1e-6, atol=1e-9)
     assert 0 < np.nanmedian(grouped[grouped > 0]) < 1
+
+
+def test_zonal_lives_beside_the_raster_and_keeps_its_public_name():
+    assert tz.intensity.zonal is tz.raster.zonal
+
+
+def test_a_rotated_raster_is_refused_with_a_tongzhen_error():
+    rotated = Raster(np.zeros((2, 2)), Affine(10, 1, X0, 1, -10, Y0), CRS)
+    with pytest.raises(tz.errors.RasterDataError, match="north-up"):
+        tz.intensity.zonal(_zones((0, 0, 5, 5)), rotated)

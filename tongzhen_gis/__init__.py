@@ -36,6 +36,7 @@ _MODULES = (
     "schema",
     "settings",
     "units",
+    "webmap",
 )
 
 __all__ = ["__version__", *_MODULES]
@@ -62,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
         schema,
         settings,
         units,
+        webmap,
     )
 
 

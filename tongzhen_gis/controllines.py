@@ -216,11 +216,8 @@ def _validate(
         crs_problems.append("features")
     crs_problems += [name for name, layer in lines.items() if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None]
     if crs_problems:
-        msg = (
-            f"layer(s) without a coordinate reference system (CRS): {', '.join(crs_problems)}; set the CRS they were "
-            "made in, e.g. gdf.set_crs('EPSG:4549') for CGCS2000 Gauss-Krüger CM 120E or 'EPSG:4490' for CGCS2000 "
-            "longitude/latitude"
-        )
+        each = "each of " if len(crs_problems) > 1 else ""
+        msg = tzcrs.missing_crs_message(f"{each}{', '.join(crs_problems)}")
         if problems:
             msg += "; also: " + "; ".join(problems)
         raise CRSError(msg, param="crs")

@@ -14,6 +14,7 @@ __all__ = [
     "InputFileError",
     "NetworkDataError",
     "OptionError",
+    "RasterDataError",
     "RuleDataError",
     "SchemaError",
     "TongzhenError",
@@ -80,6 +81,10 @@ class RuleDataError(TongzhenError, ValueError):
 
 class NetworkDataError(TongzhenError, ValueError):
     """A road network cannot be built or used (no walkable edges, no CRS, …)."""
+
+
+class RasterDataError(TongzhenError, ValueError):
+    """A raster cannot be used: not a 2-D array, no affine transform, a bad nodata, a rotated grid."""
 
 
 class FontNotFoundError(InputFileError):

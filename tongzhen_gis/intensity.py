@@ -53,10 +53,9 @@ from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
 from tongzhen_gis import schema
 from tongzhen_gis._firm_scores import firm_scores
-from tongzhen_gis._zonal import zonal
 from tongzhen_gis.errors import SchemaError
 from tongzhen_gis.labels import COLUMNS_ZH  # Chinese label and unit of each column of summarize()
-from tongzhen_gis.raster import Raster
+from tongzhen_gis.raster import Raster, zonal
 from tongzhen_gis.units import M2_PER_MU
 
 __all__ = ["COLUMNS_ZH", "building_floor_area", "firm_scores", "floor_area_grid", "summarize", "zonal"]

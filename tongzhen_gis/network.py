@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from tongzhen_gis import crs as tzcrs
-from tongzhen_gis.errors import CRSError, NetworkDataError
+from tongzhen_gis.errors import NetworkDataError
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -263,12 +263,7 @@ def from_lines(
     if not isinstance(roads, gpd.GeoDataFrame):
         msg = f"roads must be a GeoDataFrame of lines, got {type(roads).__name__}; read it with tz.io.read_layer"
         raise NetworkDataError(msg)
-    if roads.crs is None:
-        raise CRSError(
-            "road layer has no coordinate reference system (CRS); set it before building a network, e.g. "
-            "roads.set_crs('EPSG:4326') for OSM/WGS84 longitude-latitude or 'EPSG:4549' for CGCS2000 "
-            "Gauss-Krüger CM 120E"
-        )
+    tzcrs.require_crs(roads, what="the road layer")
     gdf = tzcrs.to_metric(roads, crs=crs)
     report: dict[str, Any] = {"input_lines": len(gdf), "keep": keep, "nodes_mode": nodes, "tolerance_m": tolerance_m}
     gdf = gdf.reset_index(names="_source_index") if _index_is_safe(gdf) else gdf.assign(_source_index=gdf.index)

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from tongzhen_gis import rules
+from tongzhen_gis.crs import missing_crs_message
 from tongzhen_gis.errors import RuleDataError, SchemaError
 
 __all__ = [
@@ -577,11 +578,7 @@ def _check_geometry(df: pd.DataFrame, spec: Role) -> list[str]:
                 f"{spec.geometry} features only"
             )
     if df.crs is None:
-        problems.append(
-            "has no coordinate reference system (CRS): set the one it was made in, e.g. "
-            "gdf.set_crs('EPSG:4549') for CGCS2000 Gauss-Krüger CM 120E or 'EPSG:4490' for CGCS2000 "
-            "longitude/latitude"
-        )
+        problems.append(missing_crs_message("the layer"))
     return problems
 
 

@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from tongzhen_gis import rules as _rules
 from tongzhen_gis import units
 from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.labels import VERDICT_ZH
 from tongzhen_gis.maps._layers import (
     _bounds_union,
     _draw_base,
@@ -219,7 +220,12 @@ def _draw_conflicts(
     if len(slivers):
         _plot(slivers.boundary, c.ax, color="#000000", linewidth=0.8, linestyle=":", zorder=7)
         c.handles.append(
-            Patch(facecolor="none", edgecolor="#000000", linestyle=":", label=f"微小重叠 {len(slivers)} 处 (待复核)")
+            Patch(
+                facecolor="none",
+                edgecolor="#000000",
+                linestyle=":",
+                label=f"微小重叠 {len(slivers)} 处 ({VERDICT_ZH['review']})",
+            )
         )
     if fragments:
         c.notes.append(f"另有 {fragments} 处 ≤ {fragment_m2:g} m² 的冲突碎片未标注面积")

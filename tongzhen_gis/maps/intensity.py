@@ -19,11 +19,11 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from pyproj import CRS
 from shapely import box
 
 from tongzhen_gis import crs as _crs
-from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.labels import VALUE_LABELS_ZH  # re-exported as tz.maps.VALUE_LABELS_ZH
 from tongzhen_gis.maps._layers import (
     _bounds_union,
     _draw_base,
@@ -39,19 +39,6 @@ from tongzhen_gis.raster import Raster
 __all__ = ["VALUE_LABELS_ZH", "intensity_map"]
 
 _NODATA_COLOUR = "#e0e0e0"
-
-#: Chinese legend titles for columns that :mod:`tongzhen_gis.intensity` produces.
-VALUE_LABELS_ZH = {
-    "far": "容积率 (FAR)",
-    "gross_far": "毛容积率",
-    "building_coverage": "建筑密度",
-    "construction_share": "开发强度",
-    "residential_share": "居住用地占比",
-    "green_share": "绿地占比",
-    "tax_per_mu": "亩均税收 (万元/亩)",
-    "investment_per_mu": "亩均投资 (万元/亩)",
-    "output_per_mu": "亩均产值 (万元/亩)",
-}
 
 
 def intensity_map(
@@ -199,13 +186,7 @@ def _raster_frame(raster: Raster) -> tuple[gpd.GeoDataFrame, tuple[float, float,
     xs, ys = (t.c, t.c + t.a * cols), (t.f, t.f + t.e * rows)
     bounds = (min(xs), min(ys), max(xs), max(ys))
     frame = gpd.GeoDataFrame(geometry=[box(*bounds)], crs=raster.crs)
-    if CRS.from_user_input(_crs.to_metric(frame).crs) != raster.crs:
-        msg = (
-            f"the raster is in {raster.crs.to_string()}, not a metric CRS, so a scale bar would be wrong; "
-            "build or warp it to a metric CRS first (e.g. tz.intensity.floor_area_grid makes one in the "
-            "buildings' metric CRS; gdalwarp -t_srs EPSG:4549 for a file)"
-        )
-        raise CRSError(msg)
+    _crs.require_metric(raster.crs, what="the raster (a map's scale bar needs a metric grid)")
     return frame, bounds
 
 
