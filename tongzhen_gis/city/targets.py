@@ -246,8 +246,8 @@ def city_targets(
     >>> import tongzhen_gis as tz
     >>> towns = pd.DataFrame({"小镇名称": ["甲小镇", "乙小镇"], "状态": ["命名", "创建"]})
     >>> t = tz.city.city_targets(towns)
-    >>> t.loc["named_towns_min", ["value", "status"]].tolist()
-    [1.0, 'fail']
+    >>> float(t.loc["named_towns_min", "value"]), t.loc["named_towns_min", "status"]
+    (1.0, 'fail')
     >>> t.loc["towns_tax_over_10yi_min", "status"]
     'missing'
     """
