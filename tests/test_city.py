@@ -317,3 +317,14 @@ def test_blanking_inputs_only_ever_turns_a_verdict_into_missing(city, blanks):
     after = tz.city.city_targets(table)["status"]
     changed = after[after != before]
     assert set(changed) <= {"missing"}, changed.to_dict()
+
+
+def test_town_view_lists_each_towns_scenic_grade_and_platform(review):
+    last = review.trends.xs(2023, level="year")
+    assert last.loc[["C23", "C24", "C26", "C01"], "scenic_grade"].tolist() == ["5A", "4A", "3A", "无"]
+    assert last.loc[["C01", "C11", "C28", "C29"], "innovation_platform"].tolist() == [
+        "national",
+        "provincial",
+        "municipal",
+        "none",
+    ]

@@ -50,15 +50,18 @@ def town_indicators(towns: pd.DataFrame, *, year: float | None = None) -> pd.Dat
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``town_id`` in table order: ``name_zh``, ``category``, ``status``, the
-        figures, and ``tax_per_mu`` (tax_wan / land_mu, 万元/亩), ``output_per_mu``,
+        Indexed by ``town_id`` in table order: ``name_zh``, ``district``, ``category``,
+        ``status``, ``innovation_platform``, ``scenic_grade`` (the 4A / 5A ask of 六(二) per town),
+        the figures, and ``tax_per_mu`` (tax_wan / land_mu, 万元/亩), ``output_per_mu``,
         ``rd_intensity`` (rd_wan / revenue_wan), ``labour_productivity`` (output_wan / jobs,
         万元/人). A ratio over an absent or zero denominator is NaN (``missing``), never 0.
     """
     table = _as_table(towns, "hangzhou-2021-city")
     years = _years(table)
     ed = _edition(table, (years[-1] if years else None) if year is None else float(year))
-    out = ed.set_index("town_id")[["name_zh", "district", "category", "status", *FIGURES]].copy()
+    out = ed.set_index("town_id")[
+        ["name_zh", "district", "category", "status", "innovation_platform", "scenic_grade", *FIGURES]
+    ].copy()
 
     def ratio(num: str, den: str) -> pd.Series:
         d = out[den].where(out[den] > 0)
