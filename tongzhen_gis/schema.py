@@ -521,11 +521,9 @@ def _check_landuse(label: str, source: str, series: pd.Series) -> tuple[pd.Serie
 
 
 def _valid_landuse(text: pd.Series) -> pd.Series:
-    classes = set(rules.load("landuse")["class"])
+    """Text values that are 用地用海 codes, as :func:`landuse_classes` decides (numbers never are)."""
     is_str = text.map(lambda v: isinstance(v, str))
-    as_str = text.where(is_str).astype("string")
-    valid = as_str.str.fullmatch(_LANDUSE_PATTERN).fillna(False).astype(bool)
-    return valid & as_str.str[:2].isin(classes).fillna(False).astype(bool)
+    return is_str & landuse_classes(text.where(is_str))["valid"]
 
 
 def _invalid_landuse_problem(label: str, bad: pd.Series) -> str:
@@ -678,16 +676,16 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     return out
 
 
-def _level1_one(value: Any, classes: set[str]) -> str | None:
+def _level1_one(value: Any) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if not isinstance(value, str):
         raise _LevelError(value)
-    code = value.strip()
-    if not code:
+    if not value.strip():
         return None
-    if re.fullmatch(_LANDUSE_PATTERN, code) and code[:2] in classes:
-        return code[:2]
+    decided = landuse_classes(value).iloc[0]  # the one land-use decision of the package
+    if decided["valid"]:
+        return str(decided["level1"])
     raise _LevelError(value)
 
 
@@ -724,10 +722,9 @@ def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] 
     >>> landuse_level1("0701"), landuse_level1("080404"), landuse_level1("14")
     ('07', '08', '14')
     """
-    classes = set(rules.load("landuse")["class"])
     if not isinstance(code, pd.Series):
         try:
-            return _level1_one(code, classes)
+            return _level1_one(code)
         except _LevelError as exc:
             problem = _invalid_landuse_problem("'code'", pd.Series([exc.value]))
             if errors == "raise":
