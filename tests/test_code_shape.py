@@ -57,6 +57,7 @@ LAYERS = {
         "_osm",
         "access",
         "evaluate",
+        "city",
         "_snap",
     },
     "io": {"io"},

@@ -25,6 +25,11 @@ Decisions
   prefix; unmapped codes are listed, never guessed.
 * Number columns holding only numeric text (``"120"``) are converted to numbers by
   :func:`validate`; any other text (``"约120"``, ``"1,200"``) is a problem.
+* Money may state its unit in the header: ``税收(亿元)`` or ``产值（元）`` is accepted for a
+  ``_wan`` column and multiplied into 万元 by :func:`validate` (factors in ``schema.toml``
+  ``unit_conversion``); every conversion other than 万元 → 万元 is listed in
+  ``attrs["unit_conversions"]``.
+  :func:`standardize` renames plain aliases only, since it does not touch values.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ __all__ = [
     "role_for_layer_name",
     "roles_table",
     "standardize",
+    "unit_factors",
     "validate",
 ]
 
@@ -323,6 +329,59 @@ def _standardize(df: pd.DataFrame, spec: Role) -> tuple[pd.DataFrame, set[str], 
     return out, clashing, problems
 
 
+_UNIT_HEADER = re.compile(r"^(?P<base>.+?)\((?P<unit>[^()]+)\)$")
+
+
+def unit_factors() -> Mapping[str, Mapping[str, float]]:
+    """Accepted units of each canonical unit and their factors (``rules/schema.toml`` ``unit_conversion``).
+
+    Returns
+    -------
+    Mapping
+        ``{canonical unit: {stated unit: factor}}``, e.g. ``{"万元": {"亿元": 10000.0, …}}``.
+    """
+    return rules.load("schema").tables.get("unit_conversion", {})
+
+
+def _unit_columns(df: pd.DataFrame, spec: Role) -> tuple[pd.DataFrame, dict[str, tuple[str, float, str]], list[str]]:
+    """Rename headers stating a convertible unit (``税收(亿元)``) to their canonical column.
+
+    Returns the renamed frame, ``{canonical: (source header, factor, stated unit)}`` and problems.
+    """
+    lookup = _alias_lookup(spec)
+    factors = unit_factors()
+    geom = _geometry_name(df)
+    found: dict[str, list[tuple[str, float, str]]] = {}
+    for col in df.columns:
+        key = _norm(col)
+        if col == geom or key in lookup:
+            continue
+        match = _UNIT_HEADER.match(key)
+        canonical = lookup.get(match["base"]) if match else None
+        if match is None or canonical is None or spec.columns[canonical].kind != "number":
+            continue
+        factor = factors.get(spec.columns[canonical].unit, {}).get(match["unit"])
+        if factor is None:
+            logger.info("%s: column %r states unit %r, not convertible to %s", spec.name, col, match["unit"], canonical)
+            continue
+        found.setdefault(canonical, []).append((str(col), float(factor), match["unit"]))
+    problems = []
+    rename: dict[str, str] = {}
+    converted: dict[str, tuple[str, float, str]] = {}
+    for canonical, sources in found.items():
+        if canonical in df.columns or len(sources) > 1:
+            names = [s[0] for s in sources] + ([canonical] if canonical in df.columns else [])
+            problems.append(
+                f"columns {', '.join(map(repr, names))} all mean {canonical!r}: keep one and drop or rename the others"
+            )
+            continue
+        rename[sources[0][0]] = canonical
+        converted[canonical] = sources[0]
+    out = df.rename(columns=rename) if rename else df
+    out.attrs = {**df.attrs, "renamed_columns": {**df.attrs.get("renamed_columns", {}), **rename}}
+    return out, converted, problems
+
+
 def standardize(df: pd.DataFrame, role: str | Role) -> pd.DataFrame:
     """Return a copy of ``df`` with accepted aliases renamed to the role's canonical names.
 
@@ -570,6 +629,8 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     """
     spec = _role(role)
     out, clashing, problems = _standardize(df, spec)
+    out, converted, unit_problems = _unit_columns(out, spec)
+    problems += unit_problems
     present = set(out.columns)
     source_of = {new: old for old, new in out.attrs["renamed_columns"].items()}
     for col in spec.columns.values():
@@ -593,6 +654,8 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
         elif col.kind == "number":
             series, found = _check_number(col, series, label)
             problems += found
+            if col.name in converted and not found:
+                series = series * converted[col.name][1]
         elif col.kind == "landuse_code":
             series, found = _check_landuse(label, source, series)
             problems += found
@@ -604,6 +667,14 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     problems += _check_geometry(out, spec)
     if problems:
         raise SchemaError(_message(spec, name, problems), problems)
+    notes = [
+        f"column {src!r} is in {unit}: multiplied by {factor:g} into {canon!r} ({spec.columns[canon].unit})"
+        for canon, (src, factor, unit) in converted.items()
+        if factor != 1.0
+    ]
+    for note in notes:
+        logger.info("%s: %s", spec.name, note)
+    out.attrs["unit_conversions"] = notes
     return out
 
 

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "intensity": "tongzhen_gis.cli.intensity:command",
     "access": "tongzhen_gis.cli.access:command",
     "report": "tongzhen_gis.cli.report:command",
+    "city": "tongzhen_gis.cli.city:command",
 }
 
 

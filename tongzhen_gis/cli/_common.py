@@ -198,6 +198,24 @@ class InputOptions:
             "swap_xy": f"--swap-xy {name}",
         }
 
+    def read(self, name: str, path: Path, *, drop_empty: bool = True, repair: bool = True) -> gpd.GeoDataFrame:
+        """Read input ``name`` with its own ``--layer``, ``--crs``, ``--coord-system`` and ``--swap-xy``.
+
+        Every command reads its inputs through here, so a per-input option works alike in each;
+        ``drop_empty`` and ``repair`` as in :func:`read_input`.
+        """
+        return read_input(
+            name,
+            path,
+            layer=self.layer.get(name),
+            crs=self.crs.get(name),
+            coord_system=self.coord_system.get(name),
+            hints=self.hints(name),
+            drop_empty=drop_empty,
+            swap_xy=name in self.swap_xy,
+            repair=repair,
+        )
+
 
 def parse_input_options(
     *,

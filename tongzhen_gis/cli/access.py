@@ -85,7 +85,6 @@ from tongzhen_gis.cli._common import (
     input_options,
     out_dir_option,
     parse_input_options,
-    read_input,
 )
 from tongzhen_gis.errors import CRSError, SchemaError
 
@@ -406,18 +405,7 @@ def command(
     )
     system_of = options.coord_system
 
-    def read(name: str, path: Path, **kwargs) -> gpd.GeoDataFrame:
-        return read_input(
-            name,
-            path,
-            layer=options.layer.get(name),
-            crs=options.crs.get(name),
-            coord_system=system_of.get(name),
-            hints=options.hints(name),
-            swap_xy=name in options.swap_xy,
-            **kwargs,
-        )
-
+    read = options.read
     road_gdf = read("roads", roads)
     fac_gdf = read("facilities", facilities)
     # Homes keep their rows without geometry: each is written, unreachable (access.nearest lists it).

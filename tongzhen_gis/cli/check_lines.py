@@ -51,7 +51,6 @@ from tongzhen_gis.cli._common import (
     input_options,
     out_dir_option,
     parse_input_options,
-    read_input,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,17 +98,7 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
     repairs every feature and the line polygons near them and lists them in ``repairs.csv``
     (one pass, not a second one over a province-wide layer).
     """
-    return read_input(
-        name,
-        path,
-        layer=options.layer.get(name),
-        crs=options.crs.get(name),
-        coord_system=options.coord_system.get(name),
-        hints=options.hints(name),
-        drop_empty=name != "features",
-        swap_xy=name in options.swap_xy,
-        repair=False,
-    )
+    return options.read(name, path, drop_empty=name != "features", repair=False)
 
 
 def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:

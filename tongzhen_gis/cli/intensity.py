@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
@@ -21,7 +20,6 @@ from tongzhen_gis.cli._common import (
     input_options,
     out_dir_option,
     parse_input_options,
-    read_input,
     set_aside_notes,
 )
 
@@ -100,22 +98,10 @@ def command(
         bare="towns",
     )
 
-    def read(name: str, path: Path, *, drop_empty: bool = True) -> Any:
-        return read_input(
-            name,
-            path,
-            layer=options.layer.get(name),
-            crs=options.crs.get(name),
-            coord_system=options.coord_system.get(name),
-            hints=options.hints(name),
-            drop_empty=drop_empty,
-            swap_xy=name in options.swap_xy,
-        )
-
     # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
-    town_gdf = read("towns", towns, drop_empty=False)
-    parcels = read("parcels", parcels_path)
-    buildings = read("buildings", buildings_path) if buildings_path else None
+    town_gdf = options.read("towns", towns, drop_empty=False)
+    parcels = options.read("parcels", parcels_path)
+    buildings = options.read("buildings", buildings_path) if buildings_path else None
     enterprises = io.read_table(enterprises_path) if enterprises_path else None
     with hinted(SUMMARY_HINTS):
         table = intensity.summarize(

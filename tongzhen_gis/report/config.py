@@ -67,6 +67,7 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "population_raster": "table",
     },
     "town_stats": {"path": "str", "id_col": "str"},
+    "city": {"towns": "table", "years": "str", "rules": "str", "locations": "layer"},
     "base_layers": {"water": "layer", "roads": "layer"},
     "maps": {"enabled": "bool", "dpi": "number", "scheme": "str"},
     "report": {"formats": "list"},
@@ -297,7 +298,9 @@ def sample_config_text(written: Mapping[str, Path], *, base_dir: str | Path, tit
     Parameters
     ----------
     written : mapping
-        What ``write_scene`` returned (``gpkg``, ``enterprises``, ``town_stats``).
+        What ``write_scene`` returned (``gpkg``, ``enterprises``, ``town_stats``); with
+        ``city_towns`` (and ``city_locations``), the files of
+        :func:`tongzhen_gis.samples.write_city`, the config gets a ``[city]`` table.
     base_dir : str or pathlib.Path
         Folder the config will be saved in; paths are written relative to it.
     title : str
@@ -370,6 +373,15 @@ def sample_config_text(written: Mapping[str, Path], *, base_dir: str | Path, tit
         "dpi = 110",
         "",
     ]
+    if "city_towns" in written:  # the sample city of tz.samples.write_city, for the chapter 城市总体目标
+        lines += [
+            "[city]",
+            f"towns = {q(rel(written['city_towns']))}",
+            'rules = "hangzhou-2021-city"',
+        ]
+        if "city_locations" in written:
+            lines.append(f'locations = {{ path = {q(rel(written["city_locations"]))}, layer = "towns" }}')
+        lines.append("")
     return "\n".join(lines)
 
 

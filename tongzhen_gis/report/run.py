@@ -28,6 +28,7 @@ from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from tongzhen_gis.controllines import ControlLineResult
+    from tongzhen_gis.report.city import CityChapter
 
 # Logged under the public module's name, so that filters and log lines users know stay the same.
 logger = logging.getLogger("tongzhen_gis.report")
@@ -87,6 +88,7 @@ class ReportRun:
     intensity: IntensityResult | None = None
     access: AccessResult | None = None
     town_stats: pd.DataFrame | None = None
+    city: CityChapter | None = None
 
 
 def _dropped_note(gdf: gpd.GeoDataFrame, where: str) -> str | None:
@@ -444,6 +446,8 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
                 raise
             raise _config_error(exc, f"[{section}]") from exc
     _note_undeclared_gcj02(towns, results, problems)
+    from tongzhen_gis.report.city import _run_city  # the chapter 城市总体目标 of [city]
+
     return ReportRun(
         towns=towns,
         water=water,
@@ -452,6 +456,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
         intensity=results.get("intensity"),
         access=results.get("access"),
         town_stats=_read_town_stats(config, towns),
+        city=_run_city(config, problems),
     )
 
 
