@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import shapely
@@ -174,7 +174,7 @@ def read_highways(
                 filtered[failed] += 1
                 continue
             coords, last_ref = [], None
-            for node in way.nodes:
+            for node in cast("osmium.osm.Way", way).nodes:  # the EntityFilter above lets only ways through
                 if node.ref == last_ref:
                     continue
                 last_ref = node.ref
@@ -187,7 +187,7 @@ def read_highways(
             if len(coords) < 2:
                 no_geometry += 1
                 continue
-            row = {"osm_id": way.id}
+            row: dict[str, Any] = {"osm_id": way.id}
             row.update({k: tags.get(k) for k in WAY_COLUMNS})
             rows.append(row)
             geoms.append(shapely.LineString(coords))

@@ -253,7 +253,9 @@ def _clean(
     geoms = np.asarray(geoms, dtype=object)
     empty = ~shapely.is_missing(geoms) & shapely.is_empty(geoms)
     if empty_is_nothing:
-        out = _clean(np.where(empty, None, geoms), name, labels, repairs, keep_missing=keep_missing)
+        out = _clean(
+            np.where(empty, np.array(None, dtype=object), geoms), name, labels, repairs, keep_missing=keep_missing
+        )
         out[empty] = shapely.Polygon()
         return out
     missing = shapely.is_missing(geoms) | empty
@@ -694,6 +696,7 @@ def _assemble(
             judged[name] = values
     if "urban_boundary" in measured:
         inside, outside = measured["urban_boundary"].union_m2, measured["urban_boundary"].outside_m2
+        assert outside is not None  # the boundary is always measured with its outside part
         judged["urban_boundary"] = outside
     else:
         inside = outside = nan
@@ -753,7 +756,7 @@ def _conflict_table(
 ) -> gpd.GeoDataFrame:
     """One row per overlap patch: each (feature, line, source) piece split into its connected parts."""
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("pos", "order", "source", "geometry")}
-    for order, name in enumerate(LINES):
+    for line_no, name in enumerate(LINES):
         if name not in measured:
             continue
         res = measured[name]
@@ -765,7 +768,7 @@ def _conflict_table(
         # a patch is connected: a piece in two parts is two patches, each judged against the tolerance
         parts, owner = _patches(np.asarray(res.pieces, dtype=object))
         columns["pos"].append(res.feature_pos[owner])
-        columns["order"].append(np.full(len(owner), order))
+        columns["order"].append(np.full(len(owner), line_no))
         columns["source"].append(source[owner])
         columns["geometry"].append(parts)
     pos, order, source, geoms = (

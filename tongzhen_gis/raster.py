@@ -84,7 +84,7 @@ class Raster:
     @property
     def shape(self) -> tuple[int, int]:
         """Rows and columns."""
-        return tuple(self.array.shape)  # type: ignore[return-value]
+        return tuple(self.array.shape)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -104,7 +104,7 @@ class Raster:
 def _raster_crs(raster: Raster) -> CRS:
     """The raster's CRS as a :class:`pyproj.CRS`; refuses a missing or unknown one."""
     try:
-        return require_crs(raster, what="the raster")  # type: ignore[arg-type]
+        return require_crs(raster, what="the raster")
     except PyprojCRSError as exc:
         msg = (
             f"Raster crs={raster.crs!r} is not a coordinate reference system pyproj understands ({exc}); "

@@ -746,9 +746,9 @@ def landuse_classes(
 
     def decide(value: Any) -> tuple[Any, ...]:
         text, repaired = (None, False) if _is_missing(value) else _landuse_text(value, repair_numbers)
-        valid = text is not None and re.fullmatch(_LANDUSE_PATTERN, text) is not None and text[:2] in classes
-        flags = tuple(bool(valid) and text.startswith(entries[g]) for g in LANDUSE_GROUPS)
-        return (text, text[:2] if valid else None, valid, repaired and valid, *flags)
+        if text is None or re.fullmatch(_LANDUSE_PATTERN, text) is None or text[:2] not in classes:
+            return (text, None, False, False, *(False for _ in LANDUSE_GROUPS))
+        return (text, text[:2], True, repaired, *(text.startswith(entries[g]) for g in LANDUSE_GROUPS))
 
     # decide once per distinct code (a layer holds few), then spread to the rows
     inverse, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)

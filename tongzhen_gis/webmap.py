@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -612,7 +613,7 @@ def _suspect_by_distance(
 ) -> GCJ02Check:
     nan = float("nan")
     crs = CRS.from_user_input(layer.crs)
-    common = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
+    common: dict[str, Any] = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
     common |= {"mismatch_removed": nan, "shift_m": nan, "shift_as_gcj02_m": nan, "method": "distance"}
     if not crs.is_geographic:
         note = (

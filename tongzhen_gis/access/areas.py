@@ -158,6 +158,7 @@ def _reached_pieces(
     piece :func:`_edge_pieces` would, which is kept for the edges that are cut or tapered.
     """
     on_edge: dict[int, list[tuple[float, float, float, float, float]]] = {}
+    assert src.leg_b_m is not None and src.leg_max_m is not None  # filled by Sources.__post_init__
     stretch = zip(src.edge, src.a_m, src.b_m, src.leg_m, src.leg_b_m, src.leg_max_m, strict=True)
     for e, a, b, leg_a, leg_b, leg_max in stretch:
         if min(leg_a, leg_b) <= t:
@@ -241,7 +242,7 @@ def _area(
         # (a line through the points has the same hull as the points, and is built without a Point per vertex)
         hulls = shapely.convex_hull(shapely.linestrings(coords[order], indices=piece[order]))
         polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
-    polygons = np.concatenate(polygons) if polygons else np.array([], dtype=object)
-    if len(polygons) == 0:
+    merged = np.concatenate(polygons) if polygons else np.array([], dtype=object)
+    if len(merged) == 0:
         return shapely.Polygon(), street_m
-    return shapely.union_all(polygons), street_m
+    return shapely.union_all(merged), street_m

@@ -116,7 +116,7 @@ def _facility_sources(
     is_poly = valid & np.isin(
         shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
     )
-    for i in np.flatnonzero(is_poly & ~done):
+    for i in np.flatnonzero(is_poly & ~done).tolist():
         src = net.stretches(geoms[i], touch_m=touch_m)
         if len(src):
             per[i] = src

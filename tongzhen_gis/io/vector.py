@@ -194,6 +194,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
     if (
         layer_crs.is_projected
         and layer_crs.geodetic_crs is not None
+        and layer_crs.geodetic_crs.datum is not None
         and "China 2000" in layer_crs.geodetic_crs.datum.name
     ):
         # Survey-grade CGCS2000 Gauss-Krüger layers (红线, 基本农田, 开发边界 …) are never web-map
@@ -219,7 +220,7 @@ def _keep_dimension(geom: Any, dim: int) -> Any:
         return geom
     parts = [p for p in shapely.get_parts(geom) if not p.is_empty and shapely.get_dimensions(p) == dim]
     # Multi-part inputs may come back as nested collections: flatten once more.
-    flat = []
+    flat: list[Any] = []
     for part in parts:
         flat.extend(shapely.get_parts(part) if shapely.get_type_id(part) in (4, 5, 6, 7) else [part])
     if not flat:
