@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import CRSError, InputFileError
+from tongzhen_gis.errors import CRSError, InputFileError, OptionError
 
 LOGGER = "tongzhen_gis.io"
 NAMES = ["云栖小镇", "梦想小镇", "玉皇山南基金小镇"]
@@ -289,7 +289,7 @@ def test_web_mercator_file_is_read_as_is_and_to_metric_gives_true_areas(tmp_path
 
 def test_unknown_coord_system_raises(tmp_path, layer):
     path = tz.io.write_layer(layer.to_crs(4326), tmp_path / "a.gpkg")
-    with pytest.raises(CRSError, match="coord_system") as info:
+    with pytest.raises(OptionError, match="coord_system") as info:
         tz.io.read_layer(path, coord_system="mars")
     assert info.value.param == "coord_system"
 

@@ -21,7 +21,7 @@ from typing import Any, cast
 import geopandas as gpd
 import shapely
 
-from tongzhen_gis.errors import InputFileError, NetworkDataError
+from tongzhen_gis.errors import InputFileError, OptionError
 
 __all__ = ["OSM_FILTERS", "TagFilter", "read_highways"]
 
@@ -80,7 +80,7 @@ class TagFilter:
 
     @classmethod
     def parse(cls, text: str) -> TagFilter:
-        """Parse ``'["highway"]["foot"!~"no"]…'``; raise NetworkDataError on anything else."""
+        """Parse ``'["highway"]["foot"!~"no"]…'``; raise OptionError on anything else."""
         clauses, pos = [], 0
         stripped = text.strip()
         for m in _CLAUSE.finditer(stripped):
@@ -93,7 +93,7 @@ class TagFilter:
                 f"cannot read the OSM way filter {text!r}; write Overpass-style clauses such as "
                 '\'["highway"]["foot"!~"no"]\' or use network="walk"'
             )
-            raise NetworkDataError(msg)
+            raise OptionError(msg, param="network")
         return cls(text=text, clauses=tuple(clauses))
 
     def first_failure(self, tags: dict[str, str]) -> str | None:

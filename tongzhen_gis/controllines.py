@@ -63,7 +63,7 @@ from pyproj import CRS
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules
 from tongzhen_gis._overlay import LineLayer, PiecesResult, measure_block, polygonal
-from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.errors import CRSError, OptionError, SchemaError
 from tongzhen_gis.units import M2_PER_MU
 
 __all__ = ["LINES", "SOURCE_ID_COLUMNS", "ControlLineResult", "check", "check_extension"]
@@ -158,7 +158,7 @@ def _default_sliver_m2(sliver_m2: float | None) -> float:
     value = float(sliver_m2)
     if not math.isfinite(value) or value < 0:
         msg = f"sliver_m2 must be a finite number ≥ 0 (m²), got {sliver_m2!r}; pass e.g. sliver_m2=1"
-        raise SchemaError(msg, param="sliver_m2")
+        raise OptionError(msg, param="sliver_m2")
     return value
 
 
@@ -408,7 +408,7 @@ def _measure(
     if engine == "dask":
         return _measure_dask(features, prepared, client=client, npartitions=npartitions)
     msg = f"unknown engine {engine!r}; use 'local' or 'dask'"
-    raise SchemaError(msg)
+    raise OptionError(msg, param="engine")
 
 
 def _concat(parts: list[tuple[int, PiecesResult]], n: int) -> PiecesResult:
@@ -558,7 +558,9 @@ def check(
     CRSError
         A layer has no CRS.
     SchemaError
-        ``id_col`` missing or not unique, numeric land-use codes, no line given, bad options.
+        ``id_col`` missing or not unique, numeric land-use codes, no line given.
+    OptionError
+        A bad option value (``sliver_m2`` < 0, an unknown ``engine`` …).
 
     Examples
     --------
@@ -829,7 +831,7 @@ def check_extension(
     """
     if "landuse_col" in same and same["landuse_col"] is not None:
         msg = "check_extension does not take landuse_col: the added area has no land-use class; check parcels instead"
-        raise SchemaError(msg)
+        raise OptionError(msg, param="landuse_col")
     lines = {k: same.get(k) for k in LINES}
     _validate(current, lines, id_col, None)
     _, proposed_ids = _validate(proposed, lines, id_col, None)
@@ -859,7 +861,7 @@ def check_extension(
     }
     if unknown:
         msg = f"check_extension got unknown option(s) {sorted(unknown)}; it takes the options of check()"
-        raise SchemaError(msg)
+        raise OptionError(msg, param=min(unknown))
     result = _check(
         frame,
         lines,

@@ -22,7 +22,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from tongzhen_gis.crs import require_crs
-from tongzhen_gis.errors import CRSError, RasterDataError, SchemaError
+from tongzhen_gis.errors import CRSError, OptionError, RasterDataError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from exactextract.raster import NumPyRasterSource
@@ -201,8 +201,10 @@ def zonal(
     ------
     CRSError
         ``zones`` or ``raster`` has no CRS.
+    OptionError
+        An unknown statistic, or none.
     SchemaError
-        Unknown ``id_col`` or statistic.
+        ``zones`` lack ``id_col``.
 
     Notes
     -----
@@ -211,8 +213,6 @@ def zonal(
     ``count`` are then in raster cells of the raster's CRS.
     """
     problems: list[str] = []
-    if id_col is not None and id_col not in zones.columns:
-        problems.append(f"zones lack the id column {id_col!r} (has {list(zones.columns)})")
     if not categorical:
         unknown = [s for s in stats if s not in SCALAR_STATS]
         if unknown:
@@ -220,7 +220,10 @@ def zonal(
         if not stats:
             problems.append("stats is empty; ask for at least one statistic, e.g. stats=('mean',)")
     if problems:
-        raise SchemaError("cannot compute zonal statistics: " + "; ".join(problems), problems)
+        raise OptionError("cannot compute zonal statistics: " + "; ".join(problems), param="stats")
+    if id_col is not None and id_col not in zones.columns:
+        msg = f"zones lack the id column {id_col!r} (has {list(zones.columns)})"
+        raise SchemaError("cannot compute zonal statistics: " + msg, [msg], param="id_col")
     require_crs(zones, what="zones")
     index = pd.Index(zones[id_col].to_numpy(), name=id_col) if id_col is not None else zones.index
     z = zones[[zones.geometry.name]].copy()

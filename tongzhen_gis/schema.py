@@ -44,7 +44,7 @@ import pandas as pd
 
 from tongzhen_gis import rules
 from tongzhen_gis.crs import missing_crs_message
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = [
     "KINDS",
@@ -210,7 +210,7 @@ def _role(role: str | Role) -> Role:
         return ROLES[role]
     except KeyError:
         msg = f"unknown layer role {role!r}; roles: {', '.join(ROLES)}"
-        raise SchemaError(msg, [msg]) from None
+        raise OptionError(msg, param="role") from None
 
 
 def roles_table() -> pd.DataFrame:
@@ -341,9 +341,10 @@ def standardize(df: pd.DataFrame, role: str | Role) -> pd.DataFrame:
 
     Raises
     ------
+    OptionError
+        Unknown role.
     SchemaError
-        Unknown role, or two columns mapping to the same canonical name (e.g. both ``税收``
-        and ``tax_wan``).
+        Two columns mapping to the same canonical name (e.g. both ``税收`` and ``tax_wan``).
 
     Examples
     --------

@@ -13,7 +13,7 @@ from shapely.ops import substring
 from tongzhen_gis.access.catalogue import _names_zh, life_circle_distances_m
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _sources_by_category
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 
 def service_areas(
@@ -73,7 +73,7 @@ def service_areas(
     thresholds = sorted(float(t) for t in thresholds_m)
     if not thresholds or thresholds[0] < 0:
         msg = f"thresholds_m must be non-negative distances in metres, got {list(thresholds_m)}"
-        raise SchemaError(msg, [msg])
+        raise OptionError(msg, param="thresholds_m")
     cats, sources, unreached = _sources_by_category(
         net,
         facilities,

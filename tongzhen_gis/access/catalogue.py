@@ -8,7 +8,7 @@ list, to be replaced with the official one), the walking distances of the 5-, 10
 from __future__ import annotations
 
 from tongzhen_gis import rules
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 #: Name of the extra coverage row: every category within reach (the 八个一 complete).
 ALL_CATEGORIES = "all_categories"
@@ -35,7 +35,7 @@ def default_threshold_m(level: str = "fifteen_minute") -> float:
     levels = rules.load("life_circle")["level"]
     if level not in levels:
         msg = f"unknown life-circle level {level!r}; valid: {list(levels)}"
-        raise SchemaError(msg)
+        raise OptionError(msg, param="level")
     return float(levels[level]["distance_m"])
 
 

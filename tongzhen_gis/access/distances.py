@@ -13,7 +13,7 @@ import pandas as pd
 from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m
 from tongzhen_gis.access.engine import GraphLike, prepare
 from tongzhen_gis.access.sources import _sources_by_category, _to_points
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError, SchemaError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
 
@@ -72,7 +72,9 @@ def nearest(
     Raises
     ------
     SchemaError
-        Missing category column, unknown category ids (the message lists the valid ids).
+        Missing category column, unknown category ids in it (the message lists the valid ids).
+    OptionError
+        Unknown ids in ``categories``.
     NetworkDataError, CRSError
         A network or layer that cannot be measured.
 
@@ -165,7 +167,7 @@ def _threshold(nearest: pd.DataFrame, threshold_m: float | None) -> float:
             f"threshold {t:g} m is beyond the max_distance_m={computed:g} the distances were computed with (farther "
             f"ones are NaN, so coverage would be understated); rerun nearest(..., max_distance_m={t:g}) or more"
         )
-        raise SchemaError(msg, [msg])
+        raise OptionError(msg, param="threshold_m")
     return t
 
 

@@ -13,7 +13,7 @@ from tongzhen_gis.access.catalogue import categories, default_threshold_m
 from tongzhen_gis.access.distances import _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
 
@@ -73,11 +73,11 @@ def suggest_sites(
     t = default_threshold_m() if threshold_m is None else float(threshold_m)
     if k < 1:
         msg = f"k must be at least 1, got {k}"
-        raise SchemaError(msg, [msg])
+        raise OptionError(msg, param="k")
     facilities, _ = _validate_facilities(facilities, category_col, None)
     if category not in categories():
         msg = f"unknown category {category!r}; valid ids: {', '.join(categories())}"
-        raise SchemaError(msg, [msg])
+        raise OptionError(msg, param="category")
     current = nearest(
         net,
         homes,

@@ -17,7 +17,7 @@ import shapely
 
 from tongzhen_gis.access.catalogue import categories
 from tongzhen_gis.access.engine import PreparedNetwork, Snap, Sources
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError, SchemaError
 
 
 def _geometries(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs) -> np.ndarray:
@@ -74,7 +74,7 @@ def _validate_facilities(
         bad = [c for c in cats if c not in valid_ids]
         if bad:
             msg = f"unknown categor(ies) {bad} asked for; valid ids: {', '.join(valid_ids)}"
-            raise SchemaError(msg, [msg])
+            raise OptionError(msg, param="categories")
     return facilities, list(cats)
 
 

@@ -28,7 +28,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from tongzhen_gis import webmap
 from tongzhen_gis.crs import require_crs
-from tongzhen_gis.errors import CRSError, InputFileError, TongzhenError
+from tongzhen_gis.errors import CRSError, InputFileError, OptionError, TongzhenError
 from tongzhen_gis.io.encodings import _shapefile_encoding
 from tongzhen_gis.io.paths import _mkparent, _require_exists
 
@@ -184,8 +184,8 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         return gdf
     try:
         key = webmap.normalise_coord_system(coord_system, what="declared")
-    except CRSError as exc:
-        raise CRSError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
+    except OptionError as exc:
+        raise OptionError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
     if key == "wgs84":
         gdf.attrs["coord_system"] = "wgs84"
         gdf.attrs["coord_system_declared"] = "wgs84"
@@ -367,9 +367,11 @@ def read_layer(
         Missing file; missing layer (the message lists the layers); several layers and none
         named; unreadable or corrupt file; empty layer (also when every geometry is empty).
     CRSError
-        No CRS and no ``crs=``; a ``crs=`` that contradicts the file's CRS; unknown ``coord_system``;
+        No CRS and no ``crs=``; a ``crs=`` that contradicts the file's CRS;
         ``coord_system="gcj02"``/``"bd09"`` on a projected CGCS2000 layer (official survey data
         is never in web-map coordinates).
+    OptionError
+        An unknown ``coord_system``.
 
     Notes
     -----

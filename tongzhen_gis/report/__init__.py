@@ -110,6 +110,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
+from tongzhen_gis.errors import OptionError
 
 # The steps live in modules of this package, one reason to change each; build() below runs them in order.
 from tongzhen_gis.report.config import (  # the config: model, parsing, validation, error mapping
@@ -201,7 +202,7 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
             f"build() takes a ProjectConfig or the path of a project.toml, got {type(config).__name__}; "
             "use tz.report.build('project.toml', out_dir)"
         )
-        raise TypeError(msg)
+        raise OptionError(msg, param="config")
     out = Path(out_dir)
     problems: list[str] = []
     run = run_analyses(config, problems)
