@@ -64,6 +64,21 @@ CASES: list[tuple[str, Callable[[tz.samples.Scene, Any, Path], Any], str]] = [
         lambda s, n, t: tz.access.service_areas(n, s.facilities, thresholds_m=[-100]),
         "thresholds_m",
     ),
+    (
+        "access.nearest.max_distance",
+        lambda s, n, t: tz.access.nearest(n, s.homes, s.facilities, max_distance_m=-5),
+        "max_distance_m",
+    ),
+    (
+        "access.nearest.max_snap",
+        lambda s, n, t: tz.access.nearest(n, s.homes, s.facilities, max_snap_m=float("nan")),
+        "max_snap_m",
+    ),
+    (
+        "access.nearest.categories",
+        lambda s, n, t: tz.access.nearest(n, s.homes, s.facilities, categories="clinic"),
+        "categories",
+    ),
     ("access.categorize", lambda s, n, t: tz.access.categorize(s.facilities, scheme="amap"), "scheme"),
     ("access.default_threshold_m", lambda s, n, t: tz.access.default_threshold_m("hourly"), "level"),
     ("intensity.floor_area_grid", lambda s, n, t: tz.intensity.floor_area_grid(s.buildings, cell_m=0), "cell_m"),

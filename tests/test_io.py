@@ -105,7 +105,7 @@ def test_write_layer_stores_lists_as_json_and_names_as_text(tmp_path, layer, nam
 def test_write_layer_rejects_unknown_suffix_and_non_utf8_outside_shapefiles(tmp_path, layer):
     with pytest.raises(InputFileError, match=r"\.gpkg"):
         tz.io.write_layer(layer, tmp_path / "a.kml")
-    with pytest.raises(InputFileError, match="only possible for shapefiles"):
+    with pytest.raises(OptionError, match="only possible for shapefiles"):
         tz.io.write_layer(layer, tmp_path / "a.gpkg", encoding="GBK")
 
 
@@ -164,7 +164,7 @@ def test_cpg_claiming_utf8_over_gbk_bytes_falls_back_and_warns(tmp_path, layer, 
 
 def test_unknown_encoding_is_refused(tmp_path, layer):
     path = tz.io.write_layer(layer, tmp_path / "a.shp")
-    with pytest.raises(InputFileError, match="unknown text encoding") as info:
+    with pytest.raises(OptionError, match="unknown text encoding") as info:
         tz.io.read_layer(path, encoding="martian")
     assert info.value.param == "encoding"
 
@@ -579,7 +579,7 @@ def test_read_table_explicit_utf8_on_a_bom_file(tmp_path, table):
     path = tz.io.write_table(table, tmp_path / "t.csv")
     back = tz.io.read_table(path, encoding="UTF-8")
     assert list(back.columns) == ["town_id", "town", "code", "tax_wan"]  # no BOM glued to the header
-    with pytest.raises(InputFileError, match="unknown text encoding"):
+    with pytest.raises(OptionError, match="unknown text encoding"):
         tz.io.read_table(path, encoding="martian")
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m
 from tongzhen_gis.access.engine import GraphLike, prepare
-from tongzhen_gis.access.sources import _sources_by_category, _to_points
+from tongzhen_gis.access.sources import _check_distances_m, _sources_by_category, _to_points
 from tongzhen_gis.errors import OptionError, SchemaError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
@@ -87,6 +87,7 @@ def nearest(
     >>> float(d.loc["HT1_00_0", "kindergarten"])
     192.0
     """
+    _check_distances_m(max_distance_m=max_distance_m)
     net = prepare(G)
     cats, sources, unreached_fac = _sources_by_category(
         net,

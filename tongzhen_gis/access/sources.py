@@ -41,6 +41,17 @@ def _to_points(gdf: gpd.GeoDataFrame, crs) -> np.ndarray:
     return out
 
 
+def _check_distances_m(**distances_m: float) -> None:
+    """Refuse a distance option that is not a number of metres, 0 or more (``OptionError`` naming it; inf is fine)."""
+    for name, value in distances_m.items():
+        try:
+            ok = float(value) >= 0  # False for NaN too
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise OptionError(f"{name} must be a distance in metres, 0 or more, got {value!r}", param=name)
+
+
 def _validate_facilities(
     facilities: gpd.GeoDataFrame, category_col: str, cats: Sequence[str] | None
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -69,6 +80,9 @@ def _validate_facilities(
         raise SchemaError("bad facilities layer: " + "; ".join(problems), problems)
     if cats is None:
         cats = valid_ids
+    elif isinstance(cats, str):
+        msg = f"categories takes a list of category ids, got the text {cats!r}; write categories=[{cats!r}]"
+        raise OptionError(msg, param="categories")
     else:
         cats = list(cats)
         bad = [c for c in cats if c not in valid_ids]
@@ -170,6 +184,7 @@ def _sources_by_category(
     entrance_col: str,
 ) -> tuple[list[str], list[Sources], list[Hashable]]:
     """Validate the facilities, then one :class:`Sources` per category asked (and the unreached facilities)."""
+    _check_distances_m(max_snap_m=max_snap_m, touch_m=touch_m)
     facilities, cats = _validate_facilities(facilities, category_col, categories)
     per, unreached = _facility_sources(
         net, facilities, max_snap_m=max_snap_m, touch_m=touch_m, entrances=entrances, entrance_col=entrance_col

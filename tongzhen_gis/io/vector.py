@@ -466,8 +466,9 @@ def write_layer(
     Raises
     ------
     InputFileError
-        Unknown suffix, a non-UTF-8 encoding for a format other than shapefile, or a write
-        that GDAL refuses (message says why).
+        Unknown suffix, or a write that GDAL refuses (message says why).
+    OptionError
+        A non-UTF-8 ``encoding`` for a format other than shapefile.
 
     Notes
     -----
@@ -486,7 +487,7 @@ def write_layer(
     is_utf8 = codecs.lookup(encoding).name == "utf-8"
     if driver != "ESRI Shapefile" and not is_utf8:
         msg = f"encoding={encoding!r} is only possible for shapefiles; {path.suffix} files are always UTF-8"
-        raise InputFileError(msg)
+        raise OptionError(msg, param="encoding")
     if gdf.crs is None:
         logger.warning("%s: writing a layer without a CRS; set one first (gdf.set_crs) so others can use it", path)
     _mkparent(path)
