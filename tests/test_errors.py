@@ -93,6 +93,8 @@ CASES: list[tuple[str, Callable[[tz.samples.Scene, Any, Path], Any], str]] = [
     ("schema.standardize", lambda s, n, t: tz.schema.standardize(s.towns, "lakes"), "role"),
     ("evaluate.match_names", lambda s, n, t: tz.evaluate.match_names(["云栖小镇"], ["梦想小镇"], n=-1), "n"),
     ("maps.export", _export_on_unknown_page, "page"),
+    ("maps.intensity_map.scheme", lambda s, n, t: tz.maps.intensity_map(s.landcover, scheme="Jenkz"), "scheme"),
+    ("maps.intensity_map.k", lambda s, n, t: tz.maps.intensity_map(s.landcover, k=0), "k"),
     ("io.read_layer", _read_as_mars, "coord_system"),
     ("report.build", lambda s, n, t: tz.report.build(42, t / "out"), "config"),
 ]
