@@ -71,6 +71,8 @@ def firm_scores(
         The table lacks an indicator's column altogether.
     RuleDataError
         The rule file lacks ``indicator`` or ``grades``, or weights are not positive.
+    OptionError
+        ``benchmarks`` is none of ``"median"``, ``"rules"`` or a mapping.
     """
     ruleset = rules if isinstance(rules, tzrules.RuleSet) else tzrules.load(rules)
     indicators = ruleset["indicator"]

@@ -74,7 +74,7 @@ def nearest(
     SchemaError
         Missing category column, unknown category ids in it (the message lists the valid ids).
     OptionError
-        Unknown ids in ``categories``.
+        Unknown ids in ``categories``, or a negative ``max_distance_m``, ``max_snap_m`` or ``touch_m``.
     NetworkDataError, CRSError
         A network or layer that cannot be measured.
 
