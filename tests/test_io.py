@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import CRSError, InputFileError
+from tongzhen_gis.errors import CRSError, InputFileError, OptionError
 
 LOGGER = "tongzhen_gis.io"
 NAMES = ["云栖小镇", "梦想小镇", "玉皇山南基金小镇"]
@@ -105,7 +105,7 @@ def test_write_layer_stores_lists_as_json_and_names_as_text(tmp_path, layer, nam
 def test_write_layer_rejects_unknown_suffix_and_non_utf8_outside_shapefiles(tmp_path, layer):
     with pytest.raises(InputFileError, match=r"\.gpkg"):
         tz.io.write_layer(layer, tmp_path / "a.kml")
-    with pytest.raises(InputFileError, match="only possible for shapefiles"):
+    with pytest.raises(OptionError, match="only possible for shapefiles"):
         tz.io.write_layer(layer, tmp_path / "a.gpkg", encoding="GBK")
 
 
@@ -164,7 +164,7 @@ def test_cpg_claiming_utf8_over_gbk_bytes_falls_back_and_warns(tmp_path, layer, 
 
 def test_unknown_encoding_is_refused(tmp_path, layer):
     path = tz.io.write_layer(layer, tmp_path / "a.shp")
-    with pytest.raises(InputFileError, match="unknown text encoding") as info:
+    with pytest.raises(OptionError, match="unknown text encoding") as info:
         tz.io.read_layer(path, encoding="martian")
     assert info.value.param == "encoding"
 
@@ -291,7 +291,7 @@ def test_web_mercator_file_is_read_as_is_and_to_metric_gives_true_areas(tmp_path
 
 def test_unknown_coord_system_raises(tmp_path, layer):
     path = tz.io.write_layer(layer.to_crs(4326), tmp_path / "a.gpkg")
-    with pytest.raises(CRSError, match="coord_system") as info:
+    with pytest.raises(OptionError, match="coord_system") as info:
         tz.io.read_layer(path, coord_system="mars")
     assert info.value.param == "coord_system"
 
@@ -585,7 +585,7 @@ def test_read_table_explicit_utf8_on_a_bom_file(tmp_path, table):
     path = tz.io.write_table(table, tmp_path / "t.csv")
     back = tz.io.read_table(path, encoding="UTF-8")
     assert list(back.columns) == ["town_id", "town", "code", "tax_wan"]  # no BOM glued to the header
-    with pytest.raises(InputFileError, match="unknown text encoding"):
+    with pytest.raises(OptionError, match="unknown text encoding"):
         tz.io.read_table(path, encoding="martian")
 
 

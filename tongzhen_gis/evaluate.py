@@ -36,6 +36,7 @@ import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from tongzhen_gis import rules as _rules
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = [
     "FAIL",
@@ -846,7 +847,16 @@ def match_names(
         ``status`` (``exact`` or ``unmatched``), ``match`` (the boundary name or None),
         ``candidates`` (closest boundary names, ``；``-separated, best first; empty for exact
         matches), ``similarity`` (ratio of the best candidate).
+
+    Raises
+    ------
+    OptionError
+        ``n`` below 1 or ``cutoff`` outside 0–1.
     """
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+        raise OptionError(f"n must be a whole number of candidates, 1 or more, got {n!r}", param="n")
+    if not 0.0 <= cutoff <= 1.0:
+        raise OptionError(f"cutoff is a difflib similarity between 0 and 1, got {cutoff!r}", param="cutoff")
     cand = list(dict.fromkeys(str(c) for c in candidates if c is not None and not pd.isna(c)))
     by_norm: dict[str, str] = {}
     for c in cand:

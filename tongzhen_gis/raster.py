@@ -85,7 +85,7 @@ class Raster:
     @property
     def shape(self) -> tuple[int, int]:
         """Rows and columns."""
-        return tuple(self.array.shape)  # type: ignore[return-value]
+        return tuple(self.array.shape)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -105,7 +105,7 @@ class Raster:
 def _raster_crs(raster: Raster) -> CRS:
     """The raster's CRS as a :class:`pyproj.CRS`; refuses a missing or unknown one."""
     try:
-        return require_crs(raster, what="the raster")  # type: ignore[arg-type]
+        return require_crs(raster, what="the raster")
     except PyprojCRSError as exc:
         msg = (
             f"Raster crs={raster.crs!r} is not a coordinate reference system pyproj understands ({exc}); "
@@ -221,8 +221,10 @@ def zonal(
     ------
     CRSError
         ``zones`` or ``raster`` has no CRS.
+    OptionError
+        An unknown statistic, or none.
     SchemaError
-        Unknown ``id_col`` or statistic.
+        ``zones`` lack ``id_col``.
     OptionError
         ``raster`` is none of the accepted types.
     InputFileError
@@ -236,8 +238,6 @@ def zonal(
     """
     raster = _as_raster(raster)
     problems: list[str] = []
-    if id_col is not None and id_col not in zones.columns:
-        problems.append(f"zones lack the id column {id_col!r} (has {list(zones.columns)})")
     if not categorical:
         unknown = [s for s in stats if s not in SCALAR_STATS]
         if unknown:
@@ -245,7 +245,10 @@ def zonal(
         if not stats:
             problems.append("stats is empty; ask for at least one statistic, e.g. stats=('mean',)")
     if problems:
-        raise SchemaError("cannot compute zonal statistics: " + "; ".join(problems), problems)
+        raise OptionError("cannot compute zonal statistics: " + "; ".join(problems), param="stats")
+    if id_col is not None and id_col not in zones.columns:
+        msg = f"zones lack the id column {id_col!r} (has {list(zones.columns)})"
+        raise SchemaError("cannot compute zonal statistics: " + msg, [msg], param="id_col")
     require_crs(zones, what="zones")
     index = pd.Index(zones[id_col].to_numpy(), name=id_col) if id_col is not None else zones.index
     z = zones[[zones.geometry.name]].copy()

@@ -151,6 +151,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 from affine import Affine
 from rasterio import features
 from shapely import LineString, MultiPolygon, Point, Polygon, box
@@ -457,7 +458,7 @@ def _landcover(parcels: gpd.GeoDataFrame, water: gpd.GeoDataFrame) -> Raster:
     classes = [_LANDCOVER_OF_LEVEL1.get(code[:2], 5) for code in parcels["landuse_code"]]
     shapes = list(zip(parcels.geometry, classes, strict=True)) + [(g, 3) for g in water.geometry]
     array = features.rasterize(shapes, out_shape=shape, transform=transform, fill=5, dtype="uint8")
-    return Raster(array=array, transform=transform, crs=CRS, nodata=0)
+    return Raster(array=array, transform=transform, crs=pyproj.CRS(CRS), nodata=0)
 
 
 def sample_town(seed: int = 0) -> Scene:

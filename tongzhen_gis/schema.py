@@ -50,7 +50,7 @@ import shapely
 
 from tongzhen_gis import rules
 from tongzhen_gis.crs import missing_crs_message
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = [
     "KINDS",
@@ -218,7 +218,7 @@ def _role(role: str | Role) -> Role:
         return ROLES[role]
     except KeyError:
         msg = f"unknown layer role {role!r}; roles: {', '.join(ROLES)}"
-        raise SchemaError(msg, [msg]) from None
+        raise OptionError(msg, param="role") from None
 
 
 def roles_table() -> pd.DataFrame:
@@ -402,9 +402,10 @@ def standardize(df: pd.DataFrame, role: str | Role) -> pd.DataFrame:
 
     Raises
     ------
+    OptionError
+        Unknown role.
     SchemaError
-        Unknown role, or two columns mapping to the same canonical name (e.g. both ``税收``
-        and ``tax_wan``).
+        Two columns mapping to the same canonical name (e.g. both ``税收`` and ``tax_wan``).
 
     Examples
     --------
@@ -819,9 +820,9 @@ def landuse_classes(
 
     def decide(value: Any) -> tuple[Any, ...]:
         text, repaired = (None, False) if _is_missing(value) else _landuse_text(value, repair_numbers)
-        valid = text is not None and re.fullmatch(_LANDUSE_PATTERN, text) is not None and text[:2] in classes
-        flags = tuple(bool(valid) and text.startswith(entries[g]) for g in LANDUSE_GROUPS)
-        return (text, text[:2] if valid else None, valid, repaired and valid, *flags)
+        if text is None or re.fullmatch(_LANDUSE_PATTERN, text) is None or text[:2] not in classes:
+            return (text, None, False, False, *(False for _ in LANDUSE_GROUPS))
+        return (text, text[:2], True, repaired, *(text.startswith(entries[g]) for g in LANDUSE_GROUPS))
 
     # decide once per distinct code (a layer holds few), then spread to the rows
     inverse, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)

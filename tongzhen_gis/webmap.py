@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ from numpy.typing import ArrayLike
 from pyproj import CRS, Geod
 
 from tongzhen_gis.crs import metric_crs_for, require_crs
-from tongzhen_gis.errors import CRSError
+from tongzhen_gis.errors import CRSError, OptionError
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -306,8 +307,9 @@ def normalise_coord_system(name: str, *, what: str = "") -> str:
 
     Raises
     ------
-    CRSError
-        An unknown name; the message lists the known ones and which web maps use them.
+    OptionError
+        An unknown name; the message lists the known ones and which web maps use them. Its
+        ``param`` is ``what`` when that is ``"source"`` or ``"target"``, else ``"coord_system"``.
 
     Examples
     --------
@@ -322,7 +324,7 @@ def normalise_coord_system(name: str, *, what: str = "") -> str:
             "('gcj02' for Amap/Gaode, Tencent and Google China, 'bd09' for Baidu, 'wgs84' for GPS, "
             "OpenStreetMap and official CGCS2000 layers)"
         )
-        raise CRSError(msg)
+        raise OptionError(msg, param=what if what in ("source", "target") else "coord_system")
     return aliases[key]
 
 
@@ -354,8 +356,10 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
 
     Raises
     ------
+    OptionError
+        Unknown ``source``/``target``.
     CRSError
-        Unknown ``source``/``target``, no CRS, or a projected CRS.
+        No CRS, or a projected CRS.
 
     Examples
     --------
@@ -547,7 +551,9 @@ def suspect_gcj02(
     Raises
     ------
     CRSError
-        Either layer has no CRS, or is empty; unknown ``method``.
+        Either layer has no CRS, or is empty.
+    OptionError
+        Unknown ``method``.
 
     Examples
     --------
@@ -565,7 +571,7 @@ def suspect_gcj02(
             raise CRSError(msg)
     if method not in ("auto", "footprint", "distance"):
         msg = f"unknown method {method!r}; use 'auto', 'footprint' (polygons) or 'distance' (points, lines)"
-        raise CRSError(msg, param="method")
+        raise OptionError(msg, param="method")
     if method == "auto":
         geoms = layer.geometry[layer.geometry.notna() & ~layer.geometry.is_empty]
         polygonal = bool(len(geoms)) and bool(geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all())
@@ -613,7 +619,7 @@ def _suspect_by_distance(
 ) -> GCJ02Check:
     nan = float("nan")
     crs = CRS.from_user_input(layer.crs)
-    common = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
+    common: dict[str, Any] = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
     common |= {"mismatch_removed": nan, "shift_m": nan, "shift_as_gcj02_m": nan, "method": "distance"}
     if not crs.is_geographic:
         note = (

@@ -19,7 +19,7 @@ from tongzhen_gis.access.catalogue import (
 )
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _sources_by_category
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 
 def service_areas(
@@ -113,14 +113,14 @@ def _thresholds(cats: list[str], thresholds_m: Any, *, catalogue: CatalogueLike 
     if isinstance(thresholds_m, str):
         if thresholds_m != "catalogue":
             msg = f"thresholds_m={thresholds_m!r} is not understood; pass distances in metres or 'catalogue'"
-            raise SchemaError(msg, [msg], param="thresholds_m")
+            raise OptionError(msg, param="thresholds_m")
         thresholds_m = {}
     if isinstance(thresholds_m, Mapping):
         own, _ = category_distances(cats, catalogue=catalogue)
         extra = [c for c in thresholds_m if c not in cats]
         if extra:
             msg = f"thresholds_m names categor(ies) {extra} that are not computed; computed: {', '.join(cats)}"
-            raise SchemaError(msg, [msg], param="thresholds_m")
+            raise OptionError(msg, param="thresholds_m")
         raw = {c: thresholds_m.get(c, own[c]) for c in cats}
     else:
         raw = dict.fromkeys(cats, thresholds_m)
@@ -130,7 +130,7 @@ def _thresholds(cats: list[str], thresholds_m: Any, *, catalogue: CatalogueLike 
         ts = sorted(float(t) for t in values)
         if not ts or not ts[0] >= 0:
             msg = f"thresholds_m must be non-negative distances in metres, got {values}"
-            raise SchemaError(msg, [msg], param="thresholds_m")
+            raise OptionError(msg, param="thresholds_m")
         out[c] = ts
     return out
 
@@ -195,6 +195,7 @@ def _reached_pieces(
     piece :func:`_edge_pieces` would, which is kept for the edges that are cut or tapered.
     """
     on_edge: dict[int, list[tuple[float, float, float, float, float]]] = {}
+    assert src.leg_b_m is not None and src.leg_max_m is not None  # filled by Sources.__post_init__
     stretch = zip(src.edge, src.a_m, src.b_m, src.leg_m, src.leg_b_m, src.leg_max_m, strict=True)
     for e, a, b, leg_a, leg_b, leg_max in stretch:
         if min(leg_a, leg_b) <= t:
@@ -278,7 +279,7 @@ def _area(
         # (a line through the points has the same hull as the points, and is built without a Point per vertex)
         hulls = shapely.convex_hull(shapely.linestrings(coords[order], indices=piece[order]))
         polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
-    polygons = np.concatenate(polygons) if polygons else np.array([], dtype=object)
-    if len(polygons) == 0:
+    merged = np.concatenate(polygons) if polygons else np.array([], dtype=object)
+    if len(merged) == 0:
         return shapely.Polygon(), street_m
-    return shapely.union_all(polygons), street_m
+    return shapely.union_all(merged), street_m

@@ -69,7 +69,7 @@ def graph_arrays(G: nx.Graph) -> dict[str, Any]:
     position = {v: i for i, v in enumerate(node_ids)}
     if G.is_multigraph():
         edges = list(G.edges(keys=True, data=True))
-        keys = [(u, v, k) for u, v, k, _ in edges]
+        keys: list[tuple[Any, ...]] = [(u, v, k) for u, v, k, _ in edges]
         datas = [d for *_, d in edges]
     else:
         edges = list(G.edges(data=True))

@@ -84,7 +84,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     ctx.call_on_close(_restore)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 

@@ -480,7 +480,7 @@ def command(
         )
 
     per_home = access.home_table(home_gdf, dist, town=town, threshold_m=own)
-    if population_col == ESTIMATE:
+    if population_col == ESTIMATE and weights is not None:
         per_home["population_estimate"] = weights.to_numpy()
 
     out_dir.mkdir(parents=True, exist_ok=True)

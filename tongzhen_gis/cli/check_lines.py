@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 import pandas as pd
@@ -212,7 +212,7 @@ def command(
     swap_xys: tuple[str, ...],
     source_ids: tuple[str, ...],
     sliver_m2: float | None,
-    engine: str,
+    engine: Literal["local", "dask"],  # click.Choice admits only these
     out_dir: Path,
 ) -> int:
     """Check FEATURES against the three control lines (三线核查).

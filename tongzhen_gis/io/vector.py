@@ -28,7 +28,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import webmap
-from tongzhen_gis.errors import CRSError, InputFileError, TongzhenError
+from tongzhen_gis.errors import CRSError, InputFileError, OptionError, TongzhenError
 from tongzhen_gis.io.encodings import _shapefile_encoding
 from tongzhen_gis.io.paths import _mkparent, _require_exists
 
@@ -260,8 +260,8 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         return gdf
     try:
         key = webmap.normalise_coord_system(coord_system, what="declared")
-    except CRSError as exc:
-        raise CRSError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
+    except OptionError as exc:
+        raise OptionError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
     if key == "wgs84":
         gdf.attrs["coord_system"] = "wgs84"
         gdf.attrs["coord_system_declared"] = "wgs84"
@@ -270,6 +270,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
     if (
         layer_crs.is_projected
         and layer_crs.geodetic_crs is not None
+        and layer_crs.geodetic_crs.datum is not None
         and "China 2000" in layer_crs.geodetic_crs.datum.name
     ):
         # Survey-grade CGCS2000 Gauss-Krüger layers (红线, 基本农田, 开发边界 …) are never web-map
@@ -295,7 +296,7 @@ def _keep_dimension(geom: Any, dim: int) -> Any:
         return geom
     parts = [p for p in shapely.get_parts(geom) if not p.is_empty and shapely.get_dimensions(p) == dim]
     # Multi-part inputs may come back as nested collections: flatten once more.
-    flat = []
+    flat: list[Any] = []
     for part in parts:
         flat.extend(shapely.get_parts(part) if shapely.get_type_id(part) in (4, 5, 6, 7) else [part])
     if not flat:
@@ -464,9 +465,11 @@ def read_layer(
         an X starting with zone number 40); every feature outside the area of use of the layer's
         CRS (the message says why: swapped axes, a zone prefix, degrees labelled as metres …,
         and the fix, ``crs=`` or ``swap_xy=True``; ``param`` names it); a ``crs=`` that
-        contradicts the file's CRS; unknown ``coord_system``;
+        contradicts the file's CRS;
         ``coord_system="gcj02"``/``"bd09"`` on a projected CGCS2000 layer (official survey data
         is never in web-map coordinates).
+    OptionError
+        An unknown ``coord_system``.
 
     Notes
     -----
@@ -581,8 +584,9 @@ def write_layer(
     Raises
     ------
     InputFileError
-        Unknown suffix, a non-UTF-8 encoding for a format other than shapefile, or a write
-        that GDAL refuses (message says why).
+        Unknown suffix, or a write that GDAL refuses (message says why).
+    OptionError
+        A non-UTF-8 ``encoding`` for a format other than shapefile.
 
     Notes
     -----
@@ -601,7 +605,7 @@ def write_layer(
     is_utf8 = codecs.lookup(encoding).name == "utf-8"
     if driver != "ESRI Shapefile" and not is_utf8:
         msg = f"encoding={encoding!r} is only possible for shapefiles; {path.suffix} files are always UTF-8"
-        raise InputFileError(msg)
+        raise OptionError(msg, param="encoding")
     if gdf.crs is None:
         logger.warning("%s: writing a layer without a CRS; set one first (gdf.set_crs) so others can use it", path)
     _mkparent(path)

@@ -237,7 +237,7 @@ def _ink(c: _Canvas) -> np.ndarray:
     x0, x1 = (round(v * _PROBE_DPI) for v in (box.x0, box.x1))
     y0, y1 = (height - round(v * _PROBE_DPI) for v in (box.y1, box.y0))
     frame = image[max(y0 + 2, 0) : max(y1 - 2, 0), max(x0 + 2, 0) : max(x1 - 2, 0), :3]
-    return (frame < 245).any(axis=2)
+    return np.asarray((frame < 245).any(axis=2))
 
 
 def _corner_ink(ink: np.ndarray, corner: str, size: tuple[float, float]) -> float:

@@ -141,6 +141,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
+from tongzhen_gis.errors import OptionError
 from tongzhen_gis.report import content as _content  # what the page and the Word file say
 from tongzhen_gis.report import docx as _docx  # report.docx
 from tongzhen_gis.report import html as _html  # report.html
@@ -254,7 +255,7 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path, *, pdf: bool 
             f"build() takes a ProjectConfig or the path of a project.toml, got {type(config).__name__}; "
             "use tz.report.build('project.toml', out_dir)"
         )
-        raise TypeError(msg)
+        raise OptionError(msg, param="config")
     out = Path(out_dir)
     problems: list[str] = []
     run = run_analyses(config, problems)

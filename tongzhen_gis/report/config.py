@@ -173,11 +173,10 @@ def _layer_source(value: Any, where: str, base_dir: Path, problems: list[str], *
         flags = [k for k in _LAYER_FLAGS if k in value and not isinstance(value[k], bool)]
         if flags and not table:
             problems.append(f"{where}: {flags} must be true or false")
-        return LayerSource(
-            path=base_dir / value["path"],
-            **{k: value.get(k) for k in ("layer", "crs", "coord_system") if not table},
-            **({"swap_xy": value.get("swap_xy") is True} if not table else {}),
-        )
+        declared: dict[str, Any] = {k: value.get(k) for k in ("layer", "crs", "coord_system") if not table}
+        if not table:
+            declared["swap_xy"] = value.get("swap_xy") is True
+        return LayerSource(path=base_dir / value["path"], **declared)
     problems.append(f"{where}: must be a path string or a table {{path = ..., layer = ...}}")
     return None
 

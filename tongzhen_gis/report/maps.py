@@ -181,7 +181,14 @@ def _render_maps(
                     "control_lines",
                     title,
                     lambda o=one, c=own, t=title, f=framed: maps.control_lines_map(
-                        o, conflicts=c, id_col=id_col, title=t, **lines.layers, **f
+                        o,
+                        conflicts=c,
+                        id_col=id_col,
+                        title=t,
+                        red_line=lines.layers["red_line"],
+                        farmland=lines.layers["farmland"],
+                        urban_boundary=lines.layers["urban_boundary"],
+                        **f,
                     ),
                 )
             )

@@ -177,7 +177,12 @@ def _run_control_lines(config: ProjectConfig, towns: Towns, problems: list[str])
         problems.append("[control_lines] names no line layer: the three-line check was not run")
         return None
     check = controllines.check(
-        towns.layer, id_col=towns.id_col, sliver_m2=config.get("control_lines", "sliver_m2"), **layers
+        towns.layer,
+        id_col=towns.id_col,
+        sliver_m2=config.get("control_lines", "sliver_m2"),
+        red_line=layers["red_line"],
+        farmland=layers["farmland"],
+        urban_boundary=layers["urban_boundary"],
     )
     problems.extend(f"三线核查: line layer {m} not given; its rules are 'missing'" for m in check.missing_lines)
     for rec in check.repairs.itertuples():
