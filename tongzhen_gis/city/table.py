@@ -109,10 +109,11 @@ def _from_sheets(sheets: Mapping[Any, pd.DataFrame]) -> pd.DataFrame:
     for sheet, df in sheets.items():
         std = _schema.standardize(df, "town_table")
         if "year" not in std.columns:
-            if not re.fullmatch(r"\s*\d{4}\s*(年|年度)?\s*", str(sheet)):
+            named = re.fullmatch(r"\s*(\d{4})\s*(年|年度)?\s*", str(sheet))
+            if named is None:
                 problems.append(f"sheet {sheet!r} has no year column (年份) and its name is not a year")
                 continue
-            df = df.assign(year=int(re.search(r"\d{4}", str(sheet)).group()))
+            df = df.assign(year=int(named.group(1)))
         parts.append(df)
     if problems:
         msg = "; ".join(problems) + ": add a 年份 column or name each sheet after its year (2021, 2022 …)"
