@@ -255,6 +255,9 @@ def _validate_facilities(
     if not isinstance(facilities, gpd.GeoDataFrame):
         msg = "facilities must be a GeoDataFrame with a geometry and a category column"
         raise SchemaError(msg)
+    from tongzhen_gis import schema  # local: schema loads its rules on import
+
+    facilities = schema.use_columns(facilities, "facilities", category_col)  # 类别, 设施类型 … too
     if category_col not in facilities.columns:
         msg = (
             f"facilities have no column {category_col!r}; add one holding a category id per facility "

@@ -73,8 +73,29 @@ def _check_columns(
     """Note a missing column, with the keyword that names it (``keyword=None``: the column must be renamed)."""
     if column not in df.columns:
         fix = f"pass {keyword}= naming the column" if keyword else f"rename the column to {column!r}"
-        problems.append(f"{name} lacks column {column!r} (has {list(df.columns)}); {fix}")
+        accepted = schema.accepted_names(_ROLE_OF[name], column)
+        known = f", or one of {', '.join(accepted[1:])}" if len(accepted) > 1 else ""
+        problems.append(f"{name} lacks column {column!r}{known} (has {list(df.columns)}); {fix}")
         params.append(keyword)
+
+
+#: The schema role (``rules/schema.toml``) of each input, whose aliases name its columns.
+_ROLE_OF = {"towns": "towns", "parcels": "parcels", "buildings": "buildings", "enterprises": "enterprises"}
+
+
+def _aliased(
+    towns: pd.DataFrame,
+    parcels: pd.DataFrame,
+    buildings: pd.DataFrame | None,
+    columns: tuple[str, str, str, str | None],
+) -> tuple[Any, Any, Any]:
+    """The inputs with columns under an alias of ``rules/schema.toml`` renamed to the names asked for."""
+    id_col, landuse_col, floors_col, height_col = columns
+    towns = schema.use_columns(towns, "towns", id_col)
+    parcels = schema.use_columns(parcels, "parcels", landuse_col)
+    if buildings is not None:
+        buildings = schema.use_columns(buildings, "buildings", floors_col, height_col or "height_m")
+    return towns, parcels, buildings
 
 
 def _normalise_codes(values: pd.Series, repairs: list[str]) -> pd.Series:
@@ -173,6 +194,7 @@ def building_floor_area(
     ruleset = _rules(rules)
     storey_m = ruleset.parameter("storey_height_m")
     min_floors = ruleset.parameter("min_floors")
+    buildings = schema.use_columns(buildings, "buildings", floors_col, height_col or "height_m")
     height_col = _height_col(buildings, height_col)
     floors = pd.to_numeric(buildings[floors_col], errors="coerce") if floors_col in buildings else None
     if floors is None:
@@ -308,6 +330,7 @@ def summarize(
     problems: list[str] = []
     params: list[str | None] = []  # the keyword each problem concerns (None: none)
     repairs: list[str] = []
+    towns, parcels, buildings = _aliased(towns, parcels, buildings, (id_col, landuse_col, floors_col, height_col))
     _check_columns("towns", towns, id_col, problems, params, "id_col")
     _check_columns("parcels", parcels, landuse_col, problems, params, "landuse_col")
     if buildings is not None:

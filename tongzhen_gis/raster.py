@@ -211,6 +211,10 @@ def zonal(
     ``count`` are then in raster cells of the raster's CRS.
     """
     problems: list[str] = []
+    if id_col is not None and isinstance(zones, pd.DataFrame):
+        from tongzhen_gis.schema import use_columns  # local: schema reads its rules on import
+
+        zones = use_columns(zones, "towns", id_col)  # 小镇编号 … are town ids too
     if id_col is not None and id_col not in zones.columns:
         problems.append(f"zones lack the id column {id_col!r} (has {list(zones.columns)})")
     if not categorical:

@@ -52,10 +52,12 @@ __all__ = [
     "Column",
     "Role",
     "dlbm_to_yongdi",
+    "find_column",
     "landuse_level1",
     "role_for_layer_name",
     "roles_table",
     "standardize",
+    "use_columns",
     "validate",
 ]
 
@@ -283,6 +285,114 @@ def role_for_layer_name(name: str | PurePath) -> str | None:
 
 def _alias_lookup(spec: Role) -> dict[str, str]:
     return {_norm(alias): col.name for col in spec.columns.values() for alias in col.accepted}
+
+
+def find_column(df: pd.DataFrame, role: str | Role, name: str) -> Hashable | None:
+    """The column of ``df`` that holds ``name``: itself, or a column under another accepted name.
+
+    A canonical column name of the role (``"town_id"``, the default of every ``id_col=``) finds
+    a column of ``df`` under any of its accepted names (``小镇编号``, ``XZBH`` …: case-insensitive,
+    after NFKC normalisation, spaces ignored). Any other name (one the caller chose) is taken
+    literally and only found as itself.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The layer or table.
+    role : str or Role
+        One of :data:`ROLES`.
+    name : str
+        The column asked for (``id_col``, ``floors_col`` … of a function).
+
+    Returns
+    -------
+    Hashable or None
+        The column label in ``df``, or None when none is there.
+
+    Raises
+    ------
+    SchemaError
+        Two or more columns of ``df`` mean the same thing (``小镇编号`` and ``小镇代码``); the
+        message names them, and ``param`` is None (the caller knows its keyword).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> find_column(pd.DataFrame({"小镇编号": ["T1"]}), "towns", "town_id")
+    '小镇编号'
+    >>> find_column(pd.DataFrame({"town_id": ["T1"]}), "towns", "XZBH") is None  # a chosen name is literal
+    True
+    """
+    if name in df.columns:
+        return name
+    spec = _role(role)
+    if name not in spec.columns:
+        return None
+    lookup = _alias_lookup(spec)
+    canonical = name
+    geom = _geometry_name(df)
+    found = [c for c in df.columns if c != geom and lookup.get(_norm(c)) == canonical]
+    if len(found) > 1:
+        problem = (
+            f"columns {', '.join(repr(str(c)) for c in found)} all mean {canonical!r} ({spec.name}): "
+            "keep one and drop or rename the others, or name the one to use"
+        )
+        raise SchemaError(problem, [problem])
+    return found[0] if found else None
+
+
+def use_columns(df: pd.DataFrame, role: str | Role, *names: str | None) -> pd.DataFrame:
+    """``df`` with the columns a function asks for under the names it asks for.
+
+    Each canonical name of ``names`` missing from ``df`` but present under one of its aliases
+    (:func:`find_column`) is renamed to the name asked for, in a copy; the renaming is
+    logged and recorded in ``attrs["renamed_columns"]``. Names found nowhere are left to the
+    caller to report. This is how every function with an ``id_col=``, ``floors_col=`` …
+    keyword accepts the aliases of ``rules/schema.toml``.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The layer or table (returned unchanged, not copied, when nothing is renamed).
+    role : str or Role
+        One of :data:`ROLES`.
+    *names : str or None
+        The column names the caller uses (None entries are skipped).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+
+    Raises
+    ------
+    SchemaError
+        Two columns of ``df`` mean one asked-for name (see :func:`find_column`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> list(use_columns(pd.DataFrame({"小镇编号": ["T1"], "层数": [3]}), "buildings", "floors").columns)
+    ['小镇编号', 'floors']
+    """
+    rename: dict[Hashable, str] = {}
+    for name in names:
+        if name is None or name in df.columns:
+            continue
+        found = find_column(df, role, name)
+        if found is not None and found not in rename:
+            rename[found] = name
+    if not rename:
+        return df
+    logger.info("%s: using columns %s", _role(role).name, {str(k): v for k, v in rename.items()})
+    out = df.rename(columns=rename)
+    out.attrs["renamed_columns"] = {**df.attrs.get("renamed_columns", {}), **{str(k): v for k, v in rename.items()}}
+    return out
+
+
+def accepted_names(role: str | Role, name: str) -> tuple[str, ...]:
+    """Every name :func:`find_column` accepts for ``name``: a canonical column's aliases, else ``name`` alone."""
+    spec = _role(role)
+    return spec.columns[name].accepted if name in spec.columns else (name,)
 
 
 def _geometry_name(df: pd.DataFrame) -> str | None:

@@ -41,7 +41,7 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import access, io, network
+from tongzhen_gis import access, io, network, schema
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis.cli._common import dropped_empty_note, hinted, out_dir_option, parse_named, read_input
 from tongzhen_gis.errors import CRSError, SchemaError
@@ -107,9 +107,11 @@ ANALYSIS_HINTS = {"category_col": "--category-col COLUMN", "class_col": "--road-
 def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town_id_col: str) -> pd.Series:
     """The town of each home: from the towns layer (the town containing the home) or a column."""
     if towns is None:
+        homes = schema.use_columns(homes, "homes", town_id_col)  # 小镇编号 … too
         if town_id_col in homes.columns:
             return homes[town_id_col].rename("town")
         return pd.Series("all", index=homes.index, name="town")
+    towns = schema.use_columns(towns, "towns", town_id_col)
     if town_id_col not in towns.columns:
         msg = (
             f"the towns layer has no column {town_id_col!r}; name its id column with --town-id-col "
@@ -118,7 +120,7 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
         raise SchemaError(msg, [msg])
     pts = homes.geometry.representative_point()
     pts = gpd.GeoDataFrame(geometry=pts.to_crs(towns.crs) if homes.crs != towns.crs else pts, crs=towns.crs)
-    joined = gpd.sjoin(pts, towns[[town_id_col, "geometry"]], how="left", predicate="within")
+    joined = gpd.sjoin(pts, towns[[town_id_col, towns.geometry.name]], how="left", predicate="within")
     first = joined[~joined.index.duplicated(keep="first")]
     return first[town_id_col].reindex(homes.index).rename("town")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import evaluate
+from tongzhen_gis import evaluate, schema
 from tongzhen_gis import io as tzio
 from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
@@ -305,6 +305,10 @@ def _towns_layer(config: ProjectConfig) -> Towns:
     id_col = config.get("towns", "id_col", "town_id")
     name_col = config.get("towns", "name_col", "name_zh")
     category_col = config.get("towns", "category_col", "category")
+    try:  # columns under an alias of rules/schema.toml (小镇编号, 小镇名称 …) are used
+        layer = schema.use_columns(layer, "towns", id_col, name_col, category_col)
+    except TongzhenError as exc:
+        raise _config_error(exc, "[towns]") from exc
     problems = []
     if id_col not in layer.columns:
         problems.append(f"towns layer has no id column {id_col!r} (columns: {list(layer.columns)}); set [towns].id_col")
