@@ -83,6 +83,18 @@ def _check_columns(
 _ROLE_OF = {"towns": "towns", "parcels": "parcels", "buildings": "buildings", "enterprises": "enterprises"}
 
 
+def _numbers(firms: pd.DataFrame, problems: list[str], params: list[str | None], repairs: list[str]) -> pd.DataFrame:
+    """Enterprise figures written as text (``１２０``, ``1.2亿``, ``—``) read as numbers; refused cells are problems."""
+    try:
+        out = schema.parse_numbers(firms, "enterprises", name="enterprises")
+    except SchemaError as exc:
+        problems += [f"enterprises: {p}" for p in exc.problems]
+        params += [None] * len(exc.problems)
+        return firms
+    repairs += out.attrs["repairs"]
+    return out
+
+
 def _aliased(
     towns: pd.DataFrame,
     parcels: pd.DataFrame,
@@ -356,6 +368,7 @@ def summarize(
     if enterprises is not None:
         enterprises = schema.standardize(enterprises, "enterprises")
         _check_columns("enterprises", enterprises, "town_id", problems, params, None)
+        enterprises = _numbers(enterprises, problems, params, repairs)
     if problems:
         # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
         param = params[0] if len(set(params)) == 1 else None
