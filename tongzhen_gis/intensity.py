@@ -201,22 +201,18 @@ def building_floor_area(
     DataFrame
         Indexed like ``buildings``: ``floors`` (used floors, NaN when unknown), ``floors_from``
         (``"floors"``, ``"height"`` or ``"unknown"``), ``storey_height_m`` (height / floors when
-        both are known, else NaN) and ``known`` (bool).
+        both are known, else NaN), ``known`` (bool) and ``implausible`` (what was not used, e.g.
+        ``"floors -3"``, ``"height 9000 m"``, ``"floors '约5层' (not a number)"``; "" when
+        nothing). Floors ≤ 0 or above ``max_floors`` and heights ≤ 0 or above ``max_height_m``
+        (``rules/plausibility.toml``) are not used; text such as ``"5层"`` or ``"１２"`` is read
+        (:mod:`tongzhen_gis.textnumbers`).
     """
     ruleset = _rules(rules)
     storey_m = ruleset.parameter("storey_height_m")
     min_floors = ruleset.parameter("min_floors")
     buildings = schema.use_columns(buildings, "buildings", floors_col, height_col or "height_m")
     height_col = _height_col(buildings, height_col)
-    floors = pd.to_numeric(buildings[floors_col], errors="coerce") if floors_col in buildings else None
-    if floors is None:
-        floors = pd.Series(np.nan, index=buildings.index)
-    floors = floors.where(floors > 0).astype(float)
-    height = (
-        pd.to_numeric(buildings[height_col], errors="coerce").where(lambda h: h > 0).astype(float)
-        if height_col
-        else pd.Series(np.nan, index=buildings.index)
-    )
+    floors, height, implausible = _plausible(buildings, floors_col, height_col)
     # 1e-9 guards 24 / 3 = 7.999… style rounding; a fraction of a storey is not a storey.
     from_height = np.maximum(np.floor(height / storey_m + 1e-9), min_floors).where(height.notna())
     used = floors.fillna(from_height)
@@ -229,9 +225,35 @@ def building_floor_area(
             "floors_from": source,
             "storey_height_m": (height / floors).where(floors.notna() & height.notna()),
             "known": used.notna(),
+            "implausible": implausible,
         },
         index=buildings.index,
     )
+
+
+def _plausible(buildings: pd.DataFrame, floors_col: str, height_col: str | None) -> tuple[Any, Any, pd.Series]:
+    """Floors and heights inside the plausible ranges of ``rules/plausibility.toml``, and what was left out."""
+    from tongzhen_gis.textnumbers import parse_column
+
+    limits = tzrules.load("plausibility")
+    reasons = pd.Series("", index=buildings.index, dtype=object)
+    out = []
+    for col, unit, what, top in (
+        (floors_col, "storeys", "floors", limits.parameter("max_floors")),
+        (height_col, "m", "height", limits.parameter("max_height_m")),
+    ):
+        if col is None or col not in buildings.columns:
+            out.append(pd.Series(np.nan, index=buildings.index))
+            continue
+        values, cells = parse_column(buildings[col], unit=unit)
+        bad = values.notna() & ~((values > 0) & (values <= top))
+        suffix = " m" if unit == "m" else ""
+        for label, value in values[bad].items():
+            reasons[label] += f"{'; ' if reasons[label] else ''}{what} {value:g}{suffix}"
+        for row in cells[cells["refused"] != ""].itertuples():
+            reasons[row.index] += f"{'; ' if reasons[row.index] else ''}{what} {row.value!r} ({row.refused})"
+        out.append(values.where(~bad).astype(float))
+    return out[0], out[1], reasons
 
 
 def _height_col(buildings: pd.DataFrame, height_col: str | None) -> str | None:
@@ -486,6 +508,7 @@ def _add_buildings(
     problems: list[str],
 ) -> None:
     info = building_floor_area(buildings_m, floors_col=floors_col, height_col=height_col, rules=ruleset)
+    _report_implausible(info, problems)
     factor = np.ones(len(buildings_m))
     if tall:
         limit = ruleset.parameter("industrial_tall_storey_m")
@@ -511,15 +534,18 @@ def _add_buildings(
     out["footprint_m2"] = g["footprint"].sum().reindex(out.index, fill_value=0.0)
     out["floor_area_m2"] = g["floor_area"].sum().reindex(out.index, fill_value=0.0)
     out["far"] = _ratio(out["floor_area_m2"], out["construction_m2"])
+    _report_far(out["far"], problems)
     out["gross_far"] = _ratio(out["floor_area_m2"], out["area_m2"])
     out["building_coverage"] = _ratio(out["footprint_m2"], out["construction_m2"])
     unknown = parts[parts["unknown"]]
     gu = unknown.groupby("town", sort=False)
     out["unknown_floors_count"] = gu["building"].nunique().reindex(out.index, fill_value=0).astype(int)
     out["unknown_floors_footprint_m2"] = gu["unknown_fp"].sum().reindex(out.index, fill_value=0.0)
-    for town, n in out["unknown_floors_count"].items():
+    for town in out.index[out["unknown_floors_count"] > 0]:
+        rows = unknown.loc[unknown["town"] == town, "building"].unique()
+        rows = rows[info["implausible"].to_numpy()[rows] == ""]  # implausible ones are reported apart
+        n, ids = len(rows), buildings_m.index[rows].tolist()
         if n:
-            ids = buildings_m.index[unknown.loc[unknown["town"] == town, "building"].unique()].tolist()
             problems.append(
                 f"town {town}: {n} building(s) with neither floors nor height (index {ids[:10]}); "
                 "footprint counted in coverage, floor area not guessed, so FAR is a lower bound"
@@ -527,6 +553,32 @@ def _add_buildings(
     outside = np.setdiff1d(np.arange(len(buildings_m)), bi)
     if len(outside):
         logger.info("%d building(s) lie outside every town and are not counted", len(outside))
+
+
+def _report_far(far: pd.Series, problems: list[str]) -> None:
+    """A problem for each town whose FAR is above the plausible ``max_far`` (the figure is kept)."""
+    top = tzrules.load("plausibility").parameter("max_far")
+    for town, value in far[far > top].items():
+        problems.append(
+            f"town {town}: FAR {value:.2f} is above the plausible {top:g} (rules/plausibility.toml): check the "
+            "buildings' floors and heights and the land-use parcels"
+        )
+
+
+def _report_implausible(info: pd.DataFrame, problems: list[str]) -> None:
+    """One problem naming every building whose floors or height were implausible (not used)."""
+    bad = info["implausible"] != ""
+    if not bad.any():
+        return
+    limits = tzrules.load("plausibility")
+    listed = "; ".join(f"index {i}: {why}" for i, why in info.loc[bad, "implausible"].iloc[:20].items())
+    more = f" … and {int(bad.sum()) - 20} more" if bad.sum() > 20 else ""
+    problems.append(
+        f"{int(bad.sum())} building(s) with implausible floors or height, not used ({listed}{more}): floors must "
+        f"be 1–{limits.parameter('max_floors'):g} and heights above 0 and at most "
+        f"{limits.parameter('max_height_m'):g} m (rules/plausibility.toml; China's tallest tower has 128 floors); "
+        "floors then come from a plausible height, else the floor area is not counted; fix them in the source data"
+    )
 
 
 def _same_ids(ids: pd.Series, towns: pd.Index, problems: list[str]) -> pd.Series:
