@@ -35,7 +35,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 import tongzhen_gis as tz
-from tongzhen_gis._snap import PreparedNetwork
+from tongzhen_gis.access.engine import PreparedNetwork
+from tongzhen_gis.access.sources import _sources_by_category
 
 CATEGORIES = tz.access.categories()
 LIMIT_M = 2000.0
@@ -74,7 +75,7 @@ def synthetic(n_nodes: int, n_per_category: int) -> None:
     )
 
     def ours():
-        _, sources, _ = tz.access._sources_by_category(
+        _, sources, _ = _sources_by_category(
             net,
             facilities,
             category_col="category",

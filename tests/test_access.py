@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon
 
 import tongzhen_gis as tz
+from tongzhen_gis.access.areas import _reached_pieces
+from tongzhen_gis.access.sites import greedy_max_coverage
+from tongzhen_gis.access.sources import _sources_by_category
 from tongzhen_gis.errors import NetworkDataError, SchemaError
 
 CRS = tz.samples.CRS
@@ -496,7 +499,7 @@ def test_whole_edges_found_by_arrays_equal_the_edge_by_edge_pieces(net, faciliti
     # the array shortcut for edges reached whole must give exactly the pieces of the general path
     fac = pd.concat([facilities, points([(2100 + OX, 620 + OY)], category="park").set_index(pd.Index(["X"]))])
     for cat in ("kindergarten", "park", "clinic"):
-        (src,) = tz.access._sources_by_category(
+        (src,) = _sources_by_category(
             net,
             fac,
             category_col="category",
@@ -508,8 +511,8 @@ def test_whole_edges_found_by_arrays_equal_the_edge_by_edge_pieces(net, faciliti
         )[1]
         field = net.node_distances([src], limit_m=1000)[0]
         for t in (0.0, 12.0, 300.0, 1000.0):
-            fast = tz.access._reached_pieces(net, field, src, t, cap)
-            slow = tz.access._reached_pieces(net, field, src, t, cap, whole_edges=False)
+            fast = _reached_pieces(net, field, src, t, cap)
+            slow = _reached_pieces(net, field, src, t, cap, whole_edges=False)
             assert np.array_equal(fast, slow), (cat, t)
 
 
@@ -596,6 +599,52 @@ def test_suggest_sites_among_candidates(net, homes, facilities):
         net, t3, pd.concat([facilities, cands.assign(category="kindergarten")]), categories=["kindergarten"]
     )
     assert picks.iloc[0]["added_population"] == t3.loc[d["kindergarten"] <= 1000, "population"].sum()
+
+
+@st.composite
+def coverage_problems(draw):
+    """A small sites × homes coverage matrix, integer weights (exact sums) and k."""
+    n_sites = draw(st.integers(1, 6))
+    n_homes = draw(st.integers(1, 7))
+    cells = draw(st.lists(st.booleans(), min_size=n_sites * n_homes, max_size=n_sites * n_homes))
+    cover = np.array(cells, dtype=bool).reshape(n_sites, n_homes)
+    weights = np.array(draw(st.lists(st.integers(0, 9), min_size=n_homes, max_size=n_homes)), dtype=float)
+    return cover, weights, draw(st.integers(1, 4))
+
+
+@settings(max_examples=200, deadline=None)
+@given(coverage_problems())
+def test_greedy_step_against_brute_force(problem):
+    cover, weights, k = problem
+    picks = greedy_max_coverage(cover, weights, k=k)
+    assert len(picks) <= k
+    covered = np.zeros(cover.shape[1], dtype=bool)
+    for site, gain, added in picks:
+        # each pick is a best marginal gain over every site (first on a tie), counted by set operations
+        marginal = [weights[cover[s] & ~covered].sum() for s in range(cover.shape[0])]
+        assert gain == max(marginal) > 0
+        assert site == int(np.argmax(marginal))
+        assert added == int((cover[site] & ~covered).sum())
+        covered |= cover[site]
+    # stops early only when no site adds anyone
+    if len(picks) < k:
+        assert all(weights[cover[s] & ~covered].sum() == 0 for s in range(cover.shape[0]))
+    # within 1 - 1/e of the best k sites, found by trying every choice
+    best = max(
+        weights[cover[list(choice)].any(axis=0)].sum()
+        for choice in itertools.combinations(range(cover.shape[0]), min(k, cover.shape[0]))
+    )
+    got = weights[covered].sum()
+    assert got >= (1 - 1 / math.e) * best - 1e-9
+    assert got <= best
+
+
+def test_greedy_step_is_not_always_optimal():
+    # site 0 covers the two heavy middle homes (3.0) and is taken first; sites 1 and 2 together cover all five
+    cover = np.array([[0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]], dtype=bool)
+    picks = greedy_max_coverage(cover, np.array([1.0, 1.5, 1.5, 1.0]), k=2)
+    assert [p[0] for p in picks] == [0, 1]  # 3.0 first, then 1.0: 4.0
+    assert sum(p[1] for p in picks) == 4.0  # < 5.0, the best pair
 
 
 # ---------------------------------------------------------------------------- categorize
@@ -732,3 +781,84 @@ def test_edge_length_a_hair_short_of_its_geometry_gives_no_negative_link():
         G, points([(0, 5)]), points([(100, 3)], category=["clinic"]), categories=["clinic"], max_distance_m=500
     )
     assert d.loc[0, "clinic"] == pytest.approx(5 + 100 + 3, abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- towns of homes, per-home table, gaps
+def _two_towns() -> gpd.GeoDataFrame:
+    """Town A is the square (0, 0)-(100, 100), town B the square next to it, (100, 0)-(200, 100)."""
+    squares = [shapely.box(OX, OY, 100 + OX, 100 + OY), shapely.box(100 + OX, OY, 200 + OX, 100 + OY)]
+    return gpd.GeoDataFrame({"town_id": ["A", "B"]}, geometry=squares, crs=CRS)
+
+
+def test_assign_towns_uses_a_point_inside_the_home():
+    towns = _two_towns()
+    homes = gpd.GeoDataFrame(
+        {"home_id": ["across", "in_b", "outside", "no_geometry", "on_edge"]},
+        geometry=[
+            shapely.box(50 + OX, 10 + OY, 120 + OX, 20 + OY),  # 50 m in A, 20 m in B: its inner point (85, 15) is in A
+            P(150, 50),
+            P(300, 50),
+            None,
+            P(100, 50),  # on the shared edge: the first town of the layer, and reported
+        ],
+        crs=CRS,
+    ).set_index("home_id")
+    town = tz.access.assign_towns(homes, towns, id_col="town_id")
+    assert town.name == "town_id"
+    assert town.index.equals(homes.index)
+    assert town.loc["across"] == "A" and town.loc["in_b"] == "B" and town.loc["on_edge"] == "A"
+    assert town[["outside", "no_geometry"]].isna().all()
+    assert town.attrs["no_town"] == ["outside", "no_geometry"]
+    assert town.attrs["several_towns"] == ["on_edge"]
+    assert len(town.attrs["problems"]) == 2
+    # the whole building is in no town: a 'within' test would have dropped it
+    assert not towns.geometry.contains(homes.geometry.loc["across"]).any()
+    # the same answer from longitude/latitude homes
+    lonlat = tz.access.assign_towns(homes.to_crs(4326), towns, id_col="town_id")
+    pd.testing.assert_series_equal(lonlat.iloc[:3], town.iloc[:3])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(-50, 250), st.floats(-50, 150)), min_size=1, max_size=20))
+def test_assign_towns_equals_a_shapely_loop(xys):
+    towns = _two_towns()
+    homes = points([(x + OX, y + OY) for x, y in xys])
+    got = tz.access.assign_towns(homes, towns, id_col="town_id")
+    for i, p in enumerate(homes.geometry):
+        inside = [t for t, g in zip(towns["town_id"], towns.geometry, strict=True) if g.intersects(p)]
+        assert (got.iloc[i] if pd.notna(got.iloc[i]) else None) == (inside[0] if inside else None)
+
+
+def test_assign_towns_without_the_id_column_names_the_keyword():
+    with pytest.raises(SchemaError, match="no column 'id'") as info:
+        tz.access.assign_towns(points([(0, 0)]), _two_towns(), id_col="id")
+    assert info.value.param == "id_col"
+
+
+def test_home_table_and_gaps(homes, dist):
+    town = homes["town_id"]
+    table = tz.access.home_table(homes, dist, town=town, threshold_m=1000)
+    assert table.index.equals(homes.index)
+    assert list(table.columns) == [
+        *homes.columns,
+        *[f"{c}_m" for c in tz.access.categories()],
+        "snap_m",
+        "reachable",
+        "town",
+        "categories_reached",
+    ]
+    for c in tz.access.categories():
+        np.testing.assert_array_equal(table[f"{c}_m"], dist[c])
+    np.testing.assert_array_equal(table["categories_reached"], (dist[tz.access.categories()] <= 1000).sum(axis=1))
+    with pytest.raises(SchemaError, match="not indexed like homes"):
+        tz.access.home_table(homes.iloc[::-1], dist)
+    cov = tz.access.coverage(dist, by=town, weights=homes["population"])
+    # independent: a town lacks a category when none of its homes is within 1000 m
+    reached = (dist[tz.access.categories()] <= 1000).groupby(town).any()
+    expected = [(t, c) for t in reached.index for c in reached.columns if not reached.loc[t, c]]
+    assert list(tz.access.gaps(cov).index) == expected == [("T3", "kindergarten")]
+    shares = tz.access.share_table(cov)
+    assert shares.attrs["column"] == "population_share"
+    assert list(shares.columns) == [*tz.access.categories(), "all_categories"]
+    assert shares.loc["T3", "kindergarten"] == 0.0
+    assert shares.loc["T1", "all_categories"] == cov.loc[("T1", "all_categories"), "population_share"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pyogrio
 import pytest
@@ -28,16 +30,16 @@ def args(gpkg, out, *extra):
         "access",
         "--roads",
         str(gpkg),
-        "--roads-layer",
-        "roads",
+        "--layer",
+        "roads=roads",
         "--facilities",
         str(gpkg),
-        "--facilities-layer",
-        "facilities",
+        "--layer",
+        "facilities=facilities",
         "--homes",
         str(gpkg),
-        "--homes-layer",
-        "homes",
+        "--layer",
+        "homes=homes",
         "--out",
         str(out),
         *extra,
@@ -45,7 +47,7 @@ def args(gpkg, out, *extra):
 
 
 def test_sample_town_writes_outputs_and_flags_t3(written, tmp_path, capsys):
-    code = run(args(written, tmp_path, "--towns", str(written), "--towns-layer", "towns"))
+    code = run(args(written, tmp_path, "--towns", str(written), "--layer", "towns=towns"))
     err = capsys.readouterr().err
     assert code == 1  # T3 lacks a kindergarten within 1000 m (and the farmhouse is off the network)
     assert "T3 has no kindergarten" in err
@@ -107,7 +109,7 @@ def test_gcj02_facilities_are_converted(written, tmp_path):
     gcj = tz.crs.convert_coord_system(wgs, "wgs84", "gcj02")
     path = tmp_path / "gcj.gpkg"
     tz.io.write_layer(gcj, path, layer="facilities")
-    argv = args(written, tmp_path / "out", "--facility-coord-system", "gcj02")
+    argv = args(written, tmp_path / "out", "--coord-system", "facilities=gcj02")
     argv[argv.index("--facilities") + 1] = str(path)
     assert run(argv) == 1
     homes = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
@@ -152,10 +154,35 @@ def test_bad_crs_option_is_exit_2(tmp_path, written, capsys):
 
 
 def test_unknown_layer_names_the_layer_option(tmp_path, written, capsys):
-    assert run(_swap(args(written, tmp_path), "--homes-layer", "nope")) == 2
+    argv = args(written, tmp_path)
+    argv[argv.index("homes=homes")] = "homes=nope"
+    assert run(argv) == 2
     err = _one_error_line(capsys)
     assert "'nope'" in err
-    assert err.endswith("; on the command line: --homes-layer LAYER")
+    assert err.endswith("; on the command line: --layer homes=LAYER")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--layer", "streets=roads", "unknown input 'streets' in --layer"),
+        ("--coord-system", "facilities=amap", "one of wgs84, gcj02, bd09"),
+        ("--coord-system", "gcj02", "--coord-system NAME=wgs84|gcj02|bd09"),
+        ("--layer", "towns=towns", "--layer towns=... needs --towns"),
+    ],
+)
+def test_bad_named_option_is_exit_2(tmp_path, written, capsys, option, value, expected):
+    assert run([*args(written, tmp_path), option, value]) == 2
+    assert expected in _one_error_line(capsys)
+
+
+def test_towns_without_the_id_column_name_the_option(tmp_path, written, capsys):
+    argv = [*args(written, tmp_path), "--towns", str(written), "--layer", "towns=towns", "--town-id-col", "镇"]
+    assert run(argv) == 2
+    err = _one_error_line(capsys)
+    assert "'镇'" in err and "town_id" in err  # the columns there are listed
+    assert err.endswith("; on the command line: --town-id-col COLUMN")
+    assert "id_col=" not in err  # the option, not the Python keyword
 
 
 def test_empty_facilities_layer_is_exit_2(tmp_path, written, capsys):
@@ -213,7 +240,7 @@ def test_undeclared_lonlat_facilities_get_a_gcj02_note(tmp_path, written, capsys
     tz.io.write_layer(tz.samples.sample_town().facilities.to_crs("EPSG:4326"), path, layer="facilities")
     assert run(_swap(args(written, tmp_path / "out"), "--facilities", str(path))) == 1
     err = capsys.readouterr().err
-    assert "--facility-coord-system gcj02" in err
+    assert "--coord-system facilities=gcj02" in err
     assert "no sign of GCJ-02" in err  # checked against the roads, and passed
 
 
@@ -231,8 +258,8 @@ def test_undeclared_gcj02_facilities_are_exit_2_naming_the_option(tmp_path, writ
     err = _one_error_line(capsys)
     assert "facilities" in err
     assert "GCJ-02" in err
-    assert "--facility-coord-system gcj02" in err
-    assert "--facility-coord-system wgs84" in err
+    assert "--coord-system facilities=gcj02" in err
+    assert "--coord-system facilities=wgs84" in err
     assert f"{_median_to_roads_m(amap):.0f} m as given" in err
     assert "12 m read as GCJ-02" in err  # every sample facility is 12 m from its street
     assert not (tmp_path / "out").exists()  # stopped before writing anything
@@ -240,12 +267,12 @@ def test_undeclared_gcj02_facilities_are_exit_2_naming_the_option(tmp_path, writ
 
 def test_wgs84_declared_facilities_skip_the_check(tmp_path, written, capsys, monkeypatch):
     def must_not_run(*args, **kwargs):
-        raise AssertionError("suspect_gcj02 ran although --facility-coord-system wgs84 was given")
+        raise AssertionError("suspect_gcj02 ran although --coord-system facilities=wgs84 was given")
 
     monkeypatch.setattr(tz.crs, "suspect_gcj02", must_not_run)
     path = tmp_path / "wgs.gpkg"
     tz.io.write_layer(tz.samples.sample_town().facilities.to_crs("EPSG:4326"), path, layer="facilities")
-    argv = [*_swap(args(written, tmp_path / "out"), "--facilities", str(path)), "--facility-coord-system", "wgs84"]
+    argv = [*_swap(args(written, tmp_path / "out"), "--facilities", str(path)), "--coord-system", "facilities=wgs84"]
     assert run(argv) == 1
     assert "GCJ-02" not in capsys.readouterr().err
     homes = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
@@ -264,8 +291,8 @@ def test_undeclared_gcj02_homes_are_exit_2_naming_the_home_option(tmp_path, writ
     assert run(argv) == 2
     err = _one_error_line(capsys)
     assert err.startswith(f"error: homes ({path}) look like GCJ-02")
-    assert "--home-coord-system gcj02" in err
-    assert run([*argv, "--home-coord-system", "gcj02"]) in (0, 1)
+    assert "--coord-system homes=gcj02" in err
+    assert run([*argv, "--coord-system", "homes=gcj02"]) in (0, 1)
     out = pyogrio.read_dataframe(tmp_path / "out" / "home_distances.gpkg", layer="home_distances")
     assert out["snap_m"].to_numpy() == pytest.approx(12.0, abs=0.05)  # back on their streets
 
@@ -302,3 +329,37 @@ def test_road_without_geometry_is_dropped_with_a_note(tmp_path, written, capsys)
     run(_swap(args(written, tmp_path / "out"), "--roads", str(path)))
     err = capsys.readouterr().err
     assert "note: roads: 1 feature(s) with an empty or missing geometry not read (file rows 0)" in err
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_building_across_a_town_boundary_gets_the_same_town_in_command_and_report(tmp_path):
+    # homes as 10 m squares without a town column; HT1_00_1 becomes a building across T1's east edge
+    scene = tz.samples.sample_town()
+    homes = scene.homes.drop(columns="town_id")
+    homes["geometry"] = homes.geometry.buffer(5, cap_style="square")
+    building = shapely.box(520_850, 3_350_400, 521_050, 3_350_500)  # 150 m inside T1, 50 m outside
+    homes.loc[homes["home_id"] == "HT1_00_1", "geometry"] = building
+    scene = dataclasses.replace(scene, homes=homes)
+    t1 = scene.towns.loc[scene.towns["town_id"] == "T1"].geometry.iloc[0]
+    # independent answer: plain shapely on the building's point inside it; the whole building is in no town
+    assert t1.contains(shapely.point_on_surface(building))
+    assert not scene.towns.geometry.contains(building).any()
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    gpkg = written["gpkg"]
+
+    assert run([*args(gpkg, tmp_path / "cli"), "--towns", str(gpkg), "--layer", "towns=towns"]) == 1
+    by_cli = tz.io.read_layer(tmp_path / "cli" / "home_distances.gpkg", layer="home_distances").set_index("home_id")
+    assert by_cli.loc["HT1_00_1", "town"] == "T1"
+    cli_cov = pd.read_csv(tmp_path / "cli" / "coverage.csv", encoding="utf-8-sig").set_index(["town", "category"])
+
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw")
+    text = text.split("[intensity]")[0] + text[text.index("[access]") :].split("[town_stats]")[0]
+    text += "[maps]\nenabled = false\n"
+    result = tz.report.build(tz.report.parse_config(text, base_dir=tmp_path / "raw"), tmp_path / "report")
+    sheet = pd.read_excel(result.files["xlsx"], sheet_name="生活圈").set_index(["小镇编号", "设施类别"])
+    for town in ("T1", "T2", "T3"):  # the same homes in every town, the building in T1
+        assert sheet.loc[(town, "kindergarten"), "住宅点数"] == cli_cov.loc[(town, "kindergarten"), "origins"]
+    assert sheet.loc[("T1", "kindergarten"), "住宅点数"] == 16
+    assert [p for p in result.problems if "lie in no town" in p] == [
+        "生活圈: 1 home(s) lie in no town; they are in the homes layer, not in any town's figures"
+    ]  # the farmhouse only

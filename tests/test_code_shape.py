@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "tongzhen_gis"
 #: Longest function body allowed, in lines of code (docstring, comments and blank lines not counted).
 MAX_BODY_LINES = 120
@@ -47,16 +45,87 @@ def test_no_function_body_is_longer_than_the_limit():
     assert not too_long, f"split these functions (limit {MAX_BODY_LINES} lines of code): {too_long}"
 
 
-@pytest.mark.parametrize("module", ["controllines", "intensity", "network", "evaluate"])
-def test_analysis_modules_never_import_io_maps_report_or_cli(module):
-    """Analysis takes and returns objects in memory; only io and the CLI touch files (DEVELOPING.md)."""
-    path = PACKAGE / f"{module}.py"
-    forbidden = {"tongzhen_gis.io", "tongzhen_gis.maps", "tongzhen_gis.report", "tongzhen_gis.cli"}
-    imported = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+#: The layer of each top-level module or package (docs/DEVELOPING.md, "Module map").
+LAYERS = {
+    "foundation": {
+        "errors",
+        "settings",
+        "units",
+        "rules",
+        "schema",
+        "textnumbers",
+        "labels",
+        "crs",
+        "webmap",
+        "raster",
+    },
+    "analysis": {
+        "controllines",
+        "_overlay",
+        "intensity",
+        "_firm_scores",
+        "network",
+        "_osm",
+        "access",
+        "evaluate",
+        "_snap",
+    },
+    "io": {"io"},
+    "samples": {"samples"},
+    "maps": {"maps"},
+    "report": {"report"},
+    "cli": {"cli"},
+}
+#: The layers each layer may import.
+ALLOWED = {
+    "foundation": {"foundation"},
+    "analysis": {"foundation", "analysis"},
+    "io": {"foundation", "io"},
+    "samples": {"foundation", "io", "samples"},
+    "maps": {"foundation", "analysis", "io", "maps"},
+    "report": {"foundation", "analysis", "io", "maps", "samples", "report"},
+    "cli": set(LAYERS),
+}
+
+
+def _layer(top: str) -> str | None:
+    return next((layer for layer, tops in LAYERS.items() if top in tops), None)
+
+
+def _imported_tops(source: str) -> set[str]:
+    """Top-level tongzhen_gis modules a source imports (at module level or inside functions)."""
+    tops = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "tongzhen_gis":
+            parts = node.module.split(".")
+            if len(parts) > 1:
+                tops.add(parts[1])
+            else:
+                tops.update(alias.name for alias in node.names)
         elif isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-    assert not {name for name in imported if any(name == f or name.startswith(f + ".") for f in forbidden)}
+            tops.update(a.name.split(".")[1] for a in node.names if a.name.startswith("tongzhen_gis."))
+    return tops
+
+
+def test_every_module_has_a_layer():
+    tops = {p.relative_to(PACKAGE).parts[0].removesuffix(".py") for p in PACKAGE.rglob("*.py")}
+    assert {t for t in tops if _layer(t) is None} <= {"__init__", "__main__"}
+
+
+def test_imports_follow_the_module_map():
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        top = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        layer = _layer(top)
+        if layer is None:
+            continue
+        for imported in _imported_tops(path.read_text(encoding="utf-8")):
+            target = _layer(imported)
+            if target is not None and target not in ALLOWED[layer] and imported != top:
+                wrong.append(f"{path.relative_to(PACKAGE.parent)} ({layer}) imports {imported} ({target})")
+    assert not wrong, wrong
+
+
+def test_the_import_walker_sees_function_level_imports():
+    source = "def f():\n    from tongzhen_gis import io as tzio\n    from tongzhen_gis.maps.fonts import x\n"
+    assert _imported_tops(source) == {"io", "maps"}

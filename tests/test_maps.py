@@ -712,3 +712,12 @@ def test_facility_counts_are_of_the_map_frame(scene, hand_nearest):
     # sample: one facility of each category per town, T3 has no kindergarten
     assert f"{names['kindergarten']['name_zh']} (图内无)" in texts
     assert f"{names['park']['name_zh']} (1)" in texts
+
+
+def test_close_values_that_natural_breaks_cannot_split_still_give_a_map():
+    """Regression (found by hypothesis): 0 and 6e-08 beside 10.5 made NaturalBreaks fail."""
+    values = [np.nan, 0, 10.5, np.nan, np.nan, 10.5, 6e-08, 2, np.nan, 0]
+    fig, ax = tz.maps.intensity_map(_SAMPLE.parcels.assign(far=values), scheme="NaturalBreaks", k=5)
+    classes = [t for t in legend_texts(ax) if " – " in t]
+    plt.close(fig)
+    assert sum(int(t.rsplit("(", 1)[1].rstrip(")")) for t in classes) == 6

@@ -184,7 +184,7 @@ class InputOptions:
         return {
             "layer": f"--layer {name}=LAYER",
             "crs": f"--crs {name}=EPSG:4549",
-            "coord_system": f"--coord-system {name}=wgs84|gcj02|bd09",
+            "coord_system": f"--coord-system {name}=wgs84|gcj02|bd09, or drop it",
             "swap_xy": f"--swap-xy {name}",
         }
 
@@ -221,7 +221,7 @@ def parse_input_options(
     parsed = InputOptions(
         layer=parse_named(layers, inputs, "--layer", bare=bare, metavar="LAYER"),
         crs=parse_named(crss, inputs, "--crs", bare=bare, metavar="CRS"),
-        coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="SYSTEM"),
+        coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="|".join(COORD_SYSTEMS)),
     )
     for name, system in parsed.coord_system.items():
         if system.lower() not in COORD_SYSTEMS:
@@ -230,9 +230,8 @@ def parse_input_options(
         parsed.coord_system[name] = system.lower()
     given_set = set(given)
     for option, named in (("--layer", parsed.layer), ("--crs", parsed.crs), ("--coord-system", parsed.coord_system)):
-        unused = set(named) - given_set
-        if unused:
-            msg = f"{option} names {', '.join(sorted(unused))}, which is not given; give its file or drop the option"
+        for name in sorted(set(named) - given_set):
+            msg = f"{option} {name}=... needs --{name}; give the file or drop the option"
             raise click.UsageError(msg)
     return parsed
 
@@ -254,7 +253,7 @@ def with_context(exc: TongzhenError, *, where: str | None = None, hints: Mapping
     if where:
         text = f"{where}: {text}"
     hint = hints.get(exc.param) if exc.param is not None else None
-    if hint and hint.split()[0] not in text:
+    if hint:
         text += f"{HINT_SEP}{hint}"
     new = copy.copy(exc)  # keeps the class and every attribute (param, problems …)
     new.args = (text,)

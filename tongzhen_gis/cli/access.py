@@ -15,17 +15,31 @@ the walking network (:func:`tongzhen_gis.network.from_lines`), and writes to ``O
 Exit codes: 0 every town has every category within the threshold for at least one home; 1 a
 town lacks a category (no home of it reaches one), or homes are off the network; 2 bad input,
 in one line naming the input and the option that fixes it (``--crs roads=EPSG:4549`` for a
-file without CRS, ``--homes-layer`` for a missing layer …).
+file without CRS, ``--layer homes=LAYER`` for a missing layer …).
+
+Naming the inputs
+-----------------
+The inputs are called ``roads``, ``facilities``, ``homes`` and ``towns``. Options that concern
+one input name it, as in every ``tongzhen`` command:
+
+* ``--layer NAME=LAYER`` picks a layer inside a multi-layer file, e.g. ``--layer homes=buildings``;
+* ``--crs NAME=CRS`` declares the CRS of a file that has none, e.g. ``--crs roads=EPSG:4549``;
+* ``--coord-system NAME=wgs84|gcj02|bd09`` declares web-map coordinates (gcj02: Amap/Tencent,
+  bd09: Baidu), converted to WGS84 first; ``wgs84`` confirms true WGS84.
 
 Web-map coordinates: facilities (and homes) in longitude/latitude without
-``--facility-coord-system`` (``--home-coord-system``) are checked against the roads with
+``--coord-system facilities=…`` (``homes=…``) are checked against the roads with
 :func:`tongzhen_gis.crs.suspect_gcj02` (distance method, at most 2 000 features, evenly spaced,
 so it stays cheap): when read as GCJ-02 they lie clearly nearer the streets (median distance
 at least halved, and more than 20 m as given), the command stops with exit code 2 and one line
-giving both medians and the fix (``--facility-coord-system gcj02``, ``bd09`` for Baidu, or
+giving both medians and the fix (``--coord-system facilities=gcj02``, ``bd09`` for Baidu, or
 ``wgs84`` to confirm true WGS84, which skips the check). A layer that passes gets a note that
 web-map points would be several hundred metres off. Projected layers (official CGCS2000) are
 never checked: they cannot be GCJ-02.
+
+Homes are grouped by town with :func:`tongzhen_gis.access.assign_towns` (the town containing a
+point inside each home, as in ``tongzhen report``); without ``--towns``, by the homes'
+``--town-id-col`` column when they have one.
 
 Notes on stderr, never silent: homes without the ``--population-col`` column are counted as
 homes (not people); homes off the network, facilities not reached and homes with an unknown
@@ -43,7 +57,14 @@ import pandas as pd
 
 from tongzhen_gis import access, io, network, schema
 from tongzhen_gis import crs as tzcrs
-from tongzhen_gis.cli._common import dropped_empty_note, hinted, out_dir_option, parse_named, read_input
+from tongzhen_gis.cli._common import (
+    dropped_empty_note,
+    hinted,
+    input_options,
+    out_dir_option,
+    parse_input_options,
+    read_input,
+)
 from tongzhen_gis.errors import CRSError, SchemaError
 
 logger = logging.getLogger(__name__)
@@ -53,20 +74,8 @@ _TABLE_ROWS = 40
 _METRES = click.FloatRange(min=0)
 
 
-#: The inputs, as named in ``--crs NAME=CRS`` and in error messages.
+#: The inputs, as named in ``--layer``, ``--crs``, ``--coord-system`` and in error messages.
 INPUTS = ("roads", "facilities", "homes", "towns")
-
-
-#: The option declaring the web-map coordinate system of each input that has one.
-COORD_SYSTEM_OPTIONS = {"facilities": "--facility-coord-system", "homes": "--home-coord-system"}
-
-
-def _hints(name: str) -> dict[str, str]:
-    """The fix of this command for each library keyword, for input ``name``."""
-    hints = {"layer": f"--{name}-layer LAYER", "crs": f"--crs {name}=EPSG:4549"}
-    if name in COORD_SYSTEM_OPTIONS:
-        hints["coord_system"] = f"drop {COORD_SYSTEM_OPTIONS[name]}"
-    return hints
 
 
 def _check_web_map_offset(name: str, path: Path, gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> bool:
@@ -87,12 +96,12 @@ def _check_web_map_offset(name: str, path: Path, gdf: gpd.GeoDataFrame, roads: g
         return False
     check = tzcrs.suspect_gcj02(gdf[usable], roads, method="distance")
     if check.suspected:
-        option = COORD_SYSTEM_OPTIONS[name]
+        option = f"--coord-system {name}="
         msg = (
             f"{name} ({path}) look like GCJ-02 web-map coordinates (Amap/Tencent), not WGS84: "
             f"their median distance to the nearest road is {check.median_m:.0f} m as given but "
             f"{check.median_as_gcj02_m:.0f} m read as GCJ-02 ({check.features_checked} checked); declare "
-            f"{option} gcj02 (or {option} bd09 for Baidu points), or {option} wgs84 if they really are "
+            f"{option}gcj02 (or {option}bd09 for Baidu points), or {option}wgs84 if they really are "
             "WGS84 (GPS, OpenStreetMap), which skips this check"
         )
         raise CRSError(msg, param="coord_system")
@@ -101,28 +110,85 @@ def _check_web_map_offset(name: str, path: Path, gdf: gpd.GeoDataFrame, roads: g
 
 
 #: The fix of this command for each keyword of the analysis functions.
-ANALYSIS_HINTS = {"category_col": "--category-col COLUMN", "class_col": "--road-class-col COLUMN"}
+ANALYSIS_HINTS = {
+    "category_col": "--category-col COLUMN",
+    "class_col": "--road-class-col COLUMN",
+    "id_col": "--town-id-col COLUMN",
+}
 
 
-def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town_id_col: str) -> pd.Series:
-    """The town of each home: from the towns layer (the town containing the home) or a column."""
+def _town_of_homes(
+    homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town_id_col: str, path: Path | None
+) -> pd.Series:
+    """The town of each home: :func:`tongzhen_gis.access.assign_towns` with a towns layer, else a column of homes."""
     if towns is None:
         homes = schema.use_columns(homes, "homes", town_id_col)  # 小镇编号 … too
         if town_id_col in homes.columns:
             return homes[town_id_col].rename("town")
         return pd.Series("all", index=homes.index, name="town")
-    towns = schema.use_columns(towns, "towns", town_id_col)
-    if town_id_col not in towns.columns:
-        msg = (
-            f"the towns layer has no column {town_id_col!r}; name its id column with --town-id-col "
-            f"(columns: {', '.join(map(str, towns.columns.drop('geometry')))})"
+    with hinted(ANALYSIS_HINTS, where=f"towns ({path})"):
+        return access.assign_towns(homes, towns, id_col=town_id_col).rename("town")
+
+
+def _web_map_notes(
+    system_of: dict[str, str], layers: dict[str, tuple[Path, gpd.GeoDataFrame]], roads: gpd.GeoDataFrame
+) -> list[str]:
+    """Check undeclared longitude/latitude facilities and homes against the roads (stop on GCJ-02); the notes."""
+    # Undeclared longitude/latitude may be web-map coordinates ~500 m off: stop when the roads say so.
+    checked = {name: name not in system_of and _check_web_map_offset(name, *layers[name], roads) for name in layers}
+    fac_gdf = layers["facilities"][1]
+    if "facilities" in system_of or fac_gdf.crs is None or not fac_gdf.crs.is_geographic:
+        return []
+    passed = " (next to the roads they show no sign of GCJ-02)" if checked["facilities"] else ""
+    note = (
+        f"facilities are in longitude/latitude and no --coord-system facilities=… was given{passed}: points taken "
+        "from Amap/Tencent (GCJ-02) or Baidu (BD-09) are several hundred metres off; declare "
+        "--coord-system facilities=gcj02 (or bd09) if they come from there, wgs84 if not"
+    )
+    return [note]
+
+
+def _prepare_homes(
+    home_gdf: gpd.GeoDataFrame, *, population_col: str, home_id_col: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Homes indexed by their id when it is unique; notes on a missing people column and homes without geometry."""
+    notes = []
+    if population_col not in home_gdf.columns:
+        if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
+            msg = (
+                f"homes have no column {population_col!r} (given with --population-col); their columns: "
+                f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
+            )
+            raise SchemaError(msg, [msg])
+        notes.append(
+            f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
+            "column with --population-col"
         )
-        raise SchemaError(msg, [msg])
-    pts = homes.geometry.representative_point()
-    pts = gpd.GeoDataFrame(geometry=pts.to_crs(towns.crs) if homes.crs != towns.crs else pts, crs=towns.crs)
-    joined = gpd.sjoin(pts, towns[[town_id_col, towns.geometry.name]], how="left", predicate="within")
-    first = joined[~joined.index.duplicated(keep="first")]
-    return first[town_id_col].reindex(homes.index).rename("town")
+    if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
+        home_gdf = home_gdf.set_index(home_id_col, drop=False)
+        home_gdf.index.name = None
+    no_geometry = home_gdf.index[home_gdf.geometry.isna().to_numpy()]
+    if len(no_geometry):  # named by home id when there is one, else by file row
+        notes.append(
+            f"homes: {len(no_geometry)} home(s) without geometry, written as unreachable: "
+            f"{', '.join(map(str, no_geometry[:20]))}{' …' if len(no_geometry) > 20 else ''}"
+        )
+    return home_gdf, notes
+
+
+def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Print the coverage table and one ``missing:`` line per gap (:func:`tongzhen_gis.access.gaps`); the gaps."""
+    table = access.share_table(cov)
+    click.echo(f"coverage within {threshold:g} m ({table.attrs['column']}):")
+    shown = table.head(_TABLE_ROWS).map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
+    click.echo(shown.to_string())
+    if len(table) > _TABLE_ROWS:
+        click.echo(f"… {len(table) - _TABLE_ROWS} more towns in coverage.csv")
+    # dist.attrs["problems"] (homes off the network, unusable facilities) are logged as warnings
+    lacking = access.gaps(cov)
+    for town_id, category in lacking.index:
+        click.echo(f"missing: town {town_id} has no {category} within {threshold:g} m of any home", err=True)
+    return lacking
 
 
 @click.command(name="access")
@@ -130,30 +196,7 @@ def _town_of_homes(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town
 @click.option("--facilities", type=_PATH, required=True, help="Facilities (points or polygons) with a category id.")
 @click.option("--homes", type=_PATH, required=True, help="Homes, buildings or parcels (origins).")
 @click.option("--towns", type=_PATH, default=None, help="Town boundaries; homes are grouped by the town they lie in.")
-@click.option("--roads-layer", default=None, help="Layer of --roads in a multi-layer file.")
-@click.option("--facilities-layer", default=None, help="Layer of --facilities in a multi-layer file.")
-@click.option("--homes-layer", default=None, help="Layer of --homes in a multi-layer file.")
-@click.option("--towns-layer", default=None, help="Layer of --towns in a multi-layer file.")
-@click.option(
-    "--facility-coord-system",
-    type=click.Choice(io.COORD_SYSTEMS),
-    default=None,
-    help="Declare web-map facility coordinates (gcj02: Amap/Tencent, bd09: Baidu; wgs84: true WGS84, "
-    "no GCJ-02 check); converted first.",
-)
-@click.option(
-    "--home-coord-system",
-    type=click.Choice(io.COORD_SYSTEMS),
-    default=None,
-    help="Declare web-map home coordinates, like --facility-coord-system.",
-)
-@click.option(
-    "--crs",
-    "crss",
-    multiple=True,
-    metavar="NAME=CRS",
-    help="CRS of an input file that has none, e.g. --crs roads=EPSG:4549 (NAME: roads, facilities, homes, towns).",
-)
+@input_options(INPUTS)
 @click.option("--category-col", default="category", show_default=True, help="Category id column of --facilities.")
 @click.option("--road-class-col", default=None, help="Road class column (default: fclass or highway when present).")
 @click.option(
@@ -189,12 +232,8 @@ def command(
     facilities: Path,
     homes: Path,
     towns: Path | None,
-    roads_layer: str | None,
-    facilities_layer: str | None,
-    homes_layer: str | None,
-    towns_layer: str | None,
-    facility_coord_system: str | None,
-    home_coord_system: str | None,
+    layers: tuple[str, ...],
+    coord_systems: tuple[str, ...],
     crss: tuple[str, ...],
     category_col: str,
     road_class_col: str | None,
@@ -215,67 +254,42 @@ def command(
     """
     threshold = access.default_threshold_m() if threshold_m is None else threshold_m
     areas_m = tuple(service_area_m) or access.life_circle_distances_m()
-    crs_of = parse_named(crss, INPUTS, "--crs", metavar="CRS")
-    if "towns" in crs_of and towns is None:
-        raise click.UsageError("--crs towns=... needs --towns; give the file or drop the option")
-    road_gdf = read_input("roads", roads, layer=roads_layer, crs=crs_of.get("roads"), hints=_hints("roads"))
-    fac_gdf = read_input(
-        "facilities",
-        facilities,
-        layer=facilities_layer,
-        crs=crs_of.get("facilities"),
-        coord_system=facility_coord_system,
-        hints=_hints("facilities"),
-    )
+    given = {"roads", "facilities", "homes"} | ({"towns"} if towns is not None else set())
+    options = parse_input_options(layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given)
+    system_of = options.coord_system
+
+    def read(name: str, path: Path, **kwargs) -> gpd.GeoDataFrame:
+        return read_input(
+            name,
+            path,
+            layer=options.layer.get(name),
+            crs=options.crs.get(name),
+            coord_system=system_of.get(name),
+            hints=options.hints(name),
+            **kwargs,
+        )
+
+    road_gdf = read("roads", roads)
+    fac_gdf = read("facilities", facilities)
     # Homes keep their rows without geometry: each is written, unreachable (access.nearest lists it).
-    home_gdf = read_input(
-        "homes",
-        homes,
-        layer=homes_layer,
-        crs=crs_of.get("homes"),
-        coord_system=home_coord_system,
-        hints=_hints("homes"),
-        drop_empty=False,
-    )
+    home_gdf = read("homes", homes, drop_empty=False)
     notes = [
         note for name, gdf in (("roads", road_gdf), ("facilities", fac_gdf)) if (note := dropped_empty_note(name, gdf))
     ]
-    # Undeclared longitude/latitude may be web-map coordinates ~500 m off: stop when the roads say so.
-    checked = facility_coord_system is None and _check_web_map_offset("facilities", facilities, fac_gdf, road_gdf)
-    if home_coord_system is None:
-        _check_web_map_offset("homes", homes, home_gdf, road_gdf)
-    if facility_coord_system is None and fac_gdf.crs is not None and fac_gdf.crs.is_geographic:
-        notes.append(
-            "facilities are in longitude/latitude and no --facility-coord-system was given"
-            f"{' (next to the roads they show no sign of GCJ-02)' if checked else ''}: points taken from "
-            "Amap/Tencent (GCJ-02) or Baidu (BD-09) are several hundred metres off; declare "
-            "--facility-coord-system gcj02 (or bd09) if they come from there, wgs84 if not"
-        )
-    if population_col not in home_gdf.columns:
-        if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
-            msg = (
-                f"homes have no column {population_col!r} (given with --population-col); their columns: "
-                f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
-            )
-            raise SchemaError(msg, [msg])
-        notes.append(
-            f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
-            "column with --population-col"
-        )
-    if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
-        home_gdf = home_gdf.set_index(home_id_col, drop=False)
-        home_gdf.index.name = None
-    no_geometry = home_gdf.index[home_gdf.geometry.isna().to_numpy()]
-    if len(no_geometry):  # named by home id when there is one, else by file row
-        notes.append(
-            f"homes: {len(no_geometry)} home(s) without geometry, written as unreachable: "
-            f"{', '.join(map(str, no_geometry[:20]))}{' …' if len(no_geometry) > 20 else ''}"
-        )
+    notes += _web_map_notes(system_of, {"facilities": (facilities, fac_gdf), "homes": (homes, home_gdf)}, road_gdf)
+    home_gdf, home_notes = _prepare_homes(home_gdf, population_col=population_col, home_id_col=home_id_col)
+    notes += home_notes
     town_gdf = None
     if towns is not None:
-        town_gdf = read_input("towns", towns, layer=towns_layer, crs=crs_of.get("towns"), hints=_hints("towns"))
+        town_gdf = read("towns", towns)
         if note := dropped_empty_note("towns", town_gdf):
             notes.append(note)
+    town = _town_of_homes(home_gdf, town_gdf, town_id_col, towns)
+    if town.isna().any():
+        notes.append(
+            f"{int(town.isna().sum())} home(s) lie in no town (or have no {town_id_col}): kept, grouped under an "
+            f"empty town: {', '.join(map(str, town.index[town.isna()][:10]))}"
+        )
     with hinted(ANALYSIS_HINTS):
         G = network.from_lines(road_gdf, class_col=road_class_col)
         net = access.prepare(G)
@@ -288,12 +302,6 @@ def command(
             max_distance_m=max(max_distance_m, threshold),
             max_snap_m=max_snap_m,
         )
-    town = _town_of_homes(home_gdf, town_gdf, town_id_col)
-    if town.isna().any():
-        notes.append(
-            f"{int(town.isna().sum())} home(s) lie in no town (or have no {town_id_col}): kept, grouped under an "
-            f"empty town: {', '.join(map(str, town.index[town.isna()][:10]))}"
-        )
     weights = home_gdf[population_col] if population_col in home_gdf.columns else None
     cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights)
     with hinted(ANALYSIS_HINTS):
@@ -301,14 +309,7 @@ def command(
             net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m
         )
 
-    cats = dist.attrs["categories"]
-    per_home = home_gdf.copy()
-    for c in cats:
-        per_home[f"{c}_m"] = dist[c].to_numpy()
-    per_home["snap_m"] = dist["snap_m"].to_numpy()
-    per_home["reachable"] = dist["reachable"].to_numpy()
-    per_home["town"] = town.to_numpy()
-    per_home["categories_reached"] = access.categories_reached(dist, threshold_m=threshold).to_numpy()
+    per_home = access.home_table(home_gdf, dist, town=town, threshold_m=threshold)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
@@ -319,21 +320,7 @@ def command(
 
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    col = "population_share" if "population_share" in cov.columns else "share"
-    table = cov[col].unstack("category").reindex(columns=[*cats, access.ALL_CATEGORIES])
-    click.echo(f"coverage within {threshold:g} m ({col}):")
-    shown = table.head(_TABLE_ROWS).map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
-    click.echo(shown.to_string())
-    if len(table) > _TABLE_ROWS:
-        click.echo(f"… {len(table) - _TABLE_ROWS} more towns in coverage.csv")
-    # dist.attrs["problems"] (homes off the network, unusable facilities) are logged as warnings
-    lacking = cov.loc[
-        cov.index.get_level_values(0).notna()
-        & (cov.index.get_level_values("category") != access.ALL_CATEGORIES)
-        & (cov["covered"] == 0)
-    ]
-    for town_id, category in lacking.index:
-        click.echo(f"missing: town {town_id} has no {category} within {threshold:g} m of any home", err=True)
+    lacking = _echo_coverage(cov, threshold)
     for path in written:
         click.echo(str(path))
     off_network = int((~dist["reachable"]).sum())

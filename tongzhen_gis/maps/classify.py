@@ -49,11 +49,28 @@ def _classify(
     if distinct == 1:
         return np.zeros(len(values), dtype=int), unique[-1:].astype(float)
     kwds = dict(classify_kwds)
-    if scheme.lower().replace("_", "") not in ("userdefined", "percentiles", "boxplot", "stdmean", "headtailbreaks"):
+    takes_k = scheme.lower().replace("_", "") not in (
+        "userdefined",
+        "percentiles",
+        "boxplot",
+        "stdmean",
+        "headtailbreaks",
+    )
+    if takes_k:
         kwds["k"] = min(k, distinct)
-    with _seeded_numpy(0), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        classifier = mapclassify.classify(values, scheme, **kwds)
+    while True:
+        try:
+            with _seeded_numpy(0), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                classifier = mapclassify.classify(values, scheme, **kwds)
+            break
+        except ValueError:
+            # NaturalBreaks' k-means cannot always split values that are distinct but very close
+            # (0 and 6e-08 beside 10.5): one class fewer, said in the log, instead of no map
+            if not takes_k or kwds["k"] <= 1:
+                raise
+            logger.info("mapclassify %s could not make %d classes; trying %d", scheme, kwds["k"], kwds["k"] - 1)
+            kwds["k"] -= 1
     for warning in caught:  # e.g. quantiles that coincide: fewer classes, which the legend shows
         logger.info("mapclassify %s: %s", scheme, warning.message)
     return np.asarray(classifier.yb, dtype=int), np.asarray(classifier.bins, dtype=float)

@@ -219,13 +219,9 @@ def _town_of_home(config: ProjectConfig, towns: Towns, homes: gpd.GeoDataFrame) 
     if town_col is None:
         town_col = towns.id_col if towns.id_col in homes.columns else None
     if town_col is None:
-        joined = gpd.sjoin(
-            homes[[homes.geometry.name]],
-            towns.layer[[towns.id_col, towns.layer.geometry.name]].to_crs(homes.crs),
-            how="left",
-            predicate="within",
-        )
-        return joined[~joined.index.duplicated()][towns.id_col]
+        from tongzhen_gis import access
+
+        return access.assign_towns(homes, towns.layer, id_col=towns.id_col)
     return homes[town_col]
 
 

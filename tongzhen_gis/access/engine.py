@@ -1,6 +1,6 @@
 """A street network prepared for fast access queries: CSR matrix, edge geometry, snapping.
 
-Private helper of :mod:`tongzhen_gis.access`. :class:`PreparedNetwork` is built once from a
+The engine of :mod:`tongzhen_gis.access`. :class:`PreparedNetwork` is built once from a
 networkx graph (or from plain arrays) and reused by every query: it holds
 
 * the nodes as positions ``0 … n-1`` (``node_ids`` maps back to the graph's labels);
@@ -23,14 +23,19 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import shapely
-from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
-from tongzhen_gis.errors import NetworkDataError
+from tongzhen_gis.access.build import (
+    check_metric_crs,
+    duplicate_edges,
+    edge_geometry,
+    graph_arrays,
+    length_scale,
+    symmetric_csr,
+    validated_edges,
+)
 
 logger = logging.getLogger(__name__)
-
-_WEB_MERCATOR = (3857, 900913, 3785, 102100)
 
 
 @dataclass(frozen=True)
@@ -109,25 +114,6 @@ class Sources:
         return len(self.edge)
 
 
-def check_metric_crs(crs) -> CRS:
-    """Return the graph's CRS as a pyproj CRS, or raise when it cannot measure metres."""
-    if crs is None:
-        msg = (
-            "the street graph has no CRS (G.graph['crs']); build it with tz.network.from_lines or "
-            "tz.network.from_osm, or project it first, e.g. osmnx.project_graph(G, to_crs='EPSG:4549')"
-        )
-        raise NetworkDataError(msg)
-    crs = CRS.from_user_input(crs)
-    units = {ax.unit_name for ax in crs.axis_info}
-    if not crs.is_projected or crs.to_epsg() in _WEB_MERCATOR or not units <= {"metre", "meter"}:
-        msg = (
-            f"the street graph's CRS {crs.to_string()} is not a metric projected CRS (edge lengths and snapping "
-            "would be wrong); project it, e.g. osmnx.project_graph(G, to_crs='EPSG:4549') for Hangzhou"
-        )
-        raise NetworkDataError(msg)
-    return crs
-
-
 class PreparedNetwork:
     """A street graph turned into arrays once, for many access queries.
 
@@ -152,95 +138,22 @@ class PreparedNetwork:
         self.node_ids = np.asarray(node_ids)
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
-        self.edge_u = np.asarray(edge_u, dtype=np.int64)
-        self.edge_v = np.asarray(edge_v, dtype=np.int64)
-        self.edge_length = np.asarray(edge_length_m, dtype=float)
+        u, v, length = validated_edges(edge_u, edge_v, edge_length_m)
+        geom = edge_geometry(self.x, self.y, u, v, edge_geom)
+        drop = duplicate_edges(u, v, length, geom)
+        keep = ~drop
+        self.edge_u, self.edge_v, self.edge_length, self.edge_geom = u[keep], v[keep], length[keep], geom[keep]
         self.edge_keys = edge_keys
-        n, m = len(self.x), len(self.edge_u)
-        if m == 0:
-            msg = "the street graph has no edges; check the road layer and the walkable-class filter"
-            raise NetworkDataError(msg)
-        bad = ~np.isfinite(self.edge_length) | (self.edge_length < 0)
-        if bad.any():
-            msg = f"{int(bad.sum())} edge(s) have a missing or negative 'length'; recompute lengths in metres"
-            raise NetworkDataError(msg)
-        starts = shapely.points(self.x[self.edge_u], self.y[self.edge_u])
-        ends = shapely.points(self.x[self.edge_v], self.y[self.edge_v])
-        if edge_geom is None:
-            geom = shapely.linestrings(
-                np.stack(
-                    [
-                        np.column_stack([self.x[self.edge_u], self.y[self.edge_u]]),
-                        np.column_stack([self.x[self.edge_v], self.y[self.edge_v]]),
-                    ],
-                    axis=1,
-                )
-            )
-        else:
-            geom = np.asarray(edge_geom, dtype=object)
-            missing = shapely.is_missing(geom) | shapely.is_empty(geom)
-            if missing.any():
-                geom = geom.copy()
-                geom[missing] = shapely.linestrings(
-                    np.stack(
-                        [
-                            np.column_stack([self.x[self.edge_u[missing]], self.y[self.edge_u[missing]]]),
-                            np.column_stack([self.x[self.edge_v[missing]], self.y[self.edge_v[missing]]]),
-                        ],
-                        axis=1,
-                    )
-                )
-            # orient every geometry from u to v (the contract allows either order)
-            first = shapely.get_point(geom, 0)
-            flip = shapely.distance(first, starts) > shapely.distance(first, ends)
-            if flip.any():
-                geom = geom.copy()
-                geom[flip] = shapely.reverse(geom[flip])
-        self.edge_geom = geom
-        self.duplicate_edges = self._drop_duplicate_edges()
-        geom = self.edge_geom
-        geom_len = shapely.length(geom)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._scale = np.where(geom_len > 0, self.edge_length / geom_len, 0.0)
-        self.tree = shapely.STRtree(geom)
-        self.matrix = _symmetric_csr(n, self.edge_u, self.edge_v, self.edge_length)
-        logger.debug("prepared network: %d nodes, %d edges", n, m)
-
-    def _drop_duplicate_edges(self) -> int:
-        """Keep one of edges that are the same street twice (a directed graph's two directions, a line digitised twice).
-
-        Two copies of one street would hide the direct path between a home and a facility that
-        snap to different copies. Copies are edges joining the same nodes with the same length
-        and the same geometry (either direction). Returns how many were dropped.
-        """
-        lo = np.minimum(self.edge_u, self.edge_v)
-        hi = np.maximum(self.edge_u, self.edge_v)
-        order = np.lexsort((self.edge_length, hi, lo))
-        same = (
-            (lo[order][1:] == lo[order][:-1])
-            & (hi[order][1:] == hi[order][:-1])
-            & (self.edge_length[order][1:] == self.edge_length[order][:-1])
-        )
-        if not same.any():
-            return 0
-        drop = np.zeros(len(lo), dtype=bool)
-        for j in np.flatnonzero(same):
-            a, b = order[j], order[j + 1]
-            if drop[a]:
-                a = next((k for k in order[: j + 1][::-1] if not drop[k] and lo[k] == lo[b] and hi[k] == hi[b]), a)
-            ga, gb = self.edge_geom[a], self.edge_geom[b]
-            if shapely.equals_exact(ga, gb, tolerance=1e-9) or shapely.equals_exact(
-                ga, shapely.reverse(gb), tolerance=1e-9
-            ):
-                drop[b] = True
         if drop.any():
-            keep = ~drop
-            self.edge_u, self.edge_v = self.edge_u[keep], self.edge_v[keep]
-            self.edge_length, self.edge_geom = self.edge_length[keep], self.edge_geom[keep]
-            if self.edge_keys is not None:
-                self.edge_keys = [k for k, ok in zip(self.edge_keys, keep, strict=True) if ok]
+            if edge_keys is not None:
+                self.edge_keys = [k for k, ok in zip(edge_keys, keep, strict=True) if ok]
             logger.debug("dropped %d duplicate edge(s)", int(drop.sum()))
-        return int(drop.sum())
+        #: How many edges were dropped as copies of another (see :func:`~tongzhen_gis.access.build.duplicate_edges`).
+        self.duplicate_edges = int(drop.sum())
+        self._scale = length_scale(self.edge_length, self.edge_geom)
+        self.tree = shapely.STRtree(self.edge_geom)
+        self.matrix = symmetric_csr(self.n_nodes, self.edge_u, self.edge_v, self.edge_length)
+        logger.debug("prepared network: %d nodes, %d edges", self.n_nodes, len(self.edge_u))
 
     @property
     def n_nodes(self) -> int:
@@ -256,45 +169,7 @@ class PreparedNetwork:
         NetworkDataError
             No CRS, a geographic CRS, nodes without coordinates, edges without length.
         """
-        crs = G.graph.get("crs")
-        check_metric_crs(crs)
-        node_ids = list(G.nodes)
-        if not node_ids:
-            msg = "the street graph has no nodes; check the road layer and the walkable-class filter"
-            raise NetworkDataError(msg)
-        try:
-            x = np.array([float(G.nodes[v]["x"]) for v in node_ids])
-            y = np.array([float(G.nodes[v]["y"]) for v in node_ids])
-        except KeyError:
-            msg = "every node of the street graph needs float 'x' and 'y' (its coordinates in the graph's CRS)"
-            raise NetworkDataError(msg) from None
-        position = {v: i for i, v in enumerate(node_ids)}
-        if G.is_multigraph():
-            edges = list(G.edges(keys=True, data=True))
-            keys = [(u, v, k) for u, v, k, _ in edges]
-            datas = [d for *_, d in edges]
-        else:
-            edges = list(G.edges(data=True))
-            keys = [(u, v) for u, v, _ in edges]
-            datas = [d for *_, d in edges]
-        lacking = sum("length" not in d for d in datas)
-        if lacking:
-            msg = (
-                f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
-                "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
-            )
-            raise NetworkDataError(msg)
-        return cls(
-            crs=crs,
-            node_ids=np.array(node_ids, dtype=object),
-            x=x,
-            y=y,
-            edge_u=np.array([position[k[0]] for k in keys], dtype=np.int64),
-            edge_v=np.array([position[k[1]] for k in keys], dtype=np.int64),
-            edge_length_m=np.array([float(d["length"]) for d in datas]),
-            edge_geom=np.array([d.get("geometry") for d in datas], dtype=object),
-            edge_keys=keys,
-        )
+        return cls(**graph_arrays(G))
 
     @classmethod
     def from_arrays(
@@ -460,21 +335,31 @@ class PreparedNetwork:
         return out
 
 
-def _symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
-    """CSR matrix with both directions of every edge, keeping the shortest of parallel edges.
+GraphLike = nx.Graph | PreparedNetwork
 
-    Self-loops are left out (they never shorten a path). Explicit zero lengths stay edges.
+
+def prepare(G: GraphLike) -> PreparedNetwork:
+    """Turn a street graph into arrays once (CSR matrix, oriented edge geometry, spatial index).
+
+    Every function of this module accepts either the graph or the prepared network; prepare it
+    yourself when you run several queries on one network.
+
+    Parameters
+    ----------
+    G : networkx graph or PreparedNetwork
+        osmnx conventions: ``G.graph["crs"]`` metric, node ``x``/``y``, edge ``length`` in metres
+        and optional ``geometry`` (a LineString joining the two ends, in either order). Edges
+        are walked both ways (walking ignores one-way rules).
+
+    Returns
+    -------
+    PreparedNetwork
+
+    Raises
+    ------
+    NetworkDataError
+        No CRS, a CRS not in metres, nodes without coordinates, edges without length.
     """
-    keep = u != v
-    rows = np.concatenate([u[keep], v[keep]])
-    cols = np.concatenate([v[keep], u[keep]])
-    vals = np.concatenate([w[keep], w[keep]])
-    order = np.lexsort((vals, cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, vals = rows[first], cols[first], vals[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    index_dtype = np.int32 if n < 2**31 - 1 else np.int64
-    return sp.csr_matrix((vals, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n))
+    if isinstance(G, PreparedNetwork):
+        return G
+    return PreparedNetwork.from_graph(G)

@@ -1,0 +1,336 @@
+"""Walking distance from every home to the nearest facility of each category, and coverage per group."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m
+from tongzhen_gis.access.engine import GraphLike, prepare
+from tongzhen_gis.access.sources import _sources_by_category, _to_points
+from tongzhen_gis.errors import SchemaError
+
+logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
+
+
+def nearest(
+    G: GraphLike,
+    origins: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    category_col: str = "category",
+    max_distance_m: float = 2000.0,
+    max_snap_m: float = 200.0,
+    categories: Sequence[str] | None = None,
+    touch_m: float = 15.0,
+    entrances: gpd.GeoDataFrame | None = None,
+    entrance_col: str = "facility",
+) -> pd.DataFrame:
+    """Walking distance from every origin to the nearest facility of each category (最近设施步行距离).
+
+    Parameters
+    ----------
+    G : networkx graph or PreparedNetwork
+        The walking network (see :func:`prepare`).
+    origins : GeoDataFrame
+        Homes, buildings or parcels (a polygon uses a point inside it). Any CRS; reprojected
+        to the network's.
+    facilities : GeoDataFrame
+        Points or polygons with a category id per row (the ``facilities`` catalogue).
+    category_col : str, default "category"
+    max_distance_m : float, default 2000
+        Distances beyond this are NaN ("none within reach"). Also the Dijkstra ``limit``.
+    max_snap_m : float, default 200
+        Origins and facilities farther than this from every street are unreachable (reported).
+    categories : sequence of str, optional
+        Categories to compute, default the whole catalogue in its order. Catalogue categories
+        absent from ``facilities`` still get a column, all NaN, and are listed in
+        ``attrs["problems"]``.
+    touch_m : float, default 15
+        Polygon facilities are reached along streets within this distance of the polygon (half
+        a typical street plus pavement). Not a policy number.
+    entrances : GeoDataFrame, optional
+        Entrance points; a facility that has entrances is reached only through them.
+    entrance_col : str, default "facility"
+        Column of ``entrances`` holding the facility's index label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``origins`` (same order, every row): one float column per category
+        (metres, NaN when none within ``max_distance_m`` or the origin is unreachable), then
+        ``snap_m`` (straight distance to the nearest street, also for unreachable origins) and
+        ``reachable`` (False when farther than ``max_snap_m`` or without geometry).
+        ``attrs`` holds ``categories``, ``max_distance_m``, ``max_snap_m``,
+        ``unreachable_origins``, ``unreachable_facilities`` and ``problems`` (sentences).
+
+    Raises
+    ------
+    SchemaError
+        Missing category column, unknown category ids (the message lists the valid ids).
+    NetworkDataError, CRSError
+        A network or layer that cannot be measured.
+
+    Examples
+    --------
+    >>> import tongzhen_gis as tz
+    >>> scene = tz.samples.sample_town()
+    >>> G = tz.network.from_lines(scene.roads)
+    >>> d = tz.access.nearest(G, scene.homes.set_index("home_id"), scene.facilities)
+    >>> float(d.loc["HT1_00_0", "kindergarten"])
+    192.0
+    """
+    net = prepare(G)
+    cats, sources, unreached_fac = _sources_by_category(
+        net,
+        facilities,
+        category_col=category_col,
+        categories=categories,
+        max_snap_m=max_snap_m,
+        touch_m=touch_m,
+        entrances=entrances,
+        entrance_col=entrance_col,
+    )
+    # a home exactly as near to two streets (mid-way between two dead ends) may use either: the best one counts
+    snap = net.snap(_to_points(origins, net.crs), max_snap_m=max_snap_m, ties=True)
+    node_dist = net.node_distances(sources, limit_m=max_distance_m)
+    n = len(origins)
+    on = np.zeros(n, dtype=bool)
+    np.logical_or.at(on, snap.point, snap.ok)
+    leg = np.full(n, np.nan)
+    leg[snap.point] = snap.leg_m
+    result = pd.DataFrame(index=origins.index)
+    for k, c in enumerate(cats):
+        d = np.full(n, np.inf)
+        np.fmin.at(d, snap.point, net.distances_at(node_dist[k], snap, sources[k]))
+        d[~(d <= max_distance_m)] = np.nan
+        result[c] = d
+    result["snap_m"] = leg
+    result["reachable"] = on
+    problems = []
+    off = ~on
+    unreachable_origins = list(origins.index[off])
+    if unreachable_origins:
+        problems.append(
+            f"{len(unreachable_origins)} origin(s) are farther than {max_snap_m:g} m from any street or have no "
+            f"geometry (reachable=False): {_short(unreachable_origins)}"
+        )
+    if unreached_fac:
+        problems.append(
+            f"{len(unreached_fac)} facility(ies) are farther than {max_snap_m:g} m from any street or have no "
+            f"geometry and were not used: {_short(unreached_fac)}"
+        )
+    absent = [c for c, s in zip(cats, sources, strict=True) if len(s) == 0]
+    if absent:
+        problems.append(f"no usable facility of categor(ies) {absent}: their distances are all NaN")
+    for p in problems:
+        logger.warning(p)
+    result.attrs.update(
+        {
+            "categories": cats,
+            "max_distance_m": float(max_distance_m),
+            "max_snap_m": float(max_snap_m),
+            "unreachable_origins": unreachable_origins,
+            "unreachable_facilities": unreached_fac,
+            "problems": problems,
+        }
+    )
+    return result
+
+
+def _short(labels: list[Any], limit: int = 10) -> str:
+    text = ", ".join(str(v) for v in labels[:limit])
+    return text + (f" … (+{len(labels) - limit})" if len(labels) > limit else "")
+
+
+def _categories_of(nearest_df: pd.DataFrame) -> list[str]:
+    cats = nearest_df.attrs.get("categories")
+    if cats:
+        return list(cats)
+    return [c for c in categories() if c in nearest_df.columns]
+
+
+# ---------------------------------------------------------------------------- coverage
+def _threshold(nearest: pd.DataFrame, threshold_m: float | None) -> float:
+    """The threshold asked (default: the 15-minute distance), refused beyond the distances computed."""
+    t = default_threshold_m() if threshold_m is None else float(threshold_m)
+    computed = nearest.attrs.get("max_distance_m")
+    if computed is not None and t > computed:
+        msg = (
+            f"threshold {t:g} m is beyond the max_distance_m={computed:g} the distances were computed with (farther "
+            f"ones are NaN, so coverage would be understated); rerun nearest(..., max_distance_m={t:g}) or more"
+        )
+        raise SchemaError(msg, [msg])
+    return t
+
+
+def categories_reached(nearest: pd.DataFrame, *, threshold_m: float | None = None) -> pd.Series:
+    """Number of categories within ``threshold_m`` of each origin (八个一 中可达的项数).
+
+    Parameters
+    ----------
+    nearest : DataFrame
+        From :func:`nearest`.
+    threshold_m : float, optional
+        Default: the 15-minute life-circle distance (``tz.rules.load("life_circle")``).
+
+    Returns
+    -------
+    pandas.Series of int, indexed like ``nearest``.
+    """
+    t = _threshold(nearest, threshold_m)
+    cats = _categories_of(nearest)
+    return (nearest[cats] <= t).sum(axis=1).astype(int).rename("categories_reached")
+
+
+def _aligned(values: Any, index: pd.Index, name: str) -> pd.Series:
+    if isinstance(values, str):
+        msg = (
+            f"{name}={values!r} is not a column of the distance table; pass the values themselves, aligned on "
+            f"its index, e.g. {name}=homes[{values!r}]"
+        )
+        raise SchemaError(msg, [msg])
+    if isinstance(values, pd.Series):
+        missing = ~index.isin(values.index)
+        if missing.any():
+            msg = f"{name} is not indexed like the distances: {int(missing.sum())} row(s) have no {name} value"
+            raise SchemaError(msg, [msg])
+        return values.reindex(index)
+    arr = np.asarray(values)
+    if len(arr) != len(index):
+        msg = f"{name} has {len(arr)} values for {len(index)} origins; pass one per origin (or a Series)"
+        raise SchemaError(msg, [msg])
+    return pd.Series(arr, index=index)
+
+
+def _people(values: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
+    """People per origin as floats; refuse text and negative counts, report unknown ones (counted as 0)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = values.notna() & numbers.isna()
+    problems = []
+    if text.any():
+        problems.append(
+            f"{int(text.sum())} value(s) of {name} are not numbers (e.g. {_short(list(values[text].astype(str)), 3)}); "
+            "people per origin must be numeric: clean the column"
+        )
+    bad = numbers.notna() & ~(np.isfinite(numbers.astype(float)) & (numbers >= 0))
+    if bad.any():
+        problems.append(
+            f"{int(bad.sum())} value(s) of {name} are negative or infinite "
+            f"(index {_short(list(values.index[bad]), 5)}); people per origin must be 0 or more: fix them or "
+            "leave them empty (unknown)"
+        )
+    if problems:
+        raise SchemaError("bad population weights: " + "; ".join(problems), problems)
+    unknown = numbers.isna()
+    notes = []
+    if unknown.any():
+        notes.append(
+            f"{int(unknown.sum())} origin(s) have no {name} (unknown population), counted as homes but as 0 people: "
+            f"{_short(list(values.index[unknown]))}"
+        )
+    return numbers.astype(float).fillna(0.0).to_numpy(), notes
+
+
+def coverage(
+    nearest: pd.DataFrame,
+    *,
+    threshold_m: float | None = None,
+    by: str | pd.Series | Sequence[Any] | None = None,
+    weights: str | pd.Series | Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """Share of origins (and people) within ``threshold_m`` of each category, per group (覆盖率).
+
+    Parameters
+    ----------
+    nearest : DataFrame
+        From :func:`nearest`.
+    threshold_m : float, optional
+        Default: the 15-minute life-circle distance (``tz.rules.load("life_circle")``, 1000 m).
+        Must not exceed the ``max_distance_m`` the distances were computed with (beyond it they
+        are NaN, and coverage would be understated): that raises ``SchemaError``.
+    by : str, Series or sequence, optional
+        Group of each origin (e.g. ``homes["town_id"]``): a column of ``nearest``, a Series
+        aligned on its index, or one value per row. Default: one group ``"all"``. Origins
+        without a group form their own group (NaN), never dropped.
+    weights : str, Series or sequence, optional
+        People per origin (``homes["population"]``); adds the population columns. An unknown
+        (missing) value counts as an origin with 0 people and is listed in ``attrs["problems"]``;
+        text, negative or infinite values raise :class:`~tongzhen_gis.errors.SchemaError`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (group, category), groups in order of first appearance, categories in
+        catalogue order followed by ``all_categories`` (every category within reach: the
+        八个一 complete). Columns: ``origins``, ``covered``, ``share``, ``unreachable``
+        (origins off the network, counted as not covered), ``mean_categories_reached`` (same
+        value on every row of a group), and with weights ``population``,
+        ``covered_population``, ``population_share``. ``attrs["threshold_m"]`` holds the
+        threshold; ``attrs["problems"]`` names origins without a weight.
+    """
+    t = _threshold(nearest, threshold_m)
+    cats = _categories_of(nearest)
+    idx = nearest.index
+    if by is None:
+        group = pd.Series("all", index=idx, name="group")
+    elif isinstance(by, str) and by in nearest.columns:
+        group = nearest[by].rename(by)
+    else:
+        group = _aligned(by, idx, "by")
+    group_name = group.name if isinstance(group.name, str) else "group"
+    within = nearest[cats].le(t)
+    within[ALL_CATEGORIES] = within.all(axis=1) if cats else False
+    n_reached = within[cats].sum(axis=1)
+    reachable = nearest["reachable"] if "reachable" in nearest.columns else pd.Series(True, index=idx)
+    w = None
+    notes: list[str] = []
+    if weights is not None:
+        w = (
+            nearest[weights]
+            if isinstance(weights, str) and weights in nearest.columns
+            else _aligned(weights, idx, "weights")
+        )
+        w, notes = _people(w, "weights" if w.name is None else repr(w.name))
+        for note in notes:
+            logger.warning(note)
+    keys = pd.Index(group.to_numpy())
+    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    rows = []
+    for g_code, g in enumerate(uniques):
+        sel = codes == g_code
+        for c in [*cats, ALL_CATEGORIES]:
+            hit = within[c].to_numpy()[sel]
+            row = {
+                group_name: g,
+                "category": c,
+                "origins": int(sel.sum()),
+                "covered": int(hit.sum()),
+                "share": float(hit.mean()) if sel.any() else np.nan,
+                "unreachable": int((~reachable.to_numpy()[sel]).sum()),
+                "mean_categories_reached": float(n_reached.to_numpy()[sel].mean()),
+            }
+            if w is not None:
+                ww = w[sel]
+                total = float(ww.sum())
+                got = float(ww[hit].sum())
+                row.update(
+                    {
+                        "population": total,
+                        "covered_population": got,
+                        "population_share": got / total if total > 0 else np.nan,
+                    }
+                )
+            rows.append(row)
+    columns = [group_name, "category", "origins", "covered", "share", "unreachable", "mean_categories_reached"]
+    if w is not None:
+        columns += ["population", "covered_population", "population_share"]
+    out = pd.DataFrame(rows, columns=columns).set_index([group_name, "category"])
+    out.attrs["threshold_m"] = t
+    out.attrs["problems"] = notes
+    return out
