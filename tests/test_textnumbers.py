@@ -124,7 +124,8 @@ def test_ambiguous_cells_are_refused_naming_row_column_and_value(scene, tmp_path
     with pytest.raises(SchemaError) as info:
         tz.io.read_table(path, role="enterprises")
     text = str(info.value)
-    assert "'tax_wan' should hold numbers in 万元 but holds text '约9000' (index 1, row 3 of the file)" in text
+    tax = "'tax_wan' (input column '税收(万元)') should hold numbers in 万元"
+    assert f"{tax} but holds text '约9000' (index 1, row 3 of the file)" in text
     assert "'jobs' should hold numbers in persons but holds text '1000-1200' (index 4, row 6 of the file)" in text
     with pytest.raises(SchemaError, match="约9000"):
         tz.intensity.summarize(scene.towns, parcels=scene.parcels, enterprises=tz.io.read_table(path))

@@ -634,10 +634,13 @@ def parse_numbers(df: pd.DataFrame, role: str | Role, *, name: str | None = None
     repairs: list[str] = list(df.attrs.get("repairs", []))
     tables = []
     rows_from = _file_rows(df)
+    source_of = {new: old for old, new in df.attrs.get("renamed_columns", {}).items()}
     for col in spec.columns.values():
         if col.kind != "number" or col.name not in out.columns or isinstance(out[col.name], pd.DataFrame):
             continue
-        series, found, fixed, cells = _check_number(col, out[col.name], repr(col.name), rows_from=rows_from)
+        source = source_of.get(col.name, col.name)
+        label = repr(col.name) if source == col.name else f"{col.name!r} (input column {source!r})"
+        series, found, fixed, cells = _check_number(col, out[col.name], label, rows_from=rows_from)
         problems += found
         repairs += fixed
         if series is not out[col.name]:

@@ -92,20 +92,21 @@ def _dbf_text_cells(dbf: Path, *, max_cells: int = 5000, max_records: int = 6553
         header_len = int.from_bytes(head[8:10], "little")
         record_len = int.from_bytes(head[10:12], "little")
         names, fields = _dbf_text_fields(head + fh.read(max(header_len - 32, 0)))
-        cells = [n for n in names if max(n, default=0) >= 0x80]
+        wide_names = [n for n in names if max(n, default=0) >= 0x80]
         if not fields or record_len == 0:
-            return cells
+            return wide_names
         fh.seek(header_len)
         raw = fh.read(min(n_records, max_records) * record_len)
     k = len(raw) // record_len
     records = np.frombuffer(raw[: k * record_len], dtype=np.uint8).reshape(k, record_len)
+    cells: list[bytes] = []
     for offset, length in fields:
         block = records[:, offset : offset + length]
         for row in block[(block >= 0x80).any(axis=1)]:
             cells.append(row.tobytes().rstrip(b" \x00"))
             if len(cells) >= max_cells:
-                return cells
-    return cells
+                return cells + wide_names
+    return cells + wide_names  # values first: they make the sample quoted in messages
 
 
 def _is_cjk(ch: str) -> bool:
