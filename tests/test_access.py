@@ -404,8 +404,10 @@ def test_polygon_facility_reached_along_its_frontage(net, homes):
     )
     d = tz.access.nearest(net, homes, park)
     home = _home_at(homes, 100, 200)
-    # (the frontage's end is found on a polygonized buffer: within a centimetre)
-    assert d.loc[home, "park"] == pytest.approx(50 + (300 - math.sqrt(15**2 - 10**2) - 100) + 10, abs=0.01)
+    # the frontage starts where the street comes within 15 m of the park's corner (300, 260), at
+    # x = 300 - sqrt(15² - 10²); from there the straight leg to the park is 15 m, not the 10 m of
+    # the frontage's nearest point (the frontage's end is found on a polygonized buffer: within a centimetre)
+    assert d.loc[home, "park"] == pytest.approx(50 + (300 - math.sqrt(15**2 - 10**2) - 100) + 15, abs=0.01)
     # a home whose snap point lies inside the frontage walks only its leg + the frontage's leg
     inside = tz.access.nearest(net, points([(350 + OX, 230 + OY)]), park)
     assert inside.iloc[0]["park"] == pytest.approx(20 + 10, abs=1e-6)

@@ -168,6 +168,9 @@ def test_workbook_sheets_and_chinese_headers(demo):
     coverage = pd.DataFrame(rows, columns=head).set_index(["小镇编号", "设施类别"])
     assert coverage.loc[("T3", "kindergarten"), "覆盖比例 (按人口)"] == 0.0  # T3 has no kindergarten
     assert coverage.loc[("T3", "kindergarten"), "设施类别名称"] == "幼儿园(含托育)"
+    assert list(head[:3]) == ["小镇编号", "小镇名称", "设施类别"]  # the town's name beside its id
+    towns = tz.samples.sample_town().towns.set_index("town_id")["name_zh"]
+    assert coverage.loc[("T2", "park"), "小镇名称"] == towns["T2"]
 
 
 def test_geopackage_layers_and_far_grid(demo):

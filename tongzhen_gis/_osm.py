@@ -43,7 +43,21 @@ OSM_FILTERS: dict[str, str] = {
 }
 
 #: Way tags kept as columns of the lines handed to ``from_lines``.
-WAY_COLUMNS = ("highway", "name", "layer", "bridge", "tunnel", "oneway", "foot", "access", "service")
+WAY_COLUMNS = (
+    "highway",
+    "name",
+    "layer",
+    "bridge",
+    "tunnel",
+    "oneway",
+    "foot",
+    "access",
+    "service",
+    "sidewalk",
+    "sidewalk:both",
+    "sidewalk:left",
+    "sidewalk:right",
+)
 
 _CLAUSE = re.compile(r'\[\s*"([^"]+)"\s*(?:(=|!=|~|!~)\s*"([^"]*)"\s*)?\]')
 _SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".xml.bz2")
@@ -128,7 +142,9 @@ def read_highways(
         EPSG:4326, columns ``osm_id`` and :data:`WAY_COLUMNS`, one row per way.
     report : dict
         ``highway_ways`` read, ``ways_filtered_out`` (``{failed clause: count}``),
-        ``missing_node_locations``, ``ways_without_geometry``.
+        ``missing_node_locations``, ``ways_without_geometry``, ``duplicate_node_positions``
+        (nodes of kept ways lying exactly where another node of a kept way lies: the
+        geometry joins them, OSM node ids would not).
     """
     import osmium  # imported here: only OSM reading needs it
 
@@ -145,6 +161,8 @@ def read_highways(
         geoms: list[shapely.LineString] = []
         filtered: Counter[str] = Counter()
         missing = no_geometry = seen = 0
+        node_at: dict[tuple[int, int], int] = {}  # node position (1e-7 degree units) -> first node id there
+        duplicates: set[int] = set()
         for way in processor:
             seen += 1
             tags = {t.k: t.v for t in way.tags}
@@ -164,6 +182,8 @@ def read_highways(
                     missing += 1
                     continue
                 coords.append((node.lon, node.lat))
+                if node_at.setdefault((node.location.x, node.location.y), node.ref) != node.ref:
+                    duplicates.add(node.ref)
             if len(coords) < 2:
                 no_geometry += 1
                 continue
@@ -180,6 +200,7 @@ def read_highways(
         "ways_filtered_out": dict(sorted(filtered.items())),
         "missing_node_locations": missing,
         "ways_without_geometry": no_geometry,
+        "duplicate_node_positions": len(duplicates),
     }
     lines = gpd.GeoDataFrame(rows, geometry=geoms, columns=["osm_id", *WAY_COLUMNS], crs="EPSG:4326")
     return lines, report

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,7 +42,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from tongzhen_gis import crs as tzcrs
-from tongzhen_gis.errors import NetworkDataError
+from tongzhen_gis import rules as tzrules
+from tongzhen_gis.errors import NetworkDataError, OptionError, RuleDataError
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -136,6 +137,11 @@ KNOWN_WALKABLE: frozenset[str] = frozenset(
     }
 )
 
+#: ``junctions="auto"`` chooses ``"shared"`` when more than this share of the data's same-level
+#: meeting points are shared vertices: "most crossings already share a vertex" (a definition,
+#: not a policy number).
+AUTO_SHARED_VERTEX_SHARE: float = 0.5
+
 #: Coincident line ends closer than this are merged into one node (1 mm).
 DEFAULT_TOLERANCE_M: float = 0.001
 
@@ -153,6 +159,8 @@ def from_lines(
     exclude_on_structure: Iterable[str] = DEFAULT_EXCLUDE_ON_STRUCTURE,
     keep: Literal["all", "largest"] = "all",
     nodes: Literal["junctions", "vertices"] = "junctions",
+    junctions: Literal["auto", "shared", "crossings"] = "auto",
+    walkability: str | Path | Mapping[str, Any] | None = "walkability",
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     crs: str | int | CRS | None = None,
     id_col: str | None = None,
@@ -170,24 +178,41 @@ def from_lines(
 
     **Where lines connect** (the rule, decided for planning and OSM data alike). A feature's
     *level* is its ``layer`` value (missing or unparsable = 0) when it is neither a bridge nor
-    a tunnel; every bridge or tunnel feature is a level of its own.
+    a tunnel; every bridge or tunnel feature is a level of its own. Where two lines on one
+    level meet, the meeting point is a *shared vertex* (both lines have a vertex there), a
+    *line end* (one line ends on the other), or a *crossing without a shared vertex*.
 
-    1. Lines on the same level are split at every point they share or cross: shared vertices,
-       endpoints, T-junctions and interior crossings (a crossroads digitised as two unbroken
-       streets becomes a junction).
+    1. Lines on the same level are split at every shared vertex. Elsewhere it depends on
+       ``junctions``. ``"crossings"``: also at every crossing and wherever a line ends on
+       another (a crossroads digitised as two unbroken streets becomes a junction).
+       ``"shared"``: nowhere else, as OSM, osmnx, OSRM and r5 do (in noded data such as any OSM
+       export a crossing without a shared node is a grade separation not tagged as a bridge,
+       or a mapping error). ``"auto"`` chooses ``"shared"`` when most same-level meeting points
+       are shared vertices (noded data) and ``"crossings"`` otherwise (survey centre lines
+       drawn across each other, or no same-level meeting point to judge by). The choice and
+       the number of crossings left unjoined are in the report and logged.
     2. Across levels, a connection exists only where an *endpoint* of one feature lies on the
-       other (within ``tolerance_m``): a bridge joined end to end to the street it carries, a
-       ramp ending on a road. Interior crossings, and interior vertices that merely coincide,
+       other (within ``tolerance_m``; under ``"shared"`` only on a vertex of the other): a
+       bridge joined end to end to the street it carries, a ramp ending on a road; and where
+       two bridges (or two tunnels) with the same ``layer`` share a vertex (the passages of
+       one underground network). Other crossings, and interior vertices that merely coincide,
        never connect: a bridge over a street, a tunnel under it, or two streets with
        different ``layer`` values cross without a junction.
     3. Line ends (and inserted junction points) closer than ``tolerance_m`` become one node.
 
+    **Which lines carry pedestrians.** Classes in ``exclude`` are dropped everywhere, classes
+    in ``exclude_on_structure`` on bridges and in tunnels, and the rules of ``walkability``
+    (by default ``tongzhen_gis/rules/walkability.toml``: tunnels of motorway to tertiary roads
+    and their links, unless a ``foot`` or ``sidewalk`` column says pedestrians may use them)
+    where they apply. The length dropped per reason is reported.
+
     One-way tags are ignored. Lines digitised twice stay as parallel edges. A layer without
     ``layer``, ``bridge`` and ``tunnel`` columns is all one level: every crossing becomes a
     junction, including an elevated road over a street (dropping motorways by class removes
-    most such cases; ``report["level_crossings_not_joined"]`` is then 0). Known limits: a
-    single line crossing *itself* is not split at that point, and Z coordinates are dropped
-    (lengths are planimetric).
+    most such cases; ``report["level_crossings_not_joined"]`` is then 0). A line that
+    passes twice through one of its vertices (a loop ending on itself) is split there. Known
+    limits: a single line crossing *itself* between vertices is not split at that point, and Z
+    coordinates are dropped (lengths are planimetric).
 
     Parameters
     ----------
@@ -210,6 +235,13 @@ def from_lines(
         ``"junctions"``: nodes at line ends and junctions only, each edge keeps the full
         geometry between them. ``"vertices"``: every vertex is a node (like an unsimplified
         osmnx graph); same distances, many more edges.
+    junctions : {"auto", "shared", "crossings"}, default "auto"
+        Whether same-level crossings without a shared vertex are junctions (rule 1 above).
+    walkability : str, pathlib.Path, mapping or None, default "walkability"
+        Rules for lines that carry no pedestrians: the name of a shipped rule file, the path
+        of a TOML file in the same format, or its ``no_pedestrians`` table as a mapping
+        (``{rule_id: {"classes": [...], "structure": "tunnel", "unless": {...}}}``); None
+        applies no such rule. A rule's ``unless`` columns are used where the layer has them.
     tolerance_m : float, default 0.001
         Distance under which points are one node, and an endpoint counts as lying on a line.
     crs : CRS-like, optional
@@ -226,8 +258,17 @@ def from_lines(
         See the module docstring for the contract. ``G.graph["report"]`` holds:
         ``input_lines``, ``invalid_geometries`` (``{reason: [index labels]}``),
         ``line_parts``, ``class_col``, ``layer_unreadable``, ``dropped_by_class`` (``{class: count}``),
+        ``dropped_by_rule`` (``{rule: {class: count}}``, the ``walkability`` rules),
+        ``length_m_dropped_by_reason`` (metres of line dropped: ``"class"``,
+        ``"class on bridge/tunnel"``, each walkability rule, ``"not in the largest piece"``),
         ``unknown_classes`` (kept, ``{class: count}``), ``lines_used``,
-        ``crossings_split`` (points where same-level lines meet or cross), ``endpoint_links``
+        ``junctions`` (the rule applied, ``"shared"`` or ``"crossings"``), ``junctions_requested``,
+        ``meeting_points`` (same-level points by kind: ``shared_vertex``, ``line_end``,
+        ``crossing_without_vertex``), ``unjoined_crossings`` (same-level crossings left
+        without a junction) and ``unjoined_crossing_points`` (their ``(x, y)``),
+        ``unjoined_line_ends`` (under ``"shared"``: line ends lying on another line where it
+        has no vertex), ``structure_junctions`` (bridge-bridge / tunnel-tunnel shared vertices),
+        ``crossings_split`` (points where same-level lines were split), ``endpoint_links``
         (line ends found on a line of another level: joined), ``level_crossings_not_joined``
         (points where lines of different levels cross: not joined),
         ``level_shared_vertices_not_joined`` (those of them where both lines have a vertex,
@@ -240,7 +281,9 @@ def from_lines(
     CRSError
         ``roads`` has no CRS (or ``crs`` is not metric).
     NetworkDataError
-        No walkable line is left, or an option is invalid.
+        No walkable line is left.
+    OptionError
+        ``keep``, ``nodes``, ``junctions`` or ``tolerance_m`` has a value that cannot be used.
 
     Examples
     --------
@@ -249,15 +292,8 @@ def from_lines(
     >>> G.number_of_nodes(), G.number_of_edges()
     (93, 155)
     """
-    if keep not in ("all", "largest"):
-        msg = f"keep={keep!r} is not understood; use keep='all' or keep='largest'"
-        raise NetworkDataError(msg)
-    if nodes not in ("junctions", "vertices"):
-        msg = f"nodes={nodes!r} is not understood; use nodes='junctions' or nodes='vertices'"
-        raise NetworkDataError(msg)
-    if not tolerance_m > 0:
-        msg = f"tolerance_m must be a positive distance in metres, got {tolerance_m!r}; the default is 0.001"
-        raise NetworkDataError(msg)
+    _check_options(keep=keep, nodes=nodes, junctions=junctions, tolerance_m=tolerance_m)
+    walk_rules = _walk_rules(walkability)
     if isinstance(roads, gpd.GeoSeries):
         roads = gpd.GeoDataFrame(geometry=roads)
     if not isinstance(roads, gpd.GeoDataFrame):
@@ -265,7 +301,13 @@ def from_lines(
         raise NetworkDataError(msg)
     tzcrs.require_crs(roads, what="the road layer")
     gdf = tzcrs.to_metric(roads, crs=crs)
-    report: dict[str, Any] = {"input_lines": len(gdf), "keep": keep, "nodes_mode": nodes, "tolerance_m": tolerance_m}
+    report: dict[str, Any] = {
+        "input_lines": len(gdf),
+        "keep": keep,
+        "nodes_mode": nodes,
+        "junctions_requested": junctions,
+        "tolerance_m": tolerance_m,
+    }
     gdf = gdf.reset_index(names="_source_index") if _index_is_safe(gdf) else gdf.assign(_source_index=gdf.index)
     gdf = _drop_invalid(gdf, report)
     gdf = gdf.explode(index_parts=False, ignore_index=True)
@@ -274,15 +316,18 @@ def from_lines(
 
     class_col = _class_column(gdf, class_col)
     report["class_col"] = class_col
-    structure = _truthy(gdf, bridge_col) | _truthy(gdf, tunnel_col)
+    is_bridge = _truthy(gdf, bridge_col)
+    structure = is_bridge | _truthy(gdf, tunnel_col)
     gdf = _filter_classes(gdf, class_col, structure, exclude, exclude_on_structure, report)
+    gdf = _apply_walk_rules(gdf, class_col, walk_rules, {"bridge": bridge_col, "tunnel": tunnel_col}, report)
     structure = structure.loc[gdf.index].to_numpy()
+    structure_kind = np.where(is_bridge.loc[gdf.index].to_numpy(), 1, np.where(structure, 2, 0))
     gdf = gdf.reset_index(drop=True)
     report["lines_used"] = len(gdf)
     if gdf.empty:
         msg = (
             f"no walkable road lines: {report['input_lines']} input lines, dropped by class "
-            f"{report['dropped_by_class']}, unusable geometries "
+            f"{report['dropped_by_class']}, by walkability rule {report['dropped_by_rule']}, unusable geometries "
             f"{ {k: len(v) for k, v in report.get('invalid_geometries', {}).items()} }; give a layer of road "
             f"centrelines (LineString), and check the class column ({class_col!r}) and the exclude= list"
         )
@@ -298,7 +343,8 @@ def from_lines(
         report["invalid_geometries"].setdefault("shorter than tolerance", []).extend(labels)
         logger.warning("%d road lines shorter than %s m were dropped", len(labels), tolerance_m)
         keep_rows = ~degenerate
-        gdf, geoms, level = gdf[keep_rows].reset_index(drop=True), geoms[keep_rows], level[keep_rows]
+        gdf, geoms = gdf[keep_rows].reset_index(drop=True), geoms[keep_rows]
+        level, layer, structure_kind = level[keep_rows], layer[keep_rows], structure_kind[keep_rows]
         report["lines_used"] = len(gdf)
         if gdf.empty:
             msg = (
@@ -306,7 +352,7 @@ def from_lines(
             )
             raise NetworkDataError(msg)
 
-    split_line, split_xy = _junction_points(geoms, level, tolerance_m, report)
+    split_line, split_xy = _junction_points(geoms, level, layer, structure_kind, tolerance_m, junctions, report)
     piece_xy, piece_of_row, piece_line = _cut(geoms, split_line, split_xy, tolerance_m, vertices=nodes == "vertices")
     lost = np.setdiff1d(np.arange(len(geoms)), piece_line)
     if len(lost):  # lines whose points all lie within the tolerance of one another
@@ -318,6 +364,7 @@ def from_lines(
     if report["edges"] == 0:
         msg = "no walkable edges are left after splitting; check the geometries and tolerance_m"
         raise NetworkDataError(msg)
+    report["length_m_dropped_by_reason"]["not in the largest piece"] = report["length_m_dropped"]
     G.graph["report"] = report
     G.graph["created_with"] = "tongzhen_gis.network.from_lines"
     G.graph["simplified"] = False
@@ -330,6 +377,22 @@ def from_lines(
         report["input_lines"],
     )
     return G
+
+
+def _check_options(*, keep: str, nodes: str, junctions: str, tolerance_m: float) -> None:
+    """Raise :class:`OptionError` (naming the keyword) for a value the builders cannot use."""
+    choices = {
+        "keep": ("all", "largest"),
+        "nodes": ("junctions", "vertices"),
+        "junctions": ("auto", "shared", "crossings"),
+    }
+    for param, value in (("keep", keep), ("nodes", nodes), ("junctions", junctions)):
+        if value not in choices[param]:
+            msg = f"{param}={value!r} is not understood; use one of {', '.join(map(repr, choices[param]))}"
+            raise OptionError(msg, param=param)
+    if not tolerance_m > 0:
+        msg = f"tolerance_m must be a positive distance in metres, got {tolerance_m!r}; the default is 0.001"
+        raise OptionError(msg, param="tolerance_m")
 
 
 def _index_is_safe(gdf: gpd.GeoDataFrame) -> bool:
@@ -384,13 +447,20 @@ def _filter_classes(
 ) -> gpd.GeoDataFrame:
     report["dropped_by_class"] = {}
     report["unknown_classes"] = {}
+    report["length_m_dropped_by_reason"] = {"class": 0.0, "class on bridge/tunnel": 0.0}
     if class_col is None:
         return gdf
     classes = gdf[class_col].astype("string").str.strip()
     lower = classes.str.lower()
     excluded = {str(c).strip().lower() for c in exclude}
     on_structure = {str(c).strip().lower() for c in exclude_on_structure}
-    drop = lower.isin(excluded).fillna(False) | (lower.isin(on_structure).fillna(False) & structure)
+    by_class = lower.isin(excluded).fillna(False)
+    drop = by_class | (lower.isin(on_structure).fillna(False) & structure)
+    length = gdf.geometry.length
+    report["length_m_dropped_by_reason"] = {
+        "class": float(length[by_class].sum()),
+        "class on bridge/tunnel": float(length[drop & ~by_class].sum()),
+    }
     dropped = Counter(classes[drop].fillna("<missing>"))
     report["dropped_by_class"] = {
         (k if k.lower() not in on_structure else f"{k} (bridge/tunnel)"): int(v) for k, v in sorted(dropped.items())
@@ -402,6 +472,72 @@ def _filter_classes(
     }
     if report["unknown_classes"]:
         logger.info("road classes kept but not known to be walkable: %s", report["unknown_classes"])
+    return gdf[~drop.to_numpy()]
+
+
+def _walk_rules(walkability: str | Path | Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The ``no_pedestrians`` rules: from a rule file (name or path), a mapping, or none."""
+    if walkability is None:
+        return {}
+    if isinstance(walkability, Mapping):
+        table, where = walkability, "walkability="
+    else:
+        table, where = tzrules.load(walkability)["no_pedestrians"], f"rule file {walkability!s}"
+    for rule_id, rule in table.items():
+        problems = []
+        if not isinstance(rule, Mapping):
+            problems.append("is not a table")
+        else:
+            if not rule.get("classes") or isinstance(rule.get("classes"), str):
+                problems.append("needs 'classes', a list of road classes")
+            if rule.get("structure") not in ("tunnel", "bridge"):
+                problems.append(f"'structure' must be 'tunnel' or 'bridge', got {rule.get('structure')!r}")
+            if not isinstance(rule.get("unless", {}), Mapping):
+                problems.append("'unless' must be a table {column: [values]}")
+        if problems:
+            msg = f"walkability rule {rule_id!r} in {where}: {'; '.join(problems)}"
+            raise RuleDataError(msg)
+    return dict(table)
+
+
+def _apply_walk_rules(
+    gdf: gpd.GeoDataFrame,
+    class_col: str | None,
+    walk_rules: dict[str, Mapping[str, Any]],
+    structure_cols: dict[str, str],
+    report: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Drop the lines a walkability rule says carry no pedestrians (counted and measured per rule)."""
+    report["dropped_by_rule"] = {}
+    if class_col is None or not walk_rules or gdf.empty:
+        for rule_id in walk_rules:
+            report["length_m_dropped_by_reason"][rule_id] = 0.0
+        return gdf
+    classes = gdf[class_col].astype("string").str.strip()
+    lower = classes.str.lower()
+    length = gdf.geometry.length
+    drop = pd.Series(False, index=gdf.index)
+    for rule_id, rule in walk_rules.items():
+        col = structure_cols[rule["structure"]]
+        on = _truthy(gdf, col)
+        if col in gdf.columns:
+            exempt = {str(v).strip().lower() for v in rule.get("structure_exempt", ())}
+            on &= ~gdf[col].astype("string").str.strip().str.lower().isin(exempt).fillna(False)
+        hit = lower.isin({str(c).strip().lower() for c in rule["classes"]}).fillna(False) & on & ~drop
+        for tag, values in rule.get("unless", {}).items():
+            if tag in gdf.columns:
+                allowed = {str(v).strip().lower() for v in values}
+                hit &= ~gdf[tag].astype("string").str.strip().str.lower().isin(allowed).fillna(False)
+        drop |= hit
+        report["dropped_by_rule"][rule_id] = {str(k): int(v) for k, v in sorted(Counter(classes[hit]).items())}
+        report["length_m_dropped_by_reason"][rule_id] = float(length[hit].sum())
+        if hit.any():
+            logger.info(
+                "walkability rule %s: %d lines (%.0f m) carry no pedestrians and were dropped",
+                rule_id,
+                int(hit.sum()),
+                report["length_m_dropped_by_reason"][rule_id],
+            )
     return gdf[~drop.to_numpy()]
 
 
@@ -429,56 +565,200 @@ def _levels(layer: np.ndarray, structure: np.ndarray) -> np.ndarray:
 
 
 def _junction_points(
-    geoms: np.ndarray, level: np.ndarray, tolerance_m: float, report: dict[str, Any]
+    geoms: np.ndarray,
+    level: np.ndarray,
+    layer: np.ndarray,
+    structure_kind: np.ndarray,
+    tolerance_m: float,
+    junctions: str,
+    report: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points where each line must be split (line index, xy), beyond its own ends."""
     tree = shapely.STRtree(geoms)
-    # 1. same level: every shared or crossing point (intersection of each candidate pair once)
+    vertices = _Vertices(geoms, tolerance_m)
+    # 1. same level: every point two lines share or cross (intersection of each candidate pair once),
+    #    joined or not by the junctions rule
     pairs = tree.query(geoms, predicate="intersects")
     pairs = pairs[:, pairs[0] < pairs[1]]
     left, right = pairs[:, (level[pairs[0]] == level[pairs[1]]) & (level[pairs[0]] >= 0)]
     inter = shapely.intersection(geoms[left], geoms[right])
     xy, pair = shapely.get_coordinates(inter, return_index=True)
-    lines_a = np.concatenate([left[pair], right[pair]])
-    xy_a = np.concatenate([xy, xy])
-    report["crossings_split"] = len(np.unique(np.round(xy / tolerance_m), axis=0)) if len(xy) else 0
+    kind = _meeting_kind(vertices, left[pair], right[pair], xy)
+    mode = _choose_junctions(junctions, xy, kind, tolerance_m, report)
+    joined = np.ones(len(xy), dtype=bool) if mode == "crossings" else kind == _SHARED_VERTEX
+    xy_j, pair_j = xy[joined], pair[joined]
+    lines_a = np.concatenate([left[pair_j], right[pair_j]])
+    xy_a = np.concatenate([xy_j, xy_j])
+    report["crossings_split"] = _n_points(xy_j, tolerance_m)
     # 2. any level: an endpoint of one line lying on another line
-    ends = np.concatenate([shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)])
+    ends_xy = np.concatenate([vertices.start, vertices.end])
     owner = np.concatenate([np.arange(len(geoms)), np.arange(len(geoms))])
-    end_i, line_j = tree.query(ends, predicate="dwithin", distance=tolerance_m)
+    end_i, line_j = tree.query(shapely.points(ends_xy), predicate="dwithin", distance=tolerance_m)
     other = owner[end_i] != line_j
     end_i, line_j = end_i[other], line_j[other]
-    xy_b = shapely.get_coordinates(ends[end_i])
+    if mode == "shared":  # only where the other line has a vertex (a shared node in OSM)
+        on_vertex = vertices.has_vertex(ends_xy[end_i], line_j)
+        report["unjoined_line_ends"] = _n_points(ends_xy[end_i[~on_vertex]], tolerance_m)
+        end_i, line_j = end_i[on_vertex], line_j[on_vertex]
+    else:
+        report["unjoined_line_ends"] = 0
+    if report["unjoined_line_ends"]:
+        logger.info(
+            "%d line ends lie on another line where it has no vertex: not joined (junctions='shared')",
+            report["unjoined_line_ends"],
+        )
+    xy_b = ends_xy[end_i]
     report["endpoint_links"] = int(np.sum(level[owner[end_i]] != level[line_j]))
-    _report_level_crossings(geoms, pairs[:, level[pairs[0]] != level[pairs[1]]], tolerance_m, report)
-    return np.concatenate([lines_a, line_j]).astype(np.int64), np.concatenate([xy_a, xy_b]).reshape(-1, 2)
+    lines_c, xy_c = _level_meetings(
+        geoms, vertices, pairs[:, level[pairs[0]] != level[pairs[1]]], layer, structure_kind, report
+    )
+    return (
+        np.concatenate([lines_a, line_j, lines_c]).astype(np.int64),
+        np.concatenate([xy_a, xy_b, xy_c]).reshape(-1, 2),
+    )
 
 
-def _report_level_crossings(geoms: np.ndarray, pairs: np.ndarray, tolerance_m: float, report: dict[str, Any]) -> None:
-    """Count where lines on different levels cross without a junction (for review).
+_SHARED_VERTEX, _LINE_END, _CROSSING = 0, 1, 2
 
-    Points where both lines have a vertex are listed separately: in OSM-derived data they are
-    usually a node the two ways share, i.e. a junction the mapper meant (or a tagging error).
+
+class _Vertices:
+    """Every vertex of every line, indexed once to ask "does line i have a vertex / an end at (x, y)"."""
+
+    def __init__(self, geoms: np.ndarray, tolerance_m: float) -> None:
+        self.xy, self.line = shapely.get_coordinates(geoms, return_index=True)
+        self.kdtree = cKDTree(self.xy)
+        first = np.r_[True, self.line[1:] != self.line[:-1]]
+        last = np.r_[self.line[1:] != self.line[:-1], True]
+        self.start, self.end = self.xy[first], self.xy[last]
+        self.n_lines = len(geoms)
+        self.tolerance_m = tolerance_m
+
+    def has_vertex(self, xy: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """True where ``line[i]`` has a vertex within the tolerance of ``xy[i]``."""
+        if not len(xy):
+            return np.zeros(0, dtype=bool)
+        k = 8  # vertices near one point: one per line through it, rarely more than a few
+        dist, vertex = self.kdtree.query(xy, k=k, distance_upper_bound=self.tolerance_m)
+        near = np.isfinite(dist)
+        owner = self.line[np.where(near, vertex, 0)]
+        out = (near & (owner == line[:, None])).any(axis=1)
+        for i in np.flatnonzero(near[:, -1]):  # as many as asked: there may be more
+            out[i] = bool(np.any(self.line[self.kdtree.query_ball_point(xy[i], self.tolerance_m)] == line[i]))
+        return out
+
+    def at_end(self, xy: np.ndarray, line: np.ndarray) -> np.ndarray:
+        """True where ``xy[i]`` is within the tolerance of an end of ``line[i]``."""
+        d_start = np.hypot(*(xy - self.start[line]).T)
+        d_end = np.hypot(*(xy - self.end[line]).T)
+        return np.minimum(d_start, d_end) <= self.tolerance_m
+
+
+def _vertex_and_end(vertices: _Vertices, a: np.ndarray, b: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each point where line ``a[i]`` meets line ``b[i]``: do both have a vertex there, does either end there."""
+    both_vertex = vertices.has_vertex(xy, a) & vertices.has_vertex(xy, b)
+    at_end = vertices.at_end(xy, a) | vertices.at_end(xy, b)
+    return both_vertex, at_end
+
+
+def _meeting_kind(vertices: _Vertices, a: np.ndarray, b: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Kind of each point where line ``a[i]`` meets line ``b[i]`` (line indices).
+
+    :data:`_SHARED_VERTEX` when both lines have a vertex there (ends included), else
+    :data:`_LINE_END` when one of them ends there, else :data:`_CROSSING`.
+    """
+    both_vertex, at_end = _vertex_and_end(vertices, a, b, xy)
+    kind = np.full(len(xy), _CROSSING, dtype=np.int8)
+    kind[at_end] = _LINE_END
+    kind[both_vertex] = _SHARED_VERTEX
+    return kind
+
+
+def _n_points(xy: np.ndarray, tolerance_m: float) -> int:
+    """Number of distinct points (on a grid of the tolerance)."""
+    return len(np.unique(np.round(xy / tolerance_m), axis=0)) if len(xy) else 0
+
+
+def _choose_junctions(
+    junctions: str, xy: np.ndarray, kind: np.ndarray, tolerance_m: float, report: dict[str, Any]
+) -> str:
+    """Apply ``junctions`` ("auto" decided by the data); report and log the choice."""
+    shared = _n_points(xy[kind == _SHARED_VERTEX], tolerance_m)
+    crossing = _n_points(xy[kind == _CROSSING], tolerance_m)
+    report["meeting_points"] = {
+        "shared_vertex": shared,
+        "line_end": _n_points(xy[kind == _LINE_END], tolerance_m),
+        "crossing_without_vertex": crossing,
+    }
+    mode = junctions
+    if junctions == "auto":
+        not_shared = crossing + report["meeting_points"]["line_end"]
+        noded = shared > 0 and shared / (shared + not_shared) > AUTO_SHARED_VERTEX_SHARE
+        mode = "shared" if noded else "crossings"
+    unjoined = xy[kind == _CROSSING] if mode == "shared" else np.empty((0, 2))
+    unjoined = np.unique(np.round(unjoined / tolerance_m), axis=0) * tolerance_m if len(unjoined) else unjoined
+    report["junctions"] = mode
+    report["unjoined_crossings"] = len(unjoined)
+    report["unjoined_crossing_points"] = [(round(x, 3), round(y, 3)) for x, y in unjoined.tolist()]
+    logger.info(
+        "junctions=%r (asked %r): %d same-level meeting points share a vertex, %d cross without one; "
+        "%d crossings left unjoined",
+        mode,
+        junctions,
+        shared,
+        crossing,
+        len(unjoined),
+    )
+    return mode
+
+
+def _level_meetings(
+    geoms: np.ndarray,
+    vertices: _Vertices,
+    pairs: np.ndarray,
+    layer: np.ndarray,
+    structure_kind: np.ndarray,
+    report: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where lines on different levels meet: the points joined beyond line ends, and a count of the rest.
+
+    Two structures of the same kind and ``layer`` (two passages of one underground network, two
+    ways of one viaduct) that share a vertex are joined there: OSM records such junctions as a
+    shared node. Any other meeting of different levels away from a line end is not joined and
+    counted; those where both lines have a vertex are listed (in OSM data a node shared by a
+    bridge and the street under it: a junction the mapper meant, or a tagging error).
     """
     left, right = pairs
     xy, pair = shapely.get_coordinates(shapely.intersection(geoms[left], geoms[right]), return_index=True)
-    points = shapely.points(xy)
-    a, b = geoms[left[pair]], geoms[right[pair]]
-    at_end = shapely.dwithin(shapely.boundary(a), points, tolerance_m) | shapely.dwithin(
-        shapely.boundary(b), points, tolerance_m
-    )
-    points, a, b, xy = points[~at_end], a[~at_end], b[~at_end], xy[~at_end]
-    shared = shapely.dwithin(shapely.extract_unique_points(a), points, tolerance_m) & shapely.dwithin(
-        shapely.extract_unique_points(b), points, tolerance_m
-    )
-    report["level_crossings_not_joined"] = len(points)
-    report["level_shared_vertices_not_joined"] = [(round(x, 3), round(y, 3)) for x, y in xy[shared].tolist()]
+    left, right = left[pair], right[pair]
+    both_vertex, at_end = _vertex_and_end(vertices, left, right, xy)
+    tolerance_m = vertices.tolerance_m
+    same_structure = (structure_kind[left] == structure_kind[right]) & (structure_kind[left] > 0)
+    joined = both_vertex & ~at_end & same_structure & (layer[left] == layer[right])
+    rest = ~at_end & ~joined
+    shared = both_vertex[rest]
+    report["structure_junctions"] = _n_points(xy[joined], tolerance_m)
+    report["level_crossings_not_joined"] = int(rest.sum())
+    report["level_shared_vertices_not_joined"] = [(round(x, 3), round(y, 3)) for x, y in xy[rest][shared].tolist()]
     if shared.any():
         logger.info(
             "%d points where lines on different levels (bridge/tunnel/layer) share a vertex were not joined; "
             "see report['level_shared_vertices_not_joined']",
             int(shared.sum()),
         )
+    return np.concatenate([left[joined], right[joined]]), np.concatenate([xy[joined], xy[joined]])
+
+
+def _self_touching_vertices(vxy: np.ndarray, vline: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Vertices a line passes through more than once (a loop ending on the line, a figure 8).
+
+    A line is split there, as OSM splits a way at a node it visits twice.
+    """
+    kx, ky = np.round(vxy / tolerance_m).T
+    order = np.lexsort((ky, kx, vline))
+    same = (np.diff(vline[order]) == 0) & (np.diff(kx[order]) == 0) & (np.diff(ky[order]) == 0)
+    out = np.zeros(len(vline), dtype=bool)
+    out[order[1:][same]] = out[order[:-1][same]] = True
+    return out
 
 
 def _cut(
@@ -497,7 +777,7 @@ def _cut(
     start_cum = cum[first][vline]
     vdist = cum - start_cum
     last = np.r_[vline[1:] != vline[:-1], True]
-    vflag = first | last | vertices
+    vflag = first | last | vertices | _self_touching_vertices(vxy, vline, tolerance_m)
 
     sdist = shapely.line_locate_point(geoms[split_line], shapely.points(split_xy)) if len(split_line) else np.empty(0)
     line = np.concatenate([vline, split_line])
@@ -717,6 +997,8 @@ def from_osm(
     network: str | Callable[[dict[str, str]], bool] = "walk",
     keep: Literal["all", "largest"] = "all",
     nodes: Literal["junctions", "vertices"] = "junctions",
+    junctions: Literal["auto", "shared", "crossings"] = "shared",
+    walkability: str | Path | Mapping[str, Any] | None = "walkability",
     exclude_on_structure: Iterable[str] = DEFAULT_EXCLUDE_ON_STRUCTURE,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     crs: str | int | CRS | None = None,
@@ -731,9 +1013,17 @@ def from_osm(
     Decisions: osmnx's ``graph_from_xml`` is not used because it applies no network filter,
     keeps only ``osmnx.settings.useful_tags_way`` (no ``foot``, no ``layer``) and cannot read
     PBF. The ``"walk"`` filter is osmnx 2.1's own ``network_type="walk"`` filter, so node and
-    edge counts can be compared with osmnx on the same file (the test suite does). Connections
-    come from geometry and levels, not OSM node ids: where OSM shares a node between a bridge
-    and the street under it (a tagging error), no junction is made.
+    edge counts can be compared with osmnx on the same file (the test suite does).
+
+    Ways are joined at shared OSM nodes: with the default ``junctions="shared"`` a junction is
+    made where two ways have a vertex at the same position, which in an extract is a node they
+    share; ways that cross without a shared node (an untagged grade separation or a mapping
+    error) stay apart, as in osmnx, OSRM and r5. The level rule of :func:`from_lines` still
+    applies: where OSM shares an *interior* node between a bridge and the street under it (a
+    tagging error), no junction is made (listed in ``report["level_shared_vertices_not_joined"]``).
+    Two distinct nodes at exactly one position are joined (counted in
+    ``report["osm"]["duplicate_node_positions"]``). The test suite checks walking distances
+    against a graph built from OSM node ids on real extracts.
 
     Parameters
     ----------
@@ -743,9 +1033,12 @@ def from_osm(
         ``"walk"`` and ``"all"`` are osmnx's filters; a string such as
         ``'["highway"~"footway|path|pedestrian"]'`` is read like osmnx's ``custom_filter``;
         a callable gets the way's tag dict and returns True to keep it.
-    keep, nodes, tolerance_m, crs
+    keep, nodes, walkability, tolerance_m, crs
         As in :func:`from_lines`. ``nodes="vertices"`` makes every OSM node of a kept way a
         graph node (like an unsimplified osmnx graph).
+    junctions : {"shared", "auto", "crossings"}, default "shared"
+        ``"shared"``: ways meet at shared nodes only (above); ``"crossings"`` also joins every
+        same-level crossing (not recommended for OSM data).
     exclude_on_structure : iterable of str, default :data:`DEFAULT_EXCLUDE_ON_STRUCTURE`
         ``highway`` values dropped on bridges and in tunnels (elevated expressways). Pass
         ``()`` to follow osmnx's filter exactly.
@@ -785,6 +1078,8 @@ def from_osm(
         exclude_on_structure=exclude_on_structure,
         keep=keep,
         nodes=nodes,
+        junctions=junctions,
+        walkability=walkability,
         tolerance_m=tolerance_m,
         crs=crs,
         id_col="osm_id",
@@ -800,6 +1095,8 @@ def from_place(
     network: str = "walk",
     keep: Literal["all", "largest"] = "all",
     nodes: Literal["junctions", "vertices"] = "junctions",
+    junctions: Literal["auto", "shared", "crossings"] = "shared",
+    walkability: str | Path | Mapping[str, Any] | None = "walkability",
     exclude_on_structure: Iterable[str] = DEFAULT_EXCLUDE_ON_STRUCTURE,
     crs: str | int | CRS | None = None,
 ) -> nx.MultiGraph:
@@ -817,7 +1114,7 @@ def from_place(
         A place name or structured query, as for ``osmnx.graph_from_place``.
     network : str, default "walk"
         osmnx ``network_type``.
-    keep, nodes, exclude_on_structure, crs
+    keep, nodes, junctions, walkability, exclude_on_structure, crs
         As in :func:`from_osm`.
 
     Returns
@@ -832,7 +1129,9 @@ def from_place(
     import osmnx as ox
 
     useful = list(ox.settings.useful_tags_way)
-    ox.settings.useful_tags_way = list(dict.fromkeys([*useful, "layer", "bridge", "tunnel", "name"]))
+    extra = ["layer", "bridge", "tunnel", "name", "foot", "sidewalk"]
+    extra += ["sidewalk:both", "sidewalk:left", "sidewalk:right"]
+    ox.settings.useful_tags_way = list(dict.fromkeys([*useful, *extra]))
     try:
         raw = ox.graph_from_place(query, network_type=network, simplify=False, retain_all=True)
     except ValueError as exc:  # osmnx's InsufficientResponseError is a ValueError
@@ -843,7 +1142,7 @@ def from_place(
     # one line per OSM way piece: to_undirected drops the reverse copies of two-way streets
     edges = ox.convert.graph_to_gdfs(ox.convert.to_undirected(raw), nodes=False, fill_edge_geometry=True)
     edges = edges.reset_index(drop=True)
-    for col in ("osmid", "highway", "name", "layer", "bridge", "tunnel"):
+    for col in ("osmid", "highway", *extra):
         if col in edges:
             edges[col] = edges[col].map(lambda v: v[0] if isinstance(v, list) else v)
     G = from_lines(
@@ -853,6 +1152,8 @@ def from_place(
         exclude_on_structure=exclude_on_structure,
         keep=keep,
         nodes=nodes,
+        junctions=junctions,
+        walkability=walkability,
         crs=crs,
         id_col="osmid",
     )

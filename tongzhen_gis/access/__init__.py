@@ -14,8 +14,10 @@ How distances are measured
   stays in the result with ``reachable = False`` and its distance to the street in ``snap_m``,
   its distances NaN, and is listed in ``attrs["problems"]``.
 * Facilities given as polygons (a park, a school compound) are reached along every stretch of
-  street within ``touch_m`` of the polygon (leg = that stretch's distance to the polygon), or,
-  when no street passes that close, at the polygon's nearest point to a street. When entrance
+  street within ``touch_m`` of the polygon: a walk along the street to the stretch's first
+  point, then straight to the polygon (a home snapped onto the stretch walks straight from its
+  snap point), so no distance is shorter than the straight line to the polygon; or, when no
+  street passes that close, at the polygon's nearest point to a street. When entrance
   points are given for a facility, it is reached only through them.
 * Engine: the graph becomes one symmetric CSR matrix (built once, see :func:`prepare`); per
   category one ``scipy.sparse.csgraph.dijkstra`` runs from a virtual source linked to both ends
@@ -39,8 +41,8 @@ Modules
 * :mod:`~tongzhen_gis.access.distances`: :func:`nearest`, :func:`categories_reached`,
   :func:`coverage`.
 * :mod:`~tongzhen_gis.access.towns`: the town of each home (:func:`assign_towns`), the
-  per-home table (:func:`home_table`), the categories a town lacks (:func:`gaps`) and the
-  coverage table (:func:`share_table`).
+  per-home table (:func:`home_table`), the categories a town lacks (:func:`gaps`), the
+  coverage table (:func:`share_table`) and the towns' names (:func:`town_names`).
 * :mod:`~tongzhen_gis.access.areas`: :func:`service_areas`.
 * :mod:`~tongzhen_gis.access.sites`: :func:`suggest_sites` and its pure greedy step.
 * :mod:`~tongzhen_gis.access.pois`: :func:`categorize` (OSM and Tilezen POIs).
@@ -59,7 +61,7 @@ from tongzhen_gis.access.distances import categories_reached, coverage, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, prepare
 from tongzhen_gis.access.pois import TILEZEN_DETAIL_KEYS, TILEZEN_KIND_TO_OSM, categorize
 from tongzhen_gis.access.sites import greedy_max_coverage, suggest_sites
-from tongzhen_gis.access.towns import assign_towns, gaps, home_table, share_table
+from tongzhen_gis.access.towns import assign_towns, gaps, home_table, share_table, town_names
 
 __all__ = [
     "ALL_CATEGORIES",
@@ -82,4 +84,5 @@ __all__ = [
     "service_areas",
     "share_table",
     "suggest_sites",
+    "town_names",
 ]

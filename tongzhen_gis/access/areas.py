@@ -99,23 +99,25 @@ def service_areas(
 
 
 def _edge_pieces(
-    d_u: float, d_v: float, length: float, src: list[tuple[float, float, float]], t: float, cap: float
+    d_u: float, d_v: float, length: float, src: list[tuple[float, float, float, float, float]], t: float, cap: float
 ) -> list[tuple[float, float, float, float]]:
     """Reached pieces ``(s0, s1, r0, r1)`` of one edge: positions and widening radii, linear in between.
 
     The distance along the edge is the minimum of a few lines of slope +1, -1 or 0 (from the
-    ``u`` end, the ``v`` end, and each source stretch on the edge). Cutting at every crossing of
-    those lines, at every point where one of them equals ``t`` or ``t - cap``, and at the ends
-    makes both the distance and the radius ``min(cap, t - distance)`` linear on each piece.
+    ``u`` end, the ``v`` end, and each source stretch ``(a, b, leg_a, leg_b, leg_max)`` on the
+    edge: its legs at ``a`` and ``b`` walked to, and inside it at most ``leg_max``, an upper
+    bound, so the area never claims more than is reached). Cutting at every crossing of those
+    lines, at every point where one of them equals ``t`` or ``t - cap``, and at the ends makes
+    both the distance and the radius ``min(cap, t - distance)`` linear on each piece.
     """
     lines = [(1.0, d_u), (-1.0, d_v + length)]
-    for a, b, leg in src:
-        lines += [(-1.0, leg + a), (0.0, leg), (1.0, leg - b)]
+    for a, b, leg_a, leg_b, leg_max in src:
+        lines += [(-1.0, leg_a + a), (1.0, leg_a - a), (0.0, leg_max), (-1.0, leg_b + b), (1.0, leg_b - b)]
     lines = [(m, q) for m, q in lines if np.isfinite(q)]
     if not lines:
         return []
     cuts = {0.0, length}
-    for a, b, _ in src:
+    for a, b, *_ in src:
         cuts.update((a, b))
     for i, (m1, q1) in enumerate(lines):
         for level in (t, t - cap):
@@ -130,8 +132,9 @@ def _edge_pieces(
         d = np.full(p.shape, np.inf)
         d = np.minimum(d, d_u + p)
         d = np.minimum(d, d_v + length - p)
-        for a, b, leg in src:
-            d = np.minimum(d, leg + np.maximum(0.0, np.maximum(a - p, p - b)))
+        for a, b, leg_a, leg_b, leg_max in src:
+            inside = np.minimum(np.minimum(leg_a + np.abs(p - a), leg_b + np.abs(p - b)), leg_max)
+            d = np.minimum(d, np.where(p < a, leg_a + a - p, np.where(p > b, leg_b + p - b, inside)))
         return d
 
     r = np.minimum(cap, t - dist(s))
@@ -154,10 +157,11 @@ def _reached_pieces(
     the cap: they are found with array operations (``whole_edges=True``) and give exactly the
     piece :func:`_edge_pieces` would, which is kept for the edges that are cut or tapered.
     """
-    on_edge: dict[int, list[tuple[float, float, float]]] = {}
-    for e, a, b, leg in zip(src.edge, src.a_m, src.b_m, src.leg_m, strict=True):
-        if leg <= t:
-            on_edge.setdefault(int(e), []).append((float(a), float(b), float(leg)))
+    on_edge: dict[int, list[tuple[float, float, float, float, float]]] = {}
+    stretch = zip(src.edge, src.a_m, src.b_m, src.leg_m, src.leg_b_m, src.leg_max_m, strict=True)
+    for e, a, b, leg_a, leg_b, leg_max in stretch:
+        if min(leg_a, leg_b) <= t:
+            on_edge.setdefault(int(e), []).append((float(a), float(b), float(leg_a), float(leg_b), float(leg_max)))
     d_u_all = node_dist[net.edge_u]
     d_v_all = node_dist[net.edge_v]
     length = net.edge_length

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -243,6 +243,8 @@ def coverage(
     threshold_m: float | None = None,
     by: str | pd.Series | Sequence[Any] | None = None,
     weights: str | pd.Series | Sequence[float] | None = None,
+    groups: Sequence[Any] | pd.Index | pd.Series | None = None,
+    names: Mapping[Any, Any] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Share of origins (and people) within ``threshold_m`` of each category, per group (覆盖率).
 
@@ -262,17 +264,24 @@ def coverage(
         People per origin (``homes["population"]``); adds the population columns. An unknown
         (missing) value counts as an origin with 0 people and is listed in ``attrs["problems"]``;
         text, negative or infinite values raise :class:`~tongzhen_gis.errors.SchemaError`.
+    groups : sequence, optional
+        Every group to list, in this order (e.g. ``towns["town_id"]``), also those without any
+        origin: their rows have 0 origins, empty shares and a ``note``; groups of origins not
+        in ``groups`` (no town, an unknown id) follow in order of first appearance.
+    names : mapping or Series, optional
+        Group id to name (``towns.set_index("town_id")["name_zh"]``): adds a ``name`` column.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by (group, category), groups in order of first appearance, categories in
+        Indexed by (group, category), groups in order of first appearance (after ``groups``), categories in
         catalogue order followed by ``all_categories`` (every category within reach: the
         八个一 complete). Columns: ``origins``, ``covered``, ``share``, ``unreachable``
         (origins off the network, counted as not covered), ``mean_categories_reached`` (same
         value on every row of a group), and with weights ``population``,
-        ``covered_population``, ``population_share``. ``attrs["threshold_m"]`` holds the
-        threshold; ``attrs["problems"]`` names origins without a weight.
+        ``covered_population``, ``population_share``; with ``names`` a ``name`` column first,
+        with ``groups`` a ``note`` column last. ``attrs["threshold_m"]`` holds the threshold;
+        ``attrs["problems"]`` names origins without a weight and groups without origins.
     """
     t = _threshold(nearest, threshold_m)
     cats = _categories_of(nearest)
@@ -300,10 +309,17 @@ def coverage(
         for note in notes:
             logger.warning(note)
     keys = pd.Index(group.to_numpy())
-    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    codes, found = pd.factorize(keys, use_na_sentinel=False)
+    listed = [] if groups is None else list(pd.unique(pd.Index(groups)))
+    listed_codes = found.get_indexer(pd.Index(listed, dtype=found.dtype if len(found) else object))
+    uniques = [*listed, *(g for i, g in enumerate(found) if i not in set(listed_codes))]
+    code_of = [*listed_codes, *(i for i in range(len(found)) if i not in set(listed_codes))]
+    empty_groups = []
     rows = []
-    for g_code, g in enumerate(uniques):
-        sel = codes == g_code
+    for g, g_code in zip(uniques, code_of, strict=True):
+        sel = codes == g_code  # a listed group without origins has code -1: selects nothing
+        if not sel.any():
+            empty_groups.append(g)
         for c in [*cats, ALL_CATEGORIES]:
             hit = within[c].to_numpy()[sel]
             row = {
@@ -313,7 +329,7 @@ def coverage(
                 "covered": int(hit.sum()),
                 "share": float(hit.mean()) if sel.any() else np.nan,
                 "unreachable": int((~reachable.to_numpy()[sel]).sum()),
-                "mean_categories_reached": float(n_reached.to_numpy()[sel].mean()),
+                "mean_categories_reached": float(n_reached.to_numpy()[sel].mean()) if sel.any() else np.nan,
             }
             if w is not None:
                 ww = w[sel]
@@ -331,6 +347,18 @@ def coverage(
     if w is not None:
         columns += ["population", "covered_population", "population_share"]
     out = pd.DataFrame(rows, columns=columns).set_index([group_name, "category"])
+    group_level = out.index.get_level_values(group_name)
+    if names is not None:
+        lookup = dict(names.items()) if isinstance(names, pd.Series | Mapping) else {}
+        out.insert(0, "name", [lookup.get(g) for g in group_level])
+    if groups is not None:
+        note = "no homes in this town: shares empty"
+        out["note"] = np.where(group_level.isin(empty_groups), note, "")
+        if empty_groups:
+            described = [f"{g} ({lookup[g]})" if names is not None and lookup.get(g) else str(g) for g in empty_groups]
+            msg = f"{len(empty_groups)} group(s) have no origins, listed with empty shares: {_short(described)}"
+            notes.append(msg)
+            logger.warning(msg)
     out.attrs["threshold_m"] = t
     out.attrs["problems"] = notes
     return out

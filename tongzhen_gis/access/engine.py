@@ -8,8 +8,15 @@ networkx graph (or from plain arrays) and reused by every query: it holds
   ``u`` to ``v``) and an STRtree over them for snapping;
 * one symmetric CSR matrix of the shortest parallel edge between each node pair.
 
-A *source* is a stretch ``[a, b]`` of one edge (``a == b`` for a point) reached with a leg of
-``leg`` metres; facilities, polygon frontages and entrances are all sources. Distances along
+A *source* is a stretch ``[a, b]`` of one edge (``a == b`` for a point) from which a straight
+leg reaches the facility; facilities, polygon frontages and entrances are all sources. A point
+source has one leg. A frontage (the stretch of street within ``touch_m`` of a polygon) has the
+legs of its two ends, ``leg_m`` at ``a`` and ``leg_b_m`` at ``b``, and the polygon itself: a
+walker arriving along the street enters the frontage at its first end and walks straight to
+the polygon from there (the distance to a polygon changes by at most the distance walked, so
+no point further in is nearer by street + leg), and a walker starting inside the frontage
+walks straight from where they stand. Every distance is therefore a real walk: street path
+plus a straight leg, never shorter than the straight line to the facility. Distances along
 an edge are in the edge's ``length`` units: a position measured along the geometry is scaled
 by ``length / geometry.length`` so that the two always agree at the ends.
 """
@@ -84,13 +91,32 @@ class Sources:
     a_m, b_m : numpy.ndarray of float
         The stretch ``[a, b]`` along the edge from ``u`` (``a == b`` for a point).
     leg_m : numpy.ndarray of float
-        Distance added to every path leaving the stretch.
+        Straight leg from the stretch's ``a`` end to the facility.
+    leg_b_m : numpy.ndarray of float
+        Straight leg from the ``b`` end (default: ``leg_m``).
+    shape : numpy.ndarray of object
+        The facility polygon of a frontage (``None`` for a point): the leg from a point inside
+        the stretch is its distance to the polygon.
+    leg_max_m : numpy.ndarray of float
+        No point of the stretch is farther from the facility (``touch_m`` for a frontage).
     """
 
     edge: np.ndarray
     a_m: np.ndarray
     b_m: np.ndarray
     leg_m: np.ndarray
+    leg_b_m: np.ndarray | None = None
+    shape: np.ndarray | None = None
+    leg_max_m: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # a point source (or one built from four arrays) has the same leg at both ends and no shape
+        if self.leg_b_m is None:
+            object.__setattr__(self, "leg_b_m", np.asarray(self.leg_m, dtype=float))
+        if self.shape is None:
+            object.__setattr__(self, "shape", np.full(len(self.edge), None, dtype=object))
+        if self.leg_max_m is None:
+            object.__setattr__(self, "leg_max_m", np.maximum(self.leg_m, self.leg_b_m))
 
     @classmethod
     def empty(cls) -> Sources:
@@ -108,6 +134,9 @@ class Sources:
             np.concatenate([p.a_m for p in parts]),
             np.concatenate([p.b_m for p in parts]),
             np.concatenate([p.leg_m for p in parts]),
+            np.concatenate([p.leg_b_m for p in parts]),
+            np.concatenate([p.shape for p in parts]),
+            np.concatenate([p.leg_max_m for p in parts]),
         )
 
     def __len__(self) -> int:
@@ -245,12 +274,13 @@ class PreparedNetwork:
         return shapely.line_interpolate_point(self.edge_geom[edge], along)
 
     def stretches(self, polygon, *, touch_m: float) -> Sources:
-        """The stretches of street within ``touch_m`` of a polygon, each with its distance to it as leg."""
+        """The stretches of street within ``touch_m`` of a polygon, with the legs from their two ends."""
         # the rounded corners of the buffer are drawn with 32 segments per quarter circle: the ends of a
-        # frontage found through a corner are within a few millimetres of the exact ones
+        # frontage found through a corner are within a few millimetres of the exact ones (inside the
+        # true buffer: every point of a stretch is within touch_m of the polygon)
         zone = polygon.buffer(touch_m, quad_segs=32) if touch_m > 0 else polygon
         hits = self.tree.query(zone, predicate="intersects")
-        parts: list[tuple[int, float, float, float]] = []
+        parts: list[tuple[int, float, float]] = []
         for e in hits:
             inside = shapely.intersection(self.edge_geom[e], zone)
             for piece in shapely.get_parts(
@@ -261,12 +291,15 @@ class PreparedNetwork:
                 coords = shapely.get_coordinates(piece)
                 ends = shapely.points(coords[[0, -1]])
                 along = shapely.line_locate_point(self.edge_geom[e], ends) * self._scale[e]
-                a, b = float(along.min()), float(along.max())
-                parts.append((int(e), a, b, float(shapely.distance(piece, polygon))))
+                parts.append((int(e), float(along.min()), float(along.max())))
         if not parts:
             return Sources.empty()
         arr = np.array(parts)
-        return Sources(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3])
+        edge = arr[:, 0].astype(np.int64)
+        legs = shapely.distance(self.point_at(np.r_[edge, edge], np.r_[arr[:, 1], arr[:, 2]]), polygon)
+        shape = np.full(len(edge), polygon, dtype=object)
+        bound = np.full(len(edge), float(touch_m))
+        return Sources(edge, arr[:, 1], arr[:, 2], legs[: len(edge)], legs[len(edge) :], shape, bound)
 
     # ------------------------------------------------------------------ distances
     def node_distances(self, source_sets: list[Sources], *, limit_m: float) -> np.ndarray:
@@ -286,7 +319,7 @@ class PreparedNetwork:
             c = np.concatenate([self.edge_u[s.edge], self.edge_v[s.edge]])
             # rounding can put a snap position a hair past the edge end: clamp, never a negative link
             # (explicit zeros stay edges in scipy's csgraph)
-            w = np.concatenate([s.leg_m + s.a_m, s.leg_m + np.maximum(self.edge_length[s.edge] - s.b_m, 0.0)])
+            w = np.concatenate([s.leg_m + s.a_m, s.leg_b_m + np.maximum(self.edge_length[s.edge] - s.b_m, 0.0)])
             # one entry per target node, keeping the shortest link (CSR duplicates must not add up)
             order = np.lexsort((w, c))
             c, w = c[order], w[order]
@@ -326,12 +359,23 @@ class PreparedNetwork:
                 src = np.repeat(np.arange(len(sources)), n_pairs)
                 offs = np.arange(n_pairs.sum()) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
                 k = order[np.repeat(lo, n_pairs) + offs]
-                p = pos[k]
-                gap = np.maximum(0.0, np.maximum(sources.a_m[src] - p, p - sources.b_m[src]))
-                direct = sources.leg_m[src] + gap
-                np.minimum.at(best, k, direct)
+                np.minimum.at(best, k, self._direct(sources, src, e[k], pos[k]))
         out[ok] = best + snap.leg_m[ok]
         out[~ok] = np.nan
+        return out
+
+    def _direct(self, sources: Sources, src: np.ndarray, edge: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """From points at ``pos`` on ``edge`` to the sources ``src`` on the same edge, along it.
+
+        Before the stretch: walk to its ``a`` end and take that leg; after it: to its ``b`` end;
+        inside a frontage: the straight leg from the point itself to the polygon.
+        """
+        a, b = sources.a_m[src], sources.b_m[src]
+        out = np.where(pos <= a, sources.leg_m[src] + (a - pos), sources.leg_b_m[src] + np.maximum(pos - b, 0.0))
+        shape = sources.shape[src]
+        inside = (pos > a) & (pos < b) & (shape != None)  # noqa: E711 (element-wise test on an object array)
+        if inside.any():
+            out[inside] = shapely.distance(self.point_at(edge[inside], pos[inside]), shape[inside].astype(object))
         return out
 
 

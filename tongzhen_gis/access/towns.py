@@ -156,12 +156,51 @@ def gaps(coverage: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The rows of ``coverage`` with ``covered == 0``, leaving out ``all_categories`` and the
-        group of origins without a group (homes in no town, which no town lacks).
+        The rows of ``coverage`` with ``covered == 0``, leaving out ``all_categories``, the
+        group of origins without a group (homes in no town, which no town lacks) and towns
+        without any home (listed by ``groups=``: nothing to measure there, they carry a note).
     """
     group = coverage.index.get_level_values(0)
     category = coverage.index.get_level_values("category")
-    return coverage.loc[group.notna() & (category != ALL_CATEGORIES) & (coverage["covered"] == 0).to_numpy()]
+    measured = (coverage["origins"] > 0).to_numpy()
+    return coverage.loc[group.notna() & (category != ALL_CATEGORIES) & (coverage["covered"] == 0).to_numpy() & measured]
+
+
+def town_names(towns: gpd.GeoDataFrame, *, id_col: str, name_col: str | None = None) -> pd.Series | None:
+    """Each town's name by its id, for :func:`~tongzhen_gis.access.coverage` (``names=``).
+
+    Parameters
+    ----------
+    towns : GeoDataFrame
+        The towns layer.
+    id_col : str
+        Its id column.
+    name_col : str, optional
+        Its name column. Default: the first present of ``name_zh`` and the aliases the schema
+        accepts for it (``名称``, ``小镇名称``, ``name`` …); None when there is none.
+
+    Returns
+    -------
+    pandas.Series or None
+        Names indexed by town id, in the layer's order.
+
+    Raises
+    ------
+    SchemaError
+        ``name_col`` (or ``id_col``) is not a column of the towns layer.
+    """
+    for param, col in (("id_col", id_col), ("name_col", name_col)):
+        if col is not None and col not in towns.columns:
+            msg = f"the towns layer has no column {col!r}; its columns: {', '.join(map(str, towns.columns))}"
+            raise SchemaError(msg, [msg], param=param)
+    if name_col is None:
+        table = schema.roles_table()
+        row = table[(table["role"] == "towns") & (table["column"] == "name_zh")]
+        aliases = [a.strip() for a in row["aliases"].iloc[0].split(",")] if len(row) else []
+        name_col = next((c for c in ["name_zh", *aliases] if c in towns.columns), None)
+        if name_col is None:
+            return None
+    return pd.Series(towns[name_col].to_numpy(), index=towns[id_col].to_numpy(), name=name_col)
 
 
 def share_table(coverage: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,9 @@ the walking network (:func:`tongzhen_gis.network.from_lines`), and writes to ``O
   ``--max-distance-m``), ``snap_m``, ``reachable`` (False: farther than ``--max-snap-m`` from any
   street), ``town`` and ``categories_reached``;
 * ``coverage.csv`` (UTF-8 with BOM): per town and category, the share of homes and of people
-  within ``--threshold-m``, plus ``all_categories`` (八个一 complete);
+  within ``--threshold-m``, plus ``all_categories`` (八个一 complete). With ``--towns`` every
+  town of the layer is listed, in its order, with its name beside its id (``--town-name-col``),
+  also a town without homes (empty shares and a ``note``, also printed as a note);
 * ``service_areas.gpkg`` (layer ``service_areas``): per category and distance, the area within
   walking reach, following the streets.
 
@@ -176,6 +178,14 @@ def _prepare_homes(
     return home_gdf, notes
 
 
+def _coverage_rows(cov: pd.DataFrame) -> pd.DataFrame:
+    """The coverage table as written: town id, its name beside it (when known), then the figures."""
+    rows = cov.reset_index()
+    if "name" in rows.columns:
+        rows.insert(1, "name", rows.pop("name"))
+    return rows
+
+
 def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Print the coverage table and one ``missing:`` line per gap (:func:`tongzhen_gis.access.gaps`); the gaps."""
     table = access.share_table(cov)
@@ -203,6 +213,11 @@ def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
     "--home-id-col", default="home_id", show_default=True, help="Home id column, used in messages when present."
 )
 @click.option("--town-id-col", default="town_id", show_default=True, help="Town id column (of --towns, or --homes).")
+@click.option(
+    "--town-name-col",
+    default=None,
+    help="Town name column of --towns [default: name_zh, 名称, 小镇名称, name … when present].",
+)
 @click.option(
     "--population-col",
     default="population",
@@ -239,6 +254,7 @@ def command(
     road_class_col: str | None,
     home_id_col: str,
     town_id_col: str,
+    town_name_col: str | None,
     population_col: str,
     threshold_m: float | None,
     service_area_m: tuple[float, ...],
@@ -303,7 +319,13 @@ def command(
             max_snap_m=max_snap_m,
         )
     weights = home_gdf[population_col] if population_col in home_gdf.columns else None
-    cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights)
+    groups = names = None
+    if town_gdf is not None:  # every town of the layer, also one without homes, with its name
+        groups = town_gdf[town_id_col]
+        with hinted({"name_col": "--town-name-col COLUMN", "id_col": "--town-id-col COLUMN"}, where=f"towns ({towns})"):
+            names = access.town_names(town_gdf, id_col=town_id_col, name_col=town_name_col)
+    cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights, groups=groups, names=names)
+    notes += [p for p in cov.attrs["problems"] if "have no origins" in p]
     with hinted(ANALYSIS_HINTS):
         areas = access.service_areas(
             net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m
@@ -314,7 +336,7 @@ def command(
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
         io.write_layer(per_home.reset_index(drop=True), out_dir / "home_distances.gpkg", layer="home_distances"),
-        io.write_table(cov.reset_index(), out_dir / "coverage.csv", index=False),
+        io.write_table(_coverage_rows(cov), out_dir / "coverage.csv", index=False),
         io.write_layer(areas, out_dir / "service_areas.gpkg", layer="service_areas"),
     ]
 

@@ -115,6 +115,7 @@ def _html_report(
             cov = run.access.coverage
             if tid in set(cov.index.get_level_values(0)):
                 shown = _coverage_table(cov.loc[[tid]]).iloc[:, 1:]
+                shown = shown.drop(columns=[labels.COVERAGE_HEADERS_ZH["name"]], errors="ignore")  # in the heading
                 for col in (labels.COVERAGE_HEADERS_ZH["share"], labels.COVERAGE_HEADERS_ZH["population_share"]):
                     if col in shown.columns:
                         shown[col] = [_shown(v, "ratio") for v in shown[col]]

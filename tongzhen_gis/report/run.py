@@ -244,7 +244,10 @@ def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> Acc
     town_of_home = _town_of_home(config, towns, homes)
     pop_col = config.get("access", "population_col")
     threshold = config.get("access", "threshold_m")
-    cov_kwargs: dict[str, Any] = {"by": town_of_home}
+    town_ids = towns.layer[towns.id_col]
+    cov_kwargs: dict[str, Any] = {"by": town_of_home, "groups": town_ids}  # every town, also one without homes
+    if towns.name_col is not None:
+        cov_kwargs["names"] = access.town_names(towns.layer, id_col=towns.id_col, name_col=towns.name_col)
     if pop_col is not None:
         cov_kwargs["weights"] = homes[pop_col]
     if threshold is not None:

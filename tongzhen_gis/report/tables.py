@@ -47,6 +47,8 @@ def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
 
     catalogue = rules.load("facilities")["category"]
     df = coverage.reset_index()
+    if "name" in df.columns:  # the town's name beside its id
+        df.insert(1, "name", df.pop("name"))
     names = {k: v.get("name_zh", k) for k, v in catalogue.items()}
     names["all_categories"] = '"八个一"全部可达'
     df.insert(df.columns.get_loc("category") + 1, "category_zh", df["category"].map(lambda c: names.get(c, c)))
