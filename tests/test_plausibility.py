@@ -66,3 +66,14 @@ def test_a_far_above_twenty_is_kept_and_flagged():
     t = tz.intensity.summarize(towns, parcels=parcels, buildings=tower)
     assert t.loc["T", "far"] == pytest.approx(30.0)
     assert any("FAR 30.00 is above the plausible 20" in p for p in t.attrs["problems"])
+
+
+def test_a_far_grid_over_a_building_far_away_is_refused_not_allocated():
+    _, _, buildings = _town({"floors": [3, 3]})
+    far = shapely.affinity.translate(buildings.geometry.iloc[1], 1e7, 1e7)  # 10 000 km away: a wrong CRS
+    buildings = buildings.set_geometry([buildings.geometry.iloc[0], far], crs=4549)
+    with pytest.raises(tz.errors.OptionError, match="max_grid_cells") as info:
+        tz.intensity.floor_area_grid(buildings, cell_m=10)
+    assert info.value.param == "cell_m"
+    grid = tz.intensity.floor_area_grid(buildings.iloc[:1], cell_m=10)  # the near one alone: one cell, FAR 3
+    assert grid.array.sum() == pytest.approx(3.0)

@@ -65,10 +65,10 @@ from affine import Affine
 
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
-from tongzhen_gis import schema
+from tongzhen_gis import schema, settings
 from tongzhen_gis._firm_scores import firm_scores
 from tongzhen_gis._overlay import polygonal, resolve_overlaps
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError, SchemaError
 from tongzhen_gis.labels import COLUMNS_ZH  # Chinese label and unit of each column of summarize()
 from tongzhen_gis.raster import Raster, zonal
 from tongzhen_gis.units import M2_PER_MU
@@ -781,6 +781,22 @@ def _add_enterprises(out: pd.DataFrame, enterprises: pd.DataFrame, problems: lis
 
 
 # --------------------------------------------------------------------------- FAR grid
+def _check_extent(bounds: tuple[float, float, float, float], cell_m: float) -> None:
+    """Refuse an extent that is not finite or would need more cells than ``settings.max_grid_cells``."""
+    minx, miny, maxx, maxy = bounds
+    if not all(map(math.isfinite, bounds)):
+        msg = f"the grid extent {bounds} is not finite: a building has NaN or infinite coordinates; fix or drop it"
+        raise OptionError(msg, param="bounds")
+    cells = math.ceil((maxx - minx) / cell_m + 1) * math.ceil((maxy - miny) / cell_m + 1)
+    if cells > settings.max_grid_cells:
+        msg = (
+            f"a FAR grid over {(maxx - minx) / 1000:.0f} km × {(maxy - miny) / 1000:.0f} km at {cell_m:g} m needs "
+            f"{cells:.3g} cells (more than tz.settings.max_grid_cells = {settings.max_grid_cells:.3g}): look for "
+            "buildings far from the others (wrong coordinates), or pass bounds= or a larger cell_m"
+        )
+        raise OptionError(msg, param="cell_m")
+
+
 def floor_area_grid(
     buildings: gpd.GeoDataFrame,
     *,
@@ -836,11 +852,13 @@ def floor_area_grid(
             msg = "no buildings and no bounds: pass bounds=(minx, miny, maxx, maxy) in metres"
             raise ValueError(msg)
         minx, miny, maxx, maxy = b.total_bounds
+        _check_extent((minx, miny, maxx, maxy), cell_m)
         minx, miny = math.floor(minx / cell_m) * cell_m, math.floor(miny / cell_m) * cell_m
         maxx, maxy = math.ceil(maxx / cell_m) * cell_m, math.ceil(maxy / cell_m) * cell_m
         maxx, maxy = max(maxx, minx + cell_m), max(maxy, miny + cell_m)
     else:
         minx, miny, maxx, maxy = map(float, bounds)
+        _check_extent((minx, miny, maxx, maxy), cell_m)
     ncols, nrows = math.ceil((maxx - minx) / cell_m - 1e-9), math.ceil((maxy - miny) / cell_m - 1e-9)
     if ncols <= 0 or nrows <= 0:
         msg = f"bounds {bounds} hold no cell of {cell_m} m; give (minx, miny, maxx, maxy) with maxx > minx, maxy > miny"

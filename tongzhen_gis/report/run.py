@@ -22,7 +22,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate, schema
 from tongzhen_gis import io as tzio
-from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
+from tongzhen_gis.errors import InputFileError, OptionError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
 from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
 
@@ -191,7 +191,10 @@ def _run_intensity(config: ProjectConfig, towns: Towns, problems: list[str]) -> 
     if buildings is not None and len(buildings):
         cell = float(config.get("intensity", "far_cell_m", 100.0))
         grid_kwargs = {k: kwargs[k] for k in ("floors_col", "height_col") if k in kwargs}
-        far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
+        try:
+            far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
+        except OptionError as exc:  # buildings far apart (wrong coordinates): no heat map, said so
+            problems.append(f"用地集约: the FAR grid was not drawn: {exc}")
     return IntensityResult(parcels=parcels, table=table, far_grid=far_grid)
 
 
