@@ -6,6 +6,8 @@ cannot change a measurement); the sample town's docstring gives the canonical fi
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -127,3 +129,14 @@ def test_intensity_command_names_its_option_not_the_keyword(renamed, tmp_path, c
     assert "--id-col" in err and "--landuse-col" in err
     assert "id_col=" not in err and "landuse_col=" not in err
     assert "小镇编号" in err  # the accepted names are listed
+
+
+def test_report_reads_towns_under_their_chinese_names(tmp_path):
+    scene = tz.samples.sample_town()
+    renamed = scene.towns.rename(columns={"town_id": "小镇编号", "name_zh": "小镇名称", "category": "小镇类型"})
+    scene = dataclasses.replace(scene, towns=renamed)
+    written = tz.samples.write_scene(scene, tmp_path / "raw")
+    text = tz.report.sample_config_text(written, base_dir=tmp_path / "raw")  # says id_col = "town_id"
+    text = text.split("[intensity]")[0] + "[maps]\nenabled = false\n"  # control lines only: light
+    result = tz.report.build(tz.report.parse_config(text, base_dir=tmp_path / "raw"), tmp_path / "out")
+    assert list(result.evaluation.grades.index) == ["T1", "T2", "T3"]
