@@ -75,7 +75,7 @@ def synthetic(n_nodes: int, n_per_category: int) -> None:
     )
 
     def ours():
-        _, sources, _ = _sources_by_category(
+        _, sources, *_ = _sources_by_category(
             net,
             facilities,
             category_col="category",

@@ -200,6 +200,8 @@ COVERAGE_HEADERS_ZH: dict[str, str] = {
     "note": "备注",
     "category": "设施类别",
     "category_zh": "设施类别名称",
+    "threshold_m": "步行距离 (m)",
+    "distance_from": "距离来源",
     "origins": "住宅点数",
     "covered": "覆盖点数",
     "share": "覆盖比例 (按点数)",
