@@ -191,7 +191,9 @@ def test_utf8_shapefile_without_cpg_is_read_as_utf8(tmp_path, layer, caplog):
 
 
 def test_gbk_field_names_alone_trigger_the_fallback(tmp_path):
-    gdf = gpd.GeoDataFrame({"名称": ["a", "b"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]), crs=4549)
+    gdf = gpd.GeoDataFrame(
+        {"名称": ["a", "b"]}, geometry=gpd.points_from_xy([500_000, 500_001], [3_340_000, 3_340_001]), crs=4549
+    )
     path = tz.io.write_layer(gdf, tmp_path / "names.shp", encoding="GBK")
     path.with_suffix(".cpg").unlink()
     read = tz.io.read_layer(path)
@@ -351,7 +353,11 @@ def test_gcj02_declaration_on_a_projected_layer_reprojects_first(tmp_path):
 )
 def test_gbk_shapefile_round_trip_of_any_chinese_text(tmp_path_factory, names):
     folder = tmp_path_factory.mktemp("gbk")
-    gdf = gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(range(len(names)), [0] * len(names)), crs=4549)
+    gdf = gpd.GeoDataFrame(
+        {"name": names},
+        geometry=gpd.points_from_xy(np.arange(len(names)) + 500_000.0, [3_340_000] * len(names)),
+        crs=4549,
+    )
     read = tz.io.read_layer(tz.io.write_layer(gdf, folder / "p.shp", encoding="GBK"))
     # dBASE pads text with spaces, GDAL trims them, and "" comes back as NULL: compare what a
     # shapefile can hold.
@@ -396,10 +402,10 @@ def test_repair_keeps_only_the_polygon_part_of_a_collection(tmp_path, layer):
     spiky = shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0.5, -1 0.5, 0 0.5, 0 0))")
     assert shapely.make_valid(spiky).geom_type == "GeometryCollection"
     bad = layer.copy()
-    bad.loc[0, "geometry"] = spiky
+    bad.loc[0, "geometry"] = shapely.affinity.translate(spiky, 520000, 3350000)
     read = tz.io.read_layer(tz.io.write_layer(bad, tmp_path / "spike.gpkg"))
     assert read.geometry.loc[0].geom_type == "Polygon"
-    assert read.geometry.loc[0].equals(shapely.box(0, 0, 1, 1))
+    assert read.geometry.loc[0].equals(shapely.box(520000, 3350000, 520001, 3350001))
 
 
 def test_empty_and_missing_geometries_are_removed_and_counted(tmp_path, layer, caplog):

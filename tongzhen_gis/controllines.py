@@ -241,6 +241,11 @@ def _validate(
     if all(layer is None for layer in lines.values()):
         msg = "no control line given; pass at least one of red_line=, farmland=, urban_boundary="
         raise SchemaError(msg)
+    from tongzhen_gis import schema  # local: schema loads its rules on import
+
+    for name, layer in {"features": features, **lines}.items():
+        if layer is not None:
+            schema.require_polygons(layer, what=name, param=name)
     return features, ids
 
 
@@ -270,6 +275,12 @@ def _clean(
     unusable = shapely.is_missing(out) & ~missing
     repairs.add(
         name,
+        "line or point parts of a geometry collection",
+        labels[_collection_extras(geoms) & ~unusable],
+        "dropped: only the polygon parts are measured",
+    )
+    repairs.add(
+        name,
         "empty or missing geometry",
         labels[missing],
         "kept with NaN figures and verdict 'unchecked'" if keep_missing else "ignored",
@@ -280,6 +291,17 @@ def _clean(
         labels[unusable],
         "kept with NaN figures and verdict 'unchecked'" if keep_missing else "ignored",
     )
+    return out
+
+
+def _collection_extras(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries are collections holding a non-empty point or line beside (or instead of) polygons."""
+    out = np.zeros(len(geoms), dtype=bool)
+    collections = np.flatnonzero(shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
+    if len(collections):
+        parts, index = shapely.get_parts(geoms[collections], return_index=True)
+        extra = ~np.isin(shapely.get_type_id(parts), (3, 6)) & ~shapely.is_empty(parts)
+        out[collections[np.unique(index[extra])]] = True
     return out
 
 
@@ -478,7 +500,7 @@ def _measure_dask(
             processes=False,
             protocol="tcp://",
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # loopback, a free port: never fails on a busy 8787
         )
         client = Client(own_cluster)
     try:
@@ -534,8 +556,8 @@ def check(
         classes count towards the verdict (see the module docstring).
     engine : {"local", "dask"}, default "local"
         ``"dask"`` splits the features into dask-geopandas partitions and runs them on
-        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, no
-        dashboard, closed afterwards).
+        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, its
+        dashboard on a free loopback port, closed afterwards).
         Both engines give identical numbers.
     client : distributed.Client, optional
         Used with ``engine="dask"``.

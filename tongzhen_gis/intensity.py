@@ -484,6 +484,9 @@ def _validate(
         # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
         param = params[0] if len(set(params)) == 1 else None
         raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems, param=param)
+    for name, layer in (("towns", towns), ("parcels", parcels), ("buildings", buildings)):
+        if layer is not None:
+            schema.require_polygons(layer, what=name, param=name)
     return enterprises
 
 

@@ -9,10 +9,11 @@ fractions (exactextract); its public name is :func:`tongzhen_gis.intensity.zonal
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from tongzhen_gis.crs import require_crs
-from tongzhen_gis.errors import CRSError, RasterDataError, SchemaError
+from tongzhen_gis.errors import CRSError, OptionError, RasterDataError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from exactextract.raster import NumPyRasterSource
@@ -161,9 +162,26 @@ def _bounds(raster: Raster) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _as_raster(raster: Any) -> Raster:
+    """A :class:`Raster` from a Raster, a file path or an open rasterio dataset (read by :mod:`tongzhen_gis.io`)."""
+    if isinstance(raster, Raster):
+        return raster
+    import rasterio.io
+
+    if isinstance(raster, str | os.PathLike | rasterio.io.DatasetReaderBase):
+        from tongzhen_gis import io  # only io touches files; imported here, io imports this module
+
+        return io.read_raster(raster)
+    msg = (
+        f"raster must be a tz.raster.Raster, a raster file path or an open rasterio dataset, got "
+        f"{type(raster).__name__}; read it with tz.io.read_raster(path) or pass the path"
+    )
+    raise OptionError(msg, param="raster")
+
+
 def zonal(
     zones: gpd.GeoDataFrame,
-    raster: Raster,
+    raster: Raster | str | os.PathLike[str] | Any,
     *,
     stats: Sequence[str] = ("mean", "sum", "count"),
     categorical: bool = False,
@@ -179,8 +197,10 @@ def zonal(
     ----------
     zones : GeoDataFrame
         Polygons with a CRS.
-    raster : Raster
-        Values or classes.
+    raster : Raster, str, path-like or rasterio dataset
+        Values or classes. A file path (as rasterstats and exactextract accept) or a dataset
+        opened with ``rasterio.open`` is read first, band 1, with
+        :func:`tongzhen_gis.io.read_raster` (the thin adapter is the only file access here).
     stats : sequence of str, default ("mean", "sum", "count")
         exactextract operations returning one number per zone (see ``SCALAR_STATS``).
         Ignored when ``categorical`` is True.
@@ -193,9 +213,9 @@ def zonal(
     Returns
     -------
     DataFrame
-        One row per zone, in input order. A zone that touches no valid pixel has ``count`` 0
-        and NaN for the other figures (all class shares NaN) and is listed in
-        ``attrs["problems"]``.
+        One row per zone, in input order. A zone that touches no valid pixel (outside the
+        raster, or every cell nodata) has ``count`` and ``sum`` 0 (a sum over no cell) and NaN
+        for the other figures (all class shares NaN), and is listed in ``attrs["problems"]``.
 
     Raises
     ------
@@ -203,6 +223,10 @@ def zonal(
         ``zones`` or ``raster`` has no CRS.
     SchemaError
         Unknown ``id_col`` or statistic.
+    OptionError
+        ``raster`` is none of the accepted types.
+    InputFileError
+        ``raster`` is a path that cannot be read.
 
     Notes
     -----
@@ -210,6 +234,7 @@ def zonal(
     raster's CRS; the raster is never resampled, so its values are used as they are. ``sum`` and
     ``count`` are then in raster cells of the raster's CRS.
     """
+    raster = _as_raster(raster)
     problems: list[str] = []
     if id_col is not None and isinstance(zones, pd.DataFrame):
         from tongzhen_gis.schema import use_columns  # local: schema reads its rules on import
@@ -253,9 +278,13 @@ def zonal(
             out["count"] = out["count"].fillna(0.0)
     out.index = index
     no_data = _no_data_mask(out, categorical)
+    if not categorical and "sum" in out:
+        out.loc[no_data, "sum"] = 0.0  # a sum over no cell is 0; mean, min … stay undefined (NaN)
     if no_data.any():
+        figures = "class shares are NaN" if categorical else "count and sum are 0, the other figures NaN"
+        every = " (every cell of the raster is nodata)" if _all_nodata(raster) else ""
         problems.append(
-            f"{int(no_data.sum())} zone(s) cover no valid raster cell ({list(index[no_data])[:10]}): figures are NaN"
+            f"{int(no_data.sum())} zone(s) cover no valid raster cell{every} ({list(index[no_data])[:10]}): {figures}"
         )
         for p in problems:
             logger.warning(p)
@@ -282,6 +311,14 @@ def _class_shares(res: pd.DataFrame) -> pd.DataFrame:
 
 def _label(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _all_nodata(raster: Raster) -> bool:
+    array = np.asarray(raster.array)
+    invalid = np.isnan(array) if np.issubdtype(array.dtype, np.floating) else np.zeros(array.shape, dtype=bool)
+    if raster.nodata is not None:
+        invalid |= array == raster.nodata
+    return bool(invalid.all())
 
 
 def _no_data_mask(out: pd.DataFrame, categorical: bool) -> np.ndarray:

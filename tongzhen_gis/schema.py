@@ -44,6 +44,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from tongzhen_gis import rules
 from tongzhen_gis.crs import missing_crs_message
@@ -60,6 +61,7 @@ __all__ = [
     "landuse_classes",
     "landuse_level1",
     "parse_numbers",
+    "require_polygons",
     "role_for_layer_name",
     "roles_table",
     "standardize",
@@ -1057,3 +1059,53 @@ def dlbm_to_yongdi(codes: Any | pd.Series, *, errors: Literal["raise", "coerce"]
     result.attrs["unmapped"] = sorted({str(v) for v in text[bad]})
     result.attrs["problems"] = problems
     return result
+
+
+def require_polygons(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str, param: str | None = None) -> None:
+    """Refuse a layer of points or lines given where polygons are required (towns, control lines).
+
+    A layer whose every feature with a geometry is a point or a line cannot be measured for
+    areas or overlaps: checking it would pass every town (lines as a red line) or leave every
+    town unchecked (points as towns). A layer with *some* polygons is accepted; its stray
+    points and lines are reported by the analysis that skips them.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame or GeoSeries
+    what : str
+        The layer in the message (``"red_line"``, ``"towns"``).
+    param : str, optional
+        The keyword the layer was passed as, for a front end's hint.
+
+    Raises
+    ------
+    SchemaError
+        Naming the layer and the geometry types found.
+
+    Examples
+    --------
+    >>> from shapely import LineString
+    >>> require_polygons(gpd.GeoSeries([LineString([(0, 0), (1, 1)])]), what="red_line")
+    Traceback (most recent call last):
+    ...
+    tongzhen_gis.errors.SchemaError: red_line holds LineString geometries, not polygons: ...
+    """
+    geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    arr = np.asarray(geoms.array, dtype=object)
+    present = geoms[~shapely.is_missing(arr) & ~shapely.is_empty(arr)]
+    if present.empty:
+        return
+    kinds = present.geom_type
+    polygonal = kinds.isin(_GEOMETRY_KINDS["polygon"]).to_numpy().copy()
+    collections = (kinds == "GeometryCollection").to_numpy()
+    if collections.any():
+        parts = present[collections].explode(index_parts=False).geom_type
+        polygonal[collections] = parts.isin(_GEOMETRY_KINDS["polygon"]).groupby(level=0).any().to_numpy()
+    if polygonal.any():
+        return
+    found = ", ".join(f"{count} {kind}" for kind, count in kinds.value_counts().items())
+    msg = (
+        f"{what} holds {'/'.join(kinds.unique())} geometries, not polygons: {found}; an area or overlap "
+        "needs polygon boundaries (export the polygons, not their centroids or outlines, from your GIS)"
+    )
+    raise SchemaError(msg, [msg], param=param)

@@ -149,6 +149,8 @@ def _facility_sources(
 def _sources_per_owner(snap: Snap, owner_of_point: np.ndarray) -> dict[int, Sources]:
     """Group the snapped rows (ties included) into one :class:`Sources` per owner."""
     rows = np.flatnonzero(snap.ok)
+    if not len(rows):  # nothing within reach of a street: no sources (the caller reports it)
+        return {}
     owners = owner_of_point[snap.point[rows]]
     order = np.argsort(owners, kind="stable")
     rows, owners = rows[order], owners[order]

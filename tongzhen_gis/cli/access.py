@@ -368,6 +368,7 @@ def command(
     layers: tuple[str, ...],
     coord_systems: tuple[str, ...],
     crss: tuple[str, ...],
+    swap_xys: tuple[str, ...],
     catalogue: str | None,
     categories_text: str | None,
     category_col: str,
@@ -401,7 +402,9 @@ def command(
     given = {"roads", "facilities", "homes"} | {
         name for name, path in (("towns", towns), ("parcels", parcels), ("totals", totals)) if path is not None
     }
-    options = parse_input_options(layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given)
+    options = parse_input_options(
+        layers=layers, crss=crss, coord_systems=coord_systems, swap_xys=swap_xys, inputs=INPUTS, given=given
+    )
     system_of = options.coord_system
 
     def read(name: str, path: Path, **kwargs) -> gpd.GeoDataFrame:
@@ -412,6 +415,7 @@ def command(
             crs=options.crs.get(name),
             coord_system=system_of.get(name),
             hints=options.hints(name),
+            swap_xy=name in options.swap_xy,
             **kwargs,
         )
 

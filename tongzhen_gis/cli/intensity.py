@@ -22,6 +22,7 @@ from tongzhen_gis.cli._common import (
     out_dir_option,
     parse_input_options,
     read_input,
+    set_aside_notes,
 )
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ SUMMARY_HINTS = {
     "landuse_col": "--landuse-col COLUMN",
     "floors_col": "--floors-col COLUMN",
     "height_col": "--height-col COLUMN",
+    "towns": "give TOWNS a polygon layer",
+    "parcels": "give --parcels a polygon layer",
+    "buildings": "give --buildings a polygon layer",
 }
 
 
@@ -67,6 +71,7 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    swap_xys: tuple[str, ...],
     id_col: str,
     landuse_col: str,
     floors_col: str,
@@ -86,7 +91,13 @@ def command(
         raise click.UsageError("--firm-scores needs --enterprises")
     given = {"towns", "parcels"} | ({"buildings"} if buildings_path else set())
     options = parse_input_options(
-        layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given, bare="towns"
+        layers=layers,
+        crss=crss,
+        coord_systems=coord_systems,
+        swap_xys=swap_xys,
+        inputs=INPUTS,
+        given=given,
+        bare="towns",
     )
 
     def read(name: str, path: Path, *, drop_empty: bool = True) -> Any:
@@ -98,6 +109,7 @@ def command(
             coord_system=options.coord_system.get(name),
             hints=options.hints(name),
             drop_empty=drop_empty,
+            swap_xy=name in options.swap_xy,
         )
 
     # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
@@ -124,6 +136,7 @@ def command(
         for name, gdf in (("parcels", parcels), ("buildings", buildings))
         if gdf is not None and (note := dropped_empty_note(name, gdf))
     ]
+    problems += set_aside_notes("towns", town_gdf)
     problems += list(table.attrs.get("problems", [])) + list(table.attrs.get("repairs", []))
     if raster_path is not None:
         with hinted(SUMMARY_HINTS, where=f"raster ({raster_path})"):
