@@ -182,6 +182,7 @@ def test_towns_without_the_id_column_name_the_option(tmp_path, written, capsys):
     err = _one_error_line(capsys)
     assert "'镇'" in err and "town_id" in err  # the columns there are listed
     assert err.endswith("; on the command line: --town-id-col COLUMN")
+    assert "id_col=" not in err  # the option, not the Python keyword
 
 
 def test_empty_facilities_layer_is_exit_2(tmp_path, written, capsys):

@@ -47,7 +47,18 @@ def test_no_function_body_is_longer_than_the_limit():
 
 #: The layer of each top-level module or package (docs/DEVELOPING.md, "Module map").
 LAYERS = {
-    "foundation": {"errors", "settings", "units", "rules", "schema", "labels", "crs", "webmap", "raster"},
+    "foundation": {
+        "errors",
+        "settings",
+        "units",
+        "rules",
+        "schema",
+        "textnumbers",
+        "labels",
+        "crs",
+        "webmap",
+        "raster",
+    },
     "analysis": {
         "controllines",
         "_overlay",

@@ -254,7 +254,7 @@ def test_validate_dltb_fields():
             "图斑编号": ["1", "2"],
             "地类编码": [101, 702],
             "地类名称": ["水田", "农村宅基地"],
-            "图斑面积": ["1200.5", "n/a"],
+            "图斑面积": ["1200.5", "约900"],
         },
         geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
         crs=4490,
@@ -265,7 +265,7 @@ def test_validate_dltb_fields():
     assert len(problems) == 2
     assert "'DLBM' (input column '地类编码') holds 三调 DLBM codes as numbers" in problems[0]
     assert "dtype={'地类编码': str}" in problems[0]
-    assert "'TBMJ' (input column '图斑面积') should hold numbers in m2 but holds text 'n/a'" in problems[1]
+    assert "'TBMJ' (input column '图斑面积') should hold numbers in m2 but holds text '约900'" in problems[1]
 
 
 def test_validate_invalid_and_empty_landuse_codes():

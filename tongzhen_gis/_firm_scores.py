@@ -85,7 +85,7 @@ def firm_scores(
         msg = f"rule set {ruleset.name!r}: [grades] needs cut-offs such as A = 120.0, B = 90.0, C = 60.0"
         raise RuleDataError(msg)
     lowest = chr(ord(max(k for k, _ in cutoffs)) + 1)
-    firms = schema.standardize(enterprises, "enterprises")
+    firms = schema.parse_numbers(schema.standardize(enterprises, "enterprises"), "enterprises")  # "1.2亿", "—" …
     needed = sorted({v[k] for v in indicators.values() for k in ("numerator", "denominator")})
     absent = [c for c in needed if c not in firms.columns]
     if absent:
@@ -138,6 +138,7 @@ def firm_scores(
     out.attrs["weights"] = weights
     out.attrs["benchmark_source"] = benchmarks if isinstance(benchmarks, str) else "given"
     out.attrs["problems"] = problems
+    out.attrs["repairs"] = firms.attrs.get("repairs", [])
     return out
 
 

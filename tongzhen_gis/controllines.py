@@ -190,6 +190,10 @@ def _validate(
     for name, layer in lines.items():
         if layer is not None and not isinstance(layer, gpd.GeoDataFrame):
             problems.append(f"{name} must be a GeoDataFrame, got {type(layer).__name__}")
+    if features.index.name != id_col:  # columns under an alias (小镇编号, 地块编号, 用地代码 …) are used
+        from tongzhen_gis import schema  # local: schema loads its rules on import
+
+        features = schema.use_columns(schema.use_columns(features, "towns", id_col), "parcels", id_col, landuse_col)
     if id_col in features.columns:
         ids = pd.Index(features[id_col], name=id_col)
     elif features.index.name == id_col:

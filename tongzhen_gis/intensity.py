@@ -65,7 +65,7 @@ from affine import Affine
 
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
-from tongzhen_gis import schema
+from tongzhen_gis import schema, settings
 from tongzhen_gis._firm_scores import firm_scores
 from tongzhen_gis._overlay import polygonal, resolve_overlaps
 from tongzhen_gis.errors import OptionError, SchemaError
@@ -88,8 +88,40 @@ def _check_columns(
     """Note a missing column, with the keyword that names it (``keyword=None``: the column must be renamed)."""
     if column not in df.columns:
         fix = f"pass {keyword}= naming the column" if keyword else f"rename the column to {column!r}"
-        problems.append(f"{name} lacks column {column!r} (has {list(df.columns)}); {fix}")
+        accepted = schema.accepted_names(_ROLE_OF[name], column)
+        known = f", or one of {', '.join(accepted[1:])}" if len(accepted) > 1 else ""
+        problems.append(f"{name} lacks column {column!r}{known} (has {list(df.columns)}); {fix}")
         params.append(keyword)
+
+
+#: The schema role (``rules/schema.toml``) of each input, whose aliases name its columns.
+_ROLE_OF = {"towns": "towns", "parcels": "parcels", "buildings": "buildings", "enterprises": "enterprises"}
+
+
+def _numbers(firms: pd.DataFrame, problems: list[str], params: list[str | None]) -> pd.DataFrame:
+    """Enterprise figures written as text (``１２０``, ``1.2亿``, ``—``) read as numbers; refused cells are problems."""
+    try:
+        out = schema.parse_numbers(firms, "enterprises", name="enterprises")
+    except SchemaError as exc:
+        problems += [f"enterprises: {p}" for p in exc.problems]
+        params += [None] * len(exc.problems)
+        return firms
+    return out
+
+
+def _aliased(
+    towns: pd.DataFrame,
+    parcels: pd.DataFrame,
+    buildings: pd.DataFrame | None,
+    columns: tuple[str, str, str, str | None],
+) -> tuple[Any, Any, Any]:
+    """The inputs with columns under an alias of ``rules/schema.toml`` renamed to the names asked for."""
+    id_col, landuse_col, floors_col, height_col = columns
+    towns = schema.use_columns(towns, "towns", id_col)
+    parcels = schema.use_columns(parcels, "parcels", landuse_col)
+    if buildings is not None:
+        buildings = schema.use_columns(buildings, "buildings", floors_col, height_col or "height_m")
+    return towns, parcels, buildings
 
 
 def _repaired(gdf: gpd.GeoDataFrame, name: str, problems: list[str], repairs: list[str]) -> gpd.GeoDataFrame:
@@ -161,21 +193,18 @@ def building_floor_area(
     DataFrame
         Indexed like ``buildings``: ``floors`` (used floors, NaN when unknown), ``floors_from``
         (``"floors"``, ``"height"`` or ``"unknown"``), ``storey_height_m`` (height / floors when
-        both are known, else NaN) and ``known`` (bool).
+        both are known, else NaN), ``known`` (bool) and ``implausible`` (what was not used, e.g.
+        ``"floors -3"``, ``"height 9000 m"``, ``"floors '约5层' (not a number)"``; "" when
+        nothing). Floors ≤ 0 or above ``max_floors`` and heights ≤ 0 or above ``max_height_m``
+        (``rules/plausibility.toml``) are not used; text such as ``"5层"`` or ``"１２"`` is read
+        (:mod:`tongzhen_gis.textnumbers`).
     """
     ruleset = _rules(rules)
     storey_m = ruleset.parameter("storey_height_m")
     min_floors = ruleset.parameter("min_floors")
+    buildings = schema.use_columns(buildings, "buildings", floors_col, height_col or "height_m")
     height_col = _height_col(buildings, height_col)
-    floors = pd.to_numeric(buildings[floors_col], errors="coerce") if floors_col in buildings else None
-    if floors is None:
-        floors = pd.Series(np.nan, index=buildings.index)
-    floors = floors.where(floors > 0).astype(float)
-    height = (
-        pd.to_numeric(buildings[height_col], errors="coerce").where(lambda h: h > 0).astype(float)
-        if height_col
-        else pd.Series(np.nan, index=buildings.index)
-    )
+    floors, height, implausible = _plausible(buildings, floors_col, height_col)
     # 1e-9 guards 24 / 3 = 7.999… style rounding; a fraction of a storey is not a storey.
     from_height = np.maximum(np.floor(height / storey_m + 1e-9), min_floors).where(height.notna())
     used = floors.fillna(from_height)
@@ -188,9 +217,35 @@ def building_floor_area(
             "floors_from": source,
             "storey_height_m": (height / floors).where(floors.notna() & height.notna()),
             "known": used.notna(),
+            "implausible": implausible,
         },
         index=buildings.index,
     )
+
+
+def _plausible(buildings: pd.DataFrame, floors_col: str, height_col: str | None) -> tuple[Any, Any, pd.Series]:
+    """Floors and heights inside the plausible ranges of ``rules/plausibility.toml``, and what was left out."""
+    from tongzhen_gis.textnumbers import parse_column
+
+    limits = tzrules.load("plausibility")
+    reasons = pd.Series("", index=buildings.index, dtype=object)
+    out = []
+    for col, unit, what, top in (
+        (floors_col, "storeys", "floors", limits.parameter("max_floors")),
+        (height_col, "m", "height", limits.parameter("max_height_m")),
+    ):
+        if col is None or col not in buildings.columns:
+            out.append(pd.Series(np.nan, index=buildings.index))
+            continue
+        values, cells = parse_column(buildings[col], unit=unit)
+        bad = values.notna() & ~((values > 0) & (values <= top))
+        suffix = " m" if unit == "m" else ""
+        for label, value in values[bad].items():
+            reasons[label] += f"{'; ' if reasons[label] else ''}{what} {value:g}{suffix}"
+        for row in cells[cells["refused"] != ""].itertuples():
+            reasons[row.index] += f"{'; ' if reasons[row.index] else ''}{what} {row.value!r} ({row.refused})"
+        out.append(values.where(~bad).astype(float))
+    return out[0], out[1], reasons
 
 
 def _height_col(buildings: pd.DataFrame, height_col: str | None) -> str | None:
@@ -327,6 +382,7 @@ def summarize(
     >>> t.loc["T1", ["construction_share", "residential_share", "far", "building_coverage"]].round(4).tolist()
     [1.0, 0.2, 0.31, 0.0824]
     """
+    towns, parcels, buildings = _aliased(towns, parcels, buildings, (id_col, landuse_col, floors_col, height_col))
     enterprises = _validate(
         towns,
         parcels,
@@ -338,7 +394,7 @@ def summarize(
         height_col=height_col,
     )
     problems: list[str] = []
-    repairs: list[str] = []
+    repairs: list[str] = list(enterprises.attrs.get("repairs", [])) if enterprises is not None else []
     if buildings is not None and floors_col not in buildings.columns:
         problems.append(
             f"buildings have no floors column {floors_col!r}: floors come from the heights in "
@@ -423,6 +479,7 @@ def _validate(
     if enterprises is not None:
         enterprises = schema.standardize(enterprises, "enterprises")
         _check_columns("enterprises", enterprises, "town_id", problems, params, None)
+        enterprises = _numbers(enterprises, problems, params)  # conversions in its attrs["repairs"]
     if problems:
         # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
         param = params[0] if len(set(params)) == 1 else None
@@ -569,6 +626,7 @@ def _add_buildings(
     problems: list[str],
 ) -> None:
     info = building_floor_area(buildings_m, floors_col=floors_col, height_col=height_col, rules=ruleset)
+    _report_implausible(info, problems)
     factor = _floor_factor(buildings_m, info, land, tall=tall, ruleset=ruleset)
     geoms = np.asarray(buildings_m.geometry.values, dtype=object)
     known_all = info["known"].to_numpy()
@@ -598,6 +656,7 @@ def _add_buildings(
     out["footprint_on_construction_m2"] = np.where(unknown_land, np.nan, on_fp)
     out["floor_area_on_construction_m2"] = np.where(unknown_land, np.nan, on_fa)
     out["far"] = _ratio(out["floor_area_on_construction_m2"], out["construction_m2"])
+    _report_far(out["far"], problems)
     out["gross_far"] = _ratio(out["floor_area_m2"], out["area_m2"])
     out["building_coverage"] = _ratio(out["footprint_on_construction_m2"], out["construction_m2"])
     off = 1.0 - _ratio(out["footprint_on_construction_m2"], out["footprint_m2"])
@@ -610,19 +669,26 @@ def _add_buildings(
                 f"non-construction parcels), above {limit:.0%}: its land-use layer looks incomplete; far and "
                 "building_coverage count only the buildings on construction land, gross_far the whole town"
             )
-    _note_unknown_floors(out, buildings_m, parts, problems)
+    _note_unknown_floors(out, buildings_m, parts, problems, implausible=info["implausible"].to_numpy())
 
 
 def _note_unknown_floors(
-    out: pd.DataFrame, buildings_m: gpd.GeoDataFrame, parts: pd.DataFrame, problems: list[str]
+    out: pd.DataFrame,
+    buildings_m: gpd.GeoDataFrame,
+    parts: pd.DataFrame,
+    problems: list[str],
+    *,
+    implausible: np.ndarray,
 ) -> None:
     unknown = parts[parts["unknown"]]
     gu = unknown.groupby("town", sort=False)
     out["unknown_floors_count"] = gu["building"].nunique().reindex(out.index, fill_value=0).astype(int)
     out["unknown_floors_footprint_m2"] = gu["unknown_fp"].sum().reindex(out.index, fill_value=0.0)
-    for town, n in out["unknown_floors_count"].items():
+    for town in out.index[out["unknown_floors_count"] > 0]:
+        rows = unknown.loc[unknown["town"] == town, "building"].unique()
+        rows = rows[implausible[rows] == ""]  # implausible ones are reported apart
+        n, ids = len(rows), buildings_m.index[rows].tolist()
         if n:
-            ids = buildings_m.index[unknown.loc[unknown["town"] == town, "building"].unique()].tolist()
             problems.append(
                 f"town {town}: {n} building(s) with neither floors nor height (index {ids[:10]}); "
                 "footprint counted in coverage, floor area not guessed, so FAR is a lower bound"
@@ -630,6 +696,32 @@ def _note_unknown_floors(
     outside = np.setdiff1d(np.arange(len(buildings_m)), parts["building"].unique())
     if len(outside):
         logger.info("%d building(s) lie outside every town and are not counted", len(outside))
+
+
+def _report_far(far: pd.Series, problems: list[str]) -> None:
+    """A problem for each town whose FAR is above the plausible ``max_far`` (the figure is kept)."""
+    top = tzrules.load("plausibility").parameter("max_far")
+    for town, value in far[far > top].items():
+        problems.append(
+            f"town {town}: FAR {value:.2f} is above the plausible {top:g} (rules/plausibility.toml): check the "
+            "buildings' floors and heights and the land-use parcels"
+        )
+
+
+def _report_implausible(info: pd.DataFrame, problems: list[str]) -> None:
+    """One problem naming every building whose floors or height were implausible (not used)."""
+    bad = info["implausible"] != ""
+    if not bad.any():
+        return
+    limits = tzrules.load("plausibility")
+    listed = "; ".join(f"index {i}: {why}" for i, why in info.loc[bad, "implausible"].iloc[:20].items())
+    more = f" … and {int(bad.sum()) - 20} more" if bad.sum() > 20 else ""
+    problems.append(
+        f"{int(bad.sum())} building(s) with implausible floors or height, not used ({listed}{more}): floors must "
+        f"be 1–{limits.parameter('max_floors'):g} and heights above 0 and at most "
+        f"{limits.parameter('max_height_m'):g} m (rules/plausibility.toml; China's tallest tower has 128 floors); "
+        "floors then come from a plausible height, else the floor area is not counted; fix them in the source data"
+    )
 
 
 def _same_ids(ids: pd.Series, towns: pd.Index, problems: list[str]) -> pd.Series:
@@ -692,6 +784,22 @@ def _add_enterprises(out: pd.DataFrame, enterprises: pd.DataFrame, problems: lis
 
 
 # --------------------------------------------------------------------------- FAR grid
+def _check_extent(bounds: tuple[float, float, float, float], cell_m: float) -> None:
+    """Refuse an extent that is not finite or would need more cells than ``settings.max_grid_cells``."""
+    minx, miny, maxx, maxy = bounds
+    if not all(map(math.isfinite, bounds)):
+        msg = f"the grid extent {bounds} is not finite: a building has NaN or infinite coordinates; fix or drop it"
+        raise OptionError(msg, param="bounds")
+    cells = math.ceil((maxx - minx) / cell_m + 1) * math.ceil((maxy - miny) / cell_m + 1)
+    if cells > settings.max_grid_cells:
+        msg = (
+            f"a FAR grid over {(maxx - minx) / 1000:.0f} km × {(maxy - miny) / 1000:.0f} km at {cell_m:g} m needs "
+            f"{cells:.3g} cells (more than tz.settings.max_grid_cells = {settings.max_grid_cells:.3g}): look for "
+            "buildings far from the others (wrong coordinates), or pass bounds= or a larger cell_m"
+        )
+        raise OptionError(msg, param="cell_m")
+
+
 def floor_area_grid(
     buildings: gpd.GeoDataFrame,
     *,
@@ -747,11 +855,13 @@ def floor_area_grid(
             msg = "no buildings and no bounds: pass bounds=(minx, miny, maxx, maxy) in metres"
             raise OptionError(msg, param="bounds")
         minx, miny, maxx, maxy = b.total_bounds
+        _check_extent((minx, miny, maxx, maxy), cell_m)
         minx, miny = math.floor(minx / cell_m) * cell_m, math.floor(miny / cell_m) * cell_m
         maxx, maxy = math.ceil(maxx / cell_m) * cell_m, math.ceil(maxy / cell_m) * cell_m
         maxx, maxy = max(maxx, minx + cell_m), max(maxy, miny + cell_m)
     else:
         minx, miny, maxx, maxy = map(float, bounds)
+        _check_extent((minx, miny, maxx, maxy), cell_m)
     ncols, nrows = math.ceil((maxx - minx) / cell_m - 1e-9), math.ceil((maxy - miny) / cell_m - 1e-9)
     if ncols <= 0 or nrows <= 0:
         msg = f"bounds {bounds} hold no cell of {cell_m} m; give (minx, miny, maxx, maxy) with maxx > minx, maxy > miny"

@@ -238,6 +238,10 @@ def zonal(
     """
     raster = _as_raster(raster)
     problems: list[str] = []
+    if id_col is not None and isinstance(zones, pd.DataFrame):
+        from tongzhen_gis.schema import use_columns  # local: schema reads its rules on import
+
+        zones = use_columns(zones, "towns", id_col)  # 小镇编号 … are town ids too
     if not categorical:
         unknown = [s for s in stats if s not in SCALAR_STATS]
         if unknown:

@@ -23,8 +23,11 @@ Decisions
   ``DLBM`` is told to convert with :func:`dlbm_to_yongdi` (or to use the ``dltb`` role).
   The mapping is data (``tz.rules.load("landuse")["dlbm_to_yongdi"]``), matched by longest
   prefix; unmapped codes are listed, never guessed.
-* Number columns holding only numeric text (``"120"``) are converted to numbers by
-  :func:`validate`; any other text (``"约120"``, ``"1,200"``) is a problem.
+* Number columns holding text are read by :func:`validate` and :func:`parse_numbers` with
+  :mod:`tongzhen_gis.textnumbers`: what has one reading (``"120"``, ``"１２０"``, ``"1,200"``,
+  ``"1.2亿"`` in a 万元 column, ``"—"`` for missing) is converted and each conversion reported
+  in ``attrs["repairs"]``; any other text (``"约120"``, ``"120-150"``) is a problem naming
+  its cells.
 * Money may state its unit in the header: ``税收(亿元)`` or ``产值（元）`` is accepted for a
   ``_wan`` column and multiplied into 万元 by :func:`validate` (factors in ``schema.toml``
   ``unit_conversion``); every conversion other than 万元 → 万元 is listed in
@@ -59,13 +62,16 @@ __all__ = [
     "Column",
     "Role",
     "dlbm_to_yongdi",
+    "find_column",
     "landuse_classes",
     "landuse_level1",
+    "parse_numbers",
     "require_polygons",
     "role_for_layer_name",
     "roles_table",
     "standardize",
     "unit_factors",
+    "use_columns",
     "validate",
 ]
 
@@ -83,6 +89,7 @@ _GEOMETRY_KINDS = {
 }
 _LANDUSE_PATTERN = r"\d{2}(?:\d{2}){0,2}"
 _MAX_LISTED = 5
+_MAX_CELLS = 20  # cells named in one message
 _FILE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".gdb", ".fgb", ".parquet", ".csv", ".xlsx", ".xls", ".tab")
 
 
@@ -295,6 +302,114 @@ def _alias_lookup(spec: Role) -> dict[str, str]:
     return {_norm(alias): col.name for col in spec.columns.values() for alias in col.accepted}
 
 
+def find_column(df: pd.DataFrame, role: str | Role, name: str) -> Hashable | None:
+    """The column of ``df`` that holds ``name``: itself, or a column under another accepted name.
+
+    A canonical column name of the role (``"town_id"``, the default of every ``id_col=``) finds
+    a column of ``df`` under any of its accepted names (``小镇编号``, ``XZBH`` …: case-insensitive,
+    after NFKC normalisation, spaces ignored). Any other name (one the caller chose) is taken
+    literally and only found as itself.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The layer or table.
+    role : str or Role
+        One of :data:`ROLES`.
+    name : str
+        The column asked for (``id_col``, ``floors_col`` … of a function).
+
+    Returns
+    -------
+    Hashable or None
+        The column label in ``df``, or None when none is there.
+
+    Raises
+    ------
+    SchemaError
+        Two or more columns of ``df`` mean the same thing (``小镇编号`` and ``小镇代码``); the
+        message names them, and ``param`` is None (the caller knows its keyword).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> find_column(pd.DataFrame({"小镇编号": ["T1"]}), "towns", "town_id")
+    '小镇编号'
+    >>> find_column(pd.DataFrame({"town_id": ["T1"]}), "towns", "XZBH") is None  # a chosen name is literal
+    True
+    """
+    if name in df.columns:
+        return name
+    spec = _role(role)
+    if name not in spec.columns:
+        return None
+    lookup = _alias_lookup(spec)
+    canonical = name
+    geom = _geometry_name(df)
+    found = [c for c in df.columns if c != geom and lookup.get(_norm(c)) == canonical]
+    if len(found) > 1:
+        problem = (
+            f"columns {', '.join(repr(str(c)) for c in found)} all mean {canonical!r} ({spec.name}): "
+            "keep one and drop or rename the others, or name the one to use"
+        )
+        raise SchemaError(problem, [problem])
+    return found[0] if found else None
+
+
+def use_columns(df: pd.DataFrame, role: str | Role, *names: str | None) -> pd.DataFrame:
+    """``df`` with the columns a function asks for under the names it asks for.
+
+    Each canonical name of ``names`` missing from ``df`` but present under one of its aliases
+    (:func:`find_column`) is renamed to the name asked for, in a copy; the renaming is
+    logged and recorded in ``attrs["renamed_columns"]``. Names found nowhere are left to the
+    caller to report. This is how every function with an ``id_col=``, ``floors_col=`` …
+    keyword accepts the aliases of ``rules/schema.toml``.
+
+    Parameters
+    ----------
+    df : DataFrame or GeoDataFrame
+        The layer or table (returned unchanged, not copied, when nothing is renamed).
+    role : str or Role
+        One of :data:`ROLES`.
+    *names : str or None
+        The column names the caller uses (None entries are skipped).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+
+    Raises
+    ------
+    SchemaError
+        Two columns of ``df`` mean one asked-for name (see :func:`find_column`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> list(use_columns(pd.DataFrame({"小镇编号": ["T1"], "层数": [3]}), "buildings", "floors").columns)
+    ['小镇编号', 'floors']
+    """
+    rename: dict[Hashable, str] = {}
+    for name in names:
+        if name is None or name in df.columns:
+            continue
+        found = find_column(df, role, name)
+        if found is not None and found not in rename:
+            rename[found] = name
+    if not rename:
+        return df
+    logger.info("%s: using columns %s", _role(role).name, {str(k): v for k, v in rename.items()})
+    out = df.rename(columns=rename)
+    out.attrs["renamed_columns"] = {**df.attrs.get("renamed_columns", {}), **{str(k): v for k, v in rename.items()}}
+    return out
+
+
+def accepted_names(role: str | Role, name: str) -> tuple[str, ...]:
+    """Every name :func:`find_column` accepts for ``name``: a canonical column's aliases, else ``name`` alone."""
+    spec = _role(role)
+    return spec.columns[name].accepted if name in spec.columns else (name,)
+
+
 def _geometry_name(df: pd.DataFrame) -> str | None:
     if isinstance(df, gpd.GeoDataFrame):
         try:
@@ -473,32 +588,135 @@ def _check_id(label: str, series: pd.Series, *, unique: bool) -> list[str]:
     return problems
 
 
-def _check_number(col: Column, series: pd.Series, label: str) -> tuple[pd.Series, list[str]]:
-    problems = []
+def _place(label: Hashable, rows_from: int | None) -> str:
+    """Where a cell is: its index label, and its row in the file when the table came from one."""
+    where = f"index {label!r}" if isinstance(label, str) else f"index {label}"
+    if rows_from is not None and isinstance(label, int | np.integer):
+        where += f", row {int(label) + rows_from} of the file"
+    return where
+
+
+def _file_rows(df: pd.DataFrame) -> int | None:
+    """The file row of index 0 for a table read by ``tz.io.read_table`` (header in row 1), else None."""
+    index = df.index
+    if df.attrs.get("source") and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return 2
+    return None
+
+
+def _check_number(
+    col: Column, series: pd.Series, label: str, *, rows_from: int | None = None
+) -> tuple[pd.Series, list[str], list[str], pd.DataFrame]:
+    """A number column read with :func:`tongzhen_gis.textnumbers.parse_column`.
+
+    Returns the numbers, the problems (refused cells, negatives), the repairs (each converted
+    cell) and the table of converted cells.
+    """
+    from tongzhen_gis.textnumbers import parse_column
+
+    problems: list[str] = []
+    repairs: list[str] = []
     if pd.api.types.is_bool_dtype(series):
-        return series, [f"{label} should hold numbers but holds true/false values"]
+        return series, [f"{label} should hold numbers but holds true/false values"], repairs, pd.DataFrame()
+    cells = pd.DataFrame()
     if not _numeric_dtype(series):
-        text = _as_text(series)
-        numbers = pd.to_numeric(
-            text.map(lambda v: v if _is_number(v) or isinstance(v, str) else np.nan), errors="coerce"
-        )
-        bad = text.notna() & numbers.isna()
-        if bad.any():
+        numbers, cells = parse_column(series, unit=col.unit)
+        refused = cells[cells["refused"] != ""]
+        if len(refused):
             unit = f" in {col.unit}" if col.unit else ""
-            problems.append(
-                f"{label} should hold numbers{unit} but holds text {_values(text[bad])} "
-                f"(index {_rows(text.index[bad])}): write plain numbers, without units or thousands separators"
+            listed = "; ".join(
+                f"{r.value!r} ({_place(r.index, rows_from)}) {r.refused}"
+                for r in refused.iloc[:_MAX_CELLS].itertuples()
             )
-            return series, problems
+            more = f" … and {len(refused) - _MAX_CELLS} more" if len(refused) > _MAX_CELLS else ""
+            problems.append(
+                f"{label} should hold numbers{unit} but holds text {listed}{more}: write plain numbers "
+                "(full-width digits, thousands separators, 万 / 亿 and '—' for missing are understood)"
+            )
+            return series, problems, repairs, cells
+        converted = cells[cells["how"] != ""]
+        if len(converted):
+            unit = f" {col.unit}" if col.unit else ""
+            listed = "; ".join(
+                f"{r.value!r} ({_place(r.index, rows_from)}) → "
+                f"{'missing' if pd.isna(r.number) else f'{r.number:g}{unit}'} ({r.how})"
+                for r in converted.iloc[:_MAX_CELLS].itertuples()
+            )
+            more = f" … and {len(converted) - _MAX_CELLS} more" if len(converted) > _MAX_CELLS else ""
+            repairs.append(f"{label}: {len(converted)} cell(s) written as text read as numbers: {listed}{more}")
         logger.info("column %r held numbers as text; converted", col.name)
-        series = numbers.astype("float64")
+        series = numbers
     if col.nonnegative:
         negative = series < 0
         if negative.any():
             problems.append(
                 f"{label} must not be negative: {_values(series[negative])} (index {_rows(series.index[negative])})"
             )
-    return series, problems
+    return series, problems, repairs, cells
+
+
+def parse_numbers(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> pd.DataFrame:
+    """Read the role's number columns that hold text (``１２３``, ``1,234.5``, ``1.2亿``, ``—``) as numbers.
+
+    Only what has one reading is converted (see :mod:`tongzhen_gis.textnumbers`), each
+    conversion reported; any other text is refused naming its cells. Columns are matched by
+    their canonical names, so call :func:`standardize` first when the table has Chinese headers.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table of the role (e.g. ``"enterprises"``).
+    role : str or Role
+        One of :data:`ROLES`.
+    name : str, optional
+        How to call the table in messages.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the number columns as float64; ``attrs["repairs"]`` lists the conversions
+        (one line per column, each cell with its index, its file row when the table came from
+        ``tz.io.read_table``, its text and its number) and ``attrs["conversions"]`` holds them
+        all as a table (``column``, ``index``, ``value``, ``number``, ``how``).
+
+    Raises
+    ------
+    SchemaError
+        Cells that cannot be read as one number (``约120``, ``120-150``, ``12%``, ``1,23`` …),
+        or negative values where the role forbids them; every such cell is named.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> firms = pd.DataFrame({"town_id": ["T1", "T1", "T2"], "tax_wan": ["１２０", "1.2亿", "—"]})
+    >>> parse_numbers(firms, "enterprises")["tax_wan"].tolist()
+    [120.0, 12000.0, nan]
+    """
+    spec = _role(role)
+    out = df.copy()
+    problems: list[str] = []
+    repairs: list[str] = list(df.attrs.get("repairs", []))
+    tables = []
+    rows_from = _file_rows(df)
+    source_of = {new: old for old, new in df.attrs.get("renamed_columns", {}).items()}
+    for col in spec.columns.values():
+        if col.kind != "number" or col.name not in out.columns or isinstance(out[col.name], pd.DataFrame):
+            continue
+        source = source_of.get(col.name, col.name)
+        label = repr(col.name) if source == col.name else f"{col.name!r} (input column {source!r})"
+        series, found, fixed, cells = _check_number(col, out[col.name], label, rows_from=rows_from)
+        problems += found
+        repairs += fixed
+        if series is not out[col.name]:
+            out[col.name] = series
+        if len(cells):
+            tables.append(cells[cells["how"] != ""].drop(columns="refused").assign(column=col.name))
+    if problems:
+        raise SchemaError(_message(spec, name, problems), problems)
+    out.attrs["repairs"] = repairs
+    columns = ["column", "index", "value", "number", "how"]
+    out.attrs["conversions"] = pd.concat(tables)[columns] if tables else pd.DataFrame(columns=columns)
+    return out
 
 
 def _numeric_code_problem(label: str, source: str, what: str) -> str:
@@ -633,6 +851,7 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     out, converted, unit_problems = _unit_columns(out, spec)
     problems += unit_problems
     present = set(out.columns)
+    repairs: list[str] = []
     source_of = {new: old for old, new in out.attrs["renamed_columns"].items()}
     for col in spec.columns.values():
         if col.required and col.name not in present and col.name not in clashing:
@@ -653,8 +872,9 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
         if col.kind in ("id", "key"):
             problems += _check_id(label, series, unique=col.kind == "id")
         elif col.kind == "number":
-            series, found = _check_number(col, series, label)
+            series, found, fixed, _ = _check_number(col, series, label, rows_from=_file_rows(df))
             problems += found
+            repairs += fixed
             if col.name in converted and not found:
                 series = series * converted[col.name][1]
         elif col.kind == "landuse_code":
@@ -676,6 +896,8 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     for note in notes:
         logger.info("%s: %s", spec.name, note)
     out.attrs["unit_conversions"] = notes
+    if repairs:
+        out.attrs["repairs"] = [*df.attrs.get("repairs", []), *repairs]
     return out
 
 

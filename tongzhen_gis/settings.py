@@ -17,6 +17,10 @@ shapefile_fallback_encoding : str
 log_level : int
     Level of the package logger when the CLI configures output. The library itself only adds
     a ``NullHandler``; it never configures logging at import.
+max_grid_cells : int
+    Most cells a raster the toolkit computes may have (``tz.intensity.floor_area_grid``): a
+    larger one means coordinates far from the rest (a wrong CRS, a typo) and is refused rather
+    than filling the memory. 50 million float64 cells take 400 MB.
 shared_data_env : str
     Name of the environment variable that points to the real-data folder used by tests,
     notebooks and benchmarks (defaults to ``../shared/data`` beside the repository).
@@ -32,4 +36,5 @@ default_metric_crs: str = "EPSG:4549"
 cache_folder: Path = Path(os.environ.get("TONGZHEN_CACHE", Path.home() / ".cache" / "tongzhen_gis"))
 shapefile_fallback_encoding: str = "GBK"
 log_level: int = logging.INFO
+max_grid_cells: int = 50_000_000
 shared_data_env: str = "TONGZHEN_SHARED_DATA"

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from tongzhen_gis import schema
 from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, categories
 from tongzhen_gis.access.engine import PreparedNetwork, Snap, Sources
 from tongzhen_gis.errors import OptionError, SchemaError
@@ -73,6 +74,7 @@ def _validate_facilities(
     if not isinstance(facilities, gpd.GeoDataFrame):
         msg = "facilities must be a GeoDataFrame with a geometry and a category column"
         raise SchemaError(msg)
+    facilities = schema.use_columns(facilities, "facilities", category_col)  # 类别, 设施类型 … too
     if category_col not in facilities.columns:
         msg = (
             f"facilities have no column {category_col!r}; add one holding a category id per facility "

@@ -67,6 +67,7 @@ def assign_towns(homes: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *, id_col: st
     >>> scene.homes.loc[town.isna(), "home_id"].tolist()  # the farmhouse east of T3
     ['H_FARM']
     """
+    towns = schema.use_columns(towns, "towns", id_col)  # 小镇编号, XZBH … name town_id too
     if id_col not in towns.columns:
         columns = ", ".join(map(str, towns.columns.drop(towns.geometry.name)))
         msg = f"the towns layer has no column {id_col!r}; name its id column with id_col= (columns: {columns})"

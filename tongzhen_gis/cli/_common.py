@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,7 +286,7 @@ def with_context(exc: TongzhenError, *, where: str | None = None, hints: Mapping
         Command-line fix for each ``exc.param`` the command can fix; appended after
         :data:`HINT_SEP`. A param not in ``hints`` (or mapped to None) gets no suffix.
     """
-    text = str(exc)
+    text = _column_options(str(exc), hints)
     if where:
         text = f"{where}: {text}"
     hint = hints.get(exc.param) if exc.param is not None else None
@@ -296,6 +297,20 @@ def with_context(exc: TongzhenError, *, where: str | None = None, hints: Mapping
     new = copy.copy(exc)  # keeps the class and every attribute (param, problems …)
     new.args = (text,)
     return new
+
+
+def _column_options(text: str, hints: Mapping[str, str | None]) -> str:
+    """``pass id_col= naming the column`` → ``pass --id-col naming the column``: a command names its options.
+
+    Only the column keywords (``*_col``) are rewritten: their option takes the same value as the
+    keyword. Others (``crs=``, ``layer=``) keep the Python fix, and the hint names the option.
+    """
+    for keyword, hint in hints.items():
+        if hint and keyword.endswith("_col"):
+            option = hint.split()[0]
+            text = re.sub(rf"(?<![\w-]){re.escape(keyword)}=(?=['\"])", f"{option} ", text)
+            text = re.sub(rf"(?<![\w-]){re.escape(keyword)}=", option, text)
+    return text
 
 
 @contextlib.contextmanager

@@ -76,7 +76,7 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import access, io, network
+from tongzhen_gis import access, io, network, schema
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis.access.population import describe as population_note
 from tongzhen_gis.cli._common import (
@@ -152,6 +152,7 @@ def _town_of_homes(
 ) -> pd.Series:
     """The town of each home: :func:`tongzhen_gis.access.assign_towns` with a towns layer, else a column of homes."""
     if towns is None:
+        homes = schema.use_columns(homes, "homes", town_id_col)  # 小镇编号 … too
         if town_id_col in homes.columns:
             return homes[town_id_col].rename("town")
         return pd.Series("all", index=homes.index, name="town")

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from tongzhen_gis import intensity, io
+from tongzhen_gis import intensity, io, schema
 from tongzhen_gis.cli._common import (
     dropped_empty_note,
     hinted,
@@ -100,6 +100,8 @@ def command(
 
     # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
     town_gdf = options.read("towns", towns, drop_empty=False)
+    with hinted(SUMMARY_HINTS, where=f"towns ({towns})"):  # 小镇编号, 小镇名称 … name these columns too
+        town_gdf = schema.use_columns(town_gdf, "towns", id_col, "name_zh", "category", "district")
     parcels = options.read("parcels", parcels_path)
     buildings = options.read("buildings", buildings_path) if buildings_path else None
     enterprises = io.read_table(enterprises_path) if enterprises_path else None

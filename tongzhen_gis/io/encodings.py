@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tongzhen_gis import settings
-from tongzhen_gis.errors import OptionError
+from tongzhen_gis.errors import InputFileError, OptionError
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,121 @@ def _dbf_is_utf8(dbf: Path, *, chunk_records: int = 65536) -> bool:
     return True
 
 
+def _dbf_text_cells(dbf: Path, *, max_cells: int = 5000, max_records: int = 65536) -> list[bytes]:
+    """Field names and the non-ASCII text cells of a ``.dbf`` (trailing padding removed), for judging codecs.
+
+    At most ``max_cells`` cells from the first ``max_records`` records: enough to tell UTF-8
+    from GBK, cheap on a large table.
+    """
+    with dbf.open("rb") as fh:
+        head = fh.read(32)
+        if len(head) < 32:
+            return []
+        n_records = int.from_bytes(head[4:8], "little")
+        header_len = int.from_bytes(head[8:10], "little")
+        record_len = int.from_bytes(head[10:12], "little")
+        names, fields = _dbf_text_fields(head + fh.read(max(header_len - 32, 0)))
+        wide_names = [n for n in names if max(n, default=0) >= 0x80]
+        if not fields or record_len == 0:
+            return wide_names
+        fh.seek(header_len)
+        raw = fh.read(min(n_records, max_records) * record_len)
+    k = len(raw) // record_len
+    records = np.frombuffer(raw[: k * record_len], dtype=np.uint8).reshape(k, record_len)
+    cells: list[bytes] = []
+    for offset, length in fields:
+        block = records[:, offset : offset + length]
+        for row in block[(block >= 0x80).any(axis=1)]:
+            cells.append(row.tobytes().rstrip(b" \x00"))
+            if len(cells) >= max_cells:
+                return cells + wide_names
+    return cells + wide_names  # values first: they make the sample quoted in messages
+
+
+def _is_cjk(ch: str) -> bool:
+    """A Chinese character, CJK punctuation or a full-width form (what Chinese attribute text is made of)."""
+    o = ord(ch)
+    return 0x3000 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FFFF
+
+
+def _decoding(cells: list[bytes], codec: str) -> tuple[bool, float, str]:
+    """Whether every cell decodes in ``codec``, the share of CJK among the non-ASCII characters, a sample.
+
+    A multi-byte character cut at the end of a full-width field (writers that truncate bytes)
+    is tolerated in UTF-8.
+    """
+    texts = []
+    try:
+        for cell in cells:
+            if codecs.lookup(codec).name == "utf-8":
+                texts.append(codecs.utf_8_decode(cell, "strict", False)[0])
+            else:
+                texts.append(cell.decode(codec))
+    except (UnicodeDecodeError, LookupError):
+        return False, 0.0, ""
+    wide = [ch for text in texts for ch in text if ord(ch) >= 0x80]
+    share = sum(map(_is_cjk, wide)) / len(wide) if wide else 1.0
+    sample = next((t.strip() for t in texts if t.strip()), "")
+    return True, share, sample[:20]
+
+
+#: Share of CJK among the non-ASCII characters above which a decoding reads as Chinese text.
+_CJK_SHARE = 0.8
+
+
+def _check_declared(path: Path, dbf: Path, codec: str, declared: str) -> tuple[str, str]:
+    """The codec to read with when a ``.cpg`` declares ``codec``, and how it was chosen.
+
+    The declaration is held against the bytes of the text fields: UTF-8 bytes declared GBK (or
+    any other code page) are read as UTF-8 when they decode to Chinese text, with a warning;
+    bytes the declared code page cannot decode, and that no other encoding reads as Chinese,
+    are refused.
+    """
+    cells = _dbf_text_cells(dbf)
+    if not cells:
+        return codec, f"cpg:{declared}"
+    fix = (
+        f"write the right code page into {path.with_suffix('.cpg').name} (UTF-8 or GBK), or pass "
+        "encoding='UTF-8' or encoding='GBK' to tz.io.read_layer"
+    )
+    ok, _, sample = _decoding(cells, codec)
+    if codec != "utf-8":
+        utf_ok, utf_share, utf_sample = _decoding(cells, "utf-8")
+        if utf_ok and utf_share >= _CJK_SHARE and _dbf_is_utf8(dbf):
+            seen = f" (read as {declared} they look like {sample!r})" if ok else ""
+            logger.warning(
+                "%s: the .cpg says %r but the attributes are UTF-8 text such as %r%s: read them as UTF-8; %s",
+                path,
+                declared,
+                utf_sample,
+                seen,
+                fix,
+            )
+            return "UTF-8", f"repaired:UTF-8 (cpg:{declared})"
+    if ok and (codec != "utf-8" or _dbf_is_utf8(dbf)):
+        return codec, f"cpg:{declared}"
+    for other in dict.fromkeys((settings.shapefile_fallback_encoding, "GB18030")):
+        other_ok, other_share, other_sample = _decoding(cells, other)
+        if other_ok and other_share >= _CJK_SHARE:
+            logger.warning(
+                "%s: the .cpg says %r but the attributes are not valid %s; they read as %s text such as %r: "
+                "read them as %s; %s",
+                path,
+                declared,
+                codec.upper(),
+                other,
+                other_sample,
+                other,
+                fix,
+            )
+            return other, f"repaired:{other} (cpg:{declared})"
+    msg = (
+        f"{path}: the .cpg says {declared!r} but the attribute text is not valid {codec.upper()}, nor UTF-8 or GBK "
+        f"Chinese text; {fix}"
+    )
+    raise InputFileError(msg, param="encoding")
+
+
 # Code pages written in .cpg files by ArcGIS and others, as Python codec names.
 _CODE_PAGES = {"65001": "UTF-8", "936": "GBK", "54936": "GB18030", "20936": "GB2312", "950": "BIG5"}
 
@@ -123,18 +238,11 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str, str]:
         codec = _codec_from_cpg(declared)
         if codec is None:
             logger.warning("%s: the .cpg names an unknown encoding %r; guessing from the bytes", path, declared)
-        elif codec != "utf-8" or dbf is None or _dbf_is_utf8(dbf):
-            logger.debug("%s: encoding %r from %s", path, declared, cpg.name)
+        elif dbf is None:
             return codec, f"cpg:{declared}"
         else:
-            logger.warning(
-                "%s: the .cpg says %r but the attributes are not valid UTF-8: reading them as %s; "
-                "pass encoding=... if the text looks wrong",
-                path,
-                declared,
-                fallback,
-            )
-            return fallback, f"fallback:{fallback}"
+            logger.debug("%s: encoding %r from %s, checked against the bytes", path, declared, cpg.name)
+            return _check_declared(path, dbf, codec, declared)
     if dbf is None or _dbf_is_utf8(dbf):
         return "UTF-8", "detected:UTF-8"
     logger.warning(

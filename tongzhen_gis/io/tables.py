@@ -37,6 +37,7 @@ def read_table(
     sheet: str | int | None = None,
     encoding: str | None = None,
     dtype: Any = None,
+    role: str | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Excel (``.xlsx``) table.
 
@@ -53,6 +54,13 @@ def read_table(
         Passed to pandas. **Keep code columns as text** so leading zeros survive, e.g.
         ``dtype={"DLBM": str, "YDYHFLDM": str}`` for land-use codes ("0101" would otherwise
         become 101), or ``dtype=str`` for every column.
+    role : str, optional
+        A table role of :data:`tongzhen_gis.schema.ROLES` (``"enterprises"``): its Chinese
+        headers are renamed (:func:`~tongzhen_gis.schema.standardize`) and its number columns
+        written as text (``１２０``, ``1,234.5``, ``1.2亿``, ``—``) are read as numbers
+        (:func:`~tongzhen_gis.schema.parse_numbers`): each conversion is listed in
+        ``attrs["repairs"]`` with its file row, and cells with no single reading raise a
+        :class:`~tongzhen_gis.errors.SchemaError` naming them.
 
     Returns
     -------
@@ -67,10 +75,16 @@ def read_table(
     path = Path(path)
     _require_exists(path)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path, encoding=encoding, dtype=dtype)
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path, sheet=sheet, dtype=dtype)
+    if suffix in (".csv", ".txt", ".xlsx", ".xlsm"):
+        if suffix in (".csv", ".txt"):
+            df = _read_csv(path, encoding=encoding, dtype=dtype)
+        else:
+            df = _read_excel(path, sheet=sheet, dtype=dtype)
+        if role is None:
+            return df
+        from tongzhen_gis import schema  # local: schema reads its rules on import
+
+        return schema.parse_numbers(schema.standardize(df, role), role, name=path.name)
     if suffix == ".xls":
         msg = f"{path} is an old .xls workbook; open it in Excel or WPS and save it as .xlsx"
         raise InputFileError(msg)

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import evaluate, webmap
+from tongzhen_gis import evaluate, schema, webmap
 from tongzhen_gis import io as tzio
-from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
+from tongzhen_gis.errors import InputFileError, OptionError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
 from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
 
@@ -213,7 +213,10 @@ def _run_intensity(config: ProjectConfig, towns: Towns, problems: list[str]) -> 
     if buildings is not None and len(buildings):
         cell = float(config.get("intensity", "far_cell_m", 100.0))
         grid_kwargs = {k: kwargs[k] for k in ("floors_col", "height_col") if k in kwargs}
-        far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
+        try:
+            far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
+        except OptionError as exc:  # buildings far apart (wrong coordinates): no heat map, said so
+            problems.append(f"用地集约: the FAR grid was not drawn: {exc}")
     return IntensityResult(parcels=parcels, table=table, far_grid=far_grid, buildings=buildings)
 
 
@@ -373,6 +376,10 @@ def _towns_layer(config: ProjectConfig) -> Towns:
     id_col = config.get("towns", "id_col", "town_id")
     name_col = config.get("towns", "name_col", "name_zh")
     category_col = config.get("towns", "category_col", "category")
+    try:  # columns under an alias of rules/schema.toml (小镇编号, 小镇名称 …) are used
+        layer = schema.use_columns(layer, "towns", id_col, name_col, category_col)
+    except TongzhenError as exc:
+        raise _config_error(exc, "[towns]") from exc
     problems = []
     if id_col not in layer.columns:
         problems.append(f"towns layer has no id column {id_col!r} (columns: {list(layer.columns)}); set [towns].id_col")
