@@ -67,6 +67,7 @@ from tongzhen_gis.cli._common import (
     parse_input_options,
     read_input,
 )
+from tongzhen_gis.cli._progress import Stages
 from tongzhen_gis.errors import CRSError, SchemaError
 
 logger = logging.getLogger(__name__)
@@ -284,6 +285,8 @@ def command(
             **kwargs,
         )
 
+    stages = Stages("access", ["read", "network", "distances", "coverage", "service areas", "write"])
+    stages.start("read")
     road_gdf = read("roads", roads)
     fac_gdf = read("facilities", facilities)
     # Homes keep their rows without geometry: each is written, unreachable (access.nearest lists it).
@@ -306,9 +309,11 @@ def command(
             f"empty town: {', '.join(map(str, town.index[town.isna()][:10]))}"
         )
     with hinted(ANALYSIS_HINTS):
+        stages.start("network")
         G = network.from_lines(road_gdf, class_col=road_class_col)
         net = access.prepare(G)
         logger.info("walking network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+        stages.start("distances")
         dist = access.nearest(
             net,
             home_gdf,
@@ -317,6 +322,7 @@ def command(
             max_distance_m=max(max_distance_m, threshold),
             max_snap_m=max_snap_m,
         )
+    stages.start("coverage")
     weights = home_gdf[population_col] if population_col in home_gdf.columns else None
     groups = names = None
     if town_gdf is not None:  # every town of the layer, also one without homes, with its name
@@ -326,12 +332,14 @@ def command(
     cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights, groups=groups, names=names)
     notes += [p for p in cov.attrs["problems"] if "have no origins" in p]
     with hinted(ANALYSIS_HINTS):
+        stages.start("service areas")
         areas = access.service_areas(
             net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m
         )
 
     per_home = access.home_table(home_gdf, dist, town=town, threshold_m=threshold)
 
+    stages.start("write")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
         io.write_layer(per_home.reset_index(drop=True), out_dir / "home_distances.gpkg", layer="home_distances"),
@@ -339,6 +347,7 @@ def command(
         io.write_layer(areas, out_dir / "service_areas.gpkg", layer="service_areas"),
     ]
 
+    stages.done()
     for note in notes:
         click.echo(f"note: {note}", err=True)
     lacking = _echo_coverage(cov, threshold)
