@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m
-from tongzhen_gis.access.engine import GraphLike, prepare
+from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _sources_by_category, _to_points
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError, SchemaError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
 
@@ -30,6 +30,9 @@ def nearest(
     touch_m: float = 15.0,
     entrances: gpd.GeoDataFrame | None = None,
     entrance_col: str = "facility",
+    engine: str = "local",
+    parts: Sequence[Any] | pd.Series | None = None,
+    scheduler: Any = None,
 ) -> pd.DataFrame:
     """Walking distance from every origin to the nearest facility of each category (最近设施步行距离).
 
@@ -58,6 +61,16 @@ def nearest(
         Entrance points; a facility that has entrances is reached only through them.
     entrance_col : str, default "facility"
         Column of ``entrances`` holding the facility's index label.
+    engine : {"local", "dask"}, default "local"
+        ``"dask"`` cuts the origins into parts (``parts``), gives each part the network within
+        the largest distance asked of its origins, and runs the parts on a dask distributed
+        cluster (:mod:`~tongzhen_gis.access.parallel`); the numbers are those of ``"local"``.
+    parts : sequence or Series, optional
+        With ``engine="dask"``: a part label per origin (e.g. its town id). Default: square
+        tiles of 10 km. Origins without a label are cut into tiles.
+    scheduler : str or distributed.Client, optional
+        With ``engine="dask"``: the scheduler's address (``"tcp://host:8786"``) or a client.
+        Default: a ``LocalCluster`` on this machine, closed when done.
 
     Returns
     -------
@@ -85,6 +98,9 @@ def nearest(
     >>> float(d.loc["HT1_00_0", "kindergarten"])
     192.0
     """
+    if engine not in ("local", "dask"):
+        msg = f"engine={engine!r} is not known; use engine='local' (this process) or engine='dask' (a dask cluster)"
+        raise OptionError(msg, param="engine")
     net = prepare(G)
     cats, sources, unreached_fac = _sources_by_category(
         net,
@@ -96,20 +112,18 @@ def nearest(
         entrances=entrances,
         entrance_col=entrance_col,
     )
-    # a home exactly as near to two streets (mid-way between two dead ends) may use either: the best one counts
-    snap = net.snap(_to_points(origins, net.crs), max_snap_m=max_snap_m, ties=True)
-    node_dist = net.node_distances(sources, limit_m=max_distance_m)
-    n = len(origins)
-    on = np.zeros(n, dtype=bool)
-    np.logical_or.at(on, snap.point, snap.ok)
-    leg = np.full(n, np.nan)
-    leg[snap.point] = snap.leg_m
+    points = _to_points(origins, net.crs)
+    if engine == "dask":
+        from tongzhen_gis.access.parallel import distances_by_parts
+
+        dist, leg, on = distances_by_parts(
+            net, points, sources, max_distance_m=max_distance_m, max_snap_m=max_snap_m, parts=parts, scheduler=scheduler
+        )
+    else:
+        dist, leg, on = point_distances(net, points, sources, max_distance_m=max_distance_m, max_snap_m=max_snap_m)
     result = pd.DataFrame(index=origins.index)
     for k, c in enumerate(cats):
-        d = np.full(n, np.inf)
-        np.fmin.at(d, snap.point, net.distances_at(node_dist[k], snap, sources[k]))
-        d[~(d <= max_distance_m)] = np.nan
-        result[c] = d
+        result[c] = dist[:, k]
     result["snap_m"] = leg
     result["reachable"] = on
     problems = []
@@ -141,6 +155,29 @@ def nearest(
         }
     )
     return result
+
+
+def point_distances(
+    net: PreparedNetwork, points: np.ndarray, sources: list[Sources], *, max_distance_m: float, max_snap_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distances from points to each source set: ``(n_points, n_sets)`` (NaN beyond the limit), the legs, on-network.
+
+    The core of :func:`nearest`, shared by its engines.
+    """
+    # a home exactly as near to two streets (mid-way between two dead ends) may use either: the best one counts
+    snap = net.snap(points, max_snap_m=max_snap_m, ties=True)
+    node_dist = net.node_distances(sources, limit_m=max_distance_m)
+    n = len(points)
+    on = np.zeros(n, dtype=bool)
+    np.logical_or.at(on, snap.point, snap.ok)
+    leg = np.full(n, np.nan)
+    leg[snap.point] = snap.leg_m
+    dist = np.full((n, len(sources)), np.inf)
+    for k in range(len(sources)):
+        d = dist[:, k]
+        np.fmin.at(d, snap.point, net.distances_at(node_dist[k], snap, sources[k]))
+        d[~(d <= max_distance_m)] = np.nan
+    return dist, leg, on
 
 
 def _short(labels: list[Any], limit: int = 10) -> str:

@@ -241,6 +241,14 @@ def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
 @click.option(
     "--max-snap-m", type=_METRES, default=200.0, show_default=True, help="Farther from any street: unreachable."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask: one part per town on a dask cluster (same numbers).",
+)
+@click.option("--scheduler", default=None, help="With --engine dask: scheduler address [default: a LocalCluster].")
 @out_dir_option()
 def command(
     roads: Path,
@@ -260,6 +268,8 @@ def command(
     service_area_m: tuple[float, ...],
     max_distance_m: float,
     max_snap_m: float,
+    engine: str,
+    scheduler: str | None,
     out_dir: Path,
 ) -> int:
     """Walking distance from every home to the eight basic facilities, coverage per town, service areas.
@@ -321,6 +331,9 @@ def command(
             category_col=category_col,
             max_distance_m=max(max_distance_m, threshold),
             max_snap_m=max_snap_m,
+            engine=engine,
+            parts=town if engine == "dask" and (town_gdf is not None or town_id_col in home_gdf.columns) else None,
+            scheduler=scheduler,
         )
     stages.start("coverage")
     weights = home_gdf[population_col] if population_col in home_gdf.columns else None
