@@ -79,7 +79,7 @@ def synthetic(n_nodes: int, n_per_category: int) -> None:
     )
 
     def ours():
-        _, sources, _ = _sources_by_category(
+        _, sources, *_ = _sources_by_category(
             net,
             facilities,
             category_col="category",
@@ -161,7 +161,7 @@ def park_service_areas(root: Path) -> None:
     parks = land[land["fclass"] == "park"].assign(category="park").to_crs(net.crs)
     areas, t_ours = timed(tz.access.service_areas, net, parks)
     thresholds = sorted(areas["threshold_m"].unique())
-    _, sources, _ = _sources_by_category(
+    _, sources, *_ = _sources_by_category(
         net,
         parks,
         category_col="category",
@@ -259,7 +259,7 @@ def service_areas_clip(root: Path) -> None:
     )
     areas, t_ours = timed(tz.access.service_areas, net, facilities)
     # the former method (a loop over edges, one buffer per piece, one union): same polygons
-    _, sources, _ = _sources_by_category(
+    _, sources, *_ = _sources_by_category(
         net,
         facilities,
         category_col="category",

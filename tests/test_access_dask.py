@@ -54,7 +54,7 @@ def test_per_town_parts_equal_the_local_engine(scene, net, client):
 @pytest.mark.parametrize("tile_m", [150.0, 400.0, 2000.0])
 def test_small_tiles_equal_the_local_engine(scene, net, client, tile_m):
     """Many parts, most of them cut through streets and facilities' neighbourhoods."""
-    _cats, sources, _ = _sources_by_category(
+    _cats, sources, *_ = _sources_by_category(
         net,
         scene.facilities,
         category_col="category",
@@ -90,7 +90,7 @@ def test_yunqi_clip_tiles_equal_the_local_engine(shared_data, client):
     pick = rng.choice(len(buildings), 60, replace=False)
     facilities = buildings.iloc[pick][["geometry"]].assign(category=np.repeat(tz.access.categories()[:3], 20))
     local = tz.access.nearest(net, buildings, facilities, categories=tz.access.categories()[:3])
-    cats, sources, _ = _sources_by_category(
+    cats, sources, *_ = _sources_by_category(
         net,
         facilities,
         category_col="category",

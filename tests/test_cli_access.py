@@ -362,3 +362,82 @@ def test_building_across_a_town_boundary_gets_the_same_town_in_command_and_repor
     assert [p for p in result.problems if "lie in no town" in p] == [
         "生活圈: 1 home(s) lie in no town; they are in the homes layer, not in any town's figures"
     ]  # the farmhouse only
+
+
+# ---------------------------------------------------------------------------- catalogues and people
+def test_own_catalogue_gives_each_category_its_distance(tmp_path, written, capsys):
+    cat = tmp_path / "mine.toml"
+    entries = "\n".join(
+        f'[category.{c}]\nname_zh = "{c}"' + ("\ndistance_m = 300.0" if c == "kindergarten" else "")
+        for c in tz.access.categories()
+    )
+    cat.write_text("[meta]\ntitle = 'mine'\n" + entries + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run(args(written, out, "--catalogue", str(cat)))
+    stdout = capsys.readouterr().out
+    assert "kindergarten 300 m" in stdout and "clinic 1000 m" in stdout
+    cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    used = cov.drop_duplicates("category").set_index("category")
+    assert used.loc["kindergarten", "threshold_m"] == 300.0
+    assert used.loc["kindergarten", "distance_from"] == f"catalogue {cat}"
+    assert used.loc["park", "threshold_m"] == 1000.0
+    # the kindergarten service areas include its own 300 m
+    areas = tz.io.read_layer(out / "service_areas.gpkg", layer="service_areas")
+    assert 300.0 in set(areas.loc[areas["category"] == "kindergarten", "threshold_m"])
+
+
+def test_categories_limit_the_check_to_what_the_data_holds(tmp_path, written, capsys):
+    fac = tz.io.read_layer(written, layer="facilities")
+    only = tmp_path / "parks.gpkg"
+    tz.io.write_layer(fac.loc[fac["category"].isin(["park", "clinic"])], only, layer="facilities")
+    out = tmp_path / "out"
+    argv = args(written, out, "--categories", "park,clinic")
+    argv[argv.index("--facilities") + 1] = str(only)
+    run(argv)
+    err = capsys.readouterr().err
+    assert "kindergarten" not in err  # not computed, so never reported missing
+    cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert set(cov["category"]) == {"park", "clinic", "all_categories"}
+
+
+def test_unknown_catalogue_is_exit_2(tmp_path, written, capsys):
+    assert run(args(written, tmp_path, "--catalogue", "gb99999")) == 2
+    assert "gb50180-2018" in _one_error_line(capsys)
+
+
+def test_population_estimate_from_floor_area_on_residential_parcels(tmp_path, written, capsys):
+    out = tmp_path / "out"
+    argv = args(written, out, "--population", "estimate", "--parcels", str(written), "--layer", "parcels=parcels")
+    argv += ["--per-capita-m2", "50", "--home-id-col", "building_id"]
+    argv[argv.index("homes=homes")] = "homes=buildings"
+    run(argv)
+    err = capsys.readouterr().err
+    assert "floor_area" in err and "50 m² per person" in err
+    homes = tz.io.read_layer(out / "home_distances.gpkg", layer="home_distances").set_index("building_id")
+    # sample docstring: on residential parcels (0701) only B01 (100×100×10), B02 (×6) in P1 and C01–C03
+    # (×18) in Q1; every other building is on industrial, commercial or green land: 0 people
+    expected = {"B01": 100_000 / 50, "B02": 60_000 / 50, "C01": 180_000 / 50, "C02": 3600.0, "C03": 3600.0}
+    for bid, people in homes["population_estimate"].items():
+        assert people == pytest.approx(expected.get(bid, 0.0)), bid
+    cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert cov.groupby("town")["population"].first().sum() == pytest.approx(sum(expected.values()))
+
+
+def test_population_estimate_sharing_known_totals(tmp_path, written, capsys):
+    towns = tz.io.read_layer(written, layer="towns")
+    totals = tmp_path / "totals.gpkg"
+    people = {"T1": 1000, "T2": 500, "T3": 0}
+    tz.io.write_layer(towns.assign(人口=towns["town_id"].map(people)), totals, layer="totals")
+    out = tmp_path / "out"
+    argv = args(written, out, "--population", "estimate", "--parcels", str(written), "--layer", "parcels=parcels")
+    argv += ["--totals", str(totals), "--totals-col", "人口", "--home-id-col", "building_id"]
+    argv[argv.index("homes=homes")] = "homes=buildings"
+    run(argv)
+    assert "dasymetric" in capsys.readouterr().err
+    homes = tz.io.read_layer(out / "home_distances.gpkg", layer="home_distances").set_index("building_id")
+    est = homes["population_estimate"]
+    # T1: 1000 over B01 100 000 m² and B02 60 000 m² → 625 / 375; T2: 500 over three equal 180 000 m²
+    # → 166.67 each, whole people by largest remainders: 167, 167, 166 (ties to the first)
+    assert est[["B01", "B02"]].tolist() == [625.0, 375.0]
+    assert est[["C01", "C02", "C03"]].tolist() == [167.0, 167.0, 166.0]
+    assert est.sum() == 1500.0

@@ -302,3 +302,22 @@ def test_bad_inputs_give_one_line(scene, gpkg, tmp_path, capsys, case):
     line = _one_line_error(capsys)
     assert expected in line
     assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_source_id_names_the_line_polygons_own_column(gpkg, tmp_path, capsys):
+    red = gpd.read_file(gpkg, layer="red_line")
+    red["TBBH"] = [f"R-{i}" for i in range(len(red))]
+    tz.io.write_layer(red, tmp_path / "red.gpkg", layer="red_line")
+    args = _args(gpkg, tmp_path / "out")
+    args[args.index("red-line=red_line") - 2] = str(tmp_path / "red.gpkg")
+    assert run([*args, "--source-id", "red-line=TBBH"]) == cli.EXIT_FINDINGS
+    conflicts = gpd.read_file(tmp_path / "out" / "conflicts.gpkg", layer="conflicts")
+    expected = dict(zip(red["BSM"], red["TBBH"], strict=True))
+    assert set(conflicts.loc[conflicts["line"] == "red_line", "source_id"]) == {
+        expected["STBHHX001"],
+        expected["STBHHX002"],
+    }
+    capsys.readouterr()
+    assert run([*args, "--source-id", "red-line=NOPE"]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "NOPE" in err and "--source-id NAME=COLUMN" in err

@@ -473,9 +473,12 @@ def test_farmland_shares_mu_and_verdicts_follow_an_independent_computation(data,
     worst = np.max(np.stack(list(figures.values())), axis=0)
     expected = np.where(worst <= 1e-6, "pass", np.where(worst <= sliver_m2, "review", "conflict"))
     assert s["verdict"].tolist() == expected.tolist()
-    assert s["n_conflicts"].to_numpy() == pytest.approx(
-        result.conflicts.groupby("town_id").size().reindex(s.index, fill_value=0).to_numpy()
-    )
+    # a patch at or below the tolerance is a sliver, never a conflict item
+    for column, rows in (("n_conflicts", ~result.conflicts["sliver"]), ("n_slivers", result.conflicts["sliver"])):
+        counted = result.conflicts[rows].groupby("town_id").size().reindex(s.index, fill_value=0)
+        assert s[column].tolist() == counted.tolist()
+    assert (result.conflicts["sliver"] == (result.conflicts["area_m2"] <= sliver_m2)).all()
+    assert (shapely.get_num_geometries(result.conflicts.geometry.to_numpy()) == 1).all()  # one patch a row
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -565,3 +568,107 @@ def test_progress_bar_goes_to_stderr_and_changes_nothing(scene, capsys):
     assert "control lines" in captured.err and captured.out == ""
     pd.testing.assert_frame_equal(quiet.summary, shown.summary)
     pd.testing.assert_frame_equal(quiet.conflicts, shown.conflicts)
+
+
+# --------------------------------------------------------------------------------------------
+# Union only what overlaps (issue 18): same figures as a plain shapely union
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def _patch_layers(draw):
+    """Patches a planner meets: a tiling of touching 图斑, some digitised twice, some shifted copies."""
+    cols, rows = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    size = draw(st.sampled_from([37.0, 100.0, 250.0]))
+    tiles = [_local_box(i * size, j * size, (i + 1) * size, (j + 1) * size) for i in range(cols) for j in range(rows)]
+    twice = draw(st.lists(st.integers(0, len(tiles) - 1), max_size=4))
+    shifted = draw(
+        st.lists(st.tuples(st.integers(0, len(tiles) - 1), st.floats(-0.9, 0.9), st.floats(-0.9, 0.9)), max_size=4)
+    )
+    rotated = draw(st.lists(st.tuples(st.floats(0, 5 * size), st.floats(0, 5 * size), st.floats(0, 90)), max_size=3))
+    geoms = list(tiles) + [tiles[i] for i in twice]
+    geoms += [translate(tiles[i], dx * size, dy * size) for i, dx, dy in shifted]
+    geoms += [shapely.affinity.rotate(_local_box(x, y, x + size, y + 0.6 * size), angle) for x, y, angle in rotated]
+    towns = draw(st.lists(st.tuples(st.floats(0, 4 * size), st.floats(0, 4 * size), st.floats(size / 3, 3 * size))))
+    towns = towns or [(0.0, 0.0, size)]
+    town_geoms = [_local_box(x, y, x + w, y + 0.8 * w) for x, y, w in towns]
+    return _layer(town_geoms, [f"T{i}" for i in range(len(town_geoms))], id_name="town_id"), _layer(geoms)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_patch_layers())
+def test_union_of_overlapping_patches_only_equals_a_plain_shapely_union(data):
+    towns, patches = data
+    result = tz.controllines.check(towns, farmland=patches, red_line=patches.iloc[::-1])
+    whole = shapely.union_all(patches.geometry.to_numpy())
+    oracle = shapely.area(shapely.intersection(towns.geometry.to_numpy(), whole))
+    for column in ("farmland_m2", "red_line_m2"):
+        assert result.summary[column].to_numpy() == pytest.approx(oracle, abs=0.01)
+    # every source's pieces are kept: their sum is at least the union
+    per_source = result.conflicts[result.conflicts["line"] == "farmland"].groupby("town_id")["area_m2"].sum()
+    assert (per_source.reindex(result.summary.index, fill_value=0.0) >= oracle - 0.01).all()
+
+
+def test_overlap_clusters_touching_is_not_overlapping():
+    from tongzhen_gis._overlay import overlap_clusters, union_area_per_key
+
+    a, b, c = box(0, 0, 10, 10), box(10, 0, 20, 10), box(5, 5, 15, 15)  # a, b touch; c overlaps both
+    geoms = np.array([a, b, box(30, 0, 40, 10), c, box(30, 0, 40, 10)], dtype=object)
+    keys = np.array([0, 0, 0, 1, 1])
+    labels = overlap_clusters(geoms, keys)
+    assert (labels == -1).all()  # a and b only touch; c and the duplicate belong to another key
+    keys = np.zeros(5, dtype=int)
+    labels = overlap_clusters(geoms, keys)
+    assert labels[0] == labels[1] == labels[3] >= 0  # a-c-b chained through c
+    assert labels[2] == labels[4] >= 0 and labels[2] != labels[0]  # the duplicate pair
+    # union: a ∪ b = 200, c adds 50 (its part above y=10); the duplicate counts once
+    assert union_area_per_key(geoms, keys, 1).tolist() == pytest.approx([250.0 + 100.0])
+
+
+def test_a_patch_below_the_tolerance_is_a_sliver_in_every_table():
+    town = _layer([_local_box(0, 0, 100, 100)], ["T1"], id_name="town_id")
+    # one farmland polygon meets the town in two patches: 50 m² and 0.5 m²
+    farm = _layer([shapely.union(_local_box(-10, 0, 5, 10), _local_box(99.5, 0, 110, 1))], ["F1"])
+    result = tz.controllines.check(town, farmland=farm, sliver_m2=1.0)
+    c = result.conflicts.sort_values("area_m2", ascending=False)
+    assert c["area_m2"].tolist() == pytest.approx([50.0, 0.5])
+    assert c["sliver"].tolist() == [False, True]
+    assert c["source_id"].tolist() == ["F1", "F1"]
+    s = result.summary.loc["T1"]
+    assert (s["n_conflicts"], s["n_slivers"], s["farmland_m2"], s["verdict"]) == (1, 1, pytest.approx(50.5), "conflict")
+    # alone, the small patch gives review, counted as a sliver, never as a conflict item
+    alone = tz.controllines.check(town, farmland=_layer([_local_box(99.5, 0, 110, 1)], ["F2"]), sliver_m2=1.0)
+    assert alone.summary.loc["T1", ["n_conflicts", "n_slivers", "verdict"]].tolist() == [0, 1, "review"]
+
+
+def test_source_id_is_the_polygons_own_id():
+    town = _layer([_local_box(0, 0, 100, 100)], ["T1"], id_name="town_id")
+    geoms = [_local_box(-10, 0, 5, 10), _local_box(50, 50, 60, 60)]
+    osm = gpd.GeoDataFrame({"osm_id": ["w123", "w456"], "TBBH": ["A-1", "A-2"]}, geometry=geoms, crs=tz.samples.CRS)
+    osm.index = [7, 9]  # rows left after reading: the row index is not an id
+    assert tz.controllines.check(town, farmland=osm).conflicts["source_id"].tolist() == ["w123", "w456"]
+    named = tz.controllines.check(town, farmland=osm, source_id_col={"farmland": "TBBH"})
+    assert named.conflicts["source_id"].tolist() == ["A-1", "A-2"]
+    bare = tz.controllines.check(town, farmland=osm[["geometry"]])
+    assert bare.conflicts["source_id"].tolist() == ["7", "9"]
+    assert bare.repairs["issue"].str.contains("no id column").any()
+    with pytest.raises(SchemaError, match=r"farmland has no column 'BSM'") as info:
+        tz.controllines.check(town, farmland=osm, source_id_col="BSM")
+    assert info.value.param == "source_id_col"
+
+
+def test_the_map_legend_counts_the_same_slivers_as_the_tables():
+    import matplotlib.pyplot as plt
+
+    town = _layer([_local_box(0, 0, 100, 100)], ["T1"], id_name="town_id")
+    farm = _layer([shapely.union(_local_box(-10, 0, 5, 10), _local_box(99.5, 0, 110, 1))], ["F1"])
+    result = tz.controllines.check(town, farmland=farm, sliver_m2=1.0)
+    fig, ax = tz.maps.control_lines_map(town, farmland=farm, conflicts=result.conflicts, label_col=None)
+    try:
+        legend = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+        legend += [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+        notes = [t.get_text() for t in (*fig.texts, *ax.texts)]
+    finally:
+        plt.close(fig)
+    assert any(f"{result.summary.loc['T1', 'n_slivers']} 处" in t and "微小重叠" in t for t in legend)
+    assert not any("碎片" in t for t in notes)  # no second count of the same crumbs in the map note

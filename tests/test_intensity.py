@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from conftest import ENTERPRISE_HEADERS_ZH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -270,34 +272,80 @@ def test_splitting_a_parcel_changes_nothing(parcel, cut):
 
 
 # ------------------------------------------------------------------ real data
-@pytest.mark.parametrize("clip", ["clip_yunqi_r2500m", "clip_yuhuangshan_r2500m", "clip_dream_town_r2500m"])
-def test_hangzhou_clips_against_plain_geopandas(shared_data, clip):
+def _clip(shared_data, clip):
     path = shared_data(f"hangzhou/{clip}.gpkg")
     aoi = gpd.read_file(path, layer="aoi").assign(town_id=clip)
     landuse = gpd.read_file(path, layer="landuse")
     buildings = gpd.read_file(path, layer="buildings")
     mapping = dict(tz.rules.load("intensity")["osm_fclass_to_yongdi"])
     parcels = landuse.assign(landuse_code=landuse["fclass"].map(mapping).fillna("none"))
+    return aoi, parcels, buildings
+
+
+def _union_in(aoi_m, parcels_m, codes):
+    """Independent: shapely union of the parcels of these first-level classes, cut by the town."""
+    chosen = parcels_m[parcels_m["landuse_code"].str[:2].isin(set(codes))]
+    whole = shapely.union_all(chosen.geometry.make_valid().to_numpy())
+    return shapely.intersection(shapely.union_all(aoi_m.geometry.to_numpy()), whole)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("clip", ["clip_yunqi_r2500m", "clip_yuhuangshan_r2500m", "clip_dream_town_r2500m"])
+def test_hangzhou_clips_against_an_independent_shapely_union(shared_data, clip):
+    aoi, parcels, buildings = _clip(shared_data, clip)
     t = tz.intensity.summarize(aoi, parcels=parcels, buildings=buildings)
 
-    # independent computation: geopandas overlay in the same metric CRS
+    # independent computation in the same metric CRS: overlapping parcels unioned with shapely
     crs = "EPSG:4549"
     aoi_m, parcels_m, b_m = aoi.to_crs(crs), parcels.to_crs(crs), buildings.to_crs(crs)
-    construction = set(tz.rules.load("landuse")["groups"]["construction"])
-    land = gpd.overlay(parcels_m, aoi_m[["geometry"]], how="intersection", keep_geom_type=True)
-    construction_m2 = land.area[land["landuse_code"].str[:2].isin(construction)].sum()
+    groups = tz.rules.load("landuse")["groups"]
+    construction_land = _union_in(aoi_m, parcels_m, groups["construction"])
+    construction_m2 = construction_land.area
+    everything = _union_in(aoi_m, parcels_m, parcels_m["landuse_code"].str[:2].unique())
+    pieces = gpd.overlay(parcels_m, aoi_m[["geometry"]], how="intersection", keep_geom_type=True)
     parts = gpd.overlay(b_m, aoi_m[["geometry"]], how="intersection", keep_geom_type=True)
     footprint_m2 = parts.area.sum()
     floor_area_m2 = (parts.area * parts["floors"]).sum()
+    on = b_m.geometry.make_valid().intersection(construction_land)
+    on_footprint_m2 = on.area.sum()
+    on_floor_area_m2 = (on.area * b_m["floors"]).sum()
 
     row = t.loc[clip]
     assert row["construction_m2"] == pytest.approx(construction_m2, rel=1e-6)
+    # residential takes precedence over every class; green yields to every other construction class
+    assert row["residential_m2"] == pytest.approx(_union_in(aoi_m, parcels_m, ["07"]).area, rel=1e-6, abs=0.01)
+    not_green = [c for c in groups["construction"] if c not in groups["green"]]
+    green = shapely.difference(_union_in(aoi_m, parcels_m, groups["green"]), _union_in(aoi_m, parcels_m, not_green))
+    assert row["green_m2"] == pytest.approx(green.area, rel=1e-6, abs=0.01)
+    assert row["parcel_overlap_m2"] == pytest.approx(pieces.area.sum() - everything.area, rel=1e-6, abs=0.01)
     assert row["footprint_m2"] == pytest.approx(footprint_m2, rel=1e-6)
     assert row["floor_area_m2"] == pytest.approx(floor_area_m2, rel=1e-6)
     assert row["gross_far"] == pytest.approx(floor_area_m2 / aoi_m.area.sum(), rel=1e-6)
+    assert row["footprint_on_construction_m2"] == pytest.approx(on_footprint_m2, rel=1e-6, abs=0.01)
     if construction_m2 > 0:
-        assert row["far"] == pytest.approx(floor_area_m2 / construction_m2, rel=1e-6)
-        assert row["building_coverage"] == pytest.approx(footprint_m2 / construction_m2, rel=1e-6)
+        assert row["far"] == pytest.approx(on_floor_area_m2 / construction_m2, rel=1e-6)
+        assert row["building_coverage"] == pytest.approx(on_footprint_m2 / construction_m2, rel=1e-6)
+    if footprint_m2 > 0:
+        off = 1 - on_footprint_m2 / footprint_m2
+        assert row["footprint_off_construction_share"] == pytest.approx(off, rel=1e-6, abs=1e-9)
+        assert any(f"town {clip}" in p and "looks incomplete" in p for p in t.attrs["problems"]) == (off > 0.2)
+
+
+@pytest.mark.shared_data
+def test_yuhuangshan_overlapping_parcels_are_counted_once(shared_data):
+    aoi, parcels, _ = _clip(shared_data, "clip_yuhuangshan_r2500m")
+    t = tz.intensity.summarize(aoi, parcels=parcels)
+    crs = "EPSG:4549"
+    aoi_m, parcels_m = aoi.to_crs(crs), parcels.to_crs(crs)
+    construction = tz.rules.load("landuse")["groups"]["construction"]
+    pieces = gpd.overlay(parcels_m, aoi_m[["geometry"]], how="intersection", keep_geom_type=True)
+    summed = pieces.area[pieces["landuse_code"].str[:2].isin(set(construction))].sum()
+    union = _union_in(aoi_m, parcels_m, construction).area
+    assert summed > union + 1_000  # the clip does hold overlapping construction parcels
+    row = t.loc["clip_yuhuangshan_r2500m"]
+    assert row["construction_m2"] == pytest.approx(union, rel=1e-6)
+    assert row["parcel_overlap_m2"] > 0
+    assert any("parcels overlap" in p for p in t.attrs["problems"])
 
 
 # EULUC-China level-2 classes as stored in the Xinwu file (integer Class 0–10, in EULUC order:
@@ -373,3 +421,153 @@ def test_a_missing_column_names_its_keyword(scene):
     with pytest.raises(tz.errors.SchemaError) as info:  # two keywords at fault: no single one to point at
         tz.intensity.summarize(scene.towns, parcels=scene.parcels, landuse_col="YDYHFLDM", id_col="code")
     assert info.value.param is None and len(info.value.problems) == 2
+
+
+# ------------------------------------------------------------------ overlapping parcels, net FAR (issue 12)
+def _square_town(size=1000.0):
+    return gpd.GeoDataFrame({"town_id": ["T"]}, geometry=[_box(0, 0, size, size)], crs=tz.samples.CRS)
+
+
+def _box(x0, y0, x1, y1):
+    return translate(box(x0, y0, x1, y1), *ORIGIN)
+
+
+def _parcels(rows):
+    codes, geoms = zip(*[(code, _box(*b)) for code, b in rows], strict=True)
+    return gpd.GeoDataFrame({"landuse_code": list(codes)}, geometry=list(geoms), crs=tz.samples.CRS)
+
+
+def test_overlapping_parcels_of_two_classes_count_once_by_precedence():
+    # residential 0–600 and green 400–1000 overlap on 400–600 (200 000 m²): residential wins
+    parcels = _parcels([("0701", (0, 0, 600, 1000)), ("1401", (400, 0, 1000, 1000))])
+    t = tz.intensity.summarize(_square_town(), parcels=parcels).loc["T"]
+    assert t["construction_m2"] == pytest.approx(1_000_000, rel=REL)  # not 1 200 000
+    assert t["residential_m2"] == pytest.approx(600_000, rel=REL)
+    assert t["green_m2"] == pytest.approx(400_000, rel=REL)
+    assert t["parcel_overlap_m2"] == pytest.approx(200_000, rel=REL)
+    assert [t["share_07"], t["share_14"]] == pytest.approx([0.6, 0.4], rel=REL)
+    assert t["unclassified_m2"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_construction_land_takes_precedence_over_farmland_and_the_order_of_rows_does_not_matter():
+    rows = [("0101", (0, 0, 1000, 500)), ("0901", (0, 250, 1000, 750)), ("0901", (0, 250, 1000, 750))]
+    for order in (rows, rows[::-1]):
+        t = tz.intensity.summarize(_square_town(), parcels=_parcels(order))
+        row = t.loc["T"]
+        assert row["construction_m2"] == pytest.approx(500_000, rel=REL)  # the duplicate counts once
+        assert row["share_01"] == pytest.approx(0.25, rel=REL)  # farmland keeps only 0–250
+        assert row["unclassified_m2"] == pytest.approx(250_000, rel=REL)
+        assert row["parcel_overlap_m2"] == pytest.approx(250_000 + 500_000, rel=REL)
+        assert any("parcels overlap on 750000.0 m2" in p for p in t.attrs["problems"])
+
+
+def test_an_overlap_within_the_tolerance_gives_no_note():
+    parcels = _parcels([("0701", (0, 0, 500.5, 1000)), ("0901", (500, 0, 1000, 1000))])  # 500 m² overlap
+    t = tz.intensity.summarize(_square_town(), parcels=parcels)
+    assert t.loc["T", "parcel_overlap_m2"] == pytest.approx(500, rel=1e-9)
+    tiny = _parcels([("0701", (0, 0, 500.0005, 1000)), ("0901", (500, 0, 1000, 1000))])  # 0.5 m² overlap
+    t = tz.intensity.summarize(_square_town(), parcels=tiny)
+    assert t.loc["T", "parcel_overlap_m2"] == pytest.approx(0.5, rel=1e-6)
+    assert t.loc["T", "construction_m2"] == pytest.approx(1_000_000, rel=REL)
+    assert not any("overlap" in p for p in t.attrs["problems"])
+
+
+def _net_far_scene():
+    """Residential 0–500, forest 500–900, nothing 900–1000 (unclassified); four buildings.
+
+    X 100×100 ×4 on residential; Y 100×100 ×10 on forest; Z 100×100 ×2 across 450–550 (half on
+    each); W 60×60 ×1 on unclassified land. Footprint 33 600, on construction 15 000; floor area on
+    construction 40 000 + 10 000 = 50 000; whole floor area 40 000 + 100 000 + 20 000 + 3 600.
+    """
+    parcels = _parcels([("0701", (0, 0, 500, 1000)), ("0301", (500, 0, 900, 1000))])
+    rows = [((100, 100, 200, 200), 4), ((700, 100, 800, 200), 10), ((450, 400, 550, 500), 2), ((920, 0, 980, 60), 1)]
+    buildings = gpd.GeoDataFrame(
+        {"building_id": list("XYZW"), "floors": [float(f) for _, f in rows]},
+        geometry=[_box(*b) for b, _ in rows],
+        crs=tz.samples.CRS,
+    )
+    return parcels, buildings
+
+
+def test_far_and_coverage_count_only_buildings_on_construction_land():
+    parcels, buildings = _net_far_scene()
+    t = tz.intensity.summarize(_square_town(), parcels=parcels, buildings=buildings)
+    row = t.loc["T"]
+    assert row["construction_m2"] == pytest.approx(500_000, rel=REL)
+    assert row["footprint_m2"] == pytest.approx(33_600, rel=REL)
+    assert row["footprint_on_construction_m2"] == pytest.approx(15_000, rel=REL)
+    assert row["floor_area_on_construction_m2"] == pytest.approx(50_000, rel=REL)
+    assert row["far"] == pytest.approx(50_000 / 500_000, rel=REL)
+    assert row["building_coverage"] == pytest.approx(15_000 / 500_000, rel=REL)
+    assert row["gross_far"] == pytest.approx(163_600 / 1_000_000, rel=REL)  # the whole town
+    assert row["footprint_off_construction_share"] == pytest.approx(18_600 / 33_600, rel=REL)
+    assert any("town T" in p and "looks incomplete" in p for p in t.attrs["problems"])
+
+
+def test_a_town_with_little_footprint_off_construction_land_gets_no_note():
+    parcels, buildings = _net_far_scene()
+    # X and Z only: 5 000 of 20 000 m² off construction land (25 %) gives the note; X alone (0 %) does not
+    t = tz.intensity.summarize(_square_town(), parcels=parcels, buildings=buildings.iloc[[0, 2]])
+    assert t.loc["T", "footprint_off_construction_share"] == pytest.approx(0.25, rel=REL)
+    assert any("looks incomplete" in p for p in t.attrs["problems"])
+    t = tz.intensity.summarize(_square_town(), parcels=parcels, buildings=buildings.iloc[[0]])
+    assert t.loc["T", "footprint_off_construction_share"] == pytest.approx(0.0, abs=1e-12)
+    assert not any("looks incomplete" in p for p in t.attrs["problems"])
+
+
+def test_overlapping_construction_parcels_do_not_shrink_far():
+    """A building on two overlapping construction parcels counts once on the union."""
+    parcels = _parcels([("0701", (0, 0, 600, 1000)), ("0901", (400, 0, 1000, 1000))])
+    buildings = gpd.GeoDataFrame({"floors": [5.0]}, geometry=[_box(450, 450, 550, 550)], crs=tz.samples.CRS)
+    row = tz.intensity.summarize(_square_town(), parcels=parcels, buildings=buildings).loc["T"]
+    assert row["footprint_on_construction_m2"] == pytest.approx(10_000, rel=REL)
+    assert row["far"] == pytest.approx(50_000 / 1_000_000, rel=REL)
+
+
+def test_construction_extra_0601_counts_in_intensity_and_control_lines_alike(tmp_path):
+    """Regression (issue 10): a 0601 parcel listed in construction_extra is construction land everywhere."""
+    text = (Path(tz.rules.__file__).parent / "landuse.toml").read_text(encoding="utf-8")
+    assert "construction_extra = []" in text
+    path = tmp_path / "landuse-0601.toml"
+    path.write_text(text.replace("construction_extra = []", 'construction_extra = ["0601"]'), encoding="utf-8")
+    rules = tz.rules.load(path)
+    parcels = _parcels([("0601", (0, 0, 500, 1000)), ("0602", (500, 0, 1000, 1000))])
+    parcels["parcel_id"] = ["A", "B"]
+    for landuse_rules, expected in ((rules, 500_000), ("landuse", 0.0)):
+        t = tz.intensity.summarize(_square_town(), parcels=parcels, landuse_rules=landuse_rules)
+        assert t.loc["T", "construction_m2"] == pytest.approx(expected, abs=1e-6)
+        farm = gpd.GeoDataFrame({"BSM": ["F"]}, geometry=[_box(0, 0, 1000, 10)], crs=tz.samples.CRS)
+        lines = tz.controllines.check(
+            parcels, farmland=farm, id_col="parcel_id", landuse_col="landuse_code", landuse_rules=landuse_rules
+        )
+        assert lines.summary["construction"].tolist() == [expected > 0, False]
+        assert lines.summary.loc["A", "verdict"] == ("conflict" if expected else "pass")
+
+
+_parcel_codes = st.sampled_from(["0101", "0301", "0701", "0901", "1001", "1401", "xx"])
+
+
+@_settings
+@given(
+    rects=st.lists(
+        st.tuples(st.integers(0, 9), st.integers(0, 9), st.integers(1, 6), st.integers(1, 6), _parcel_codes),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_land_structure_equals_a_plain_shapely_union(rects):
+    parcels = _parcels([(code, (100 * x, 100 * y, 100 * (x + w), 100 * (y + h))) for x, y, w, h, code in rects])
+    towns = _square_town(800.0)
+    t = tz.intensity.summarize(towns, parcels=parcels).loc["T"]
+    town = towns.geometry.iloc[0]
+    construction = tz.rules.load("landuse")["groups"]["construction"]
+    chosen = parcels[parcels["landuse_code"].str[:2].isin(set(construction))]
+    union = shapely.intersection(town, shapely.union_all(chosen.geometry.to_numpy())).area
+    everything = shapely.intersection(town, shapely.union_all(parcels.geometry.to_numpy())).area
+    pieces = shapely.area(shapely.intersection(parcels.geometry.to_numpy(), town)).sum()
+    if everything == 0:
+        return
+    assert t["construction_m2"] == pytest.approx(union, abs=0.01)
+    assert t["parcel_overlap_m2"] == pytest.approx(pieces - everything, abs=0.01)
+    classified = sum(t[c] for c in t.index if c.startswith("share_")) * town.area
+    assert classified + t["unclassified_m2"] == pytest.approx(town.area, abs=0.01)

@@ -379,6 +379,18 @@ def test_bow_tie_polygon_is_repaired_and_counted(tmp_path, layer, caplog):
     assert read.geometry.is_valid.all() and len(read) == 3
 
 
+def test_repair_false_leaves_validity_to_the_caller(tmp_path, layer):
+    bow_tie = shapely.affinity.translate(shapely.from_wkt("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))"), 520000, 3350000)
+    bad = layer.copy()
+    bad.loc[1, "geometry"] = bow_tie
+    read = tz.io.read_layer(tz.io.write_layer(bad, tmp_path / "bad.gpkg"), repair=False)
+    assert read.attrs["repairs"]["validity_checked"] is False
+    assert read.attrs["repairs"]["invalid_repaired"] == 0
+    assert not read.geometry.loc[1].is_valid and len(read) == 3  # as in the file, nothing dropped
+    checked = tz.io.read_layer(tmp_path / "bad.gpkg")
+    assert checked.attrs["repairs"]["validity_checked"] is True and checked.geometry.is_valid.all()
+
+
 def test_repair_keeps_only_the_polygon_part_of_a_collection(tmp_path, layer):
     # A square with a dangling spike: make_valid returns GEOMETRYCOLLECTION(POLYGON, LINESTRING).
     spiky = shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0.5, -1 0.5, 0 0.5, 0 0))")

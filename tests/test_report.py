@@ -404,9 +404,10 @@ def test_html_scorecard_shows_ratios_as_percentages(demo):
     # conflicts: STBHHX001 covers 100 000 m² = 150 亩 = 10 % of T2
     at = cells.index("STBHHX001")
     assert cells[at + 1 : at + 4] == ["100,000", "150", "10%"]
-    # coverage: T3 has no kindergarten, so 0 % of its people reach one
+    # coverage: T3 has no kindergarten, so 0 % of its people reach one within the 1000 m it is checked at
     at = cells.index("幼儿园(含托育)", cells.index("桑田智造小镇 (T3)"))
-    assert cells[at + 3] == "0%" and cells[at + 8] == "0%"
+    assert cells[at + 1] == "1,000" and cells[at + 2] == "15分钟生活圈"
+    assert cells[at + 5] == "0%" and cells[at + 10] == "0%"
 
 
 def test_demo_evaluation_matches_the_sample_docstring(demo):

@@ -32,7 +32,7 @@ CAP_M, QUAD = 50.0, 16
 
 
 def _same_areas(net, facilities, thresholds):
-    cats, sources, _ = _sources_by_category(
+    cats, sources, *_ = _sources_by_category(
         net,
         facilities,
         category_col="category",

@@ -16,7 +16,13 @@ Decisions (see ``../shared/reference/standards.md`` §5)
   judged is the per-line *union* area of the feature (so many slivers that together exceed
   the tolerance make a conflict). A feature without a usable geometry gets ``"unchecked"``.
 * Overlapping polygons inside one line layer are never double counted: ``summary`` measures
-  the overlap with the union of the layer; ``conflicts`` keeps one piece per source polygon.
+  the overlap with the union of the layer; ``conflicts`` keeps the pieces of each source
+  polygon. The union is computed only where pieces of one feature overlap each other (one
+  STRtree self-query, see ``tongzhen_gis/_overlay.py``); the areas of the others add exactly.
+* A conflict *patch* is one connected piece. A patch at or below ``sliver_m2`` is a sliver
+  (``sliver=True``, counted in ``n_slivers``), never a conflict item (``n_conflicts``).
+* ``conflicts["source_id"]`` is the line polygon's own id (``BSM``, ``标识码``, ``osm_id`` or
+  the column named by ``source_id_col``), never a row number unless the layer has no id.
 * With ``landuse_col`` (用地用海 codes as strings), only construction classes (the
   ``construction`` group of ``tz.rules.load("landuse")``, 07–16 by default) count towards the
   verdict, for all three lines: non-construction land (a forest parcel in the red line, a
@@ -60,7 +66,7 @@ from tongzhen_gis._overlay import LineLayer, PiecesResult, measure_block, polygo
 from tongzhen_gis.errors import CRSError, SchemaError
 from tongzhen_gis.units import M2_PER_MU
 
-__all__ = ["LINES", "ControlLineResult", "check", "check_extension"]
+__all__ = ["LINES", "SOURCE_ID_COLUMNS", "ControlLineResult", "check", "check_extension"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +91,17 @@ class ControlLineResult:
         One row per input feature, indexed by ``id_col`` in input order. Columns:
         ``area_m2``; ``red_line_m2``/``_share``; ``farmland_m2``/``_share``;
         ``inside_boundary_m2``; ``outside_boundary_m2``/``_share``; ``n_conflicts`` (counted
-        conflict rows); ``verdict``; ``_mu`` twins of every ``_m2`` column (1 亩 = 10000/15
+        conflict patches above ``sliver_m2``); ``n_slivers`` (counted patches at or below it);
+        ``verdict``; ``_mu`` twins of every ``_m2`` column (1 亩 = 10000/15
         m²); and ``construction`` when ``landuse_col`` was given. Shares are overlap / area
         (0 for a zero-area feature).
     conflicts : geopandas.GeoDataFrame
-        One row per (feature, line, source polygon) overlap: ``id_col``, ``line``
-        (``red_line`` / ``farmland`` / ``outside_boundary``), ``source_id`` (``BSM`` when
-        present, else the source's index; empty for ``outside_boundary``), ``area_m2``,
-        ``area_mu``, ``share`` (of the feature), ``sliver`` (``area_m2 <= sliver_m2``),
+        One row per overlap patch: each (feature, line, source polygon) overlap split into its
+        connected parts. ``id_col``, ``line`` (``red_line`` / ``farmland`` /
+        ``outside_boundary``), ``source_id`` (the source polygon's own id, see
+        ``source_id_col`` of :func:`check`; empty for ``outside_boundary``), ``area_m2``,
+        ``area_mu``, ``share`` (of the feature), ``sliver`` (``area_m2 <= sliver_m2``: a
+        sliver, not a conflict item, in every table),
         ``construction`` (whether it counts towards the verdict), geometry, in :attr:`crs`.
     repairs : pandas.DataFrame
         What was repaired, reprojected, not given or could not be used, per layer:
@@ -270,16 +279,34 @@ def _clean(
     return out
 
 
-def _source_ids(layer: gpd.GeoDataFrame) -> np.ndarray:
-    if "BSM" in layer.columns:
-        values = layer["BSM"].astype(object).to_numpy()
-        fallback = layer.index.astype(str).to_numpy()
-        return np.array([fb if pd.isna(v) else str(v) for v, fb in zip(values, fallback, strict=True)], dtype=object)
-    return layer.index.astype(str).to_numpy(dtype=object)
+#: Columns taken as a line polygon's own id, in this order, when ``source_id_col`` names none.
+SOURCE_ID_COLUMNS = ("BSM", "标识码", "osm_id")
+
+
+def _source_id_column(layer: gpd.GeoDataFrame, name: str, source_id_col: Mapping[str, str]) -> str | None:
+    if name in source_id_col:
+        return source_id_col[name]
+    return next((c for c in SOURCE_ID_COLUMNS if c in layer.columns), None)
+
+
+def _source_ids(layer: gpd.GeoDataFrame, column: str | None) -> np.ndarray:
+    """Each polygon's own id as text (``column``); the row index only where it has none."""
+    fallback = layer.index.astype(str).to_numpy(dtype=object)
+    if column is None:
+        return fallback
+    values = layer[column]
+    missing = values.isna().to_numpy()
+    out = values.astype(str).to_numpy(dtype=object)
+    out[missing] = fallback[missing]
+    return out
 
 
 def _prepare_lines(
-    lines: Mapping[str, gpd.GeoDataFrame | None], target: CRS, repairs: _Repairs, features: np.ndarray
+    lines: Mapping[str, gpd.GeoDataFrame | None],
+    target: CRS,
+    repairs: _Repairs,
+    features: np.ndarray,
+    source_id_col: Mapping[str, str],
 ) -> dict[str, LineLayer]:
     """Reproject each line layer and keep only the polygons that can meet a feature.
 
@@ -295,20 +322,39 @@ def _prepare_lines(
         if layer is None:
             continue
         metric = tzcrs.to_metric(layer, crs=target)
+        id_column = _source_id_column(layer, name, source_id_col)
+        if id_column is None and len(layer):
+            repairs.note(
+                name,
+                f"no id column ({', '.join(SOURCE_ID_COLUMNS)})",
+                "conflicts name the polygons by row index; pass source_id_col= naming the id column",
+            )
+        elif id_column is not None and layer[id_column].isna().any():
+            repairs.add(
+                name,
+                f"no id in {id_column!r}",
+                layer.index[layer[id_column].isna().to_numpy()],
+                "conflicts name these polygons by row index",
+            )
         if CRS.from_user_input(layer.crs) != target:
             repairs.note(name, f"reprojected from {CRS.from_user_input(layer.crs).to_string()}", f"to {target}")
         raw = np.asarray(metric.geometry.to_numpy(), dtype=object)
         missing = shapely.is_missing(raw) | shapely.is_empty(raw)
         kinds = shapely.get_type_id(raw)
         not_polygon = ~missing & ~np.isin(kinds, (3, 6, 7))  # Polygon, MultiPolygon, GeometryCollection
-        repairs.add(name, "empty or missing geometry", _source_ids(layer.iloc[np.flatnonzero(missing)]), "ignored")
         repairs.add(
-            name, "no polygonal part (point or line)", _source_ids(layer.iloc[np.flatnonzero(not_polygon)]), "ignored"
+            name, "empty or missing geometry", _source_ids(layer.iloc[np.flatnonzero(missing)], id_column), "ignored"
+        )
+        repairs.add(
+            name,
+            "no polygonal part (point or line)",
+            _source_ids(layer.iloc[np.flatnonzero(not_polygon)], id_column),
+            "ignored",
         )
         candidates = np.flatnonzero(~missing & ~not_polygon)
         near = np.unique(feature_tree.query(raw[candidates])[0]) if len(present) else np.empty(0, dtype=np.intp)
         positions = candidates[near]
-        ids = _source_ids(layer.iloc[positions])
+        ids = _source_ids(layer.iloc[positions], id_column)
         geoms = _clean(raw[positions], name, ids, repairs, keep_missing=False)
         usable = ~shapely.is_missing(geoms)
         prepared[name] = LineLayer(name=name, geoms=geoms[usable], source_ids=ids[usable])
@@ -316,26 +362,21 @@ def _prepare_lines(
     return prepared
 
 
-def _construction_mask(codes: pd.Series, repairs: _Repairs, labels: np.ndarray) -> np.ndarray:
-    groups = rules.load("landuse")["groups"]
-    first_level = tuple(str(c) for c in groups["construction"])
-    extra = tuple(str(c) for c in groups.get("construction_extra", ()))
+def _construction_mask(
+    codes: pd.Series, repairs: _Repairs, labels: np.ndarray, landuse_rules: str | rules.RuleSet
+) -> np.ndarray:
+    """Which features count towards the verdict: construction land, or an unknown code."""
     from tongzhen_gis import schema  # local: schema loads its rules on import
 
-    text = codes.astype(object)
-    missing = text.isna().to_numpy() | (text.astype(str).str.strip() == "").to_numpy()
-    values = text.where(~missing, "").astype(str).str.strip()
-    level1 = schema.landuse_level1(pd.Series(values.where(~missing, None).to_numpy(), dtype=object), errors="coerce")
-    invalid = ~missing & level1.isna().to_numpy()
+    classes = schema.landuse_classes(codes.reset_index(drop=True), landuse_rules=landuse_rules)
+    missing = classes["code"].isna().to_numpy()
+    invalid = ~missing & ~classes["valid"].to_numpy()
     if invalid.all() and len(invalid):
         msg = (
-            f"landuse_col {codes.name!r} holds no 用地用海 code (e.g. {values[invalid].iloc[0]!r}); name the column of "
-            "用地用海 codes such as '0701' with landuse_col="
+            f"landuse_col {codes.name!r} holds no 用地用海 code (e.g. {classes['code'][invalid].iloc[0]!r}); name the "
+            "column of 用地用海 codes such as '0701' with landuse_col="
         )
         raise SchemaError(msg, param="landuse_col")
-    is_construction = level1.fillna("").isin(first_level).to_numpy()
-    if extra:
-        is_construction |= values.str.startswith(extra).to_numpy()
     repairs.add(
         "features",
         "no land-use code",
@@ -348,7 +389,7 @@ def _construction_mask(codes: pd.Series, repairs: _Repairs, labels: np.ndarray) 
         labels[invalid],
         "counted as construction land (never passed silently); correct the code, e.g. '0701'",
     )
-    return is_construction | missing | invalid
+    return classes["construction"].to_numpy() | missing | invalid
 
 
 def _measure(
@@ -466,6 +507,8 @@ def check(
     client: Any = None,
     npartitions: int | None = None,
     progress: bool = False,
+    source_id_col: str | Mapping[str, str] | None = None,
+    landuse_rules: str | rules.RuleSet = "landuse",
 ) -> ControlLineResult:
     """Check features (towns, parcels, extensions) against the three control lines.
 
@@ -475,8 +518,8 @@ def check(
         Polygons to check, with a CRS and a unique ``id_col``.
     red_line, farmland, urban_boundary : GeoDataFrame, optional
         生态保护红线 (``STBHHX``), 永久基本农田 (``YJJBNTBHTB``), 城镇开发边界 (``CZKFBJ``).
-        Any CRS (reprojected to the features' metric CRS). ``BSM`` is used as the source id
-        when present. A layer not given leaves its columns ``NaN`` (see ``missing_lines``).
+        Any CRS (reprojected to the features' metric CRS). A layer not given leaves its
+        columns ``NaN`` (see ``missing_lines``).
     id_col : str, default "town_id"
         Column (or index name) identifying the features; the summary is indexed by it.
     sliver_m2 : float, optional
@@ -496,6 +539,13 @@ def check(
         Partitions for ``engine="dask"`` (default: twice the client's threads).
     progress : bool, default False
         Show a tqdm progress bar on stderr (the CLI turns it on for long runs).
+    source_id_col : str or mapping, optional
+        The column holding each line polygon's own id, written to ``conflicts["source_id"]``:
+        one name for every line layer, or ``{"farmland": "TBBH", ...}`` per layer. Default:
+        the first of :data:`SOURCE_ID_COLUMNS` (``BSM``, ``标识码``, ``osm_id``) the layer has;
+        a layer with none is named by its row index and says so in ``repairs``.
+    landuse_rules : str or RuleSet, default "landuse"
+        Decides which codes are construction land (``tz.schema.landuse_classes``).
 
     Returns
     -------
@@ -530,7 +580,28 @@ def check(
         npartitions=npartitions,
         progress=progress,
         empty_is_nothing=False,
+        source_id_col=source_id_col,
+        landuse_rules=landuse_rules,
     )
+
+
+def _source_id_cols(source_id_col: str | Mapping[str, str] | None, given: Mapping[str, Any]) -> dict[str, str]:
+    """``source_id_col`` per given line layer; one error naming every unknown layer or column."""
+    if source_id_col is None:
+        return {}
+    if isinstance(source_id_col, str):
+        wanted = {name: source_id_col for name, layer in given.items() if layer is not None}
+    else:
+        wanted = dict(source_id_col)
+    problems = [f"{name!r} is not a line layer (use {', '.join(LINES)})" for name in wanted if name not in LINES]
+    for name, column in wanted.items():
+        layer = given.get(name)
+        if name in LINES and layer is not None and column not in layer.columns:
+            problems.append(f"{name} has no column {column!r} (columns: {list(layer.columns)[:20]})")
+    if problems:
+        msg = "source_id_col: " + "; ".join(problems) + "; name the column holding each polygon's own id"
+        raise SchemaError(msg, problems, param="source_id_col")
+    return {name: column for name, column in wanted.items() if given.get(name) is not None}
 
 
 def _check(
@@ -545,10 +616,13 @@ def _check(
     npartitions: int | None,
     progress: bool,
     empty_is_nothing: bool,
+    source_id_col: str | Mapping[str, str] | None = None,
+    landuse_rules: str | rules.RuleSet = "landuse",
 ) -> ControlLineResult:
     """:func:`check`; ``empty_is_nothing`` makes empty polygons area-0 features (extensions)."""
     sliver = _default_sliver_m2(sliver_m2)
     features, ids = _validate(features, given, id_col, landuse_col)
+    id_columns = _source_id_cols(source_id_col, given)
     repairs = _Repairs()
     metric = tzcrs.to_metric(features)
     target = CRS.from_user_input(metric.crs)
@@ -557,13 +631,13 @@ def _check(
     labels = ids.astype(str).to_numpy()
     raw = metric.geometry.to_numpy()
     geoms = _clean(raw, "features", labels, repairs, keep_missing=True, empty_is_nothing=empty_is_nothing)
-    prepared = _prepare_lines(given, target, repairs, geoms)
+    prepared = _prepare_lines(given, target, repairs, geoms, id_columns)
     missing_lines = tuple(name for name, layer in given.items() if layer is None)
     for name in missing_lines:
         repairs.note(name, "not given", "columns left empty (NaN); verdict from the other lines")
         logger.warning("%s not given: its columns are left empty and the verdict rests on the other lines", name)
     if landuse_col is not None:
-        construction = _construction_mask(features[landuse_col], repairs, labels)
+        construction = _construction_mask(features[landuse_col], repairs, labels, landuse_rules)
     else:
         construction = np.ones(len(features), dtype=bool)
     logger.info(
@@ -629,8 +703,8 @@ def _assemble(
 
     conflicts = _conflict_table(ids, measured, prepared, area, construction, sliver_m2, target)
     counted = conflicts[conflicts["construction"]]
-    n_conflicts = counted.groupby(id_col, sort=False).size().reindex(ids, fill_value=0)
-    summary["n_conflicts"] = n_conflicts.to_numpy().astype(int)
+    for column, rows in (("n_conflicts", counted[~counted["sliver"]]), ("n_slivers", counted[counted["sliver"]])):
+        summary[column] = rows.groupby(id_col, sort=False).size().reindex(ids, fill_value=0).to_numpy().astype(int)
 
     verdict = np.zeros(n, dtype=int)  # index into _VERDICT_ORDER
     for values in judged.values():
@@ -654,6 +728,20 @@ def _assemble(
     )
 
 
+def _patches(pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The connected parts of each piece and the piece each comes from (only multi-part pieces are split)."""
+    multi = np.flatnonzero(shapely.get_num_geometries(pieces) > 1)
+    if len(multi) == 0:
+        return pieces, np.arange(len(pieces))
+    parts, owner = shapely.get_parts(pieces[multi], return_index=True)
+    single = np.ones(len(pieces), dtype=bool)
+    single[multi] = False
+    geoms = np.concatenate([pieces[single], parts])
+    owners = np.concatenate([np.flatnonzero(single), multi[owner]])
+    order = np.argsort(owners, kind="stable")
+    return geoms[order], owners[order]
+
+
 def _conflict_table(
     ids: pd.Index,
     measured: Mapping[str, PiecesResult],
@@ -663,58 +751,47 @@ def _conflict_table(
     sliver_m2: float,
     target: CRS,
 ) -> gpd.GeoDataFrame:
-    frames = []
+    """One row per overlap patch: each (feature, line, source) piece split into its connected parts."""
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("pos", "order", "source", "geometry")}
     for order, name in enumerate(LINES):
         if name not in measured:
             continue
         res = measured[name]
-        pos = res.feature_pos
         source = (
             prepared[name].source_ids[res.source_pos]
             if name != "urban_boundary"
-            else np.full(len(pos), None, dtype=object)
+            else np.full(len(res.feature_pos), None, dtype=object)
         )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            piece_share = res.areas_m2 / area[pos]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "_pos": pos,
-                    "_order": order,
-                    ids.name: ids.to_numpy()[pos],
-                    "line": _CONFLICT_LINE[name],
-                    "source_id": source,
-                    "area_m2": res.areas_m2,
-                    "share": piece_share,
-                    "sliver": res.areas_m2 <= sliver_m2,
-                    "construction": construction[pos],
-                    "geometry": res.pieces,
-                }
-            )
-        )
-    if frames:
-        table = pd.concat(frames, ignore_index=True).sort_values(["_pos", "_order"], kind="stable")
-    else:
-        table = pd.DataFrame(
-            {
-                "_pos": [],
-                "_order": [],
-                ids.name: pd.Series([], dtype=ids.dtype),
-                "line": [],
-                "source_id": [],
-                "area_m2": [],
-                "share": [],
-                "sliver": pd.Series([], dtype=bool),
-                "construction": pd.Series([], dtype=bool),
-                "geometry": [],
-            }
-        )
-    table.insert(table.columns.get_loc("area_m2") + 1, "area_mu", table["area_m2"] / M2_PER_MU)
-    table = table.drop(columns=["_pos", "_order"]).reset_index(drop=True)
-    table["line"] = table["line"].astype("str")
-    table["sliver"] = table["sliver"].astype(bool)
-    table["construction"] = table["construction"].astype(bool)
-    return gpd.GeoDataFrame(table, geometry="geometry", crs=target)
+        # a patch is connected: a piece in two parts is two patches, each judged against the tolerance
+        parts, owner = _patches(np.asarray(res.pieces, dtype=object))
+        columns["pos"].append(res.feature_pos[owner])
+        columns["order"].append(np.full(len(owner), order))
+        columns["source"].append(source[owner])
+        columns["geometry"].append(parts)
+    pos, order, source, geoms = (
+        np.concatenate(columns[k]) if columns[k] else np.empty(0, dtype=dtype)
+        for k, dtype in (("pos", np.intp), ("order", np.intp), ("source", object), ("geometry", object))
+    )
+    keep = np.flatnonzero(shapely.area(geoms) > 0) if len(geoms) else np.empty(0, dtype=np.intp)
+    keep = keep[np.lexsort((order[keep], pos[keep]))]  # stable: by feature, then line, then piece
+    pos, order, source, geoms = pos[keep], order[keep].astype(int), source[keep], geoms[keep]
+    areas = shapely.area(geoms) if len(geoms) else np.empty(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        piece_share = areas / area[pos]
+    lines = np.array([_CONFLICT_LINE[name] for name in LINES], dtype=object)
+    table = pd.DataFrame(
+        {
+            ids.name: pd.Series(ids.to_numpy()[pos], dtype=ids.dtype),
+            "line": pd.array(lines[order], dtype="str"),
+            "source_id": pd.Series(source, dtype=object),
+            "area_m2": areas,
+            "area_mu": areas / M2_PER_MU,
+            "share": piece_share,
+            "sliver": areas <= sliver_m2,
+            "construction": construction[pos].astype(bool),
+        }
+    )
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geoms, crs=target), crs=target)
 
 
 def check_extension(
@@ -768,7 +845,15 @@ def check_extension(
     added[nothing] = shapely.Polygon()
     frame = gpd.GeoDataFrame({id_col: proposed_ids.to_numpy()}, geometry=added, crs=metric.crs)
     options = {k: v for k, v in same.items() if k not in LINES}
-    unknown = set(options) - {"sliver_m2", "engine", "client", "npartitions", "progress", "landuse_col"}
+    unknown = set(options) - {
+        "sliver_m2",
+        "engine",
+        "client",
+        "npartitions",
+        "progress",
+        "landuse_col",
+        "source_id_col",
+    }
     if unknown:
         msg = f"check_extension got unknown option(s) {sorted(unknown)}; it takes the options of check()"
         raise SchemaError(msg)
@@ -783,6 +868,7 @@ def check_extension(
         npartitions=options.get("npartitions"),
         progress=options.get("progress", False),
         empty_is_nothing=True,
+        source_id_col=options.get("source_id_col"),
     )
     summary = result.summary
     current_area = np.where(has_before, shapely.area(before), np.nan)

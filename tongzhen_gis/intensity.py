@@ -6,9 +6,9 @@ not to drift into real estate. This module measures, per town:
 * land structure from land-use parcels (用地用海 codes): construction land (建设用地) and its
   share of the town (开发强度), residential share of construction land, industrial share,
   green share (用地 14 over town area) and every first-level class's share;
-* building intensity from footprints: floor area, 综合容积率 (FAR, floor area over construction
-  land), gross FAR (over town area) and 建筑密度 (footprint over construction land), following
-  TD/T 1029;
+* building intensity from footprints: floor area, 综合容积率 (FAR, floor area on construction
+  land over construction land), gross FAR (all floor area over town area) and 建筑密度
+  (footprint on construction land over construction land), following TD/T 1029;
 * 亩均 figures from an enterprise table: tax, cumulative investment and output per 亩 of
   construction land, R&D intensity, labour productivity, jobs.
 
@@ -20,9 +20,23 @@ Decisions (also stated in each function's docstring)
 * Every layer is reprojected to the metric CRS of the towns (:func:`tongzhen_gis.crs.to_metric`).
 * Parcels and buildings straddling a town boundary are apportioned by intersected area
   (exact polygon intersections, never centroids).
-* Which first-level classes are construction, residential, industrial and green land comes
-  from ``tz.rules.load("landuse")["groups"]``. A town that no parcel reaches has unknown land
-  use: its land figures are NaN (reported), not zero, so its rules are ``missing``, not failed.
+* Which codes are construction, residential, industrial and green land is decided by
+  :func:`tongzhen_gis.schema.landuse_classes` from ``tz.rules.load("landuse")["groups"]`` (a
+  code belongs to a group when it starts with one of its entries, so ``construction_extra``
+  codes such as ``"0601"`` count). A town that no parcel reaches has unknown land use: its
+  land figures are NaN (reported), not zero, so its rules are ``missing``, not failed.
+* Overlapping parcels are counted once. Where parcels of a town overlap, the land goes to the
+  class that takes precedence: construction land before any other land (so construction land
+  is the union of the construction parcels), then the order ``[groups] precedence`` of the
+  land-use rules (residential first, green last among construction classes; ties: the
+  earlier row). The overlap area is ``parcel_overlap_m2``; above the
+  ``parcel_overlap_tolerance_m2`` parameter it is reported. Only overlapping parcels are cut
+  (one STRtree self-query per run, ``tongzhen_gis/_overlay.py``); the rest are summed as they are.
+* ``far`` (综合容积率) and ``building_coverage`` (建筑密度) divide only the building parts
+  standing on construction land by the construction land (TD/T 1029); ``gross_far`` divides
+  every building in the town by the town area. ``footprint_off_construction_share`` says how
+  much footprint was left out; above the ``footprint_off_construction_note_share`` parameter
+  (20 %) the town gets a note that its land-use layer looks incomplete.
 * Floors: the ``floors`` column when it holds a positive number; otherwise, when a height is
   known, ``floor(height / storey_height_m)`` (rule ``intensity``, 3 m by default, at least
   ``min_floors``). Buildings with neither are counted per town (``unknown_floors_count``) and
@@ -40,7 +54,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -53,6 +67,7 @@ from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
 from tongzhen_gis import schema
 from tongzhen_gis._firm_scores import firm_scores
+from tongzhen_gis._overlay import polygonal, resolve_overlaps
 from tongzhen_gis.errors import SchemaError
 from tongzhen_gis.labels import COLUMNS_ZH  # Chinese label and unit of each column of summarize()
 from tongzhen_gis.raster import Raster, zonal
@@ -75,21 +90,6 @@ def _check_columns(
         fix = f"pass {keyword}= naming the column" if keyword else f"rename the column to {column!r}"
         problems.append(f"{name} lacks column {column!r} (has {list(df.columns)}); {fix}")
         params.append(keyword)
-
-
-def _normalise_codes(values: pd.Series, repairs: list[str]) -> pd.Series:
-    """Land-use codes as strings; numbers that lost their leading zero (701 → "0701") are repaired."""
-    out = values.astype("string").str.strip()
-    numeric = out.str.fullmatch(r"\d+(\.0+)?").fillna(False)
-    out = out.where(~numeric, out.str.replace(r"\.0+$", "", regex=True))
-    odd = numeric & (out.str.len() % 2 == 1)
-    if odd.any():
-        repairs.append(
-            f"{int(odd.sum())} land-use code(s) of odd length read as '0' + code (e.g. 701 → 0701): "
-            "keep codes as text in the source file"
-        )
-        out = out.where(~odd, "0" + out)
-    return out
 
 
 def _repaired(gdf: gpd.GeoDataFrame, name: str, problems: list[str], repairs: list[str]) -> gpd.GeoDataFrame:
@@ -115,27 +115,20 @@ def _repaired(gdf: gpd.GeoDataFrame, name: str, problems: list[str], repairs: li
     return out
 
 
-def _pairs(left: gpd.GeoSeries, right: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index pairs (i into left, j into right) of intersecting geometries and their shared area."""
-    lv, rv = np.asarray(left.values), np.asarray(right.values)
-    tree = shapely.STRtree(rv)
-    li, rj = tree.query(lv, predicate="intersects")
+def _pieces(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i into left, j into right, left ∩ right) for every pair sharing area; a part wholly inside is itself."""
+    tree = shapely.STRtree(right)
+    li, rj = tree.query(left, predicate="intersects")
     if len(li) == 0:
-        return li, rj, np.zeros(0)
-    # A part wholly inside needs no intersection (most buildings in a district): test it on
-    # prepared zone geometries, and cut only the ones crossing a boundary.
-    shapely.prepare(rv)
-    inside = shapely.contains_properly(rv[rj], lv[li])
-    area = shapely.area(lv[li])
+        return li, rj, np.empty(0, dtype=object)
+    shapely.prepare(right)
+    inside = shapely.contains_properly(right[rj], left[li])
+    geoms = left[li].copy()
     cross = ~inside
-    area[cross] = shapely.area(shapely.intersection(lv[li[cross]], rv[rj[cross]]))
+    geoms[cross] = polygonal(shapely.intersection(left[li[cross]], right[rj[cross]]))
+    area = np.where(shapely.is_missing(geoms), 0.0, shapely.area(geoms))
     keep = area > 0
-    return li[keep], rj[keep], area[keep]
-
-
-def _groups(landuse_rules: str | Any) -> Mapping[str, Any]:
-    ruleset = tzrules.load(landuse_rules) if not isinstance(landuse_rules, tzrules.RuleSet) else landuse_rules
-    return ruleset["groups"]
+    return li[keep], rj[keep], geoms[keep]
 
 
 def _rules(name: str | Any) -> tzrules.RuleSet:
@@ -206,16 +199,39 @@ def _height_col(buildings: pd.DataFrame, height_col: str | None) -> str | None:
     return height_col
 
 
-def _industrial_mask(
-    buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, codes: pd.Series, industrial: tuple[str, ...]
-) -> np.ndarray:
-    """True for buildings with more footprint on industrial parcels than on all other parcels together."""
-    bi, pj, area = _pairs(buildings.geometry, parcels.geometry)
+@dataclass(frozen=True)
+class _Land:
+    """The parcels inside each town, cut so that no two share area (overlaps resolved by precedence).
+
+    ``geoms[k]`` lies in town ``town[k]`` and carries the groups of parcel ``parcel[k]``.
+    """
+
+    geoms: np.ndarray
+    town: np.ndarray
+    parcel: np.ndarray
+    classes: pd.DataFrame  # one row per parcel: tz.schema.landuse_classes
+
+    def flag(self, group: str) -> np.ndarray:
+        """Per piece: whether its parcel belongs to ``group`` (construction, industrial …)."""
+        return self.classes[group].to_numpy()[self.parcel]
+
+
+def _precedence(classes: pd.DataFrame, landuse_rules: str | Any) -> np.ndarray:
+    """Rank of each parcel where parcels overlap: lower wins (see ``[groups] precedence``)."""
+    ruleset = _rules(landuse_rules)
+    order = {str(code): i for i, code in enumerate(ruleset["groups"]["precedence"])}
+    within = classes["level1"].map(lambda c: order.get(c, len(order)) if isinstance(c, str) else len(order) + 1)
+    # construction land always before other land, so construction land is the union of its parcels
+    return (~classes["construction"].to_numpy()).astype(int) * (len(order) + 2) + within.to_numpy(dtype=int)
+
+
+def _industrial_mask(buildings: np.ndarray, land: _Land) -> np.ndarray:
+    """True for buildings with more footprint on industrial land than on all other land together."""
+    bi, pj, parts = _pieces(buildings, land.geoms)
     out = np.zeros(len(buildings), dtype=bool)
     if len(bi) == 0:
         return out
-    level1 = codes.str[:2].to_numpy()
-    frame = pd.DataFrame({"b": bi, "ind": np.isin(level1[pj], industrial), "area": area})
+    frame = pd.DataFrame({"b": bi, "ind": land.flag("industrial")[pj], "area": shapely.area(parts)})
     by_class = frame.groupby(["b", "ind"])["area"].sum().unstack(fill_value=0.0)
     ind_area = by_class.get(True, pd.Series(0.0, index=by_class.index))
     other_area = by_class.get(False, pd.Series(0.0, index=by_class.index))
@@ -270,7 +286,9 @@ def summarize(
     rules : str or RuleSet, default "intensity"
         Storey height, minimum floors, the 8 m value and the parcel-overlap tolerance.
     landuse_rules : str or RuleSet, default "landuse"
-        Gives ``groups`` (construction, residential, industrial, green first-level codes).
+        Gives ``groups``: which codes are construction, residential, industrial and green land
+        (see :func:`tongzhen_gis.schema.landuse_classes`) and the ``precedence`` of classes
+        where parcels overlap.
 
     Returns
     -------
@@ -279,11 +297,15 @@ def summarize(
         ``construction_share`` (开发强度), ``residential_m2``, ``residential_share`` (of
         construction land), ``industrial_m2``, ``industrial_share`` (of construction land),
         ``green_m2``, ``green_share`` (of town area), ``unclassified_m2`` (town area covered by
-        no parcel or by a code outside 01–24) and ``share_<code>`` for every first-level class
-        present (of town area). With buildings: ``building_count``, ``footprint_m2``,
-        ``floor_area_m2``, ``far`` (综合容积率, over construction land), ``gross_far`` (over
-        town area), ``building_coverage`` (建筑密度, footprint over construction land),
-        ``unknown_floors_count`` and ``unknown_floors_footprint_m2``. With enterprises: the sums
+        no parcel or by a code outside 01–24), ``parcel_overlap_m2`` (land under more than one
+        parcel, counted once) and ``share_<code>`` for every first-level class present (of
+        town area). With buildings: ``building_count``, ``footprint_m2``, ``floor_area_m2``
+        (whole town), ``footprint_on_construction_m2``, ``floor_area_on_construction_m2``,
+        ``far`` (综合容积率: floor area on construction land over construction land),
+        ``gross_far`` (all floor area over town area), ``building_coverage`` (建筑密度:
+        footprint on construction land over construction land),
+        ``footprint_off_construction_share``, ``unknown_floors_count`` and
+        ``unknown_floors_footprint_m2``. With enterprises: the sums
         of ``ENTERPRISE_SUMS``, ``firm_count``, ``tax_per_mu``, ``investment_per_mu``,
         ``output_per_mu`` (万元/亩 of construction land), ``rd_intensity`` (R&D / revenue) and
         ``labour_productivity`` (output / jobs, 万元/人). A town without enterprise rows, or
@@ -305,9 +327,77 @@ def summarize(
     >>> t.loc["T1", ["construction_share", "residential_share", "far", "building_coverage"]].round(4).tolist()
     [1.0, 0.2, 0.31, 0.0824]
     """
+    enterprises = _validate(
+        towns,
+        parcels,
+        buildings,
+        enterprises,
+        id_col=id_col,
+        landuse_col=landuse_col,
+        floors_col=floors_col,
+        height_col=height_col,
+    )
+    problems: list[str] = []
+    repairs: list[str] = []
+    if buildings is not None and floors_col not in buildings.columns:
+        problems.append(
+            f"buildings have no floors column {floors_col!r}: floors come from the heights in "
+            f"{_height_col(buildings, height_col)!r} only; pass floors_col= if the floors are in another column"
+        )
+    ruleset = _rules(rules)
+    towns_m = _repaired(tzcrs.to_metric(towns), "town", problems, repairs)
+    target = towns_m.crs
+    parcels_m = _repaired(tzcrs.to_metric(parcels, crs=target), "parcel", problems, repairs)
+    out = pd.DataFrame(index=pd.Index(towns_m[id_col].to_numpy(), name=id_col))
+    out["area_m2"] = shapely.area(towns_m.geometry.values)
+    land = _add_land(
+        out,
+        towns_m,
+        parcels_m,
+        landuse_col=landuse_col,
+        landuse_rules=landuse_rules,
+        ruleset=ruleset,
+        problems=problems,
+        repairs=repairs,
+    )
+    if buildings is not None:
+        _add_buildings(
+            out,
+            towns_m,
+            _repaired(tzcrs.to_metric(buildings, crs=target), "building", problems, repairs),
+            land=land,
+            floors_col=floors_col,
+            height_col=height_col,
+            tall=industrial_tall_storey,
+            ruleset=ruleset,
+            problems=problems,
+        )
+    if enterprises is not None:
+        _add_enterprises(out, enterprises, problems)
+    out.attrs["problems"] = problems
+    out.attrs["repairs"] = repairs
+    for p in problems:
+        logger.warning(p)
+    return out
+
+
+def _validate(
+    towns: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame | None,
+    enterprises: pd.DataFrame | None,
+    *,
+    id_col: str,
+    landuse_col: str,
+    floors_col: str,
+    height_col: str | None,
+) -> pd.DataFrame | None:
+    """Check the inputs of :func:`summarize`; raise one error listing every problem.
+
+    Returns the enterprises with canonical column names (``tz.schema.standardize``).
+    """
     problems: list[str] = []
     params: list[str | None] = []  # the keyword each problem concerns (None: none)
-    repairs: list[str] = []
     _check_columns("towns", towns, id_col, problems, params, "id_col")
     _check_columns("parcels", parcels, landuse_col, problems, params, "landuse_col")
     if buildings is not None:
@@ -337,102 +427,130 @@ def summarize(
         # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
         param = params[0] if len(set(params)) == 1 else None
         raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems, param=param)
-    if buildings is not None and floors_col not in buildings.columns:
-        problems.append(
-            f"buildings have no floors column {floors_col!r}: floors come from the heights in "
-            f"{_height_col(buildings, height_col)!r} only; pass floors_col= if the floors are in another column"
+    return enterprises
+
+
+def _land_pieces(
+    towns_m: gpd.GeoDataFrame,
+    parcels_m: gpd.GeoDataFrame,
+    classes: pd.DataFrame,
+    landuse_rules: str | Any,
+) -> tuple[_Land, np.ndarray]:
+    """The parcels cut by the towns, overlaps resolved; and each town's overlap area (m²)."""
+    parcel_geoms = np.asarray(parcels_m.geometry.values, dtype=object)
+    usable = np.flatnonzero(~shapely.is_missing(parcel_geoms) & ~shapely.is_empty(parcel_geoms))
+    pi, tj, pieces = _pieces(parcel_geoms[usable], np.asarray(towns_m.geometry.values, dtype=object))
+    pi = usable[pi]
+    rank = _precedence(classes, landuse_rules)[pi]
+    # Only pieces that overlap another piece of the same town are cut (one STRtree self-query).
+    resolved, _ = resolve_overlaps(pieces, tj, rank, origin=pi, origin_geoms=parcel_geoms)
+    before = np.bincount(tj, weights=shapely.area(pieces), minlength=len(towns_m))
+    kept = ~shapely.is_missing(resolved)
+    resolved, tj, pi = resolved[kept], tj[kept], pi[kept]
+    after = np.bincount(tj, weights=shapely.area(resolved), minlength=len(towns_m))
+    return _Land(geoms=resolved, town=tj, parcel=pi, classes=classes), before - after
+
+
+def _add_land(
+    out: pd.DataFrame,
+    towns_m: gpd.GeoDataFrame,
+    parcels_m: gpd.GeoDataFrame,
+    *,
+    landuse_col: str,
+    landuse_rules: str | Any,
+    ruleset: tzrules.RuleSet,
+    problems: list[str],
+    repairs: list[str],
+) -> _Land:
+    """Land structure per town from the parcels, each piece of land counted once."""
+    index = out.index
+    classes = schema.landuse_classes(
+        parcels_m[landuse_col].reset_index(drop=True), landuse_rules=landuse_rules, repair_numbers=True
+    )
+    if classes["repaired"].any():
+        repairs.append(
+            f"{int(classes['repaired'].sum())} land-use code(s) read as numbers that lost their leading zero "
+            "(e.g. 701 → 0701): keep codes as text in the source file"
         )
-
-    groups = _groups(landuse_rules)
-    ruleset = _rules(rules)
-    towns_m = _repaired(tzcrs.to_metric(towns), "town", problems, repairs)
-    target = towns_m.crs
-    parcels_m = _repaired(tzcrs.to_metric(parcels, crs=target), "parcel", problems, repairs)
-    index = pd.Index(towns_m[id_col].to_numpy(), name=id_col)
-    out = pd.DataFrame(index=index)
-    out["area_m2"] = shapely.area(towns_m.geometry.values)
-
-    # ---- land structure
-    codes = _normalise_codes(parcels_m[landuse_col], repairs)
-    level1 = codes.str[:2]
-    valid = level1.str.fullmatch(r"\d\d").fillna(False) & level1.between("01", "24").fillna(False)
+    valid = classes["valid"].to_numpy()
     if (~valid).any():
-        bad = parcels_m.index[~valid.to_numpy()].tolist()
+        bad = parcels_m.index[~valid].tolist()
         problems.append(
             f"{len(bad)} parcel(s) have no valid 用地用海 code in {landuse_col!r} (index {bad[:10]}); "
             "their area counts as unclassified"
         )
-    pi, tj, area = _pairs(parcels_m.geometry, towns_m.geometry)
-    lv = level1.to_numpy(dtype=object)[pi]
-    lv = np.where(valid.to_numpy()[pi], lv, "unclassified")
-    land = pd.DataFrame({"town": index.to_numpy()[tj], "class": lv, "area": area})
-    by_class = land.groupby(["town", "class"], sort=True)["area"].sum().unstack(fill_value=0.0)
+    land, overlap_m2 = _land_pieces(towns_m, parcels_m, classes, landuse_rules)
+    area = shapely.area(land.geoms)
+    level1 = classes["level1"].to_numpy(dtype=object, na_value="unclassified")[land.parcel]
+    frame = pd.DataFrame({"town": index.to_numpy()[land.town], "class": level1, "area": area})
+    by_class = frame.groupby(["town", "class"], sort=True)["area"].sum().unstack(fill_value=0.0)
     by_class = by_class.reindex(index, fill_value=0.0)
 
-    def group_sum(codes_: Any) -> pd.Series:
-        cols = [c for c in by_class.columns if c in set(codes_)]
-        return by_class[cols].sum(axis=1) if cols else pd.Series(0.0, index=index)
+    def group_m2(group: str) -> np.ndarray:
+        return np.bincount(land.town, weights=area * land.flag(group), minlength=len(index))
 
-    construction = tuple(groups["construction"]) + tuple(groups.get("construction_extra", ()))
-    out["construction_m2"] = group_sum(construction)
+    out["construction_m2"] = group_m2("construction")
     out["construction_mu"] = out["construction_m2"] / M2_PER_MU
     out["construction_share"] = _ratio(out["construction_m2"], out["area_m2"])
-    out["residential_m2"] = group_sum(groups["residential"])
+    out["residential_m2"] = group_m2("residential")
     out["residential_share"] = _ratio(out["residential_m2"], out["construction_m2"])
-    out["industrial_m2"] = group_sum(groups["industrial"])
+    out["industrial_m2"] = group_m2("industrial")
     out["industrial_share"] = _ratio(out["industrial_m2"], out["construction_m2"])
-    out["green_m2"] = group_sum(groups["green"])
+    out["green_m2"] = group_m2("green")
     out["green_share"] = _ratio(out["green_m2"], out["area_m2"])
     classified = by_class.drop(columns=["unclassified"], errors="ignore").sum(axis=1)
-    tol = ruleset.parameter("parcel_overlap_tolerance_m2")
-    over = classified + by_class.get("unclassified", 0.0) - out["area_m2"]
-    for town in over.index[over > tol]:
-        problems.append(
-            f"town {town}: parcels add up to {over[town]:.1f} m2 more than the town area (overlapping parcels, "
-            "land counted twice); dissolve or fix the overlaps"
-        )
     out["unclassified_m2"] = (out["area_m2"] - classified).clip(lower=0.0)
+    out["parcel_overlap_m2"] = overlap_m2
+    tol = ruleset.parameter("parcel_overlap_tolerance_m2")
+    for town in out.index[out["parcel_overlap_m2"] > tol]:
+        problems.append(
+            f"town {town}: parcels overlap on {out.loc[town, 'parcel_overlap_m2']:.1f} m2 (overlapping parcels); "
+            "that land is counted once, in the class that takes precedence ([groups] precedence of the land-use "
+            "rules: construction land first); dissolve or fix the overlaps"
+        )
     for code in sorted(c for c in by_class.columns if c != "unclassified"):
         out[f"share_{code}"] = _ratio(by_class[code], out["area_m2"])
     # A town no parcel reaches has unknown land use, not zero construction land.
     uncovered = by_class.sum(axis=1) <= 0
     if uncovered.any():
-        land = [c for c in out.columns if c not in ("area_m2", "unclassified_m2")]
-        out.loc[uncovered, land] = np.nan
+        columns = [c for c in out.columns if c not in ("area_m2", "unclassified_m2", "parcel_overlap_m2")]
+        out.loc[uncovered, columns] = np.nan
         problems.append(
             f"town(s) {uncovered.index[uncovered].tolist()[:10]}: no parcel lies in them, so their land figures "
             "are missing (NaN), not zero; give parcels that cover every town"
         )
-
-    # ---- buildings
-    if buildings is not None:
-        _add_buildings(
-            out,
-            towns_m,
-            _repaired(tzcrs.to_metric(buildings, crs=target), "building", problems, repairs),
-            parcels_m=parcels_m,
-            codes=codes,
-            floors_col=floors_col,
-            height_col=height_col,
-            tall=industrial_tall_storey,
-            industrial=tuple(groups["industrial"]),
-            ruleset=ruleset,
-            problems=problems,
-        )
-
-    # ---- enterprises
-    if enterprises is not None:
-        _add_enterprises(out, enterprises, problems)
-
-    out.attrs["problems"] = problems
-    out.attrs["repairs"] = repairs
-    for p in problems:
-        logger.warning(p)
-    return out
+    return land
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.where(den > 0)).astype(float)
+
+
+def _floor_factor(
+    buildings_m: gpd.GeoDataFrame, info: pd.DataFrame, land: _Land, *, tall: bool, ruleset: tzrules.RuleSet
+) -> np.ndarray:
+    """Per building: 2 where the 8 m rule doubles its floor area, else 1."""
+    factor = np.ones(len(buildings_m))
+    if tall:
+        limit = ruleset.parameter("industrial_tall_storey_m")
+        on_industry = _industrial_mask(np.asarray(buildings_m.geometry.values, dtype=object), land)
+        doubled = on_industry & (info["storey_height_m"] > limit).to_numpy()
+        factor[doubled] = 2.0
+        logger.info("8 m rule: %d industrial building(s) with storeys above %.1f m count twice", doubled.sum(), limit)
+    return factor
+
+
+def _on_construction(
+    buildings: np.ndarray, land: _Land, weight: np.ndarray, n_towns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per town: footprint (m²) and floor area (m²) of the building parts standing on construction land."""
+    construction = land.flag("construction")
+    bi, pj, parts = _pieces(buildings, land.geoms[construction])
+    town = land.town[construction][pj]
+    area = shapely.area(parts)
+    footprint = np.bincount(town, weights=area, minlength=n_towns)
+    floor_area = np.bincount(town, weights=area * weight[bi], minlength=n_towns)
+    return footprint, floor_area
 
 
 def _add_buildings(
@@ -440,32 +558,30 @@ def _add_buildings(
     towns_m: gpd.GeoDataFrame,
     buildings_m: gpd.GeoDataFrame,
     *,
-    parcels_m: gpd.GeoDataFrame,
-    codes: pd.Series,
+    land: _Land,
     floors_col: str,
     height_col: str | None,
     tall: bool,
-    industrial: tuple[str, ...],
     ruleset: tzrules.RuleSet,
     problems: list[str],
 ) -> None:
     info = building_floor_area(buildings_m, floors_col=floors_col, height_col=height_col, rules=ruleset)
-    factor = np.ones(len(buildings_m))
-    if tall:
-        limit = ruleset.parameter("industrial_tall_storey_m")
-        on_industry = _industrial_mask(buildings_m, parcels_m, codes, industrial)
-        doubled = on_industry & (info["storey_height_m"] > limit).to_numpy()
-        factor[doubled] = 2.0
-        logger.info("8 m rule: %d industrial building(s) with storeys above %.1f m count twice", doubled.sum(), limit)
-    bi, tj, area = _pairs(buildings_m.geometry, towns_m.geometry)
-    floors = info["floors"].to_numpy()[bi]
-    known = info["known"].to_numpy()[bi]
+    factor = _floor_factor(buildings_m, info, land, tall=tall, ruleset=ruleset)
+    geoms = np.asarray(buildings_m.geometry.values, dtype=object)
+    known_all = info["known"].to_numpy()
+    # floor area per m² of footprint: 0 where floors are unknown (never guessed)
+    weight = np.where(known_all, np.nan_to_num(info["floors"].to_numpy()) * factor, 0.0)
+    usable = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+    bi, tj, parts = _pieces(geoms[usable], np.asarray(towns_m.geometry.values, dtype=object))
+    bi = usable[bi]
+    area = shapely.area(parts)
+    known = known_all[bi]
     parts = pd.DataFrame(
         {
             "town": out.index.to_numpy()[tj],
             "building": bi,
             "footprint": area,
-            "floor_area": np.where(known, area * np.nan_to_num(floors) * factor[bi], 0.0),
+            "floor_area": area * weight[bi],
             "unknown": ~known,
             "unknown_fp": np.where(known, 0.0, area),
         }
@@ -474,9 +590,29 @@ def _add_buildings(
     out["building_count"] = g["building"].nunique().reindex(out.index, fill_value=0).astype(int)
     out["footprint_m2"] = g["footprint"].sum().reindex(out.index, fill_value=0.0)
     out["floor_area_m2"] = g["floor_area"].sum().reindex(out.index, fill_value=0.0)
-    out["far"] = _ratio(out["floor_area_m2"], out["construction_m2"])
+    on_fp, on_fa = _on_construction(geoms[usable], land, weight[usable], len(out))
+    unknown_land = out["construction_m2"].isna()
+    out["footprint_on_construction_m2"] = np.where(unknown_land, np.nan, on_fp)
+    out["floor_area_on_construction_m2"] = np.where(unknown_land, np.nan, on_fa)
+    out["far"] = _ratio(out["floor_area_on_construction_m2"], out["construction_m2"])
     out["gross_far"] = _ratio(out["floor_area_m2"], out["area_m2"])
-    out["building_coverage"] = _ratio(out["footprint_m2"], out["construction_m2"])
+    out["building_coverage"] = _ratio(out["footprint_on_construction_m2"], out["construction_m2"])
+    off = 1.0 - _ratio(out["footprint_on_construction_m2"], out["footprint_m2"])
+    out["footprint_off_construction_share"] = off.clip(lower=0.0)
+    limit = ruleset.parameter("footprint_off_construction_note_share")
+    for town, share in out["footprint_off_construction_share"].items():
+        if share > limit:
+            problems.append(
+                f"town {town}: {share:.0%} of the building footprint stands off construction land (unclassified or "
+                f"non-construction parcels), above {limit:.0%}: its land-use layer looks incomplete; far and "
+                "building_coverage count only the buildings on construction land, gross_far the whole town"
+            )
+    _note_unknown_floors(out, buildings_m, parts, problems)
+
+
+def _note_unknown_floors(
+    out: pd.DataFrame, buildings_m: gpd.GeoDataFrame, parts: pd.DataFrame, problems: list[str]
+) -> None:
     unknown = parts[parts["unknown"]]
     gu = unknown.groupby("town", sort=False)
     out["unknown_floors_count"] = gu["building"].nunique().reindex(out.index, fill_value=0).astype(int)
@@ -488,7 +624,7 @@ def _add_buildings(
                 f"town {town}: {n} building(s) with neither floors nor height (index {ids[:10]}); "
                 "footprint counted in coverage, floor area not guessed, so FAR is a lower bound"
             )
-    outside = np.setdiff1d(np.arange(len(buildings_m)), bi)
+    outside = np.setdiff1d(np.arange(len(buildings_m)), parts["building"].unique())
     if len(outside):
         logger.info("%d building(s) lie outside every town and are not counted", len(outside))
 

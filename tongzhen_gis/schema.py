@@ -48,10 +48,12 @@ from tongzhen_gis.errors import RuleDataError, SchemaError
 
 __all__ = [
     "KINDS",
+    "LANDUSE_GROUPS",
     "ROLES",
     "Column",
     "Role",
     "dlbm_to_yongdi",
+    "landuse_classes",
     "landuse_level1",
     "role_for_layer_name",
     "roles_table",
@@ -460,11 +462,9 @@ def _check_landuse(label: str, source: str, series: pd.Series) -> tuple[pd.Serie
 
 
 def _valid_landuse(text: pd.Series) -> pd.Series:
-    classes = set(rules.load("landuse")["class"])
+    """Text values that are 用地用海 codes, as :func:`landuse_classes` decides (numbers never are)."""
     is_str = text.map(lambda v: isinstance(v, str))
-    as_str = text.where(is_str).astype("string")
-    valid = as_str.str.fullmatch(_LANDUSE_PATTERN).fillna(False).astype(bool)
-    return valid & as_str.str[:2].isin(classes).fillna(False).astype(bool)
+    return is_str & landuse_classes(text.where(is_str))["valid"]
 
 
 def _invalid_landuse_problem(label: str, bad: pd.Series) -> str:
@@ -605,16 +605,16 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     return out
 
 
-def _level1_one(value: Any, classes: set[str]) -> str | None:
+def _level1_one(value: Any) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if not isinstance(value, str):
         raise _LevelError(value)
-    code = value.strip()
-    if not code:
+    if not value.strip():
         return None
-    if re.fullmatch(_LANDUSE_PATTERN, code) and code[:2] in classes:
-        return code[:2]
+    decided = landuse_classes(value).iloc[0]  # the one land-use decision of the package
+    if decided["valid"]:
+        return str(decided["level1"])
     raise _LevelError(value)
 
 
@@ -651,10 +651,9 @@ def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] 
     >>> landuse_level1("0701"), landuse_level1("080404"), landuse_level1("14")
     ('07', '08', '14')
     """
-    classes = set(rules.load("landuse")["class"])
     if not isinstance(code, pd.Series):
         try:
-            return _level1_one(code, classes)
+            return _level1_one(code)
         except _LevelError as exc:
             problem = _invalid_landuse_problem("'code'", pd.Series([exc.value]))
             if errors == "raise":
@@ -669,6 +668,104 @@ def landuse_level1(code: Any | pd.Series, *, errors: Literal["raise", "coerce"] 
         raise SchemaError(problems[0], problems)
     result.attrs["problems"] = problems
     return result
+
+
+#: The groups :func:`landuse_classes` decides, as named in ``[groups]`` of ``rules/landuse.toml``.
+LANDUSE_GROUPS = ("construction", "residential", "industrial", "green")
+
+
+def _landuse_text(value: Any, repair_numbers: bool) -> tuple[str | None, bool]:
+    """A code as stripped text and whether it was repaired (a number that lost its leading zero)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None, False
+    if isinstance(value, bool | np.bool_):
+        return str(value), False
+    if _is_number(value):
+        if not repair_numbers or float(value) != int(value):
+            return str(value), False
+        text = str(int(value))
+        return (text.zfill(len(text) + len(text) % 2), True)
+    text = str(value).strip()
+    if not text:
+        return None, False
+    if repair_numbers and re.fullmatch(r"\d+(\.0+)?", text):
+        digits = re.sub(r"\.0+$", "", text)
+        if len(digits) % 2 or digits != text:
+            return digits.zfill(len(digits) + len(digits) % 2), True
+    return text, False
+
+
+def landuse_classes(
+    codes: Any,
+    *,
+    landuse_rules: str | Any = "landuse",
+    repair_numbers: bool = False,
+) -> pd.DataFrame:
+    """Decide the first-level class of each 用地用海 code and which groups it belongs to.
+
+    The one place that says whether a code is construction (建设用地), residential, industrial
+    or green land: ``tz.controllines``, ``tz.intensity`` and the maps all ask it. A code
+    belongs to a group when it starts with one of the group's entries in ``[groups]`` of the
+    land-use rules, so first-level entries (``"07"``) and finer ones (``"0601"`` in
+    ``construction_extra``) are honoured alike; construction land is ``construction`` plus
+    ``construction_extra``.
+
+    Parameters
+    ----------
+    codes : str, number or Series
+        用地用海 code(s), as text (2, 4 or 6 digits, first two a class 01–24).
+    landuse_rules : str or RuleSet, default "landuse"
+        The land-use rules (``[groups]`` and ``[class]``).
+    repair_numbers : bool, default False
+        Read numbers (and digit text of odd length) as codes that lost their leading zero:
+        ``701`` → ``"0701"``, ``"10"`` stays ``"10"``. Such codes are flagged ``repaired``;
+        the caller reports them. Without it they are invalid.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``codes`` (one row for a scalar): ``code`` (the text read, ``<NA>`` when
+        missing or blank), ``level1`` (first-level class, ``<NA>`` when missing or not a
+        用地用海 code), ``valid``, ``repaired``, and one bool column per
+        :data:`LANDUSE_GROUPS` (False for missing or invalid codes).
+
+    Examples
+    --------
+    >>> t = landuse_classes(pd.Series(["0701", "1001", "0601", "xx"]))
+    >>> t["level1"].tolist(), t["construction"].tolist(), t["industrial"].tolist()
+    (['07', '10', '06', <NA>], [True, True, False, False], [False, True, False, False])
+    """
+    ruleset = landuse_rules if isinstance(landuse_rules, rules.RuleSet) else rules.load(landuse_rules)
+    series = codes if isinstance(codes, pd.Series) else pd.Series([codes], dtype=object)
+    groups = ruleset["groups"]
+    classes = {str(c) for c in ruleset["class"]}
+    entries = {
+        "construction": tuple(str(c) for c in (*groups["construction"], *groups.get("construction_extra", ()))),
+        **{g: tuple(str(c) for c in groups[g]) for g in LANDUSE_GROUPS[1:]},
+    }
+
+    def decide(value: Any) -> tuple[Any, ...]:
+        text, repaired = (None, False) if _is_missing(value) else _landuse_text(value, repair_numbers)
+        valid = text is not None and re.fullmatch(_LANDUSE_PATTERN, text) is not None and text[:2] in classes
+        flags = tuple(bool(valid) and text.startswith(entries[g]) for g in LANDUSE_GROUPS)
+        return (text, text[:2] if valid else None, valid, repaired and valid, *flags)
+
+    # decide once per distinct code (a layer holds few), then spread to the rows
+    inverse, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    table = pd.DataFrame(
+        [decide(v) for v in uniques] + [decide(None)],
+        columns=["code", "level1", "valid", "repaired", *LANDUSE_GROUPS],
+    )
+    out = table.iloc[np.where(inverse < 0, len(uniques), inverse)].set_axis(series.index)
+    for col in ("code", "level1"):
+        out[col] = out[col].astype("string")
+    for col in ("valid", "repaired", *LANDUSE_GROUPS):
+        out[col] = out[col].astype(bool)
+    return out
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def dlbm_to_yongdi(codes: Any | pd.Series, *, errors: Literal["raise", "coerce"] = "raise") -> str | pd.Series | None:

@@ -27,9 +27,13 @@ How distances are measured
   direct stretch along it is also considered. This equals networkx's ``multi_source_dijkstra``
   on the graph augmented with the snap points as real nodes (tested to 1e-6 m).
 
-Categories and thresholds come from the rule files: the catalogue and its order from
-``tz.rules.load("facilities")["category"]`` (default list, to be replaced with the official
-one), the 15-minute distance from ``tz.rules.load("life_circle")`` (level ``fifteen_minute``).
+Categories and distances come from a *catalogue* (:func:`load_catalogue`): by default
+``tz.rules.load("facilities")`` (the "八个一" default list, to be replaced with the official
+one); ``catalogue=`` names another shipped one (``gb50180-2018``, ``tdt1062-2021``) or a
+planner's own TOML file. A category's walking distance is its ``distance_m`` in the catalogue,
+falling back to its life-circle level (``tz.rules.load("life_circle")``, 15 minutes = 1000 m).
+``categories=`` given alone accepts any ids. People per home come from a column or from
+:func:`estimate_population` (floor area, known totals shared out, or a population raster).
 
 Modules
 -------
@@ -46,8 +50,10 @@ Modules
 * :mod:`~tongzhen_gis.access.areas`: :func:`service_areas`.
 * :mod:`~tongzhen_gis.access.sites`: :func:`suggest_sites` and its pure greedy step.
 * :mod:`~tongzhen_gis.access.pois`: :func:`categorize` (OSM and Tilezen POIs).
-* :mod:`~tongzhen_gis.access.catalogue`: :func:`categories`, :func:`default_threshold_m`,
+* :mod:`~tongzhen_gis.access.catalogue`: :func:`load_catalogue`, :func:`catalogues`,
+  :func:`categories`, :func:`category_distances`, :func:`default_threshold_m`,
   :func:`life_circle_distances_m` (the rule files).
+* :mod:`~tongzhen_gis.access.population`: :func:`estimate_population`.
 
 The modules are named apart from the functions they hold (``distances`` holds :func:`nearest`,
 ``areas`` holds :func:`service_areas`) so that ``tz.access.nearest`` is always the function.
@@ -56,29 +62,44 @@ The modules are named apart from the functions they hold (``distances`` holds :f
 from __future__ import annotations
 
 from tongzhen_gis.access.areas import service_areas
-from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m, life_circle_distances_m
+from tongzhen_gis.access.catalogue import (
+    ALL_CATEGORIES,
+    DEFAULT_CATALOGUE,
+    catalogues,
+    categories,
+    category_distances,
+    default_threshold_m,
+    life_circle_distances_m,
+    load_catalogue,
+)
 from tongzhen_gis.access.distances import categories_reached, coverage, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, prepare
 from tongzhen_gis.access.pois import TILEZEN_DETAIL_KEYS, TILEZEN_KIND_TO_OSM, categorize
+from tongzhen_gis.access.population import estimate_population
 from tongzhen_gis.access.sites import greedy_max_coverage, suggest_sites
 from tongzhen_gis.access.towns import assign_towns, gaps, home_table, share_table, town_names
 
 __all__ = [
     "ALL_CATEGORIES",
+    "DEFAULT_CATALOGUE",
     "TILEZEN_DETAIL_KEYS",
     "TILEZEN_KIND_TO_OSM",
     "GraphLike",
     "PreparedNetwork",
     "assign_towns",
+    "catalogues",
     "categories",
     "categories_reached",
     "categorize",
+    "category_distances",
     "coverage",
     "default_threshold_m",
+    "estimate_population",
     "gaps",
     "greedy_max_coverage",
     "home_table",
     "life_circle_distances_m",
+    "load_catalogue",
     "nearest",
     "prepare",
     "service_areas",

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-from tongzhen_gis.access.catalogue import _names_zh, life_circle_distances_m
+from tongzhen_gis.access.catalogue import (
+    CatalogueLike,
+    _names_zh,
+    catalogue_name,
+    category_distances,
+    life_circle_distances_m,
+)
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _sources_by_category
 from tongzhen_gis.errors import SchemaError
@@ -19,7 +25,7 @@ def service_areas(
     G: GraphLike,
     facilities: gpd.GeoDataFrame,
     *,
-    thresholds_m: Sequence[float] | None = None,
+    thresholds_m: Sequence[float] | Mapping[str, float | Sequence[float]] | str | None = None,
     category_col: str = "category",
     categories: Sequence[str] | None = None,
     max_width_m: float = 50.0,
@@ -28,6 +34,7 @@ def service_areas(
     entrances: gpd.GeoDataFrame | None = None,
     entrance_col: str = "facility",
     quad_segs: int = 16,
+    catalogue: CatalogueLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Areas within walking reach of each category, following the streets (服务范围).
 
@@ -48,11 +55,14 @@ def service_areas(
     G : networkx graph or PreparedNetwork
     facilities : GeoDataFrame
         As for :func:`nearest`.
-    thresholds_m : sequence of float, optional
+    thresholds_m : sequence of float, mapping or "catalogue", optional
         Walking distances. Default: every level of ``tz.rules.load("life_circle")`` (the 5-, 10-
         and 15-minute circles of GB 50180-2018: 300, 500 and 1000 m), see
-        :func:`life_circle_distances_m`.
-    category_col, categories, max_snap_m, touch_m, entrances, entrance_col
+        :func:`life_circle_distances_m`. ``"catalogue"``: each category at its own distance
+        (``distance_m`` in the catalogue, else its life-circle level). A mapping
+        ``{category: metres or [metres, …]}``: those distances for those categories, the
+        others at their own distance.
+    category_col, categories, max_snap_m, touch_m, entrances, entrance_col, catalogue
         As for :func:`nearest`.
     max_width_m : float, default 50
         Cap on the widening either side of a street (a plot's depth), metres.
@@ -67,13 +77,7 @@ def service_areas(
         street reached) and the geometry (empty when nothing is reached), in the network CRS.
     """
     net = prepare(G)
-    if thresholds_m is None:
-        thresholds_m = life_circle_distances_m()
-    thresholds = sorted(float(t) for t in thresholds_m)
-    if not thresholds or thresholds[0] < 0:
-        msg = f"thresholds_m must be non-negative distances in metres, got {list(thresholds_m)}"
-        raise SchemaError(msg, [msg])
-    cats, sources, unreached = _sources_by_category(
+    cats, sources, unreached, notes = _sources_by_category(
         net,
         facilities,
         category_col=category_col,
@@ -82,18 +86,51 @@ def service_areas(
         touch_m=touch_m,
         entrances=entrances,
         entrance_col=entrance_col,
+        catalogue=catalogue,
     )
-    node_dist = net.node_distances(sources, limit_m=thresholds[-1])
-    names = _names_zh()
+    used = None if (categories is not None and catalogue is None) else (catalogue or catalogue_name(None))
+    per_category = _thresholds(cats, thresholds_m, catalogue=used)
+    node_dist = net.node_distances(sources, limit_m=max(max(t) for t in per_category.values()) if cats else 0.0)
+    names = _names_zh(catalogue)
     rows, geoms = [], []
     for k, c in enumerate(cats):
-        for t in thresholds:
+        for t in per_category[c]:
             geom, street_m = _area(net, node_dist[k], sources[k], t, max_width_m=max_width_m, quad_segs=quad_segs)
             rows.append({"category": c, "category_zh": names.get(c, c), "threshold_m": t, "street_m": street_m})
             geoms.append(geom)
     out = gpd.GeoDataFrame(rows, geometry=geoms, crs=net.crs)
     out.insert(3, "area_m2", out.geometry.area)
     out.attrs["unreachable_facilities"] = unreached
+    out.attrs["problems"] = notes
+    return out
+
+
+def _thresholds(cats: list[str], thresholds_m: Any, *, catalogue: CatalogueLike | None) -> dict[str, list[float]]:
+    """The distances of each category's service areas, ascending (see :func:`service_areas`)."""
+    if thresholds_m is None:
+        thresholds_m = life_circle_distances_m()
+    if isinstance(thresholds_m, str):
+        if thresholds_m != "catalogue":
+            msg = f"thresholds_m={thresholds_m!r} is not understood; pass distances in metres or 'catalogue'"
+            raise SchemaError(msg, [msg], param="thresholds_m")
+        thresholds_m = {}
+    if isinstance(thresholds_m, Mapping):
+        own, _ = category_distances(cats, catalogue=catalogue)
+        extra = [c for c in thresholds_m if c not in cats]
+        if extra:
+            msg = f"thresholds_m names categor(ies) {extra} that are not computed; computed: {', '.join(cats)}"
+            raise SchemaError(msg, [msg], param="thresholds_m")
+        raw = {c: thresholds_m.get(c, own[c]) for c in cats}
+    else:
+        raw = dict.fromkeys(cats, thresholds_m)
+    out = {}
+    for c, value in raw.items():
+        values = [value] if isinstance(value, int | float) else list(value)
+        ts = sorted(float(t) for t in values)
+        if not ts or not ts[0] >= 0:
+            msg = f"thresholds_m must be non-negative distances in metres, got {values}"
+            raise SchemaError(msg, [msg], param="thresholds_m")
+        out[c] = ts
     return out
 
 

@@ -10,7 +10,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from tongzhen_gis.access.catalogue import ALL_CATEGORIES, categories, default_threshold_m
+from tongzhen_gis.access.catalogue import (
+    ALL_CATEGORIES,
+    CatalogueLike,
+    catalogue_name,
+    categories,
+    category_distances,
+)
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _sources_by_category, _to_points
 from tongzhen_gis.errors import OptionError, SchemaError
@@ -30,6 +36,7 @@ def nearest(
     touch_m: float = 15.0,
     entrances: gpd.GeoDataFrame | None = None,
     entrance_col: str = "facility",
+    catalogue: CatalogueLike | None = None,
     engine: str = "local",
     parts: Sequence[Any] | pd.Series | None = None,
     scheduler: Any = None,
@@ -51,9 +58,10 @@ def nearest(
     max_snap_m : float, default 200
         Origins and facilities farther than this from every street are unreachable (reported).
     categories : sequence of str, optional
-        Categories to compute, default the whole catalogue in its order. Catalogue categories
-        absent from ``facilities`` still get a column, all NaN, and are listed in
-        ``attrs["problems"]``.
+        Categories to compute, default the whole catalogue in its order. Categories absent from
+        ``facilities`` still get a column, all NaN, and are listed in ``attrs["problems"]``.
+        Given without ``catalogue``, any ids are accepted (classes ``c0``…``c7`` need no
+        catalogue); facilities of other ids are then not used (noted in ``attrs["problems"]``).
     touch_m : float, default 15
         Polygon facilities are reached along streets within this distance of the polygon (half
         a typical street plus pavement). Not a policy number.
@@ -61,6 +69,10 @@ def nearest(
         Entrance points; a facility that has entrances is reached only through them.
     entrance_col : str, default "facility"
         Column of ``entrances`` holding the facility's index label.
+    catalogue : str, Path or RuleSet, optional
+        The facility catalogue (see :func:`~tongzhen_gis.access.load_catalogue`): a shipped name
+        (``"gb50180-2018"``), a path to a TOML file, or a RuleSet. Default: the "八个一"
+        catalogue, unless ``categories`` is given.
     engine : {"local", "dask"}, default "local"
         ``"dask"`` cuts the origins into parts (``parts``), gives each part the network within
         the largest distance asked of its origins, and runs the parts on a dask distributed
@@ -79,7 +91,9 @@ def nearest(
         (metres, NaN when none within ``max_distance_m`` or the origin is unreachable), then
         ``snap_m`` (straight distance to the nearest street, also for unreachable origins) and
         ``reachable`` (False when farther than ``max_snap_m`` or without geometry).
-        ``attrs`` holds ``categories``, ``max_distance_m``, ``max_snap_m``,
+        ``attrs`` holds ``categories``, ``catalogue`` (its name, None when ``categories`` were
+        given alone), ``distance_m`` and ``distance_from`` (each category's walking distance
+        for :func:`coverage` and where it comes from), ``max_distance_m``, ``max_snap_m``,
         ``unreachable_origins``, ``unreachable_facilities`` and ``problems`` (sentences).
 
     Raises
@@ -102,7 +116,7 @@ def nearest(
         msg = f"engine={engine!r} is not known; use engine='local' (this process) or engine='dask' (a dask cluster)"
         raise OptionError(msg, param="engine")
     net = prepare(G)
-    cats, sources, unreached_fac = _sources_by_category(
+    cats, sources, unreached_fac, notes = _sources_by_category(
         net,
         facilities,
         category_col=category_col,
@@ -111,7 +125,10 @@ def nearest(
         touch_m=touch_m,
         entrances=entrances,
         entrance_col=entrance_col,
+        catalogue=catalogue,
     )
+    used = None if (categories is not None and catalogue is None) else catalogue_name(catalogue)
+    distance_m, distance_from = category_distances(cats, catalogue=None if used is None else (catalogue or used))
     points = _to_points(origins, net.crs)
     if engine == "dask":
         from tongzhen_gis.access.parallel import distances_by_parts
@@ -126,7 +143,7 @@ def nearest(
         result[c] = dist[:, k]
     result["snap_m"] = leg
     result["reachable"] = on
-    problems = []
+    problems = list(notes)
     off = ~on
     unreachable_origins = list(origins.index[off])
     if unreachable_origins:
@@ -147,6 +164,9 @@ def nearest(
     result.attrs.update(
         {
             "categories": cats,
+            "catalogue": used,
+            "distance_m": distance_m,
+            "distance_from": distance_from,
             "max_distance_m": float(max_distance_m),
             "max_snap_m": float(max_snap_m),
             "unreachable_origins": unreachable_origins,
@@ -193,36 +213,80 @@ def _categories_of(nearest_df: pd.DataFrame) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- coverage
-def _threshold(nearest: pd.DataFrame, threshold_m: float | None) -> float:
-    """The threshold asked (default: the 15-minute distance), refused beyond the distances computed."""
-    t = default_threshold_m() if threshold_m is None else float(threshold_m)
+Thresholds = float | Mapping[str, float] | None
+
+
+def _distances(
+    nearest: pd.DataFrame, threshold_m: Thresholds, catalogue: CatalogueLike | None
+) -> tuple[list[str], dict[str, float], dict[str, str]]:
+    """Each category's distance (and its source), refused beyond the distances computed.
+
+    ``threshold_m`` None: the catalogue's ``distance_m`` per category (``catalogue``, else the
+    distances :func:`nearest` recorded, else the default catalogue), falling back to the
+    life-circle level; a number: that distance for all; a mapping: those categories, the rest
+    as with None.
+    """
+    cats = _categories_of(nearest)
+    recorded = nearest.attrs.get("distance_m")
+    if catalogue is None and isinstance(recorded, Mapping) and all(c in recorded for c in cats):
+        given = threshold_m if threshold_m is not None and not isinstance(threshold_m, Mapping) else None
+        if given is not None:
+            distance_m, source = category_distances(cats, threshold_m=given)
+        else:
+            distance_m = {c: float(recorded[c]) for c in cats}
+            source = {c: str(nearest.attrs.get("distance_from", {}).get(c, "nearest")) for c in cats}
+            if threshold_m:
+                override, how = category_distances(cats, threshold_m=threshold_m)
+                for c in threshold_m:
+                    distance_m[c], source[c] = override[c], how[c]
+    else:
+        if catalogue is None and "catalogue" in nearest.attrs:
+            catalogue = nearest.attrs["catalogue"]
+        elif catalogue is None:
+            catalogue = catalogue_name(None)
+        distance_m, source = category_distances(cats, catalogue=catalogue, threshold_m=threshold_m)
     computed = nearest.attrs.get("max_distance_m")
-    if computed is not None and t > computed:
+    beyond = {c: t for c, t in distance_m.items() if computed is not None and t > computed}
+    if beyond:
+        worst = max(beyond.values())
         msg = (
-            f"threshold {t:g} m is beyond the max_distance_m={computed:g} the distances were computed with (farther "
-            f"ones are NaN, so coverage would be understated); rerun nearest(..., max_distance_m={t:g}) or more"
+            f"distance(s) {beyond} m are beyond the max_distance_m={computed:g} the distances were computed with "
+            f"(farther ones are NaN, so coverage would be understated); rerun nearest(..., max_distance_m={worst:g}) "
+            "or more"
         )
-        raise SchemaError(msg, [msg])
-    return t
+        raise SchemaError(msg, [msg], param="threshold_m")
+    return cats, distance_m, source
 
 
-def categories_reached(nearest: pd.DataFrame, *, threshold_m: float | None = None) -> pd.Series:
-    """Number of categories within ``threshold_m`` of each origin (八个一 中可达的项数).
+def _within(nearest: pd.DataFrame, cats: list[str], distance_m: Mapping[str, float]) -> pd.DataFrame:
+    """True where an origin has the category within that category's distance."""
+    limits = pd.Series([distance_m[c] for c in cats], index=cats, dtype=float)
+    return nearest[cats].le(limits, axis=1) if cats else pd.DataFrame(index=nearest.index)
+
+
+def categories_reached(
+    nearest: pd.DataFrame, *, threshold_m: Thresholds = None, catalogue: CatalogueLike | None = None
+) -> pd.Series:
+    """Number of categories within reach of each origin, each within its own distance (八个一 中可达的项数).
 
     Parameters
     ----------
     nearest : DataFrame
         From :func:`nearest`.
-    threshold_m : float, optional
-        Default: the 15-minute life-circle distance (``tz.rules.load("life_circle")``).
+    threshold_m : float or mapping, optional
+        As for :func:`coverage`. Default: each category's distance from the catalogue, falling
+        back to the 15-minute life-circle distance.
+    catalogue : str, Path or RuleSet, optional
+        As for :func:`coverage`.
 
     Returns
     -------
-    pandas.Series of int, indexed like ``nearest``.
+    pandas.Series of int, indexed like ``nearest``; ``attrs["distance_m"]`` per category.
     """
-    t = _threshold(nearest, threshold_m)
-    cats = _categories_of(nearest)
-    return (nearest[cats] <= t).sum(axis=1).astype(int).rename("categories_reached")
+    cats, distance_m, _ = _distances(nearest, threshold_m, catalogue)
+    out = _within(nearest, cats, distance_m).sum(axis=1).astype(int).rename("categories_reached")
+    out.attrs["distance_m"] = distance_m
+    return out
 
 
 def _aligned(values: Any, index: pd.Index, name: str) -> pd.Series:
@@ -277,22 +341,26 @@ def _people(values: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
 def coverage(
     nearest: pd.DataFrame,
     *,
-    threshold_m: float | None = None,
+    threshold_m: Thresholds = None,
     by: str | pd.Series | Sequence[Any] | None = None,
     weights: str | pd.Series | Sequence[float] | None = None,
     groups: Sequence[Any] | pd.Index | pd.Series | None = None,
     names: Mapping[Any, Any] | pd.Series | None = None,
+    catalogue: CatalogueLike | None = None,
 ) -> pd.DataFrame:
-    """Share of origins (and people) within ``threshold_m`` of each category, per group (覆盖率).
+    """Share of origins (and people) within each category's walking distance, per group (覆盖率).
 
     Parameters
     ----------
     nearest : DataFrame
         From :func:`nearest`.
-    threshold_m : float, optional
-        Default: the 15-minute life-circle distance (``tz.rules.load("life_circle")``, 1000 m).
-        Must not exceed the ``max_distance_m`` the distances were computed with (beyond it they
-        are NaN, and coverage would be understated): that raises ``SchemaError``.
+    threshold_m : float or mapping, optional
+        None (default): each category's own distance, ``distance_m`` in the catalogue, falling
+        back to its life-circle level (the 15-minute distance, 1000 m, unless the entry or the
+        catalogue names another level). A number: that distance for every category. A mapping
+        ``{category: metres}``: those categories, the others as with None. No distance may
+        exceed the ``max_distance_m`` the distances were computed with (beyond it they are NaN,
+        and coverage would be understated): that raises ``SchemaError``.
     by : str, Series or sequence, optional
         Group of each origin (e.g. ``homes["town_id"]``): a column of ``nearest``, a Series
         aligned on its index, or one value per row. Default: one group ``"all"``. Origins
@@ -301,27 +369,34 @@ def coverage(
         People per origin (``homes["population"]``); adds the population columns. An unknown
         (missing) value counts as an origin with 0 people and is listed in ``attrs["problems"]``;
         text, negative or infinite values raise :class:`~tongzhen_gis.errors.SchemaError`.
+        The method that gave the people (``attrs["method"]`` of
+        :func:`~tongzhen_gis.access.estimate_population`) is kept in ``attrs["population_method"]``.
     groups : sequence, optional
         Every group to list, in this order (e.g. ``towns["town_id"]``), also those without any
         origin: their rows have 0 origins, empty shares and a ``note``; groups of origins not
         in ``groups`` (no town, an unknown id) follow in order of first appearance.
     names : mapping or Series, optional
         Group id to name (``towns.set_index("town_id")["name_zh"]``): adds a ``name`` column.
+    catalogue : str, Path or RuleSet, optional
+        Where the per-category distances are read; default the one :func:`nearest` used.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by (group, category), groups in order of first appearance (after ``groups``), categories in
-        catalogue order followed by ``all_categories`` (every category within reach: the
-        八个一 complete). Columns: ``origins``, ``covered``, ``share``, ``unreachable``
-        (origins off the network, counted as not covered), ``mean_categories_reached`` (same
-        value on every row of a group), and with weights ``population``,
-        ``covered_population``, ``population_share``; with ``names`` a ``name`` column first,
-        with ``groups`` a ``note`` column last. ``attrs["threshold_m"]`` holds the threshold;
-        ``attrs["problems"]`` names origins without a weight and groups without origins.
+        Indexed by (group, category), groups in order of first appearance (after ``groups``),
+        categories in catalogue order followed by ``all_categories`` (every category within its
+        own distance: the 八个一 complete). Columns: ``threshold_m`` (the distance used for the
+        category; NaN on ``all_categories``), ``distance_from`` (where it comes from:
+        ``catalogue <name>``, ``life circle <level>`` or ``threshold_m``), ``origins``,
+        ``covered``, ``share``, ``unreachable`` (origins off the network, counted as not
+        covered), ``mean_categories_reached`` (same value on every row of a group), and with
+        weights ``population``, ``covered_population``, ``population_share``; with ``names`` a
+        ``name`` column first, with ``groups`` a ``note`` column last. ``attrs`` holds
+        ``distance_m`` (per category), ``threshold_m`` (the one distance when all categories
+        share it, else None), ``catalogue`` (its name, None for ids given alone),
+        ``population_method`` and ``problems`` (origins without a weight, groups without origins).
     """
-    t = _threshold(nearest, threshold_m)
-    cats = _categories_of(nearest)
+    cats, distance_m, distance_from = _distances(nearest, threshold_m, catalogue)
     idx = nearest.index
     if by is None:
         group = pd.Series("all", index=idx, name="group")
@@ -330,12 +405,13 @@ def coverage(
     else:
         group = _aligned(by, idx, "by")
     group_name = group.name if isinstance(group.name, str) else "group"
-    within = nearest[cats].le(t)
+    within = _within(nearest, cats, distance_m)
     within[ALL_CATEGORIES] = within.all(axis=1) if cats else False
     n_reached = within[cats].sum(axis=1)
     reachable = nearest["reachable"] if "reachable" in nearest.columns else pd.Series(True, index=idx)
     w = None
     notes: list[str] = []
+    method = getattr(weights, "attrs", {}).get("method") if weights is not None else None
     if weights is not None:
         w = (
             nearest[weights]
@@ -362,6 +438,8 @@ def coverage(
             row = {
                 group_name: g,
                 "category": c,
+                "threshold_m": distance_m.get(c, np.nan),
+                "distance_from": distance_from.get(c, "each category's own distance"),
                 "origins": int(sel.sum()),
                 "covered": int(hit.sum()),
                 "share": float(hit.mean()) if sel.any() else np.nan,
@@ -380,7 +458,17 @@ def coverage(
                     }
                 )
             rows.append(row)
-    columns = [group_name, "category", "origins", "covered", "share", "unreachable", "mean_categories_reached"]
+    columns = [
+        group_name,
+        "category",
+        "threshold_m",
+        "distance_from",
+        "origins",
+        "covered",
+        "share",
+        "unreachable",
+        "mean_categories_reached",
+    ]
     if w is not None:
         columns += ["population", "covered_population", "population_share"]
     out = pd.DataFrame(rows, columns=columns).set_index([group_name, "category"])
@@ -396,6 +484,13 @@ def coverage(
             msg = f"{len(empty_groups)} group(s) have no origins, listed with empty shares: {_short(described)}"
             notes.append(msg)
             logger.warning(msg)
-    out.attrs["threshold_m"] = t
+    common = set(distance_m.values())
+    out.attrs["threshold_m"] = common.pop() if len(common) == 1 else None
+    out.attrs["distance_m"] = distance_m
+    out.attrs["distance_from"] = distance_from
+    out.attrs["catalogue"] = (
+        catalogue_name(catalogue) if catalogue is not None else nearest.attrs.get("catalogue", catalogue_name(None))
+    )
+    out.attrs["population_method"] = method if weights is not None else None
     out.attrs["problems"] = notes
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
-from tongzhen_gis import rules
+from tongzhen_gis.access.catalogue import CatalogueLike, load_catalogue
 from tongzhen_gis.errors import SchemaError
 
 #: Tilezen ``kind`` values that differ from the OSM tag value they come from (Tilezen → OSM).
@@ -21,6 +21,7 @@ def categorize(
     kind_col: str = "kind",
     kind_detail_col: str = "kind_detail",
     name_col: str = "name",
+    catalogue: CatalogueLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Map OpenStreetMap features or Tilezen POIs to facility categories through the catalogue's tags.
 
@@ -48,6 +49,9 @@ def categorize(
         Tilezen columns.
     name_col : str
         Name column for ``name_contains`` rules (``name`` in both schemes).
+    catalogue : str, Path or RuleSet, optional
+        The catalogue whose tags are matched (see :func:`~tongzhen_gis.access.load_catalogue`);
+        default the "八个一" catalogue.
 
     Returns
     -------
@@ -62,7 +66,7 @@ def categorize(
     if scheme not in ("osm", "tilezen"):
         msg = f"scheme={scheme!r} is not understood; use 'osm', 'tilezen' or 'auto'"
         raise SchemaError(msg, [msg])
-    cat_table = rules.load("facilities")["category"]
+    cat_table = load_catalogue(catalogue)["category"]
     names = pois[name_col].astype("string").fillna("") if name_col in pois.columns else None
     matched = []
     for cid in cat_table:

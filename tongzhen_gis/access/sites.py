@@ -6,11 +6,12 @@ import logging
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from tongzhen_gis.access.catalogue import categories, default_threshold_m
-from tongzhen_gis.access.distances import _people, nearest
+from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, category_distances
+from tongzhen_gis.access.distances import _aligned, _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
 from tongzhen_gis.errors import SchemaError
@@ -27,11 +28,12 @@ def suggest_sites(
     k: int = 1,
     candidates: gpd.GeoDataFrame | None = None,
     threshold_m: float | None = None,
-    weights: str | None = "population",
+    weights: str | pd.Series | None = "population",
     category_col: str = "category",
     max_snap_m: float = 200.0,
     touch_m: float = 15.0,
     batch_size: int = 512,
+    catalogue: CatalogueLike | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``k`` sites that bring the most uncovered people within reach of ``category`` (补齐选址).
 
@@ -53,12 +55,17 @@ def suggest_sites(
         Candidate sites (points or polygons, snapped like facilities). Default: every network
         node (a site on a street crossing).
     threshold_m : float, optional
-        Default: the 15-minute life-circle distance.
-    weights : str or None, default "population"
-        Column of ``homes`` with people; ignored (count homes) when absent or None. A missing
-        value counts as 0 people.
+        Default: the category's own distance (``distance_m`` in the catalogue), falling back to
+        its life-circle level (the 15-minute distance).
+    weights : str, Series or None, default "population"
+        Column of ``homes`` with people, or the people themselves (a Series aligned on
+        ``homes``, e.g. from :func:`~tongzhen_gis.access.estimate_population`, whose method is
+        kept in ``attrs["population_method"]``); ignored (count homes) when absent or None. A
+        missing value counts as 0 people.
     batch_size : int, default 512
         Candidates per Dijkstra batch (memory: ``batch_size × nodes`` floats).
+    catalogue : str, Path or RuleSet, optional
+        The facility catalogue ``category`` belongs to (default the "八个一" catalogue).
 
     Returns
     -------
@@ -66,18 +73,21 @@ def suggest_sites(
         Up to ``k`` rows in the order chosen: ``rank``, ``site`` (candidate index label, or
         network node id), ``added_population``, ``added_homes``, ``covered_population`` (people
         covered after this site), and the site's point. Stops early when no site adds anyone;
-        ``attrs`` lists ``uncovered_before``, homes that cannot be covered (``not_coverable``: off
-        the network) and ``problems`` (homes without a population, or no population column).
+        ``attrs`` lists ``category``, ``threshold_m`` and ``distance_from`` (the distance used and
+        where it comes from), ``population_method`` (when the people came from
+        :func:`~tongzhen_gis.access.estimate_population`), ``uncovered_before``, homes that cannot
+        be covered (``not_coverable``: off the network) and ``problems`` (homes without a
+        population, or no population column).
     """
     net = prepare(G)
-    t = default_threshold_m() if threshold_m is None else float(threshold_m)
     if k < 1:
         msg = f"k must be at least 1, got {k}"
         raise SchemaError(msg, [msg])
-    facilities, _ = _validate_facilities(facilities, category_col, None)
-    if category not in categories():
-        msg = f"unknown category {category!r}; valid ids: {', '.join(categories())}"
+    facilities, valid, _ = _validate_facilities(facilities, category_col, None, catalogue)
+    if category not in valid:
+        msg = f"unknown category {category!r}; valid ids: {', '.join(valid)}"
         raise SchemaError(msg, [msg])
+    (t,), (t_from,) = (d.values() for d in category_distances([category], catalogue=catalogue, threshold_m=threshold_m))
     current = nearest(
         net,
         homes,
@@ -87,8 +97,13 @@ def suggest_sites(
         max_snap_m=max_snap_m,
         categories=[category],
         touch_m=touch_m,
+        catalogue=catalogue if catalogue is not None else catalogue_name(None),
     )
-    if weights and weights in homes.columns:
+    method = None
+    if isinstance(weights, pd.Series):
+        w, notes = _people(_aligned(weights, homes.index, "weights"), "weights")
+        method = weights.attrs.get("method")
+    elif weights and weights in homes.columns:
         w, notes = _people(homes[weights], repr(weights))  # a home with unknown population adds no one
     else:
         w, notes = np.ones(len(homes)), [f"homes have no column {weights!r}: every home counts as 1 person"]
@@ -134,6 +149,8 @@ def suggest_sites(
         {
             "category": category,
             "threshold_m": t,
+            "distance_from": t_from,
+            "population_method": method,
             "uncovered_before": list(homes.index[uncovered]),
             "not_coverable": list(homes.index[~reachable]),
             "problems": notes,

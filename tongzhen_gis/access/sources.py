@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from tongzhen_gis.access.catalogue import categories
+from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, categories
 from tongzhen_gis.access.engine import PreparedNetwork, Snap, Sources
 from tongzhen_gis.errors import SchemaError
 
@@ -42,10 +42,20 @@ def _to_points(gdf: gpd.GeoDataFrame, crs) -> np.ndarray:
 
 
 def _validate_facilities(
-    facilities: gpd.GeoDataFrame, category_col: str, cats: Sequence[str] | None
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    valid_ids = categories()
-    problems = []
+    facilities: gpd.GeoDataFrame,
+    category_col: str,
+    cats: Sequence[str] | None,
+    catalogue: CatalogueLike | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Check the facilities against the catalogue (or the ids asked); the categories and notes.
+
+    ``cats`` given without ``catalogue`` accepts any ids: facilities of other ids are not used
+    (noted). Otherwise the ids must be in the catalogue (default "八个一").
+    """
+    free = cats is not None and catalogue is None
+    valid_ids = list(cats) if free else categories(catalogue)
+    where = "the ids asked for (categories=)" if free else f"catalogue {catalogue_name(catalogue)!r}"
+    problems, notes = [], []
     if not isinstance(facilities, gpd.GeoDataFrame):
         msg = "facilities must be a GeoDataFrame with a geometry and a category column"
         raise SchemaError(msg)
@@ -60,10 +70,13 @@ def _validate_facilities(
         labels = list(facilities.index[values.isna()][:10])
         problems.append(f"{int(values.isna().sum())} facility(ies) have no {category_col} (e.g. index {labels})")
     unknown = sorted({str(v) for v in values.dropna().unique()} - set(valid_ids))
-    if unknown:
+    if unknown and free:
+        notes.append(f"facilities of categor(ies) {unknown} are not among the categories asked for: not used")
+    elif unknown:
         problems.append(
-            f"unknown facility categor(ies) {unknown} in column {category_col!r}; valid ids (tz.rules "
-            f"'facilities' catalogue): {', '.join(valid_ids)}; map your classes onto these ids first"
+            f"unknown facility categor(ies) {unknown} in column {category_col!r}; valid ids ({where}): "
+            f"{', '.join(valid_ids)}; map your classes onto these ids, name your own catalogue with catalogue= "
+            "(a TOML file), or list the ids to use with categories="
         )
     if problems:
         raise SchemaError("bad facilities layer: " + "; ".join(problems), problems)
@@ -73,9 +86,9 @@ def _validate_facilities(
         cats = list(cats)
         bad = [c for c in cats if c not in valid_ids]
         if bad:
-            msg = f"unknown categor(ies) {bad} asked for; valid ids: {', '.join(valid_ids)}"
+            msg = f"unknown categor(ies) {bad} asked for; valid ids ({where}): {', '.join(valid_ids)}"
             raise SchemaError(msg, [msg])
-    return facilities, list(cats)
+    return facilities, list(cats), notes
 
 
 def _facility_sources(
@@ -168,15 +181,16 @@ def _sources_by_category(
     touch_m: float,
     entrances: gpd.GeoDataFrame | None,
     entrance_col: str,
-) -> tuple[list[str], list[Sources], list[Hashable]]:
-    """Validate the facilities, then one :class:`Sources` per category asked (and the unreached facilities)."""
-    facilities, cats = _validate_facilities(facilities, category_col, categories)
+    catalogue: CatalogueLike | None = None,
+) -> tuple[list[str], list[Sources], list[Hashable], list[str]]:
+    """Validate the facilities, then one :class:`Sources` per category asked, the unreached facilities, notes."""
+    facilities, cats, notes = _validate_facilities(facilities, category_col, categories, catalogue)
     per, unreached = _facility_sources(
         net, facilities, max_snap_m=max_snap_m, touch_m=touch_m, entrances=entrances, entrance_col=entrance_col
     )
     values = facilities[category_col].astype(str).to_numpy()
     out = [Sources.concat([per[i] for i in np.flatnonzero(values == c)]) for c in cats]
-    return cats, out, unreached
+    return cats, out, unreached, notes
 
 
 def _node_sources(net: PreparedNetwork) -> list[Sources]:

@@ -15,6 +15,8 @@ Decisions
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -103,7 +105,7 @@ def home_table(
     nearest: pd.DataFrame,
     *,
     town: pd.Series | None = None,
-    threshold_m: float | None = None,
+    threshold_m: float | Mapping[str, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Every home with its walking distance to each category, its town and the categories it reaches.
 
@@ -115,8 +117,9 @@ def home_table(
         From :func:`~tongzhen_gis.access.nearest`, indexed like ``homes``.
     town : Series, optional
         The town of each home (e.g. from :func:`assign_towns`), aligned with ``homes``.
-    threshold_m : float, optional
-        For ``categories_reached``; default the 15-minute life-circle distance.
+    threshold_m : float or mapping, optional
+        For ``categories_reached`` (see :func:`~tongzhen_gis.access.coverage`); default each
+        category's own distance from the catalogue, else the 15-minute life-circle distance.
 
     Returns
     -------
@@ -206,10 +209,12 @@ def share_table(coverage: pd.DataFrame) -> pd.DataFrame:
     """Coverage as a table: one row per group, one column per category then ``all_categories``.
 
     The share of people (``population_share``) when :func:`~tongzhen_gis.access.coverage` had
-    weights, else the share of homes (``share``); ``attrs["column"]`` says which.
+    weights, else the share of homes (``share``); ``attrs["column"]`` says which, and
+    ``attrs["distance_m"]`` the walking distance each category was checked at.
     """
     col = "population_share" if "population_share" in coverage.columns else "share"
     categories = [c for c in pd.unique(coverage.index.get_level_values("category")) if c != ALL_CATEGORIES]
     table = coverage[col].unstack("category").reindex(columns=[*categories, ALL_CATEGORIES])
     table.attrs["column"] = col
+    table.attrs["distance_m"] = dict(coverage.attrs.get("distance_m", {}))
     return table

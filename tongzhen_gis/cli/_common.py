@@ -277,6 +277,7 @@ def read_input(
     coord_system: str | None = None,
     hints: Mapping[str, str | None],
     drop_empty: bool = True,
+    repair: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one input with :func:`tongzhen_gis.io.read_layer`; errors name it and this command's fix.
 
@@ -294,6 +295,9 @@ def read_input(
     drop_empty : bool, default True
         False keeps the features without geometry (missing geometry), for commands that write
         a result per feature and report those as not measured.
+    repair : bool, default True
+        Passed to :func:`~tongzhen_gis.io.read_layer`: False when the analysis validates and
+        reports the geometries it uses itself.
 
     Raises
     ------
@@ -301,7 +305,7 @@ def read_input(
         The library's error, same class, as ``"NAME (PATH): message; on the command line: OPTION"``.
     """
     with hinted(hints, where=f"{name} ({path})"):
-        gdf = io.read_layer(path, layer=layer, crs=crs, coord_system=coord_system, drop_empty=drop_empty)
+        gdf = io.read_layer(path, layer=layer, crs=crs, coord_system=coord_system, drop_empty=drop_empty, repair=repair)
     logger.info("read %d features from %s (%s)", len(gdf), path, name)
     return gdf
 

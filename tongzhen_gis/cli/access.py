@@ -7,12 +7,31 @@ the walking network (:func:`tongzhen_gis.network.from_lines`), and writes to ``O
   the nearest facility of each category (``<category>_m``, empty when none within
   ``--max-distance-m``), ``snap_m``, ``reachable`` (False: farther than ``--max-snap-m`` from any
   street), ``town`` and ``categories_reached``;
-* ``coverage.csv`` (UTF-8 with BOM): per town and category, the share of homes and of people
-  within ``--threshold-m``, plus ``all_categories`` (八个一 complete). With ``--towns`` every
-  town of the layer is listed, in its order, with its name beside its id (``--town-name-col``),
-  also a town without homes (empty shares and a ``note``, also printed as a note);
+* ``coverage.csv`` (UTF-8 with BOM): per town and category, the distance used
+  (``threshold_m``, ``distance_from``), the share of homes and of people within it, plus
+  ``all_categories`` (every category within its own distance). With ``--towns`` every town of
+  the layer is listed, in its order, with its name beside its id (``--town-name-col``), also a
+  town without homes (empty shares and a ``note``, also printed as a note);
 * ``service_areas.gpkg`` (layer ``service_areas``): per category and distance, the area within
   walking reach, following the streets.
+
+The catalogue
+-------------
+``--catalogue NAME|FILE`` names the facility catalogue: a shipped one (``facilities``, the
+default "八个一"; ``gb50180-2018``; ``tdt1062-2021``) or a TOML file in the same format. Each
+category is checked at its own walking distance (``distance_m`` in the catalogue, else its
+life-circle level, 1000 m) unless ``--threshold-m`` gives one for all. ``--categories
+park,clinic`` limits the check to those ids (any ids, without ``--catalogue``), so a town with
+only parks data is not reported as lacking the rest.
+
+People
+------
+``--population COLUMN`` (default ``--population-col``) reads people per home from a column;
+``--population estimate`` estimates them (:func:`tongzhen_gis.access.estimate_population`):
+from residential floor area (``--parcels`` land use or ``--use-col``, floors, ``--per-capita-m2``),
+by sharing known totals (``--totals``, ``--totals-col``), or from a population raster
+(``--population-raster``). The method is printed and written beside each home
+(``population_estimate``).
 
 Exit codes: 0 every town has every category within the threshold for at least one home; 1 a
 town lacks a category (no home of it reaches one), or homes are off the network; 2 bad input,
@@ -59,6 +78,7 @@ import pandas as pd
 
 from tongzhen_gis import access, io, network
 from tongzhen_gis import crs as tzcrs
+from tongzhen_gis.access.population import describe as population_note
 from tongzhen_gis.cli._common import (
     dropped_empty_note,
     hinted,
@@ -78,7 +98,7 @@ _METRES = click.FloatRange(min=0)
 
 
 #: The inputs, as named in ``--layer``, ``--crs``, ``--coord-system`` and in error messages.
-INPUTS = ("roads", "facilities", "homes", "towns")
+INPUTS = ("roads", "facilities", "homes", "towns", "parcels", "totals")
 
 
 def _check_web_map_offset(name: str, path: Path, gdf: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> bool:
@@ -117,6 +137,15 @@ ANALYSIS_HINTS = {
     "category_col": "--category-col COLUMN",
     "class_col": "--road-class-col COLUMN",
     "id_col": "--town-id-col COLUMN",
+    "catalogue": "--catalogue NAME|FILE",
+    "categories": "--categories ID,ID",
+    "threshold_m": "--threshold-m METRES",
+    "parcels": "--parcels FILE or --use-col COLUMN",
+    "use_col": "--use-col COLUMN",
+    "landuse_col": "--landuse-col COLUMN",
+    "totals_col": "--totals-col COLUMN",
+    "per_capita_m2": "--per-capita-m2 M2",
+    "totals": "--totals FILE or --population-raster FILE",
 }
 
 
@@ -155,8 +184,12 @@ def _prepare_homes(
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Homes indexed by their id when it is unique; notes on a missing people column and homes without geometry."""
     notes = []
-    if population_col not in home_gdf.columns:
-        if click.get_current_context().get_parameter_source("population_col") == click.core.ParameterSource.COMMANDLINE:
+    ctx = click.get_current_context()
+    named = any(
+        ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE for p in ("population_col", "population")
+    )
+    if population_col != ESTIMATE and population_col not in home_gdf.columns:
+        if named:
             msg = (
                 f"homes have no column {population_col!r} (given with --population-col); their columns: "
                 f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
@@ -164,7 +197,7 @@ def _prepare_homes(
             raise SchemaError(msg, [msg])
         notes.append(
             f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
-            "column with --population-col"
+            "column with --population-col (or --population COLUMN), or estimate them with --population estimate"
         )
     if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
         home_gdf = home_gdf.set_index(home_id_col, drop=False)
@@ -186,10 +219,15 @@ def _coverage_rows(cov: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def _echo_coverage(cov: pd.DataFrame) -> pd.DataFrame:
     """Print the coverage table and one ``missing:`` line per gap (:func:`tongzhen_gis.access.gaps`); the gaps."""
     table = access.share_table(cov)
-    click.echo(f"coverage within {threshold:g} m ({table.attrs['column']}):")
+    distance_m = cov.attrs["distance_m"]
+    if cov.attrs.get("threshold_m") is not None:
+        click.echo(f"coverage within {cov.attrs['threshold_m']:g} m ({table.attrs['column']}):")
+    else:
+        each = ", ".join(f"{c} {d:g} m" for c, d in distance_m.items())
+        click.echo(f"coverage within each category's distance ({table.attrs['column']}): {each}")
     shown = table.head(_TABLE_ROWS).map(lambda v: "—" if pd.isna(v) else f"{v:.0%}")
     click.echo(shown.to_string())
     if len(table) > _TABLE_ROWS:
@@ -197,8 +235,55 @@ def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
     # dist.attrs["problems"] (homes off the network, unusable facilities) are logged as warnings
     lacking = access.gaps(cov)
     for town_id, category in lacking.index:
-        click.echo(f"missing: town {town_id} has no {category} within {threshold:g} m of any home", err=True)
+        click.echo(f"missing: town {town_id} has no {category} within {distance_m[category]:g} m of any home", err=True)
     return lacking
+
+
+#: ``--population`` value that asks for an estimate instead of a column.
+ESTIMATE = "estimate"
+
+
+def _split_ids(text: str | None) -> list[str] | None:
+    """``--categories park,clinic`` as a list of ids (None when not given)."""
+    if text is None:
+        return None
+    ids = [t.strip() for t in text.split(",") if t.strip()]
+    if not ids:
+        msg = f"--categories {text!r} names no category; write --categories park,clinic"
+        raise click.BadParameter(msg, param_hint="--categories")
+    return ids
+
+
+def _estimated_people(
+    home_gdf: gpd.GeoDataFrame,
+    *,
+    read,
+    parcels: Path | None,
+    totals: Path | None,
+    population_raster: Path | None,
+    use_col: str | None,
+    landuse_col: str,
+    totals_col: str,
+    per_capita_m2: float | None,
+) -> pd.Series:
+    """``--population estimate``: :func:`tongzhen_gis.access.estimate_population` on the homes."""
+    parcel_gdf = read("parcels", parcels) if parcels is not None else None
+    total_gdf = read("totals", totals) if totals is not None else None
+    raster = None
+    if population_raster is not None:
+        with hinted(ANALYSIS_HINTS, where=f"population raster ({population_raster})"):
+            raster = io.read_raster(population_raster)
+    with hinted(ANALYSIS_HINTS, where="--population estimate"):
+        return access.estimate_population(
+            home_gdf,
+            parcels=parcel_gdf,
+            totals=total_gdf,
+            raster=raster,
+            use_col=use_col,
+            landuse_col=landuse_col,
+            totals_col=totals_col,
+            per_capita_m2=per_capita_m2,
+        )
 
 
 @click.command(name="access")
@@ -207,6 +292,19 @@ def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
 @click.option("--homes", type=_PATH, required=True, help="Homes, buildings or parcels (origins).")
 @click.option("--towns", type=_PATH, default=None, help="Town boundaries; homes are grouped by the town they lie in.")
 @input_options(INPUTS)
+@click.option(
+    "--catalogue",
+    default=None,
+    metavar="NAME|FILE",
+    help="Facility catalogue: facilities (八个一, default), gb50180-2018, tdt1062-2021, or a TOML file.",
+)
+@click.option(
+    "--categories",
+    "categories_text",
+    default=None,
+    metavar="ID,ID",
+    help="Only these category ids (any ids without --catalogue), e.g. park,clinic.",
+)
 @click.option("--category-col", default="category", show_default=True, help="Category id column of --facilities.")
 @click.option("--road-class-col", default=None, help="Road class column (default: fclass or highway when present).")
 @click.option(
@@ -225,17 +323,37 @@ def _echo_coverage(cov: pd.DataFrame, threshold: float) -> pd.DataFrame:
     help="People per home (no such column: homes counted, noted).",
 )
 @click.option(
+    "--population",
+    default=None,
+    metavar="estimate|COLUMN",
+    help="People per home: a column of --homes, or 'estimate' (floor area, --totals or --population-raster).",
+)
+@click.option("--parcels", type=_PATH, default=None, help="Land-use parcels: homes on 用地用海 07 are residential.")
+@click.option("--use-col", default=None, help="Building use column of --homes (住宅, residential, 0701 …).")
+@click.option("--landuse-col", default="landuse_code", show_default=True, help="Land-use code column of --parcels.")
+@click.option("--totals", type=_PATH, default=None, help="街道/社区 polygons with known population (shared out).")
+@click.option("--totals-col", default="population", show_default=True, help="Population column of --totals.")
+@click.option("--population-raster", type=_PATH, default=None, help="Population raster (e.g. WorldPop) GeoTIFF.")
+@click.option(
+    "--per-capita-m2",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Floor area per person [default: rules population, 2020 census urban figure, unconfirmed].",
+)
+@click.option(
     "--threshold-m",
     type=_METRES,
     default=None,
-    help="Coverage distance [default: rules life_circle fifteen_minute, 1000 m].",
+    help="One coverage distance for every category [default: each category's distance in the catalogue, "
+    "else the 15-minute 1000 m].",
 )
 @click.option(
     "--service-area-m",
     "service_area_m",
     type=_METRES,
     multiple=True,
-    help="Service-area distances [default: the life-circle levels, 300/500/1000 m]. Repeatable.",
+    help="Service-area distances [default: the life-circle levels, 300/500/1000 m, and each category's own]. "
+    "Repeatable.",
 )
 @click.option("--max-distance-m", type=_METRES, default=2000.0, show_default=True, help="Distances beyond are empty.")
 @click.option(
@@ -258,12 +376,22 @@ def command(
     layers: tuple[str, ...],
     coord_systems: tuple[str, ...],
     crss: tuple[str, ...],
+    catalogue: str | None,
+    categories_text: str | None,
     category_col: str,
     road_class_col: str | None,
     home_id_col: str,
     town_id_col: str,
     town_name_col: str | None,
     population_col: str,
+    population: str | None,
+    parcels: Path | None,
+    use_col: str | None,
+    landuse_col: str,
+    totals: Path | None,
+    totals_col: str,
+    population_raster: Path | None,
+    per_capita_m2: float | None,
     threshold_m: float | None,
     service_area_m: tuple[float, ...],
     max_distance_m: float,
@@ -272,15 +400,17 @@ def command(
     scheduler: str | None,
     out_dir: Path,
 ) -> int:
-    """Walking distance from every home to the eight basic facilities, coverage per town, service areas.
+    """Walking distance from every home to each facility category, coverage per town, service areas.
 
     Writes OUT/home_distances.gpkg, OUT/coverage.csv and OUT/service_areas.gpkg. Exit code 0
     when every town reaches every category, 1 when a town lacks one (or homes are off the
     street network), 2 on bad input.
     """
-    threshold = access.default_threshold_m() if threshold_m is None else threshold_m
-    areas_m = tuple(service_area_m) or access.life_circle_distances_m()
-    given = {"roads", "facilities", "homes"} | ({"towns"} if towns is not None else set())
+    cats = _split_ids(categories_text)
+    population_col = population or population_col
+    given = {"roads", "facilities", "homes"} | {
+        name for name, path in (("towns", towns), ("parcels", parcels), ("totals", totals)) if path is not None
+    }
     options = parse_input_options(layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given)
     system_of = options.coord_system
 
@@ -318,6 +448,23 @@ def command(
             f"{int(town.isna().sum())} home(s) lie in no town (or have no {town_id_col}): kept, grouped under an "
             f"empty town: {', '.join(map(str, town.index[town.isna()][:10]))}"
         )
+    weights = None
+    if population_col == ESTIMATE:
+        weights = _estimated_people(
+            home_gdf,
+            read=read,
+            parcels=parcels,
+            totals=totals,
+            population_raster=population_raster,
+            use_col=use_col,
+            landuse_col=landuse_col,
+            totals_col=totals_col,
+            per_capita_m2=per_capita_m2,
+        )
+        notes.append(population_note(weights))
+        notes += [f"population: {p}" for p in weights.attrs["problems"]]
+    elif population_col in home_gdf.columns:
+        weights = home_gdf[population_col]
     with hinted(ANALYSIS_HINTS):
         stages.start("network")
         G = network.from_lines(road_gdf, class_col=road_class_col)
@@ -329,28 +476,40 @@ def command(
             home_gdf,
             fac_gdf,
             category_col=category_col,
-            max_distance_m=max(max_distance_m, threshold),
+            max_distance_m=max(max_distance_m, threshold_m or 0.0),
             max_snap_m=max_snap_m,
+            categories=cats,
+            catalogue=catalogue,
             engine=engine,
             parts=town if engine == "dask" and (town_gdf is not None or town_id_col in home_gdf.columns) else None,
             scheduler=scheduler,
         )
     stages.start("coverage")
-    weights = home_gdf[population_col] if population_col in home_gdf.columns else None
     groups = names = None
     if town_gdf is not None:  # every town of the layer, also one without homes, with its name
         groups = town_gdf[town_id_col]
         with hinted({"name_col": "--town-name-col COLUMN", "id_col": "--town-id-col COLUMN"}, where=f"towns ({towns})"):
             names = access.town_names(town_gdf, id_col=town_id_col, name_col=town_name_col)
-    cov = access.coverage(dist, threshold_m=threshold, by=town, weights=weights, groups=groups, names=names)
-    notes += [p for p in cov.attrs["problems"] if "have no origins" in p]
     with hinted(ANALYSIS_HINTS):
+        cov = access.coverage(dist, threshold_m=threshold_m, by=town, weights=weights, groups=groups, names=names)
+        notes += [p for p in cov.attrs["problems"] if "have no origins" in p]
+        own = cov.attrs["distance_m"]
+        areas_m = tuple(service_area_m) or access.life_circle_distances_m()
+        area_thresholds = {c: sorted({*areas_m, *(() if service_area_m else (own[c],))}) for c in own}
         stages.start("service areas")
         areas = access.service_areas(
-            net, fac_gdf, thresholds_m=areas_m, category_col=category_col, max_snap_m=max_snap_m
+            net,
+            fac_gdf,
+            thresholds_m=area_thresholds,
+            category_col=category_col,
+            max_snap_m=max_snap_m,
+            categories=cats,
+            catalogue=catalogue,
         )
 
-    per_home = access.home_table(home_gdf, dist, town=town, threshold_m=threshold)
+    per_home = access.home_table(home_gdf, dist, town=town, threshold_m=own)
+    if population_col == ESTIMATE:
+        per_home["population_estimate"] = weights.to_numpy()
 
     stages.start("write")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -363,7 +522,7 @@ def command(
     stages.done()
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    lacking = _echo_coverage(cov, threshold)
+    lacking = _echo_coverage(cov)
     for path in written:
         click.echo(str(path))
     off_network = int((~dist["reachable"]).sum())

@@ -66,7 +66,21 @@ CHECK_HINTS = {
     "landuse_col": "--landuse-col COLUMN",
     "sliver_m2": "--sliver-m2 1",
     "crs": "--crs NAME=EPSG:4549",
+    "source_id_col": "--source-id NAME=COLUMN",
 }
+
+
+def _source_ids(values: tuple[str, ...]) -> dict[str, str]:
+    """``--source-id farmland=TBBH`` → ``{"farmland": "TBBH"}`` (keywords of controllines.check)."""
+    out = {}
+    for value in values:
+        name, sep, column = value.partition("=")
+        key = name.strip().replace("_", "-")
+        if not sep or key not in INPUTS[1:] or not column.strip():
+            msg = f"--source-id takes NAME=COLUMN with NAME one of {', '.join(INPUTS[1:])}, got {value!r}"
+            raise click.BadParameter(msg, param_hint="--source-id")
+        out[key.replace("-", "_")] = column.strip()
+    return out
 
 
 def _read(name: str, path: Path, options: InputOptions) -> Any:
@@ -74,7 +88,9 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
 
     FEATURES keep their rows without geometry (``drop_empty=False``) so that every input
     feature reaches ``summary.csv`` (verdict ``unchecked``); line layers drop them (listed in
-    ``repairs.csv``).
+    ``repairs.csv``). Validity is left to :func:`tongzhen_gis.controllines.check`, which
+    repairs every feature and the line polygons near them and lists them in ``repairs.csv``
+    (one pass, not a second one over a province-wide layer).
     """
     return read_input(
         name,
@@ -84,6 +100,7 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
         coord_system=options.coord_system.get(name),
         hints=options.hints(name),
         drop_empty=name != "features",
+        repair=False,
     )
 
 
@@ -146,6 +163,14 @@ def _print_table(summary: pd.DataFrame) -> None:
 )
 @input_options(INPUTS, bare="features")
 @click.option(
+    "--source-id",
+    "source_ids",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="Id column of a line layer, written as conflicts' source_id, e.g. farmland=TBBH "
+    "[default: BSM, 标识码 or osm_id, whichever the layer has].",
+)
+@click.option(
     "--sliver-m2",
     type=float,
     default=None,
@@ -163,6 +188,7 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    source_ids: tuple[str, ...],
     sliver_m2: float | None,
     engine: str,
     out_dir: Path,
@@ -180,6 +206,7 @@ def command(
     if len(given) == 1:
         msg = "no control line given; pass at least one of --red-line, --farmland, --urban-boundary"
         raise click.UsageError(msg)
+    source_id_col = _source_ids(source_ids)
     stages = Stages("check-lines", ["read", "check", "write"])
     stages.start("read")
     read = {name: _read(name, path, options) for name, path in paths.items() if path is not None}
@@ -196,6 +223,7 @@ def command(
             landuse_col=landuse_col,
             engine=engine,
             progress=n_rows >= PROGRESS_ROWS,
+            source_id_col=source_id_col or None,
         )
     stages.start("write")
     repairs = pd.concat(

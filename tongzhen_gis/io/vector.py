@@ -230,11 +230,15 @@ def _keep_dimension(geom: Any, dim: int) -> Any:
     return {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}[dim](flat)
 
 
-def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gpd.GeoDataFrame:
-    """Repair invalid geometries and drop (or keep as missing) empty ones, recording both in ``attrs["repairs"]``."""
+def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True, repair: bool = True) -> gpd.GeoDataFrame:
+    """Repair invalid geometries and drop (or keep as missing) empty ones, recording both in ``attrs["repairs"]``.
+
+    One vectorised ``is_valid`` pass; only the geometries it flags go through ``make_valid``.
+    ``repair=False`` skips validity altogether (the caller checks what it uses).
+    """
     geoms = gdf.geometry.array
-    valid = shapely.is_valid(np.asarray(geoms, dtype=object))
     missing = gdf.geometry.isna().to_numpy()
+    valid = shapely.is_valid(np.asarray(geoms, dtype=object)) if repair else np.ones(len(gdf), dtype=bool)
     invalid = ~valid & ~missing
     repaired_labels: list[Any] = []
     if invalid.any():
@@ -277,6 +281,7 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True) -> gp
             _short(kept_labels),
         )
     gdf.attrs["repairs"] = {
+        "validity_checked": repair,
         "invalid_repaired": len(repaired_labels),
         "invalid_repaired_index": repaired_labels,
         "empty_removed": len(removed_labels),
@@ -300,6 +305,7 @@ def read_layer(
     coord_system: str | None = None,
     crs: str | int | CRS | None = None,
     drop_empty: bool = True,
+    repair: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, checked and repaired, into a GeoDataFrame.
 
@@ -338,15 +344,21 @@ def read_layer(
         ``False`` keeps them, with geometry ``None``, counted in ``empty_kept``: use it when
         every input row must reach the result (``tongzhen check-lines`` lists them as
         ``unchecked``).
+    repair : bool, default True
+        Check validity (one vectorised ``shapely.is_valid`` pass) and repair the invalid
+        geometries. ``False`` leaves validity to the caller, for an analysis that validates
+        and reports the geometries it uses itself (``tz.controllines.check`` repairs the
+        features and only the line polygons near them, so a province-wide layer is not
+        checked twice); ``attrs["repairs"]["validity_checked"]`` says which.
 
     Returns
     -------
     GeoDataFrame
         Indexed by feature order in the file (0, 1, …); removed features leave gaps so every
         label still names the same feature. ``attrs`` holds ``source``, ``layer``, ``encoding``
-        (shapefiles: how it was chosen), ``coord_system_declared`` and ``repairs`` (``invalid_repaired``,
-        ``invalid_repaired_index``, ``empty_removed``, ``empty_removed_index``, ``empty_kept``,
-        ``empty_kept_index``).
+        (shapefiles: how it was chosen), ``coord_system_declared`` and ``repairs``
+        (``validity_checked``, ``invalid_repaired``, ``invalid_repaired_index``,
+        ``empty_removed``, ``empty_removed_index``, ``empty_kept``, ``empty_kept_index``).
 
     Raises
     ------
@@ -404,7 +416,7 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"layer {attrs['layer']!r} of {path} is empty (no features); check that you exported the right layer"
         raise InputFileError(msg)
-    gdf = _repair(gdf, path, drop_empty=drop_empty)
+    gdf = _repair(gdf, path, drop_empty=drop_empty, repair=repair)
     if len(gdf) == 0 or gdf.geometry.isna().all():
         msg = (
             f"every feature of layer {attrs['layer']!r} in {path} has an empty or missing geometry; "

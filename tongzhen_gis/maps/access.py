@@ -63,6 +63,7 @@ def access_map(
     extent: Sequence[float] | None = None,
     font: str | os.PathLike[str] | None = None,
     figsize: tuple[float, float] | None = None,
+    catalogue: Any = None,
 ) -> tuple[Figure, Axes]:
     """Map walking access of homes to the "八个一" facilities (15分钟生活圈 可达性图).
 
@@ -78,9 +79,10 @@ def access_map(
         A category id (``"kindergarten"`` …): homes are coloured by the walking distance to it, in
         the bands of the life-circle rules (5/10/15-minute distances). When None, homes are
         coloured by the number of categories within ``threshold_m``.
-    threshold_m : float, optional
-        Distance for counting categories; default the 15-minute distance of the
-        ``life_circle`` rules (1000 m).
+    threshold_m : float or mapping, optional
+        Distance for counting categories (one for all, or ``{category: metres}``); default each
+        category's own distance as ``tz.access.nearest`` recorded it (``attrs["distance_m"]``,
+        from the catalogue), else the 15-minute distance of the ``life_circle`` rules (1000 m).
     categories : sequence of str, optional
         Category columns to count; default ``nearest.attrs["categories"]`` (set by
         ``tz.access.nearest``), else every column that is a category of the ``facilities`` rules.
@@ -95,6 +97,9 @@ def access_map(
         Category column of ``facilities`` and ``service_areas``.
     towns, label_col, roads, water, title, source, extent, font, figsize
         As in :func:`control_lines_map`.
+    catalogue : str, Path or RuleSet, optional
+        The facility catalogue for names and colours (see ``tz.access.load_catalogue``); default
+        the one ``tz.access.nearest`` used, else the "八个一" catalogue.
 
     Returns
     -------
@@ -111,7 +116,11 @@ def access_map(
     if nearest is not None and not nearest.index.equals(homes.index):
         msg = "nearest is not indexed like homes; pass tz.access.nearest(G, homes, ...) computed for these homes"
         raise SchemaError(msg, [msg])
-    catalogue: Mapping[str, Mapping[str, Any]] = _rules.load("facilities")["category"]
+    from tongzhen_gis import access as _access
+
+    if catalogue is None:
+        catalogue = table.attrs.get("catalogue")
+    catalogue: Mapping[str, Mapping[str, Any]] = _access.load_catalogue(catalogue)["category"]
     if category is not None:
         _require_columns(
             table,
@@ -130,7 +139,7 @@ def access_map(
             "list category columns of tz.access.nearest's result",
         )
     levels = _levels()
-    threshold = float(threshold_m) if threshold_m is not None else _fifteen_minute_m(levels)
+    limits = _limits(table, list(categories), threshold_m, _fifteen_minute_m(levels))
     unreachable = _unreachable(table, list(categories) if category is None else [category])
 
     with _canvas(homes, font=font, figsize=figsize) as c:
@@ -144,15 +153,23 @@ def access_map(
             _homes_by_distance(c, xs, ys, table[category].to_numpy(dtype=float), unreachable, levels)
             legend_title = f"到{name}的步行距离"
             default_title = f"15分钟生活圈可达性: {name}"
+            if category in limits:
+                c.notes.append(f"{name} 步行距离标准: {limits[category]:g} m")
         else:
             if not categories:
                 msg = "no category columns to count; pass nearest=tz.access.nearest(...) or categories=[...]"
                 raise SchemaError(msg, [msg])
-            reached = (table[list(categories)].to_numpy(dtype=float) <= threshold).sum(axis=1)
+            bound = np.array([limits[k] for k in categories], dtype=float)
+            reached = (table[list(categories)].to_numpy(dtype=float) <= bound).sum(axis=1)
             _homes_by_count(c, xs, ys, reached, unreachable, len(categories))
-            legend_title = f"{threshold:g} m 内可达的设施类别数"
             default_title = '15分钟生活圈可达性: "八个一"设施覆盖'
-            c.notes.append(f"计入的设施类别: {len(categories)} 类, 步行距离 ≤ {threshold:g} m")
+            if len(set(bound.tolist())) == 1:
+                legend_title = f"{bound[0]:g} m 内可达的设施类别数"
+                c.notes.append(f"计入的设施类别: {len(categories)} 类, 步行距离 ≤ {bound[0]:g} m")
+            else:
+                legend_title = "各自步行距离内可达的设施类别数"
+                each = ", ".join(f"{catalogue.get(k, {}).get('name_zh', k)} {limits[k]:g} m" for k in categories)
+                c.notes.append(f"计入的设施类别: {len(categories)} 类, 步行距离: {each}")
         if unreachable.any():
             label = f"无法接入路网 {int(unreachable.sum())} 处"
             _points(c, xs[unreachable], ys[unreachable], "#616161", label, marker="x", size_pt=5.5, edge=None, zorder=9)
@@ -171,6 +188,17 @@ def access_map(
             extent=view,
             data_bounds=view,
         )
+
+
+def _limits(table: pd.DataFrame, columns: list[str], threshold_m: Any, default_m: float) -> dict[str, float]:
+    """Each counted category's walking distance: ``threshold_m``, else the distances ``nearest`` recorded."""
+    recorded = table.attrs.get("distance_m") or {}
+    out = {k: float(recorded.get(k, default_m)) for k in columns}
+    if isinstance(threshold_m, Mapping):
+        out.update({k: float(v) for k, v in threshold_m.items()})
+    elif threshold_m is not None:
+        out = dict.fromkeys(out, float(threshold_m))
+    return out
 
 
 def _fifteen_minute_m(levels: list[tuple[float, str]]) -> float:

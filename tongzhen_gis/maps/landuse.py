@@ -14,14 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from tongzhen_gis import rules as _rules
-from tongzhen_gis import units
+from tongzhen_gis import schema, units
 from tongzhen_gis.maps._layers import (
     _bounds_union,
     _draw_base,
@@ -41,18 +39,6 @@ _UNKNOWN_COLOUR = "#bdbdbd"
 
 def _ruleset(rules: str | _rules.RuleSet) -> _rules.RuleSet:
     return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
-
-
-def _level1(code: Any) -> str | None:
-    """First-level 用地用海 class of a code (``"0701"`` → ``"07"``); None when unreadable."""
-    if code is None or (not isinstance(code, str) and pd.isna(code)):
-        return None
-    text = str(code).strip()
-    if isinstance(code, (int, np.integer)):
-        text = text.zfill(len(text) + len(text) % 2)
-    if len(text) < 2 or not text[:2].isdigit():
-        return None
-    return text[:2]
 
 
 def landuse_map(
@@ -101,7 +87,8 @@ def landuse_map(
     parcels = _metric(parcels, "parcels")
     _require_columns(parcels, [landuse_col], "parcels", "name the land-use code column with landuse_col=")
     classes: Mapping[str, Mapping[str, Any]] = _ruleset(rules)["class"]
-    level1 = parcels[landuse_col].map(_level1)
+    # the one land-use decision of the package (numbers that lost their leading zero are read as codes)
+    level1 = schema.landuse_classes(parcels[landuse_col], landuse_rules=_ruleset(rules), repair_numbers=True)["level1"]
     known = level1.isin(list(classes))
     with _canvas(parcels, font=font, figsize=figsize) as c:
         _draw_base(c, roads, water)

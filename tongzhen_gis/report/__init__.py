@@ -58,6 +58,9 @@ valid ones::
     facilities = { path = "sample.gpkg", layer = "facilities" }
     homes = { path = "sample.gpkg", layer = "homes" }
     population_col = "population"
+    # catalogue = "gb50180-2018"        # or "my_catalogue.toml" beside this file
+    # population = "estimate"           # floor area on [intensity] parcels; or a column name
+    # per_capita_m2 = 36.52             # population_totals = { path = "..." }; population_raster = "..."
 
     [town_stats]
     path = "town_stats.csv"
@@ -72,10 +75,15 @@ Decisions
   and the HTML lists what was not run and every data problem met (repairs, homes outside any
   town, absent indicator columns).
 * ``all_categories_share`` (the 15-minute rule) is the share of *people* reaching every
-  "八个一" category within the threshold when ``population_col`` is given, else the share of
-  homes; homes are assigned to towns by ``home_town_col``, the towns' id column when the
-  homes carry it, or by location.
-* Service areas are built at the 15-minute threshold only (``service_areas = false`` skips them).
+  category of the catalogue (``[access] catalogue``, default "八个一"), each within its own
+  walking distance (``distance_m`` in the catalogue, else 1000 m; ``threshold_m`` sets one for
+  all), when ``population_col`` or ``population`` is given, else the share of homes; homes are
+  assigned to towns by ``home_town_col``, the towns' id column when the homes carry it, or by
+  location. ``population = "estimate"`` estimates people per home
+  (:func:`tongzhen_gis.access.estimate_population`): shared from ``population_totals``, summed
+  from ``population_raster``, or from floor area on the residential ``[intensity]`` parcels (or
+  ``use_col``); the method and the non-residential homes set to 0 are listed with the problems.
+* Service areas are built at each category's distance (``service_areas = false`` skips them).
 * The FAR grid covers every building whole (not cut at town edges), at ``far_cell_m``.
 
 Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen_gis.evaluate`),

@@ -55,6 +55,13 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "threshold_m": "number",
         "max_distance_m": "number",
         "service_areas": "bool",
+        "catalogue": "str",
+        "population": "str",
+        "use_col": "str",
+        "per_capita_m2": "number",
+        "population_totals": "layer",
+        "totals_col": "str",
+        "population_raster": "table",
     },
     "town_stats": {"path": "str", "id_col": "str"},
     "base_layers": {"water": "layer"},
@@ -220,6 +227,8 @@ def parse_config(text: str, *, base_dir: str | Path = ".") -> ProjectConfig:
                 problems.append(f"{where} must be text in quotes, got {value!r}")
             elif key == "path":
                 out[key] = base / value
+            elif key == "catalogue" and str(value).endswith(".toml"):
+                out[key] = str(base / value)  # a planner's own catalogue, beside the config
             else:
                 out[key] = value
         sections[name] = out

@@ -72,6 +72,7 @@ class AccessResult:
     coverage: pd.DataFrame
     by_town: pd.DataFrame
     service_areas: gpd.GeoDataFrame | None = None
+    population: pd.Series | None = None
 
 
 @dataclass(frozen=True)
@@ -199,8 +200,8 @@ def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
     """The homes layer has the columns ``[access]`` names, or a SchemaError naming the entry."""
     keys = [
         key
-        for key in ("population_col", "home_town_col")
-        if config.get("access", key) is not None and config.get("access", key) not in homes.columns
+        for key in ("population_col", "home_town_col", "population", "use_col")
+        if config.get("access", key) not in (None, "estimate") and config.get("access", key) not in homes.columns
     ]
     if keys:
         absent = [f"{key} = {config.get('access', key)!r}" for key in keys]
@@ -236,28 +237,38 @@ def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> Acc
         return None
     _check_home_columns(config, homes)
     category_col = config.get("access", "category_col", "category")
+    catalogue = config.get("access", "catalogue")
     G = network.from_lines(roads)
-    options: dict[str, Any] = {"category_col": category_col}
+    options: dict[str, Any] = {"category_col": category_col, "catalogue": catalogue}
+    threshold = config.get("access", "threshold_m")
     if config.get("access", "max_distance_m") is not None:
         options["max_distance_m"] = float(config.get("access", "max_distance_m"))
+    if catalogue is not None:
+        try:
+            access.load_catalogue(catalogue)
+        except TongzhenError as exc:
+            raise _config_error(exc, "[access].catalogue") from exc
     nearest = access.nearest(G, homes, facilities, **options)
     town_of_home = _town_of_home(config, towns, homes)
-    pop_col = config.get("access", "population_col")
-    threshold = config.get("access", "threshold_m")
+    people = _people_of_homes(config, homes, problems)
     town_ids = towns.layer[towns.id_col]
-    cov_kwargs: dict[str, Any] = {"by": town_of_home, "groups": town_ids}  # every town, also one without homes
+    # every town, also one without homes
+    cov_kwargs: dict[str, Any] = {"by": town_of_home, "weights": people, "groups": town_ids}
     if towns.name_col is not None:
         cov_kwargs["names"] = access.town_names(towns.layer, id_col=towns.id_col, name_col=towns.name_col)
-    if pop_col is not None:
-        cov_kwargs["weights"] = homes[pop_col]
     if threshold is not None:
         cov_kwargs["threshold_m"] = float(threshold)
     coverage = access.coverage(nearest, **cov_kwargs)
-    by_town = _access_indicators(coverage, towns.layer[towns.id_col], weighted=pop_col is not None)
+    by_town = _access_indicators(coverage, towns.layer[towns.id_col], weighted=people is not None)
     service_areas = None
     if config.get("access", "service_areas", True):
-        t = float(threshold) if threshold is not None else access.default_threshold_m()
-        service_areas = access.service_areas(G, facilities, category_col=category_col, thresholds_m=(t,))
+        service_areas = access.service_areas(
+            G,
+            facilities,
+            category_col=category_col,
+            thresholds_m=(float(threshold),) if threshold is not None else "catalogue",
+            catalogue=catalogue,
+        )
     unplaced = [str(t) for t in pd.unique(town_of_home.dropna()) if t not in set(towns.layer[towns.id_col])]
     if unplaced:
         problems.append(f"生活圈: homes assigned to unknown towns {unplaced[:5]}")
@@ -275,7 +286,43 @@ def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> Acc
         coverage=coverage,
         by_town=by_town,
         service_areas=service_areas,
+        population=people,
     )
+
+
+def _people_of_homes(config: ProjectConfig, homes: gpd.GeoDataFrame, problems: list[str]) -> pd.Series | None:
+    """People per home: ``[access] population`` (``"estimate"`` or a column), else ``population_col``."""
+    from tongzhen_gis import access
+    from tongzhen_gis.access.population import describe
+
+    asked = config.get("access", "population")
+    if asked is None or asked != "estimate":
+        column = asked or config.get("access", "population_col")
+        return homes[column] if column is not None else None
+    raster = None
+    if (src := config.get("access", "population_raster")) is not None:
+        try:
+            raster = tzio.read_raster(src.path)
+        except TongzhenError as exc:
+            raise _config_error(exc, "[access].population_raster") from exc
+    kwargs = {
+        "parcels": _read(config, "intensity", "parcels", problems),
+        "totals": _read(config, "access", "population_totals", problems),
+        "raster": raster,
+        "per_capita_m2": config.get("access", "per_capita_m2"),
+        "use_col": config.get("access", "use_col"),
+        "totals_col": config.get("access", "totals_col", "population"),
+    }
+    for key in ("landuse_col", "floors_col", "height_col"):
+        if config.get("intensity", key) is not None:
+            kwargs[key] = config.get("intensity", key)
+    try:
+        people = access.estimate_population(homes, **kwargs)
+    except TongzhenError as exc:
+        raise _config_error(exc, "[access].population") from exc
+    problems.append(f"生活圈人口: {describe(people)}")
+    problems.extend(f"生活圈人口: {p}" for p in people.attrs["problems"])
+    return people
 
 
 def _access_indicators(coverage: pd.DataFrame, town_ids: pd.Series, *, weighted: bool) -> pd.DataFrame:

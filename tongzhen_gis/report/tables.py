@@ -42,19 +42,38 @@ def _summary_table(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evalua
 
 
 def _coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
-    """Coverage with Chinese category names and headers (group column first)."""
-    from tongzhen_gis import rules
+    """Coverage with Chinese category names and headers (group column first), each category's distance."""
+    from tongzhen_gis import access
 
-    catalogue = rules.load("facilities")["category"]
+    catalogue = access.load_catalogue(coverage.attrs.get("catalogue"))["category"]
     df = coverage.reset_index()
     if "name" in df.columns:  # the town's name beside its id
         df.insert(1, "name", df.pop("name"))
     names = {k: v.get("name_zh", k) for k, v in catalogue.items()}
-    names["all_categories"] = '"八个一"全部可达'
+    names["all_categories"] = "全部类别可达 (各按其步行距离)"
     df.insert(df.columns.get_loc("category") + 1, "category_zh", df["category"].map(lambda c: names.get(c, c)))
+    if "distance_from" in df.columns:
+        df["distance_from"] = df["distance_from"].map(_distance_from_zh)
     group = df.columns[0]
     df[group] = df[group].map(lambda g: "不在任何小镇" if g is None or (isinstance(g, float) and math.isnan(g)) else g)
     return df.rename(columns={**labels.COVERAGE_HEADERS_ZH, group: _header(group)})
+
+
+def _distance_from_zh(source: Any) -> Any:
+    """Where a category's distance comes from, in Chinese: 设施目录 …, 15分钟生活圈, 统一设定."""
+    from tongzhen_gis import rules
+
+    text = str(source)
+    if text.startswith("catalogue "):
+        return f"设施目录 {text[len('catalogue ') :]}"
+    if text.startswith("life circle "):
+        level = rules.load("life_circle")["level"].get(text[len("life circle ") :], {})
+        return level.get("label_zh", text)
+    if text == "threshold_m":
+        return "统一设定 (threshold_m)"
+    if text == "each category's own distance":
+        return "各类别按其步行距离"
+    return source
 
 
 def _coverage_sheet(run: ReportRun) -> pd.DataFrame:
