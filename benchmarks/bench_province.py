@@ -77,20 +77,22 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.nodes, args.towns, args.homes_per_town = 40_000, 20, 300
-    start = time.perf_counter()
-    (x, y, u, v), towns, homes, facilities = province(args.nodes, args.towns, args.homes_per_town)
-    net = PreparedNetwork.from_arrays(crs=CRS, x=x, y=y, edge_u=u, edge_v=v)
-    print(
-        f"province: {len(x):,} nodes, {len(u):,} edges, {len(towns)} towns, {len(homes):,} homes, "
-        f"{len(facilities):,} facilities; generated and prepared in {time.perf_counter() - start:.1f} s, "
-        f"driver peak memory {peak_rss_mb():.0f} MB"
-    )
     from distributed import Client, LocalCluster
 
+    # the cluster starts first: its worker processes must not inherit the driver's memory (a forked
+    # process counts its parent's pages in its own peak)
     with (
         LocalCluster(n_workers=args.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
+        start = time.perf_counter()
+        (x, y, u, v), towns, homes, facilities = province(args.nodes, args.towns, args.homes_per_town)
+        net = PreparedNetwork.from_arrays(crs=CRS, x=x, y=y, edge_u=u, edge_v=v)
+        print(
+            f"province: {len(x):,} nodes, {len(u):,} edges, {len(towns)} towns, {len(homes):,} homes, "
+            f"{len(facilities):,} facilities; generated and prepared in {time.perf_counter() - start:.1f} s, "
+            f"driver peak memory {peak_rss_mb():.0f} MB"
+        )
         t0 = time.perf_counter()
         dask = tz.access.nearest(net, homes, facilities, engine="dask", parts=homes["town_id"], scheduler=client)
         t_dask = time.perf_counter() - t0
