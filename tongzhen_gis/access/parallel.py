@@ -76,10 +76,11 @@ def _part_network(net: PreparedNetwork, points: np.ndarray, reach_m: float) -> n
 
 def _part_task(arrays: dict[str, Any], points: np.ndarray, sources: list[Sources], limits: dict[str, float]) -> tuple:
     """One part, on a worker: prepare its network and measure (:func:`point_distances`)."""
+    points = shapely.from_wkb(points)
     if len(arrays["edge_u"]) == 0:
         n = len(points)
         return np.full((n, len(sources)), np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool)
-    net = PreparedNetwork.from_arrays(**arrays)
+    net = PreparedNetwork.from_arrays(**{**arrays, "edge_geom": shapely.from_wkb(arrays["edge_geom"])})
     return point_distances(net, points, sources, **limits)
 
 
@@ -93,7 +94,9 @@ def _subset(net: PreparedNetwork, edges: np.ndarray, sources: list[Sources]) -> 
         "edge_u": np.searchsorted(nodes, net.edge_u[edges]),
         "edge_v": np.searchsorted(nodes, net.edge_v[edges]),
         "edge_length_m": net.edge_length[edges],
-        "edge_geom": net.edge_geom[edges],
+        # geometries travel as WKB made in one vectorised call (exact coordinates; pickling shapely
+        # objects one by one cost most of the driver's time)
+        "edge_geom": shapely.to_wkb(net.edge_geom[edges]),
     }
     parts = []
     for s in sources:
@@ -170,7 +173,8 @@ def distances_by_parts(
             edges = _part_network(net, points[rows], reach_m)
             arrays, part_sources = _subset(net, edges, sources)
             rows_of.append(rows)
-            futures.append(client.submit(_part_task, arrays, points[rows], part_sources, limits, pure=False))
+            part_points = shapely.to_wkb(points[rows])
+            futures.append(client.submit(_part_task, arrays, part_points, part_sources, limits, pure=False))
         logger.info("dask engine: %d part(s) sent to %s", len(futures), client)
         results = client.gather(futures)
     finally:
