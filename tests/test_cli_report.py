@@ -173,3 +173,22 @@ def test_report_maps_the_error_param_to_its_config_entry(param, where, fix):
     new = tz.report.config._config_error(exc, where)
     assert str(new).startswith(f"{where}: something is wrong; ") and fix in str(new)
     assert type(new) is tz.errors.SchemaError and new.problems == ["something is wrong"] and new.param == param
+
+
+def test_pdf_without_chromium_is_a_clear_note_not_a_failure(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TONGZHEN_CHROMIUM", str(tmp_path / "no-such-browser"))
+    config = write_config(tmp_path / "raw", towns=["T1"])
+    assert run(["report", "--config", str(config), "--out", str(tmp_path / "out"), "--pdf"]) == 0
+    err = capsys.readouterr().err
+    assert "report.pdf not written: no Chromium" in err and "apt-get install chromium" in err
+    assert not (tmp_path / "out" / "report.pdf").exists()
+    assert (tmp_path / "out" / "report.docx").is_file()
+
+
+@pytest.mark.skipif(tz.io.find_chromium() is None, reason="no Chromium on this machine (apt-get install chromium)")
+def test_pdf_printed_by_chromium(tmp_path, capsys):
+    config = write_config(tmp_path / "raw", towns=["T1"])
+    assert run(["report", "--config", str(config), "--out", str(tmp_path / "out"), "--pdf"]) == 0
+    pdf = tmp_path / "out" / "report.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert f"pdf      {pdf}" in capsys.readouterr().out

@@ -9,6 +9,7 @@ missing glyph (matplotlib's "Glyph … missing from font(s)") fails every test t
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -354,7 +355,8 @@ def test_empty_layers_are_named_in_the_legend_not_plotted(scene, checked):
     _, result = checked
     no_farmland = scene.farmland.iloc[0:0]
     _fig, ax = tz.maps.control_lines_map(scene.towns, farmland=no_farmland, conflicts=result.conflicts.iloc[0:0])
-    assert "永久基本农田 (图层无图斑)" in legend_texts(ax)
+    assert not any("永久基本农田" in t for t in legend_texts(ax))  # the legend lists only what is drawn
+    assert "永久基本农田: 图层无图斑" in texts_with_gid(ax, "source_note")[0]
     assert texts_with_gid(ax, "conflict_label") == []
     with pytest.raises(SchemaError, match="nothing to map"):
         tz.maps.control_lines_map(scene.towns.assign(geometry=None).set_crs(scene.towns.crs, allow_override=True))
@@ -416,7 +418,7 @@ def test_intensity_map_of_parcels_with_hand_breaks(scene):
     parcels = scene.parcels.copy()
     parcels["far"] = [0.0, 0.5, 1.0, 1.5, 2.0, 0.25, 0.75, 1.25, 1.75, np.nan]
     _fig, ax = tz.maps.intensity_map(parcels, scheme="EqualInterval", k=2)
-    assert_furniture(ax, title="开发强度: 容积率分布图")
+    assert_furniture(ax, title="容积率分布图")
     assert ax.get_legend().get_title().get_text() == "容积率 (FAR)"
     # equal intervals over [0, 2]: (0, 1] holds 0, .25, .5, .75, 1 and (1, 2] holds 1.25 … 2
     assert legend_texts(ax) == ["0.00 – 1.00 (5)", "1.00 – 2.00 (4)", "无数据 1 个"]
@@ -454,7 +456,7 @@ def test_intensity_map_of_a_raster(scene):
     array = np.array([[0.0, 0.5, 1.0, -9.0], [1.5, 2.0, 0.0, 0.5], [0.0, 0.0, 2.0, 1.0]])
     raster = Raster(array, Affine(100.0, 0.0, 520_000.0, 0.0, -100.0, 3_350_300.0), "EPSG:4549", nodata=-9.0)
     _fig, ax = tz.maps.intensity_map(raster, scheme="EqualInterval", k=2, hide_zero=True, towns=scene.towns)
-    assert_furniture(ax, title="开发强度: 容积率分布图")
+    assert_furniture(ax, title="容积率分布图")
     # valid non-zero cells: .5 1 1.5 2 .5 2 1 → (0.5, 1.25]: 4 cells (min 0.5 included), (1.25, 2]: 3
     assert legend_texts(ax)[:2] == ["0.50 – 1.25 (4)", "1.25 – 2.00 (3)"]
     (image,) = ax.images
@@ -538,7 +540,7 @@ def test_access_map_by_number_of_categories(scene, hand_nearest):
     # one where it is ≤ 1000 m (bands 0, 1, 2)
     with_kg = sum(1 for i in range(52) if i % 5 in (0, 1, 2))
     assert f"7 类 ({with_kg} 处)" in texts
-    assert f"6 类 ({52 - with_kg} 处)" in texts
+    assert f"5–6 类 ({52 - with_kg} 处)" in texts
     assert "无法接入路网 1 处" in texts
     names = tz.rules.load("facilities")["category"]
     # all eight categories in the legend with their Chinese names; the sample has a park in each
@@ -547,7 +549,9 @@ def test_access_map_by_number_of_categories(scene, hand_nearest):
         assert any(t.startswith(names[category]["name_zh"] + " (") for t in texts), category
     assert f"{names['park']['name_zh']} (3)" in texts
     assert f"{names['kindergarten']['name_zh']} (2)" in texts
-    assert "计入的设施类别: 8 类" in texts_with_gid(ax, "source_note")[0]
+    note = texts_with_gid(ax, "source_note")[0]
+    assert "计入的设施类别 (8 类, 步行距离 ≤ 1000 m): " in note
+    assert all(names[k]["name_zh"] in note for k in names)
 
 
 def test_access_map_errors(scene, hand_nearest):
@@ -709,9 +713,185 @@ def test_facility_counts_are_of_the_map_frame(scene, hand_nearest):
     )
     names = tz.rules.load("facilities")["category"]
     texts = legend_texts(ax)
-    # sample: one facility of each category per town, T3 has no kindergarten
-    assert f"{names['kindergarten']['name_zh']} (图内无)" in texts
+    # sample: one facility of each category per town, T3 has no kindergarten: named in the note, not the legend
+    assert not any(names["kindergarten"]["name_zh"] in t for t in texts)
+    assert f"图内无: {names['kindergarten']['name_zh']}" in texts_with_gid(ax, "source_note")[0]
     assert f"{names['park']['name_zh']} (1)" in texts
+
+
+# -------------------------------------------------------------------------- issue 14: maps that sit right
+
+
+def _square(x0: float, y0: float, side: float) -> Polygon:
+    return Polygon([(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side)])
+
+
+X0, Y0 = 500_000.0, 3_340_000.0  # EPSG:4549 metres, near Hangzhou
+
+
+def test_a_town_in_several_parts_is_labelled_on_its_largest_part():
+    from shapely import MultiPolygon
+
+    big, small = _square(X0, Y0, 1000), _square(X0 + 5000, Y0 + 3000, 100)
+    towns = gpd.GeoDataFrame(
+        {"town_id": ["M"], "name_zh": ["多块小镇"]}, geometry=[MultiPolygon([small, big])], crs="EPSG:4549"
+    )
+    _fig, ax = tz.maps.control_lines_map(towns, red_line=towns.iloc[:0])
+    (label,) = [t for t in ax.texts if t.get_gid() == "feature_label"]
+    x, y = label.get_position()
+    assert x == pytest.approx(X0 + 500) and y == pytest.approx(Y0 + 1000)  # top centre of the big part
+
+
+def test_polygon_facilities_are_outlines_points_are_markers(scene, hand_nearest):
+    from matplotlib.patches import Patch
+
+    names = tz.rules.load("facilities")["category"]
+    t1 = scene.towns[scene.towns["town_id"] == "T1"]
+    park_geom = t1.geometry.iloc[0].centroid.buffer(80)
+    facilities = scene.facilities.copy()
+    facilities.loc[facilities["category"] == "park", "geometry"] = park_geom
+    mine = (scene.homes["town_id"] == "T1").to_numpy()
+    _fig, ax = tz.maps.access_map(scene.homes[mine], nearest=hand_nearest[mine], facilities=facilities, towns=t1)
+    handles = {h.get_label(): h for h in ax.get_legend().legend_handles}
+    park = next(h for label, h in handles.items() if label.startswith(names["park"]["name_zh"]))
+    school = next(h for label, h in handles.items() if label.startswith(names["clinic"]["name_zh"]))
+    assert isinstance(park, Patch) and park.get_facecolor()[3] == 0  # an outline, no fill
+    assert school.get_marker() == "^"
+    colour = to_hex(names["park"]["colour"])
+    outlines = [
+        c
+        for c in ax.collections
+        if len(c.get_paths()) and to_hex(c.get_edgecolor()[0]) == colour and c.get_linewidth()[0] == 1.6
+    ]
+    assert outlines, "the park polygon is drawn as an outline in its category colour"
+
+
+def _display_polygon(ax, geom):
+    """A polygon of data coordinates in display (pixel) coordinates."""
+    return Polygon(ax.transData.transform(np.asarray(geom.exterior.coords)))
+
+
+def test_north_arrow_and_scale_bar_go_to_the_empty_corners():
+    """A diagonal band from lower left to upper right leaves the other two corners empty."""
+    from shapely import box
+
+    band = Polygon(
+        [
+            (X0, Y0),
+            (X0 + 400, Y0),
+            (X0 + 2000, Y0 + 1600),
+            (X0 + 2000, Y0 + 2000),
+            (X0 + 1600, Y0 + 2000),
+            (X0, Y0 + 400),
+        ]
+    )
+    towns = gpd.GeoDataFrame({"town_id": ["D"], "name_zh": [None]}, geometry=[band], crs="EPSG:4549")
+    fig, ax = tz.maps.control_lines_map(
+        towns, red_line=towns.assign(geometry=[band]), extent=(X0, Y0, X0 + 2000, Y0 + 2000)
+    )
+    fig.draw_without_rendering()
+    feature = _display_polygon(ax, band)
+    arrow = next(a for a in ax.get_children() if a.get_gid() == "north_arrow").get_window_extent()
+    n_label = next(t for t in ax.texts if t.get_gid() == "north_arrow_label").get_window_extent()
+    (bar,) = [a for a in ax.artists if isinstance(a, ScaleBar)]
+    frame = ax.get_window_extent()
+    # the bar's room in its corner (30 % × 10 % of the frame; matplotlib-scalebar has no extent)
+    bar_room = box(frame.x1 - 0.3 * frame.width, frame.y0, frame.x1, frame.y0 + 0.1 * frame.height)
+    for extent in (arrow, n_label):
+        assert not box(extent.x0, extent.y0, extent.x1, extent.y1).intersects(feature), extent
+    assert not bar_room.intersects(feature)
+    # the arrow went to the upper left, the bar to the lower right (the usual corners are full)
+    assert arrow.x1 < frame.x0 + 0.5 * frame.width and arrow.y0 > frame.y0 + 0.5 * frame.height
+    assert bar.location in ("lower right", 4)
+
+
+def test_furniture_keeps_the_usual_corners_on_an_empty_frame():
+    towns = gpd.GeoDataFrame(
+        {"town_id": ["S"], "name_zh": ["小"]}, geometry=[_square(X0 + 900, Y0 + 900, 200)], crs="EPSG:4549"
+    )
+    fig, ax = tz.maps.control_lines_map(towns, extent=(X0, Y0, X0 + 2000, Y0 + 2000))
+    fig.draw_without_rendering()
+    frame = ax.get_window_extent()
+    arrow = next(a for a in ax.get_children() if a.get_gid() == "north_arrow").get_window_extent()
+    (bar,) = [a for a in ax.artists if isinstance(a, ScaleBar)]
+    assert arrow.x0 > frame.x0 + 0.5 * frame.width and arrow.y0 > frame.y0 + 0.5 * frame.height
+    assert bar.location in ("lower left", 3)  # matplotlib's location code
+
+
+def test_the_legend_lists_only_the_layers_drawn_in_the_frame():
+    town = _square(X0, Y0, 1000)
+    far_forest = _square(X0 + 20_000, Y0, 500)  # given, but far outside the town's frame
+    towns = gpd.GeoDataFrame({"town_id": ["A"], "name_zh": ["甲"]}, geometry=[town], crs="EPSG:4549")
+    red = gpd.GeoDataFrame({"BSM": ["R1"]}, geometry=[far_forest], crs="EPSG:4549")
+    farm = gpd.GeoDataFrame({"BSM": ["F1"]}, geometry=[_square(X0 + 200, Y0 + 200, 100)], crs="EPSG:4549")
+    water = gpd.GeoDataFrame(geometry=[_square(X0 - 30_000, Y0, 100)], crs="EPSG:4549")
+    _fig, ax = tz.maps.control_lines_map(
+        towns, red_line=red, farmland=farm, water=water, extent=(X0 - 100, Y0 - 100, X0 + 1100, Y0 + 1100)
+    )
+    texts = legend_texts(ax)
+    assert "永久基本农田" in texts and "核查对象 (小镇/地块)" in texts
+    assert "生态保护红线" not in texts and "水系" not in texts
+    assert "图内无: 生态保护红线、水系" in texts_with_gid(ax, "source_note")[0]
+
+
+def _lab(hex_colour: str) -> np.ndarray:
+    """CIE L*a*b* (D65) of an sRGB colour, from the standard formulas."""
+    rgb = np.array(matplotlib.colors.to_rgb(hex_colour))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = m @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
+def test_categories_reached_classes_cover_every_count_once_and_neighbours_are_distinguishable(n):
+    from tongzhen_gis.maps.access import _COUNT_COLOURS, _count_classes
+
+    classes = _count_classes(n)
+    counts = [k for lo, hi in classes for k in range(lo, hi + 1)]
+    assert sorted(counts) == list(range(n + 1))  # each count in exactly one class
+    picks = np.linspace(len(_COUNT_COLOURS) - 1, 0, len(classes)).round().astype(int)
+    colours = [_COUNT_COLOURS[p] for p in picks]
+    for a, b in itertools.pairwise(colours):
+        assert np.linalg.norm(_lab(a) - _lab(b)) > 20, (a, b)  # ΔE*ab 1976: clearly different
+
+
+def test_road_and_water_names_are_placed_without_overlaps():
+    from shapely import LineString
+
+    towns = gpd.GeoDataFrame({"town_id": ["A"], "name_zh": ["甲镇"]}, geometry=[_square(X0, Y0, 2000)], crs="EPSG:4549")
+    roads = gpd.GeoDataFrame(
+        {
+            "name": ["文一西路", "文一西路", "文二西路", "小巷", None, "远方大道"],
+            "fclass": ["primary", "primary", "secondary", "residential", "primary", "trunk"],
+        },
+        geometry=[
+            LineString([(X0 - 100, Y0 + 1000), (X0 + 1000, Y0 + 1000)]),  # two pieces of one road
+            LineString([(X0 + 1000, Y0 + 1000), (X0 + 2100, Y0 + 1000)]),
+            LineString([(X0 - 100, Y0 + 1010), (X0 + 2100, Y0 + 1010)]),  # 10 m away: its name would overlap
+            LineString([(X0 + 500, Y0), (X0 + 500, Y0 + 2000)]),
+            LineString([(X0 + 1500, Y0), (X0 + 1500, Y0 + 2000)]),
+            LineString([(X0 + 50_000, Y0), (X0 + 60_000, Y0)]),  # outside the frame
+        ],
+        crs="EPSG:4549",
+    )
+    water = gpd.GeoDataFrame({"name": ["西湖"]}, geometry=[_square(X0 + 200, Y0 + 200, 400)], crs="EPSG:4549")
+    fig, ax = tz.maps.control_lines_map(
+        towns, roads=roads, water=water, extent=(X0 - 100, Y0 - 100, X0 + 2100, Y0 + 2100)
+    )
+    names = texts_with_gid(ax, "context_label")
+    assert names.count("文一西路") == 1  # the pieces of one road are one label
+    assert "西湖" in names
+    assert "文二西路" not in names  # it would sit on 文一西路's label
+    assert "小巷" not in names and "远方大道" not in names  # minor roads and roads outside the frame are not named
+    fig.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in ax.texts if t.get_text() and t.get_gid() != "source_note"]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    label = next(t for t in ax.texts if t.get_text() == "文一西路")
+    assert label.get_rotation() == pytest.approx(0.0)
 
 
 def test_close_values_that_natural_breaks_cannot_split_still_give_a_map():

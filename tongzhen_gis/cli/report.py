@@ -24,19 +24,21 @@ def read_config(path: Path) -> report.ProjectConfig:
     return report.load_config(path)
 
 
-def run_report(config: report.ProjectConfig, out_dir: Path) -> int:
+def run_report(config: report.ProjectConfig, out_dir: Path, *, pdf: bool = False) -> int:
     """Build the bundle, print a short summary, return the exit code."""
     stages = Stages("report", ["build"])
     stages.start("build")
-    result = report.build(config, out_dir)
+    result = report.build(config, out_dir, pdf=pdf)
     stages.done()
     grades = result.evaluation.grades
     for town, row in grades.iterrows():
         status = "未达标" if town in result.failing else "达标"
         click.echo(f"{town!s:10s} {status:4s} 建议等级 {row['grade']} ({row['points']:g} 分)")
-    for name in ("html", "xlsx", "gpkg", "far_grid"):
+    for name in ("html", "docx", "xlsx", "pdf", "gpkg", "far_grid"):
         if name in result.files:
             click.echo(f"{name:8s} {result.files[name]}")
+    if pdf and "pdf" not in result.files:
+        click.echo(next(p for p in result.problems if p.startswith("report.pdf not written")), err=True)
     if result.problems:
         click.echo(f"{len(result.problems)} note(s) on the data: see the end of report.html", err=True)
     if result.failing:
@@ -52,10 +54,16 @@ def run_report(config: report.ProjectConfig, out_dir: Path) -> int:
     required=True,
     help="project.toml naming the inputs, layers, id columns and rule set.",
 )
-@out_dir_option("Output folder: report.html, report.xlsx, results.gpkg, far_grid.tif, maps/.")
-def command(config_path: Path, out_dir: Path) -> int:
+@out_dir_option("Output folder: report.html, report.docx, report.xlsx, results.gpkg, far_grid.tif, maps/.")
+@click.option(
+    "--pdf",
+    is_flag=True,
+    default=False,
+    help="Also print report.html to report.pdf with headless Chromium (apt-get install chromium).",
+)
+def command(config_path: Path, out_dir: Path, pdf: bool) -> int:
     """Evaluate every town against its rules and write the report (评估报告).
 
     Exit code 1 when any town fails a binding rule, 0 when none does, 2 on a bad config.
     """
-    return run_report(read_config(config_path), out_dir)
+    return run_report(read_config(config_path), out_dir, pdf=pdf)

@@ -29,6 +29,9 @@ raster
     :func:`read_raster`, :func:`write_raster` (GeoTIFF).
 tables
     :func:`read_table`, :func:`write_table`, :func:`write_workbook` (CSV and Excel).
+browser
+    :func:`print_pdf`, :func:`screenshot`, :func:`dump_dom` of a local page in headless
+    Chromium (a Debian package, not a Python one); :func:`find_chromium` says whether it is there.
 paths
     :func:`safe_join` (file names from user data), :func:`read_text`, :func:`write_text`,
     :func:`write_bytes`.
@@ -39,6 +42,7 @@ Every public name is re-exported here: write ``tz.io.read_layer``.
 from __future__ import annotations
 
 from tongzhen_gis.crs import COORD_SYSTEMS
+from tongzhen_gis.io.browser import dump_dom, find_chromium, print_pdf, screenshot
 from tongzhen_gis.io.paths import read_text, safe_join, write_bytes, write_text
 from tongzhen_gis.io.raster import read_raster, write_raster
 from tongzhen_gis.io.tables import read_table, write_table, write_workbook
@@ -46,12 +50,16 @@ from tongzhen_gis.io.vector import list_layers, read_layer, write_layer
 
 __all__ = [
     "COORD_SYSTEMS",
+    "dump_dom",
+    "find_chromium",
     "list_layers",
+    "print_pdf",
     "read_layer",
     "read_raster",
     "read_table",
     "read_text",
     "safe_join",
+    "screenshot",
     "write_bytes",
     "write_layer",
     "write_raster",

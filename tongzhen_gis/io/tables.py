@@ -177,22 +177,46 @@ def _excel_ready(df: pd.DataFrame, sheet: str) -> pd.DataFrame:
     return out
 
 
-def _tidy_sheet(worksheet: Any, df: pd.DataFrame, *, index: bool, sample_rows: int = 1000) -> None:
-    """Freeze the header row and size columns to their content (capped), as planners expect."""
+def _shown_text(value: Any, number_format: str | None) -> Any:
+    """About the text Excel shows for a value in a number format (to size the column)."""
+    if number_format is None or isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return value
+    decimals = len(number_format.split(".")[1].rstrip("%#")) if "." in number_format else 0
+    if number_format.endswith("%"):
+        return f"{float(value) * 100:,.{decimals}f}%"
+    return f"{float(value):,.{decimals}f}" if "," in number_format else f"{float(value):.{decimals}f}"
+
+
+def _tidy_sheet(
+    worksheet: Any,
+    df: pd.DataFrame,
+    *,
+    index: bool,
+    formats: Mapping[Any, str] | None = None,
+    sample_rows: int = 1000,
+) -> None:
+    """Freeze the header row, apply number formats and size columns to their shown content (capped)."""
     from openpyxl.utils import get_column_letter
 
     if df.columns.nlevels == 1:  # pandas writes one header row (index names included)
         worksheet.freeze_panes = "A2"
+    formats = formats or {}
     head = df.head(sample_rows)
-    columns: list[list[Any]] = []
+    columns: list[tuple[Any, list[Any]]] = []
     if index:
         for level in range(head.index.nlevels):
-            columns.append([head.index.names[level] or "", *head.index.get_level_values(level)])
+            columns.append((None, [head.index.names[level] or "", *head.index.get_level_values(level)]))
     for col in head.columns:
-        columns.append([col if not isinstance(col, tuple) else max(col, key=_display_width), *head[col]])
-    for i, values in enumerate(columns, start=1):
+        title = col if not isinstance(col, tuple) else max(col, key=_display_width)
+        fmt = formats.get(col)
+        columns.append((fmt, [title, *(_shown_text(v, fmt) for v in head[col])]))
+    for i, (fmt, values) in enumerate(columns, start=1):
+        letter = get_column_letter(i)
         width = max((_display_width(v) for v in values if not (isinstance(v, float) and np.isnan(v))), default=8)
-        worksheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
+        worksheet.column_dimensions[letter].width = min(max(width + 2, 8), 60)
+        if fmt is not None:
+            for (cell,) in worksheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
 
 
 def _sheet_name(name: Any, used: set[str]) -> str:
@@ -207,7 +231,13 @@ def _sheet_name(name: Any, used: set[str]) -> str:
     return candidate
 
 
-def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = True) -> Path:
+def write_workbook(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    index: bool = True,
+    formats: Mapping[str, Mapping[Any, str]] | None = None,
+) -> Path:
     r"""Write several tables to one Excel workbook, one sheet each.
 
     Parameters
@@ -221,6 +251,10 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, inde
         Must end in ``.xlsx``. Parent folders are created.
     index : bool, default True
         Write each table's index as its first column.
+    formats : mapping, optional
+        Sheet name (as given in ``sheets``) → column → Excel number format, e.g.
+        ``{"towns": {"area_m2": "#,##0.00", "share": "0.0%"}}``. The values stay numbers; only
+        their display changes.
 
     Returns
     -------
@@ -228,8 +262,8 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, inde
 
     Notes
     -----
-    Each sheet has its header row frozen and its columns sized to their content (Chinese
-    characters count double, at most 60 characters wide). Control characters Excel cannot
+    Each sheet has its header row frozen and its columns sized to their content as shown (in
+    its number format; Chinese characters count double, at most 60 characters wide). Control characters Excel cannot
     store are removed from text cells, with a logged warning.
     """
     path = Path(path)
@@ -247,5 +281,5 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, inde
             if clean != name:
                 logger.info("sheet %r written as %r (Excel sheet name rules)", name, clean)
             _excel_ready(df, clean).to_excel(writer, sheet_name=clean, index=index)
-            _tidy_sheet(writer.sheets[clean], df, index=index)
+            _tidy_sheet(writer.sheets[clean], df, index=index, formats=(formats or {}).get(name))
     return path

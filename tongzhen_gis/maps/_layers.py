@@ -82,17 +82,67 @@ def _plot(data: gpd.GeoDataFrame | gpd.GeoSeries, ax: Axes, **kwds: Any) -> bool
 def _draw_base(
     c: _Canvas, roads: gpd.GeoDataFrame | None, water: gpd.GeoDataFrame | None, *, legend: bool = True
 ) -> None:
-    """Water and roads beneath everything else."""
+    """Water and roads beneath everything else; names of major roads and water bodies for orientation."""
     if water is not None and len(water):
         water = _to(water, c.crs, "water")
         _plot(water, c.ax, color=_WATER_COLOUR, edgecolor="none", zorder=1)
+        _water_names(c, water)
         if legend:
-            c.base_handles.append(Patch(facecolor=_WATER_COLOUR, edgecolor="none", label="水系"))
+            c.add_handle(Patch(facecolor=_WATER_COLOUR, edgecolor="none", label="水系"), water.geometry, base=True)
     if roads is not None and len(roads):
         roads = _to(roads, c.crs, "roads")
         _plot(roads, c.ax, color=_ROAD_COLOUR, linewidth=0.7, zorder=2)
+        _road_names(c, roads)
         if legend:
-            c.base_handles.append(Line2D([], [], color=_ROAD_COLOUR, linewidth=0.7, label="道路"))
+            c.add_handle(Line2D([], [], color=_ROAD_COLOUR, linewidth=0.7, label="道路"), roads.geometry, base=True)
+
+
+#: Road classes (OSM ``fclass``/``highway``) whose names are written on the map, most important first.
+_MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary")
+_NAME_COLUMNS = ("name", "name_zh", "NAME")
+
+
+def _name_column(layer: gpd.GeoDataFrame) -> str | None:
+    return next((col for col in _NAME_COLUMNS if col in layer.columns), None)
+
+
+def _road_names(c: _Canvas, roads: gpd.GeoDataFrame) -> None:
+    """One label per named major road (its pieces merged), at the middle of its longest stretch, along it."""
+    col = _name_column(roads)
+    if col is None:
+        return
+    kind_col = next((k for k in ("fclass", "highway") if k in roads.columns), None)
+    named = roads[roads[col].notna() & (roads[col].astype(str).str.strip() != "")]
+    if kind_col is not None:
+        named = named[named[kind_col].isin(_MAJOR_ROADS)]
+    rank = {k: len(_MAJOR_ROADS) - i for i, k in enumerate(_MAJOR_ROADS)}
+    for name, group in named.groupby(col, sort=False):
+        merged = shapely.line_merge(shapely.union_all(shapely.make_valid(group.geometry.to_numpy())))
+        line = _largest_part(merged)
+        if line.is_empty or line.length == 0:
+            continue
+        mid = line.interpolate(0.5, normalized=True)
+        ahead = line.interpolate(min(line.length, line.project(mid) + 1.0))
+        behind = line.interpolate(max(0.0, line.project(mid) - 1.0))
+        angle = float(np.degrees(np.arctan2(ahead.y - behind.y, ahead.x - behind.x)))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        kind = rank.get(group[kind_col].iloc[0], 0) if kind_col is not None else 0
+        c.context_labels.append((kind * 1e9 + line.length, mid.x, mid.y, angle, str(name), "#505050"))
+
+
+def _water_names(c: _Canvas, water: gpd.GeoDataFrame) -> None:
+    """One label per named water body, on its largest part."""
+    col = _name_column(water)
+    if col is None:
+        return
+    named = water[water[col].notna() & (water[col].astype(str).str.strip() != "")]
+    for name, group in named.groupby(col, sort=False):
+        part = _largest_part(shapely.union_all(shapely.make_valid(group.geometry.to_numpy())))
+        if part.is_empty:
+            continue
+        point = part.representative_point()
+        # water bodies rank with the secondary roads, larger ones first
+        c.context_labels.append((3 * 1e9 + part.area**0.5, point.x, point.y, 0.0, str(name), "#1f78b4"))
 
 
 def _draw_towns(c: _Canvas, towns: gpd.GeoDataFrame | None, label_col: str | None) -> gpd.GeoDataFrame | None:
@@ -138,13 +188,21 @@ def _outline_features(
     c: _Canvas, features: gpd.GeoDataFrame, *, label_col: str | None, legend_label: str, gid: str
 ) -> None:
     _plot(features.boundary, c.ax, color=_FEATURE_EDGE, linewidth=1.6, zorder=10)
-    c.handles.append(Line2D([], [], color=_FEATURE_EDGE, linewidth=1.6, label=legend_label))
+    c.add_handle(Line2D([], [], color=_FEATURE_EDGE, linewidth=1.6, label=legend_label), features.geometry)
     if label_col is not None and label_col in features.columns:
         for geom, name in zip(features.geometry, features[label_col], strict=True):
             if geom is None or geom.is_empty or pd.isna(name):
                 continue
-            minx, _miny, maxx, maxy = geom.bounds
+            minx, _miny, maxx, maxy = _largest_part(geom).bounds
             _label(c, (minx + maxx) / 2.0, maxy, str(name), size=9, gid=gid, va="bottom")
+
+
+def _largest_part(geom: Any) -> Any:
+    """The part of a multi-part geometry with the largest area (then length): where its name goes."""
+    parts = getattr(geom, "geoms", None)
+    if parts is None:
+        return geom
+    return max(parts, key=lambda g: (g.area, g.length))
 
 
 def _bounds_union(*layers: gpd.GeoDataFrame | None) -> tuple[float, float, float, float]:

@@ -13,11 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
-from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -165,7 +164,8 @@ def access_map(
             default_title = '15分钟生活圈可达性: "八个一"设施覆盖'
             if len(set(bound.tolist())) == 1:
                 legend_title = f"{bound[0]:g} m 内可达的设施类别数"
-                c.notes.append(f"计入的设施类别: {len(categories)} 类, 步行距离 ≤ {bound[0]:g} m")
+                names = "、".join(catalogue.get(k, {}).get("name_zh", k) for k in categories)
+                c.notes.append(f"计入的设施类别 ({len(categories)} 类, 步行距离 ≤ {bound[0]:g} m): {names}")
             else:
                 legend_title = "各自步行距离内可达的设施类别数"
                 each = ", ".join(f"{catalogue.get(k, {}).get('name_zh', k)} {limits[k]:g} m" for k in categories)
@@ -246,17 +246,44 @@ def _homes_by_distance(
     _points(c, xs[beyond], ys[beyond], _BEYOND_COLOUR, label)
 
 
+#: Colours of the classes of "categories reached", fewest (red) to all (blue): ColorBrewer RdYlBu, 5 classes,
+#: whose neighbouring colours are far apart in lightness and hue.
+_COUNT_COLOURS = ("#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6")
+
+
+def _count_classes(n: int) -> list[tuple[int, int]]:
+    """Classes of the number of categories reached, most first: all, one missing, two or three missing, fewer, none.
+
+    Examples
+    --------
+    >>> _count_classes(8)
+    [(8, 8), (7, 7), (5, 6), (1, 4), (0, 0)]
+    >>> _count_classes(2)
+    [(2, 2), (1, 1), (0, 0)]
+    """
+    classes: list[tuple[int, int]] = []
+    covered = n + 1  # counts below this are not yet in a class
+    for lo, hi in ((n, n), (n - 1, n - 1), (n - 3, n - 2), (1, n - 4), (0, 0)):
+        lo, hi = max(lo, 0), min(hi, covered - 1)
+        if lo <= hi:
+            classes.append((lo, hi))
+            covered = lo
+    return classes
+
+
 def _homes_by_count(
     c: _Canvas, xs: np.ndarray, ys: np.ndarray, reached: np.ndarray, unreachable: np.ndarray, n: int
 ) -> None:
-    colormap = plt.get_cmap("RdYlGn")
-    for count in range(n + 1):
-        sel = (reached == count) & ~unreachable
+    classes = _count_classes(n)
+    # the full class is always blue, none always red; classes between take the palette's middle
+    picks = np.linspace(len(_COUNT_COLOURS) - 1, 0, len(classes)).round().astype(int) if len(classes) > 1 else [4]
+    for (lo, hi), pick in zip(classes, picks, strict=True):
+        sel = (reached >= lo) & (reached <= hi) & ~unreachable
         if not sel.any():
             continue
-        colour = to_hex(colormap(count / max(n, 1)))
-        label = f"{count} 类" + (" (全部覆盖)" if count == n else "")
-        _points(c, xs[sel], ys[sel], colour, f"{label} ({int(sel.sum())} 处)")
+        label = f"{lo} 类" if lo == hi else f"{lo}–{hi} 类"
+        label += " (全部覆盖)" if lo == n else ""
+        _points(c, xs[sel], ys[sel], _COUNT_COLOURS[pick], f"{label} ({int(sel.sum())} 处)")
 
 
 def _draw_service_areas(
@@ -303,11 +330,11 @@ def _draw_facilities(
     catalogue: Mapping[str, Mapping[str, Any]],
     view: Sequence[float],
 ) -> None:
-    """Facilities as triangles in their category colours.
+    """Facilities in their category colours: points as triangles, polygons (parks, schools) as outlines.
 
-    The count beside each category name is of the facilities inside the map frame ``view``; a
-    category present in the data but not in the frame is listed as "图内无", so a town map shows
-    which category the town lacks instead of a count from elsewhere.
+    The count beside each category name is of the facilities inside the map frame ``view``; the
+    legend lists only the categories drawn in the frame, and the note names those present in
+    the data but not in the frame ("图内无"), so a town map shows which category the town lacks.
     """
     facilities = _to(facilities, c.crs, "facilities")
     _require_columns(facilities, [category_col], "facilities", "name the category column with category_col=")
@@ -316,14 +343,27 @@ def _draw_facilities(
     points = facilities.geometry.representative_point()
     xs, ys = points.x.to_numpy(), points.y.to_numpy()
     minx, miny, maxx, maxy = view
-    inside = (xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy)
+    frame = shapely.box(minx, miny, maxx, maxy)
+    geoms = facilities.geometry.to_numpy()
+    areal = shapely.get_dimensions(geoms) == 2
+    inside = shapely.intersects(geoms, frame) & ~shapely.is_empty(geoms)
     present = [cat for cat in catalogue if (facilities[category_col] == cat).any()]
     present += sorted(set(facilities[category_col].dropna().astype(str)) - set(catalogue))
+    absent = []
     for cat in present:
         sel = (facilities[category_col].astype(str) == cat).to_numpy() & inside
         spec = catalogue.get(cat, {})
         name = spec.get("name_zh", f"{cat} (目录外)")
-        label = f"{name} ({int(sel.sum())})" if sel.any() else f"{name} (图内无)"
-        _points(
-            c, xs[sel], ys[sel], spec.get("colour", "#000000"), label, marker="^", size_pt=8, edge="black", zorder=11
-        )
+        if not sel.any():
+            absent.append(name)
+            continue
+        colour = spec.get("colour", "#000000")
+        label = f"{name} ({int(sel.sum())})"
+        if (sel & areal).any():
+            _plot(facilities[sel & areal].boundary, c.ax, color=colour, linewidth=1.6, zorder=11)
+        if (sel & ~areal).any():
+            pts = sel & ~areal
+            _points(c, xs[pts], ys[pts], colour, label, marker="^", size_pt=8, edge="black", zorder=11)
+        else:
+            c.handles.append(Patch(facecolor="none", edgecolor=colour, linewidth=1.6, label=label))
+    c.absent.extend(absent)

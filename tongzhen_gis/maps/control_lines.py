@@ -81,6 +81,8 @@ def control_lines_map(
         The towns, parcels or proposed extension that were checked. Must have a CRS.
     red_line, farmland, urban_boundary : GeoDataFrame, optional
         生态保护红线, 永久基本农田 and 城镇开发边界; any may be omitted (the legend then leaves it out).
+        The legend lists only what is drawn in the frame: a layer with no feature there is named
+        in the note ("图内无: …"), an empty layer too ("…: 图层无图斑").
     conflicts : GeoDataFrame or check result, optional
         ``tz.controllines.check(...).conflicts`` (columns ``line``, ``area_m2``, ``sliver``,
         ``source_id``, the id column and geometry), or the result object itself. Overlapping
@@ -138,13 +140,16 @@ def control_lines_map(
             drawn = _plot(
                 layer, c.ax, facecolor=face, edgecolor=edge, linewidth=0.8, alpha=alpha, hatch=hatch, zorder=3
             )
-            label = legend_name if drawn else f"{legend_name} (图层无图斑)"
-            c.handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha, label=label))
+            if not drawn:
+                c.notes.append(f"{legend_name}: 图层无图斑")
+                continue
+            c.add_handle(Patch(facecolor=face, edgecolor=edge, alpha=alpha, label=legend_name), layer.geometry)
         if urban_boundary is not None:
             boundary = _to(urban_boundary, c.crs, "urban_boundary")
             _plot(boundary.boundary, c.ax, color=_BOUNDARY_COLOUR, linewidth=1.4, linestyle="--", zorder=4)
-            c.handles.append(
-                Line2D([], [], color=_BOUNDARY_COLOUR, linewidth=1.4, linestyle="--", label="城镇开发边界")
+            c.add_handle(
+                Line2D([], [], color=_BOUNDARY_COLOUR, linewidth=1.4, linestyle="--", label="城镇开发边界"),
+                boundary.geometry,
             )
         _outline_features(c, features, label_col=label_col, legend_label="核查对象 (小镇/地块)", gid="feature_label")
 

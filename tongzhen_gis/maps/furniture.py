@@ -3,8 +3,10 @@
 :func:`_canvas` opens a figure with the resolved Chinese font and the map CRS; the map modules
 draw their layers on it and collect legend entries, notes and area labels in the
 :class:`_Canvas`. :func:`_finish` then sets the frame and the automatic page size, and adds the
-title, the legend, the scale bar, the north arrow, the note with the CRS and the data source and
-the area labels (de-overlapped once the layout is known), and trims blank margins.
+title, the legend (right of the frame, never over the map), the scale bar and the north arrow
+(in the two emptiest corners of the frame, found by :func:`_emptiest_corners` on a quick render
+of what is drawn), the note with the CRS and the data source and the area labels
+(de-overlapped once the layout is known), and trims blank margins.
 
 Chinese text uses the font found by :func:`tongzhen_gis.maps.fonts.resolve_font`; the figure is
 built inside :func:`tongzhen_gis.maps.fonts.font_context` and every text artist carries the font
@@ -54,6 +56,19 @@ class _Canvas:
     #: Area labels ``(x, y, area_m2, text, colour)`` placed by :func:`_finish` once the layout is known.
     labels: list[tuple[float, float, float, str, str]] = field(default_factory=list)
     auto_size: bool = True
+    #: Geometries behind a legend entry (by ``id`` of the handle): the entry stays only when one is in the frame.
+    drawn: dict[int, Any] = field(default_factory=dict)
+    #: Layers given but with nothing in the frame, named in the note ("图内无: …") instead of the legend.
+    absent: list[str] = field(default_factory=list)
+    #: Names of roads and water bodies for orientation ``(priority, x, y, angle_deg, text, colour)``,
+    #: placed by :func:`_place_context_labels` (most important first, none over another).
+    context_labels: list[tuple[float, float, float, float, str, str]] = field(default_factory=list)
+
+    def add_handle(self, handle: Artist, geoms: Any = None, *, base: bool = False) -> None:
+        """A legend entry; with ``geoms`` (the drawn geometries) it is kept only if one of them is in the frame."""
+        (self.base_handles if base else self.handles).append(handle)
+        if geoms is not None:
+            self.drawn[id(handle)] = np.asarray(geoms, dtype=object)
 
     def fp(self, size: float | str | None = None, weight: str | None = None):
         return font_properties(self.font, size=size, weight=weight)
@@ -116,16 +131,22 @@ def _finish(
     is not framed by empty paper (in a notebook, a report or a file written without cropping).
     The steps run in this order (it is also the drawing order of artists at equal z-order).
     """
-    _frame(c, _view(extent, data_bounds), title)
+    view = _view(extent, data_bounds)
+    _frame(c, view, title)
+    _only_in_frame(c, view)
     _legend(c, legend_title)
-    _scale_bar(c)
-    _north_arrow(c)
+    arrow_corner, bar_corner = _emptiest_corners(c)
+    _scale_bar(c, bar_corner)
+    _north_arrow(c, arrow_corner)
     _note(c, source)
     if c.auto_size:
         _fit_legend(c)
     if c.labels:
         c.fig.draw_without_rendering()  # lay the figure out, so label sizes are known
         _place_labels(c, c.labels)
+    if c.context_labels:  # last: road and water names give way to every other text
+        c.fig.draw_without_rendering()
+        _place_context_labels(c, view)
     if c.auto_size:
         _trim(c.fig)
     return c.fig, c.ax
@@ -148,6 +169,24 @@ def _frame(c: _Canvas, view: tuple[float, float, float, float], title: str) -> N
     ax.set_title(title, fontproperties=c.fp(size=14))
 
 
+def _only_in_frame(c: _Canvas, view: Sequence[float]) -> None:
+    """Drop the legend entries of layers with nothing in the frame; the note names them ("图内无")."""
+    import shapely
+
+    frame = shapely.box(*view)
+    for handles in (c.handles, c.base_handles):
+        for handle in list(handles):
+            geoms = c.drawn.get(id(handle))
+            if geoms is None:
+                continue
+            valid = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))] if len(geoms) else geoms
+            if not len(valid) or not shapely.intersects(valid, frame).any():
+                handles.remove(handle)
+                c.absent.append(str(handle.get_label()))
+    if c.absent:
+        c.notes.append(f"图内无: {'、'.join(dict.fromkeys(c.absent))}")
+
+
 def _legend(c: _Canvas, legend_title: str | None) -> None:
     """The map's own legend entries, then the base layers', to the right of the map (none when empty)."""
     handles = c.handles + c.base_handles
@@ -165,15 +204,76 @@ def _legend(c: _Canvas, legend_title: str | None) -> None:
         )
 
 
-def _scale_bar(c: _Canvas) -> None:
-    """A metric scale bar, lower left (the map CRS is metric: one data unit is one metre)."""
+#: The corners of the frame, in the order preferred when several are equally empty.
+_CORNERS = ("upper right", "lower left", "lower right", "upper left")
+#: Room the north arrow and the scale bar take in a corner, as fractions of the frame (width, height).
+_ARROW_BOX = (0.10, 0.20)
+_BAR_BOX = (0.30, 0.10)
+#: Resolution of the quick render that finds the empty corners.
+_PROBE_DPI = 40
+
+
+def _ink(c: _Canvas) -> np.ndarray:
+    """Which pixels of the frame carry something (a low-resolution render of the map so far, top row first)."""
+    import io
+
+    buffer = io.BytesIO()
+    c.fig.savefig(buffer, format="rgba", dpi=_PROBE_DPI)
+    width, height = (round(v * _PROBE_DPI) for v in c.fig.get_size_inches())
+    rgba = np.frombuffer(buffer.getvalue(), dtype=np.uint8)
+    if rgba.size != width * height * 4:  # pragma: no cover - matplotlib rounds sizes the same way
+        return np.zeros((1, 1), dtype=bool)
+    image = rgba.reshape(height, width, 4)
+    box = c.ax.get_window_extent().transformed(c.fig.dpi_scale_trans.inverted())  # inches
+    x0, x1 = (round(v * _PROBE_DPI) for v in (box.x0, box.x1))
+    y0, y1 = (height - round(v * _PROBE_DPI) for v in (box.y1, box.y0))
+    frame = image[max(y0 + 2, 0) : max(y1 - 2, 0), max(x0 + 2, 0) : max(x1 - 2, 0), :3]
+    return (frame < 245).any(axis=2)
+
+
+def _corner_ink(ink: np.ndarray, corner: str, size: tuple[float, float]) -> float:
+    """Share of the pixels of ``corner`` (a box of ``size`` frame fractions) that carry something."""
+    rows, cols = ink.shape
+    h, w = max(round(size[1] * rows), 1), max(round(size[0] * cols), 1)
+    vertical, horizontal = corner.split()
+    part = ink[:h] if vertical == "upper" else ink[rows - h :]
+    part = part[:, cols - w :] if horizontal == "right" else part[:, :w]
+    return float(part.mean()) if part.size else 0.0
+
+
+def _emptiest_corners(c: _Canvas) -> tuple[str, str]:
+    """The corners for the north arrow and the scale bar: two different corners covering the least drawn.
+
+    The map as drawn so far (features, base layers, labels) is rendered at low resolution, and
+    each pair of corners is scored by the share of non-blank pixels under the arrow's box and
+    the bar's box; ties keep the usual places (arrow upper right, scale bar lower left).
+    """
+    ink = _ink(c)
+    if ink.size <= 1:
+        return _CORNERS[0], _CORNERS[1]
+    arrow = {k: _corner_ink(ink, k, _ARROW_BOX) for k in _CORNERS}
+    bar = {k: _corner_ink(ink, k, _BAR_BOX) for k in _CORNERS}
+    pairs = [(a, b) for a in _CORNERS for b in _CORNERS if a != b]
+    # among equally empty pairs: the arrow at the top, the bar at the bottom, then the usual corners
+    return min(
+        pairs,
+        key=lambda p: (
+            round(arrow[p[0]] + bar[p[1]], 3),
+            (not p[0].startswith("upper")) + (not p[1].startswith("lower")),
+            pairs.index(p),
+        ),
+    )
+
+
+def _scale_bar(c: _Canvas, corner: str = "lower left") -> None:
+    """A metric scale bar in ``corner`` (the map CRS is metric: one data unit is one metre)."""
     from matplotlib_scalebar.scalebar import ScaleBar
 
     bar = ScaleBar(
         1.0,
         units="m",
         dimension="si-length",
-        location="lower left",
+        location=corner,
         box_alpha=0.75,
         font_properties={"family": c.font.families, "size": 8},
     )
@@ -181,20 +281,22 @@ def _scale_bar(c: _Canvas) -> None:
     c.ax.add_artist(bar)
 
 
-def _north_arrow(c: _Canvas) -> None:
-    """An arrow to grid north with an "N", upper right."""
+def _north_arrow(c: _Canvas, corner: str = "upper right") -> None:
+    """An arrow to grid north with an "N", in ``corner`` of the frame."""
+    x = 0.95 if corner.endswith("right") else 0.05
+    bottom = 0.80 if corner.startswith("upper") else 0.04
     c.ax.annotate(
         "",
-        xy=(0.95, 0.91),
-        xytext=(0.95, 0.80),
+        xy=(x, bottom + 0.11),
+        xytext=(x, bottom),
         xycoords="axes fraction",
         arrowprops={"facecolor": "black", "edgecolor": "black", "width": 3, "headwidth": 10, "headlength": 10},
         gid="north_arrow",
         zorder=20,
     )
     c.ax.text(
-        0.95,
-        0.915,
+        x,
+        bottom + 0.115,
         "N",
         transform=c.ax.transAxes,
         ha="center",
@@ -266,6 +368,48 @@ def _label(
         gid=gid,
         clip_on=True,
     )
+
+
+#: At most this many road and water names on one map.
+MAX_CONTEXT_LABELS = 12
+
+
+def _place_context_labels(c: _Canvas, view: Sequence[float]) -> None:
+    """Names of roads and water bodies inside the frame, most important first, none overlapping another text.
+
+    A name is skipped when its box would overlap a text already on the map (feature names, the
+    north arrow's N, names placed before it) or leave the frame. Needs the figure laid out.
+    """
+    minx, miny, maxx, maxy = view
+    frame = c.ax.get_window_extent()
+    taken = [t.get_window_extent() for t in c.ax.texts if t.get_visible() and t.get_text()]
+    placed = 0
+    for _priority, x, y, angle, text, colour in sorted(c.context_labels, key=lambda item: -item[0]):
+        if placed >= MAX_CONTEXT_LABELS:
+            break
+        if not (minx <= x <= maxx and miny <= y <= maxy):
+            continue
+        artist = c.ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            rotation=angle,
+            rotation_mode="anchor",
+            fontproperties=c.fp(size=7),
+            color=colour,
+            zorder=14,
+            gid="context_label",
+            clip_on=True,
+        )
+        box = artist.get_window_extent()
+        inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+        if not inside or any(box.overlaps(other) for other in taken):
+            artist.remove()
+            continue
+        taken.append(box)
+        placed += 1
 
 
 def _place_labels(c: _Canvas, labels: list[tuple[float, float, float, str, str]]) -> None:

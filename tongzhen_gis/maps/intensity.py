@@ -92,7 +92,9 @@ def intensity_map(
     towns : GeoDataFrame, optional
         Town boundaries on top.
     label_col, roads, water, title, source, extent, font, figsize
-        As in :func:`control_lines_map`; default title ``"开发强度: 容积率分布图"``.
+        As in :func:`control_lines_map`; default title ``"容积率分布图"`` for a FAR grid or the
+        ``far`` column (开发强度 is the construction share, ``construction_share``), else the
+        column's Chinese name and ``分布图``.
 
     Returns
     -------
@@ -160,12 +162,19 @@ def intensity_map(
         towns = _draw_towns(c, towns, label_col)
         return _finish(
             c,
-            title=title or "开发强度: 容积率分布图",
+            title=title or _default_title(column if raster is None else "far"),
             legend_title=label,
             source=source,
             extent=extent,
             data_bounds=bounds if raster is not None else _bounds_union(layer, towns),
         )
+
+
+def _default_title(column: str) -> str:
+    """容积率分布图 for FAR; another indicator is named by its Chinese label (without the unit)."""
+    if column == "far":
+        return "容积率分布图"
+    return f"{VALUE_LABELS_ZH.get(column, column).split(' (')[0]}分布图"
 
 
 def _value_legend(

@@ -11,6 +11,9 @@ through :mod:`tongzhen_gis.io` only:
   scripts) with an overview and a section per town: suggested grade and its reasons, the
   scorecard, the conflicts list, coverage and the maps from :mod:`tongzhen_gis.maps`. Every
   value that comes from the data is HTML-escaped.
+* ``report.docx``: the same content as a Word file (python-docx; no Word needed): a cover with
+  the title and date, a table-of-contents field, headings in Word's heading styles, editable
+  tables and the maps as pictures.
 * ``report.xlsx``: sheets 汇总, 三线核查, 三线冲突清单, 用地集约, 生活圈, 评估 with Chinese
   headers (the conflicts list has a sheet of its own so both tables stay machine-readable).
 * ``results.gpkg``: every result layer (towns with their indicators and grade, conflicts,
@@ -65,9 +68,16 @@ valid ones::
     [town_stats]
     path = "town_stats.csv"
 
+    [base_layers]                    # beneath the maps; names of major roads and water bodies shown
+    water = { path = "sample.gpkg", layer = "water" }
+    roads = { path = "osm.gpkg", layer = "roads" }   # when [access] gives no roads
+
     [maps]
     enabled = true
     dpi = 110
+
+    [report]
+    formats = ["html", "docx", "xlsx"]   # the report files to write (default: all three)
 
 Decisions
 ---------
@@ -100,7 +110,10 @@ Each one reason to change; :func:`build` runs them in order.
   returns a frozen result (``ControlLinesResult``, ``IntensityResult``, ``AccessResult``)
   gathered in one immutable ``ReportRun``.
 * :mod:`~tongzhen_gis.report.tables`: the workbook ``report.xlsx``.
+* :mod:`~tongzhen_gis.report.content`: what the page and the Word file say, section by section,
+  as plain blocks (numbers written by ``_format``, one formatter for page, Word and workbook).
 * :mod:`~tongzhen_gis.report.html` (with its escaped builders in ``_html``): the page ``report.html``.
+* :mod:`~tongzhen_gis.report.docx`: the Word file ``report.docx``.
 * :mod:`~tongzhen_gis.report.maps`: the maps, as PNG in the page and in ``maps/``.
 * :mod:`~tongzhen_gis.report.geodata`: ``results.gpkg`` and ``far_grid.tif``.
 
@@ -118,10 +131,14 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
+from tongzhen_gis.report import content as _content  # what the page and the Word file say
+from tongzhen_gis.report import docx as _docx  # report.docx
+from tongzhen_gis.report import html as _html  # report.html
 
 # The steps live in modules of this package, one reason to change each; build() below runs them in order.
 from tongzhen_gis.report.config import (  # the config: model, parsing, validation, error mapping
     CONFIG_KEYS,
+    REPORT_FORMATS,
     LayerSource,
     ProjectConfig,
     load_config,
@@ -129,13 +146,13 @@ from tongzhen_gis.report.config import (  # the config: model, parsing, validati
     sample_config_text,
 )
 from tongzhen_gis.report.geodata import _write_geodata  # results.gpkg, far_grid.tif
-from tongzhen_gis.report.html import _html_report  # report.html
 from tongzhen_gis.report.maps import _render_maps, safe_name  # maps/ and the page's images
 from tongzhen_gis.report.run import evaluate_towns, run_analyses  # reading the inputs, running the analyses
 from tongzhen_gis.report.tables import _write_workbook  # report.xlsx
 
 __all__ = [
     "CONFIG_KEYS",
+    "REPORT_FORMATS",
     "LayerSource",
     "ProjectConfig",
     "ReportResult",
@@ -181,7 +198,20 @@ class ReportResult:
         return 1 if self.failing else 0
 
 
-def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResult:
+def _pdf(files: dict[str, Path], out: Path, problems: list[str]) -> None:
+    """``report.pdf`` printed from ``report.html`` by headless Chromium, or a problem saying why not."""
+    if "html" not in files:
+        problems.append('report.pdf not written: it is printed from report.html; add "html" to [report].formats')
+    elif tzio.find_chromium() is None:
+        problems.append(
+            "report.pdf not written: no Chromium on this machine "
+            "(Debian/Ubuntu: apt-get install chromium; or set TONGZHEN_CHROMIUM to the browser)"
+        )
+    else:
+        files["pdf"] = tzio.print_pdf(files["html"], tzio.safe_join(out, "report.pdf"))
+
+
+def build(config: ProjectConfig | str | Path, out_dir: str | Path, *, pdf: bool = False) -> ReportResult:
     """Run every analysis the config names and write the report bundle to ``out_dir``.
 
     Parameters
@@ -190,6 +220,10 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
         From :func:`parse_config`, or the path of a ``project.toml`` (read with :func:`load_config`).
     out_dir : str or pathlib.Path
         Output folder (created). Nothing is written outside it.
+    pdf : bool, default False
+        Also print ``report.html`` to ``report.pdf`` in headless Chromium
+        (:func:`tongzhen_gis.io.print_pdf`). Without Chromium on the machine no PDF is written
+        and ``problems`` says so and how to install it.
 
     Returns
     -------
@@ -216,10 +250,17 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path) -> ReportResu
     indicators, evaluation = evaluate_towns(config, run, problems)
     files: dict[str, Path] = {}
     maps = _render_maps(config, run, out, files, problems) if config.get("maps", "enabled", True) else {}
-    files["xlsx"] = _write_workbook(run, indicators, evaluation, out)
+    formats = config.formats
+    if "xlsx" in formats:
+        files["xlsx"] = _write_workbook(run, indicators, evaluation, out)
     files.update(_write_geodata(run, indicators, evaluation, out, problems))
-    html_text = _html_report(config, run, indicators, evaluation, maps, problems)
-    files["html"] = tzio.write_text(html_text, tzio.safe_join(out, "report.html"))
+    blocks = _content.report_blocks(config, run, indicators, evaluation, maps, problems)
+    if "html" in formats:
+        files["html"] = tzio.write_text(_html.render(config.title, blocks), tzio.safe_join(out, "report.html"))
+    if "docx" in formats:
+        files["docx"] = tzio.write_bytes(_docx.render(config.title, blocks), tzio.safe_join(out, "report.docx"))
+    if pdf:
+        _pdf(files, out, problems)
     for p in problems:
         logger.info("report: %s", p)
     return ReportResult(evaluation=evaluation, indicators=indicators, files=files, problems=problems)

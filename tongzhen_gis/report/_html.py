@@ -8,16 +8,10 @@ from __future__ import annotations
 
 import base64
 import html
-import math
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-#: A percentage written by the report (e.g. "55.56%"): right-aligned like the numbers.
-_PERCENT = re.compile(r"-?[\d,.]+%")
+from tongzhen_gis.report import _format
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;max-width:70em;
@@ -26,13 +20,15 @@ h1{font-size:1.6em;border-bottom:3px solid #8b1a1a;padding-bottom:.2em}
 h2{font-size:1.3em;margin-top:2em;border-bottom:1px solid #bbb}
 h3{font-size:1.05em;margin-top:1.4em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
-th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
+th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f3f0ea}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .pass{background:#e6f4e6}.fail{background:#fbe3e0}.missing{background:#fff5d6}.not_applicable{color:#888}
 .grade{font-size:1.1em;font-weight:bold}.note{color:#555;font-size:.9em}
 figure{display:inline-block;margin:.5em 1em .5em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#555}
+.wide{overflow-x:auto;max-width:100%}
+@media print{body{margin:0;max-width:none}.wide{overflow:visible}table{font-size:.72em}figure{break-inside:avoid}}
 """
 
 
@@ -42,62 +38,29 @@ def esc(value: Any) -> str:
 
 
 def fmt(value: Any) -> str:
-    """Readable text of a value: numbers with sensible precision, NaN/None as an em dash."""
-    if value is None or value is pd.NA:
-        return "—"
-    if isinstance(value, bool | np.bool_):
-        return "是" if value else "否"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if math.isnan(v):
-            return "—"
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        if v == round(v) and abs(v) < 1e15:
-            return f"{v:,.0f}"
-        if abs(v) >= 1000:
-            return f"{v:,.1f}"
-        return f"{v:.4g}"
-    return str(value)
+    """Readable text of a value (:func:`tongzhen_gis.report._format.cell`): never scientific notation, NaN as —."""
+    return _format.cell(value)
 
 
-def table(
-    df: pd.DataFrame,
+def text_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
     *,
-    headers: Mapping[str, str] | None = None,
-    row_class: Iterable[str] | None = None,
-    index: bool = False,
+    numeric: Sequence[bool] = (),
+    row_class: Sequence[str] = (),
 ) -> str:
-    """An HTML table of ``df``; column names are mapped through ``headers`` and escaped.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-    headers : mapping, optional
-        Column name → header text.
-    row_class : iterable of str, optional
-        A CSS class per row (e.g. the status), escaped.
-    index : bool, default False
-        Include the index as the first column.
-    """
-    if index:
-        df = df.reset_index()
-    headers = headers or {}
-    head = "".join(f"<th>{esc(headers.get(c, c))}</th>" for c in df.columns)
-    classes = list(row_class) if row_class is not None else [""] * len(df)
+    """An HTML table of cells already written as text; ``numeric`` columns are right-aligned."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = []
-    for cls, row in zip(classes, df.itertuples(index=False), strict=True):
-        cells = []
-        for v in row:
-            num = (isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)) or (
-                isinstance(v, str) and _PERCENT.fullmatch(v) is not None
-            )
-            cells.append(f'<td class="num">{esc(v)}</td>' if num else f"<td>{esc(v)}</td>")
+    for i, row in enumerate(rows):
+        cells = "".join(
+            f'<td class="num">{esc(v)}</td>' if j < len(numeric) and numeric[j] else f"<td>{esc(v)}</td>"
+            for j, v in enumerate(row)
+        )
+        cls = row_class[i] if i < len(row_class) else ""
         attr = f' class="{esc(cls)}"' if cls else ""
-        body.append(f"<tr{attr}>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        body.append(f"<tr{attr}>{cells}</tr>")
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def image(png: bytes, *, caption: str) -> str:

@@ -64,9 +64,13 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "population_raster": "table",
     },
     "town_stats": {"path": "str", "id_col": "str"},
-    "base_layers": {"water": "layer"},
+    "base_layers": {"water": "layer", "roads": "layer"},
     "maps": {"enabled": "bool", "dpi": "number", "scheme": "str"},
+    "report": {"formats": "list"},
 }
+
+#: The files ``[report].formats`` may name (all by default).
+REPORT_FORMATS = ("html", "docx", "xlsx")
 
 
 #: Map classification schemes ``[maps].scheme`` accepts (mapclassify names needing no options).
@@ -126,6 +130,12 @@ class ProjectConfig:
     def title(self) -> str:
         """Report title."""
         return str(self.get("project", "title", "特色小镇评估报告"))
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The report files to write (``[report].formats``; default all of :data:`REPORT_FORMATS`)."""
+        chosen = self.get("report", "formats", REPORT_FORMATS)
+        return tuple(f for f in REPORT_FORMATS if f in chosen)
 
     @property
     def rules(self) -> str | Path:
@@ -220,6 +230,12 @@ def parse_config(text: str, *, base_dir: str | Path = ".") -> ProjectConfig:
             elif key == "scheme" and str(value).lower().replace("_", "") not in _SCHEMES:
                 problems.append(
                     f"{where} = {value!r} is not a classification scheme; use one of {', '.join(_SCHEMES.values())}"
+                )
+            elif kind == "list" and (
+                not isinstance(value, list) or not value or any(v not in REPORT_FORMATS for v in value)
+            ):
+                problems.append(
+                    f"{where} = {value!r} must be a non-empty list of {', '.join(map(repr, REPORT_FORMATS))}"
                 )
             elif kind == "bool" and not isinstance(value, bool):
                 problems.append(f"{where} must be true or false, got {value!r}")

@@ -58,6 +58,8 @@ def _png(fig: Any, dpi: int) -> bytes:
 
 #: Key of the maps of the whole project area in :func:`_render_maps`'s result.
 _OVERVIEW = "__overview__"
+#: Key of the access maps of the whole area, one per facility category.
+_ACCESS = "__access__"
 
 
 def _draw(problems: list[str], caption: str, draw: Any, dpi: int) -> bytes | None:
@@ -67,6 +69,50 @@ def _draw(problems: list[str], caption: str, draw: Any, dpi: int) -> bytes | Non
         problems.append(f"地图 {caption}: not drawn ({exc})")
         return None
     return _png(fig, dpi)
+
+
+def _access_maps(
+    config: ProjectConfig,
+    run: ReportRun,
+    out: Path,
+    files: dict[str, Path],
+    problems: list[str],
+    common: dict[str, Any],
+    dpi: int,
+) -> list[tuple[str, bytes]]:
+    """One access map of the whole area per facility category given: nearest distance in classes, service areas."""
+    from tongzhen_gis import maps, rules
+
+    acc = run.access
+    assert acc is not None
+    catalogue = rules.load("facilities")["category"]
+    listed = acc.nearest.attrs.get("categories") or [c for c in catalogue if c in acc.nearest.columns]
+    rendered = []
+    for cat in [c for c in listed if c in acc.nearest.columns]:
+        name = catalogue.get(cat, {}).get("name_zh", cat)
+        caption = f"15分钟生活圈可达性: {name}"
+        png = _draw(
+            problems,
+            caption,
+            lambda c=cat, t=caption: maps.access_map(
+                acc.homes,
+                nearest=acc.nearest,
+                category=c,
+                service_areas=acc.service_areas,
+                facilities=acc.facilities,
+                category_col=config.get("access", "category_col", "category"),
+                towns=run.towns.layer,
+                roads=acc.roads,
+                title=t,
+                **common,
+            ),
+            dpi,
+        )
+        if png is not None:
+            path = tzio.safe_join(out, "maps", "access", f"{safe_name(cat)}.png")
+            files[f"map:access:{cat}"] = tzio.write_bytes(png, path)
+            rendered.append((caption, png))
+    return rendered
 
 
 def _render_maps(
@@ -105,6 +151,7 @@ def _render_maps(
         if png is not None:
             files[f"map:{key}"] = tzio.write_bytes(png, tzio.safe_join(out, "maps", f"{key}.png"))
             result[_OVERVIEW].append((caption, png))
+    result[_ACCESS] = _access_maps(config, run, out, files, problems, common, dpi) if acc is not None else []
 
     used: set[str] = set()
     for _, town in towns.iterrows():
@@ -115,7 +162,7 @@ def _render_maps(
         framed = {
             **common,
             "extent": (minx - pad, miny - pad, maxx + pad, maxy + pad),
-            "roads": acc.roads if acc is not None else None,
+            "roads": acc.roads if acc is not None else run.roads,
         }
         name = town[name_col] if name_col else tid
         items: list[tuple[str, str, Any]] = []
@@ -134,7 +181,7 @@ def _render_maps(
         if acc is not None:
             mine = (acc.town_of_home == tid).to_numpy()
             if mine.any():
-                title = f"{name} 15分钟生活圈可达性图"
+                title = f"{name} 15分钟生活圈: 可达设施类别数"
                 items.append(
                     (
                         "access",

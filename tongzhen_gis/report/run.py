@@ -58,6 +58,7 @@ class IntensityResult:
     parcels: gpd.GeoDataFrame
     table: pd.DataFrame
     far_grid: Raster | None = None
+    buildings: gpd.GeoDataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class ReportRun:
 
     towns: Towns
     water: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None
     lines: ControlLinesResult | None = None
     intensity: IntensityResult | None = None
     access: AccessResult | None = None
@@ -193,7 +195,7 @@ def _run_intensity(config: ProjectConfig, towns: Towns, problems: list[str]) -> 
         cell = float(config.get("intensity", "far_cell_m", 100.0))
         grid_kwargs = {k: kwargs[k] for k in ("floors_col", "height_col") if k in kwargs}
         far_grid = intensity.floor_area_grid(buildings, cell_m=cell, **grid_kwargs)
-    return IntensityResult(parcels=parcels, table=table, far_grid=far_grid)
+    return IntensityResult(parcels=parcels, table=table, far_grid=far_grid, buildings=buildings)
 
 
 def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
@@ -399,6 +401,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
     if (note := _dropped_note(towns.layer, "[towns]")) is not None:
         problems.append(note)
     water = _read(config, "base_layers", "water", problems)
+    base_roads = _read(config, "base_layers", "roads", problems)
     results: dict[str, Any] = {}
     for section, step, absent in _STEPS:
         if not config.has(section):
@@ -413,6 +416,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
     return ReportRun(
         towns=towns,
         water=water,
+        roads=base_roads,
         lines=results.get("control_lines"),
         intensity=results.get("intensity"),
         access=results.get("access"),

@@ -17,6 +17,7 @@ import pandas as pd
 from tongzhen_gis import evaluate, labels
 from tongzhen_gis import io as tzio
 from tongzhen_gis.labels import header as _header
+from tongzhen_gis.report import _format
 from tongzhen_gis.report.run import ReportRun
 
 
@@ -92,6 +93,7 @@ def _intensity_sheet(table: pd.DataFrame) -> pd.DataFrame:
         text = str(col)
         if text in labels.COLUMNS_ZH:
             name, unit = labels.COLUMNS_ZH[text]
+            unit = "%" if unit == "比例" else unit  # shares are shown as percentages (0.0%)
             return f"{name} ({unit})" if unit else name
         if text.startswith("share_") and text[6:] in classes:
             return f"{text[6:]} {classes[text[6:]]['name_zh']} 占小镇面积比重"
@@ -100,23 +102,62 @@ def _intensity_sheet(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index().rename(columns=label)
 
 
+def _formats(original: pd.DataFrame, shown: pd.DataFrame) -> dict[str, str]:
+    """Excel number format of each shown column, from the kind of its original column (:mod:`._format`).
+
+    A numeric column of no known kind gets ``#,##0.00##`` (never Excel's scientific "General").
+    """
+    out: dict[str, str] = {}
+    for orig, col in zip(original.columns, shown.columns, strict=True):
+        fmt = _format.excel_format(orig)
+        if (
+            fmt is None
+            and pd.api.types.is_numeric_dtype(original[orig])
+            and not pd.api.types.is_bool_dtype(original[orig])
+        ):
+            fmt = "#,##0.00##"
+        if fmt is not None:
+            out[col] = fmt
+    return out
+
+
+def _coverage_formats(shown: pd.DataFrame) -> dict[str, str]:
+    heads = labels.COVERAGE_HEADERS_ZH
+    kinds = {heads["share"]: "0.0%", heads["population_share"]: "0.0%", heads["mean_categories_reached"]: "0.00"}
+    for key in ("origins", "covered", "unreachable", "population", "covered_population"):
+        kinds[heads[key]] = "#,##0"
+    return {c: f for c, f in kinds.items() if c in shown.columns}
+
+
 def _write_workbook(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation, out: Path) -> Path:
     none = pd.DataFrame({"说明": ["未运行 (配置中无相应输入)"]})
+    pairs: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     if run.lines is not None:
         check = run.lines.check
         conflicts = pd.DataFrame(check.conflicts.drop(columns=check.conflicts.geometry.name))
         conflicts["line"] = conflicts["line"].map(lambda v: labels.LINE_ZH.get(v, v))
         summary = check.summary.reset_index()
         summary["verdict"] = summary["verdict"].map(labels.verdict_zh)  # the same words as 汇总
-        lines_sheet, conflicts_sheet = _zh(summary), _zh(conflicts)
+        pairs["三线核查"] = (summary, _zh(summary))
+        pairs["三线冲突清单"] = (conflicts, _zh(conflicts))
     else:
-        lines_sheet = conflicts_sheet = none
-    sheets = {
-        "汇总": _zh(_summary_table(run, indicators, ev).reset_index()),
-        "三线核查": lines_sheet,
-        "三线冲突清单": conflicts_sheet,
-        "用地集约": _intensity_sheet(run.intensity.table) if run.intensity is not None else none,
-        "生活圈": _coverage_sheet(run),
-        "评估": _zh(_scorecard_sheet(ev.scorecard)),
-    }
-    return tzio.write_workbook(sheets, tzio.safe_join(out, "report.xlsx"), index=False)
+        pairs["三线核查"] = pairs["三线冲突清单"] = (none, none)
+    summary = _summary_table(run, indicators, ev).reset_index()
+    card = _scorecard_sheet(ev.scorecard)
+    intensity = run.intensity.table.reset_index() if run.intensity is not None else none
+    shown_intensity = _intensity_sheet(run.intensity.table) if run.intensity is not None else none
+    order = ("汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估")
+    pairs.update(
+        {
+            "汇总": (summary, _zh(summary)),
+            "用地集约": (intensity, shown_intensity),
+            "评估": (card, _zh(card)),
+        }
+    )
+    sheets = {name: pairs[name][1] for name in order if name != "生活圈"}
+    formats = {name: _formats(*pairs[name]) for name in sheets}
+    coverage = _coverage_sheet(run)
+    sheets["生活圈"] = coverage
+    formats["生活圈"] = _coverage_formats(coverage)
+    sheets = {name: sheets[name] for name in order}
+    return tzio.write_workbook(sheets, tzio.safe_join(out, "report.xlsx"), index=False, formats=formats)
