@@ -20,6 +20,7 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=600 --doctest-modules tests notebooks tongzhen_gis
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 

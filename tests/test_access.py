@@ -25,7 +25,7 @@ import tongzhen_gis as tz
 from tongzhen_gis.access.areas import _reached_pieces
 from tongzhen_gis.access.sites import greedy_max_coverage
 from tongzhen_gis.access.sources import _sources_by_category
-from tongzhen_gis.errors import NetworkDataError, SchemaError
+from tongzhen_gis.errors import NetworkDataError, OptionError, SchemaError
 
 CRS = tz.samples.CRS
 OX, OY = tz.samples.ORIGIN
@@ -257,9 +257,10 @@ def test_threshold_beyond_the_distances_computed_is_refused(net, homes, faciliti
     short = tz.access.nearest(net, homes, facilities, max_distance_m=500)
     # T1's home (100, 200) is 562 m from the clinic: NaN at 500 m, so a 1000 m coverage would miss it
     assert np.isnan(short.loc["HT1_00_0", "clinic"])
-    with pytest.raises(SchemaError, match="max_distance_m=1000"):
+    with pytest.raises(OptionError, match="max_distance_m=1000") as info:
         tz.access.coverage(short)
-    with pytest.raises(SchemaError, match="max_distance_m"):
+    assert info.value.param == "threshold_m"
+    with pytest.raises(OptionError, match="max_distance_m"):
         tz.access.categories_reached(short, threshold_m=600)
     assert tz.access.coverage(short, threshold_m=500).attrs["threshold_m"] == 500
 

@@ -13,7 +13,7 @@ import pytest
 from shapely import LineString, Point
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_300_000.0
@@ -86,7 +86,7 @@ def test_threshold_mapping_and_number(own_catalogue):
     assert cov["threshold_m"].dropna().tolist() == [500.0, 500.0]
     assert cov.loc[("all", "clinic"), "covered"] == 0
     assert cov.attrs["threshold_m"] == 500.0
-    with pytest.raises(SchemaError, match="park"):
+    with pytest.raises(OptionError, match="park"):
         tz.access.coverage(d, threshold_m={"park": 100.0})
 
 
@@ -94,7 +94,7 @@ def test_a_distance_beyond_what_was_computed_is_refused(tmp_path):
     cat = write_catalogue(tmp_path / "far.toml", {"park": {"distance_m": 3000.0}})
     G = street()
     d = tz.access.nearest(G, on_street([0.0]), on_street([100.0], category=["park"]), catalogue=cat)
-    with pytest.raises(SchemaError, match="max_distance_m"):
+    with pytest.raises(OptionError, match="max_distance_m"):
         tz.access.coverage(d)
     d = tz.access.nearest(
         G, on_street([0.0]), on_street([100.0], category=["park"]), catalogue=cat, max_distance_m=3000

@@ -20,7 +20,7 @@ from shapely import Polygon, box
 from shapely.affinity import translate
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.errors import CRSError, OptionError, SchemaError
 
 X0, Y0 = tz.samples.ORIGIN
 M2_PER_MU = 10000.0 / 15.0
@@ -236,7 +236,7 @@ def test_sliver_tolerance_can_be_set(scene):
     red = _layer([_local_box(-5, 999.5, 1, 1010)], ["S1"])  # 0.5 m²
     result = tz.controllines.check(scene.towns.iloc[[0]], red_line=red, sliver_m2=0.1)
     assert result.summary.loc["T1", "verdict"] == "conflict"
-    with pytest.raises(SchemaError, match="sliver_m2") as info:
+    with pytest.raises(OptionError, match="sliver_m2") as info:
         tz.controllines.check(scene.towns, red_line=red, sliver_m2=-1)
     assert info.value.param == "sliver_m2"
 
@@ -425,7 +425,7 @@ def test_dask_engine_with_a_given_client(scene):
 
 
 def test_unknown_engine(scene):
-    with pytest.raises(SchemaError, match="engine"):
+    with pytest.raises(OptionError, match="engine"):
         tz.controllines.check(scene.towns, red_line=scene.red_line, engine="spark")
 
 

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import CRSError, InputFileError
+from tongzhen_gis.errors import CRSError, InputFileError, OptionError
 
 LOGGER = "tongzhen_gis.io"
 NAMES = ["云栖小镇", "梦想小镇", "玉皇山南基金小镇"]
@@ -105,7 +105,7 @@ def test_write_layer_stores_lists_as_json_and_names_as_text(tmp_path, layer, nam
 def test_write_layer_rejects_unknown_suffix_and_non_utf8_outside_shapefiles(tmp_path, layer):
     with pytest.raises(InputFileError, match=r"\.gpkg"):
         tz.io.write_layer(layer, tmp_path / "a.kml")
-    with pytest.raises(InputFileError, match="only possible for shapefiles"):
+    with pytest.raises(OptionError, match="only possible for shapefiles"):
         tz.io.write_layer(layer, tmp_path / "a.gpkg", encoding="GBK")
 
 
@@ -164,7 +164,7 @@ def test_cpg_claiming_utf8_over_gbk_bytes_falls_back_and_warns(tmp_path, layer, 
 
 def test_unknown_encoding_is_refused(tmp_path, layer):
     path = tz.io.write_layer(layer, tmp_path / "a.shp")
-    with pytest.raises(InputFileError, match="unknown text encoding") as info:
+    with pytest.raises(OptionError, match="unknown text encoding") as info:
         tz.io.read_layer(path, encoding="martian")
     assert info.value.param == "encoding"
 
@@ -191,7 +191,9 @@ def test_utf8_shapefile_without_cpg_is_read_as_utf8(tmp_path, layer, caplog):
 
 
 def test_gbk_field_names_alone_trigger_the_fallback(tmp_path):
-    gdf = gpd.GeoDataFrame({"名称": ["a", "b"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]), crs=4549)
+    gdf = gpd.GeoDataFrame(
+        {"名称": ["a", "b"]}, geometry=gpd.points_from_xy([500_000, 500_001], [3_340_000, 3_340_001]), crs=4549
+    )
     path = tz.io.write_layer(gdf, tmp_path / "names.shp", encoding="GBK")
     path.with_suffix(".cpg").unlink()
     read = tz.io.read_layer(path)
@@ -289,7 +291,7 @@ def test_web_mercator_file_is_read_as_is_and_to_metric_gives_true_areas(tmp_path
 
 def test_unknown_coord_system_raises(tmp_path, layer):
     path = tz.io.write_layer(layer.to_crs(4326), tmp_path / "a.gpkg")
-    with pytest.raises(CRSError, match="coord_system") as info:
+    with pytest.raises(OptionError, match="coord_system") as info:
         tz.io.read_layer(path, coord_system="mars")
     assert info.value.param == "coord_system"
 
@@ -351,7 +353,11 @@ def test_gcj02_declaration_on_a_projected_layer_reprojects_first(tmp_path):
 )
 def test_gbk_shapefile_round_trip_of_any_chinese_text(tmp_path_factory, names):
     folder = tmp_path_factory.mktemp("gbk")
-    gdf = gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy(range(len(names)), [0] * len(names)), crs=4549)
+    gdf = gpd.GeoDataFrame(
+        {"name": names},
+        geometry=gpd.points_from_xy(np.arange(len(names)) + 500_000.0, [3_340_000] * len(names)),
+        crs=4549,
+    )
     read = tz.io.read_layer(tz.io.write_layer(gdf, folder / "p.shp", encoding="GBK"))
     # dBASE pads text with spaces, GDAL trims them, and "" comes back as NULL: compare what a
     # shapefile can hold.
@@ -396,10 +402,10 @@ def test_repair_keeps_only_the_polygon_part_of_a_collection(tmp_path, layer):
     spiky = shapely.from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0.5, -1 0.5, 0 0.5, 0 0))")
     assert shapely.make_valid(spiky).geom_type == "GeometryCollection"
     bad = layer.copy()
-    bad.loc[0, "geometry"] = spiky
+    bad.loc[0, "geometry"] = shapely.affinity.translate(spiky, 520000, 3350000)
     read = tz.io.read_layer(tz.io.write_layer(bad, tmp_path / "spike.gpkg"))
     assert read.geometry.loc[0].geom_type == "Polygon"
-    assert read.geometry.loc[0].equals(shapely.box(0, 0, 1, 1))
+    assert read.geometry.loc[0].equals(shapely.box(520000, 3350000, 520001, 3350001))
 
 
 def test_empty_and_missing_geometries_are_removed_and_counted(tmp_path, layer, caplog):
@@ -579,7 +585,7 @@ def test_read_table_explicit_utf8_on_a_bom_file(tmp_path, table):
     path = tz.io.write_table(table, tmp_path / "t.csv")
     back = tz.io.read_table(path, encoding="UTF-8")
     assert list(back.columns) == ["town_id", "town", "code", "tax_wan"]  # no BOM glued to the header
-    with pytest.raises(InputFileError, match="unknown text encoding"):
+    with pytest.raises(OptionError, match="unknown text encoding"):
         tz.io.read_table(path, encoding="martian")
 
 
@@ -787,7 +793,7 @@ def test_every_public_name_of_the_former_io_module_is_still_tz_io():
         "write_workbook",
     ]
     browser = ["dump_dom", "find_chromium", "print_pdf", "screenshot"]  # added since (tongzhen_gis.io.browser)
-    assert sorted(tz.io.__all__) == sorted(former + browser)
+    assert sorted(tz.io.__all__) == sorted([*former, *browser, "list_sheets"])  # list_sheets: for one sheet per year
     homes = {name: getattr(tz.io, name).__module__ for name in former if name != "COORD_SYSTEMS"}
     assert set(homes.values()) == {f"tongzhen_gis.io.{m}" for m in ("vector", "raster", "tables", "paths")}
     assert tz.io.COORD_SYSTEMS is tz.webmap.COORD_SYSTEMS

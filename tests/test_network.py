@@ -497,8 +497,9 @@ def test_from_osm_errors(tmp_path):
     with pytest.raises(InputFileError, match="not an OSM extract"):
         tz.network.from_osm(other)
     path = _write_osm(tmp_path)
-    with pytest.raises(NetworkDataError, match="filter"):
+    with pytest.raises(OptionError, match="filter") as info:
         tz.network.from_osm(path, network="highway=footway")
+    assert info.value.param == "network"
     with pytest.raises(NetworkDataError, match="no way"):
         tz.network.from_osm(path, network='["highway"="steps"]')
 

@@ -25,10 +25,12 @@ from tongzhen_gis.cli import main as cli_main
 from tongzhen_gis.errors import InputFileError, SchemaError
 from tongzhen_gis.report import _format
 
-SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估"]
+SHEETS = ["汇总", "三线核查", "三线冲突清单", "用地集约", "生活圈", "评估", "城市总体目标", "小镇预警"]
 N_RULES = len(tz.rules.load("hangzhou-2021").thresholds)
 #: Maps of the sample's report: land use and FAR, access per facility category, per town control lines and access.
-N_IMAGES = 2 + len(tz.rules.load("facilities")["category"]) + 3 * 2
+N_IMAGES = (
+    2 + len(tz.rules.load("facilities")["category"]) + 2 + 3 * 2
+)  # overview, per category, city chapter, per town
 
 
 class _Page(HTMLParser):
@@ -133,7 +135,8 @@ def test_html_is_self_contained_with_a_section_per_town(demo):
     for name, tid in (("云溪数智小镇", "T1"), ("青山文旅小镇", "T2"), ("桑田智造小镇", "T3")):
         assert f"{name} ({tid})" in page.h2
     # one scorecard row per (town, rule); statuses by class: T2 fails 9 + advisory + unconfirmed...
-    assert sum(page.rows_by_class.values()) == 3 * N_RULES
+    # (and one row per city target in the chapter 城市总体目标)
+    assert sum(page.rows_by_class.values()) == 3 * N_RULES + len(tz.rules.load("hangzhou-2021-city").thresholds)
     text = "".join(page.text)
     assert "STBHHX001" in text and "YJJBNT004" in text  # conflicts listed
     assert "建议等级" in text and "供评审参考" in text

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shapely import LineString, Point, box
 
 import tongzhen_gis as tz
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 from tongzhen_gis.schema import (
     ROLES,
     dlbm_to_yongdi,
@@ -162,7 +162,7 @@ def test_standardize_refuses_two_columns_for_one_name():
 
 
 def test_unknown_role():
-    with pytest.raises(SchemaError, match="unknown layer role 'lakes'; roles: towns"):
+    with pytest.raises(OptionError, match="unknown layer role 'lakes'; roles: towns"):
         standardize(pd.DataFrame(), "lakes")
 
 

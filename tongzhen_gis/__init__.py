@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 _MODULES = (
     "access",
+    "city",
     "controllines",
     "crs",
     "errors",
@@ -45,6 +46,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 if TYPE_CHECKING:  # pragma: no cover
     from tongzhen_gis import (  # noqa: F401
         access,
+        city,
         controllines,
         crs,
         errors,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tongzhen_gis import rules as tzrules
 from tongzhen_gis import schema
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = ["firm_scores"]
 
@@ -71,6 +71,8 @@ def firm_scores(
         The table lacks an indicator's column altogether.
     RuleDataError
         The rule file lacks ``indicator`` or ``grades``, or weights are not positive.
+    OptionError
+        ``benchmarks`` is none of ``"median"``, ``"rules"`` or a mapping.
     """
     ruleset = rules if isinstance(rules, tzrules.RuleSet) else tzrules.load(rules)
     indicators = ruleset["indicator"]
@@ -151,7 +153,7 @@ def _benchmark(key: str, spec: Mapping[str, Any], value: pd.Series, benchmarks: 
         bench = float(value.median()) if value.notna().any() else float("nan")
     else:
         msg = f"benchmarks must be 'median', 'rules' or a mapping of indicator to number, got {benchmarks!r}"
-        raise ValueError(msg)
+        raise OptionError(msg, param="benchmarks")
     if not bench > 0:
         msg = (
             f"benchmark of {key} is {bench}: it must be a positive number (no firm has a valid value, or the "

@@ -16,12 +16,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import shapely
 
-from tongzhen_gis.errors import InputFileError, NetworkDataError
+from tongzhen_gis.errors import InputFileError, OptionError
 
 __all__ = ["OSM_FILTERS", "TagFilter", "read_highways"]
 
@@ -80,7 +80,7 @@ class TagFilter:
 
     @classmethod
     def parse(cls, text: str) -> TagFilter:
-        """Parse ``'["highway"]["foot"!~"no"]…'``; raise NetworkDataError on anything else."""
+        """Parse ``'["highway"]["foot"!~"no"]…'``; raise OptionError on anything else."""
         clauses, pos = [], 0
         stripped = text.strip()
         for m in _CLAUSE.finditer(stripped):
@@ -93,7 +93,7 @@ class TagFilter:
                 f"cannot read the OSM way filter {text!r}; write Overpass-style clauses such as "
                 '\'["highway"]["foot"!~"no"]\' or use network="walk"'
             )
-            raise NetworkDataError(msg)
+            raise OptionError(msg, param="network")
         return cls(text=text, clauses=tuple(clauses))
 
     def first_failure(self, tags: dict[str, str]) -> str | None:
@@ -174,7 +174,7 @@ def read_highways(
                 filtered[failed] += 1
                 continue
             coords, last_ref = [], None
-            for node in way.nodes:
+            for node in cast("osmium.osm.Way", way).nodes:  # the EntityFilter above lets only ways through
                 if node.ref == last_ref:
                     continue
                 last_ref = node.ref
@@ -187,7 +187,7 @@ def read_highways(
             if len(coords) < 2:
                 no_geometry += 1
                 continue
-            row = {"osm_id": way.id}
+            row: dict[str, Any] = {"osm_id": way.id}
             row.update({k: tags.get(k) for k in WAY_COLUMNS})
             rows.append(row)
             geoms.append(shapely.LineString(coords))

@@ -63,7 +63,7 @@ from pyproj import CRS
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules
 from tongzhen_gis._overlay import LineLayer, PiecesResult, measure_block, polygonal
-from tongzhen_gis.errors import CRSError, SchemaError
+from tongzhen_gis.errors import CRSError, OptionError, SchemaError
 from tongzhen_gis.units import M2_PER_MU
 
 __all__ = ["LINES", "SOURCE_ID_COLUMNS", "ControlLineResult", "check", "check_extension"]
@@ -158,7 +158,7 @@ def _default_sliver_m2(sliver_m2: float | None) -> float:
     value = float(sliver_m2)
     if not math.isfinite(value) or value < 0:
         msg = f"sliver_m2 must be a finite number ≥ 0 (m²), got {sliver_m2!r}; pass e.g. sliver_m2=1"
-        raise SchemaError(msg, param="sliver_m2")
+        raise OptionError(msg, param="sliver_m2")
     return value
 
 
@@ -237,6 +237,11 @@ def _validate(
     if all(layer is None for layer in lines.values()):
         msg = "no control line given; pass at least one of red_line=, farmland=, urban_boundary="
         raise SchemaError(msg)
+    from tongzhen_gis import schema  # local: schema loads its rules on import
+
+    for name, layer in {"features": features, **lines}.items():
+        if layer is not None:
+            schema.require_polygons(layer, what=name, param=name)
     return features, ids
 
 
@@ -253,7 +258,9 @@ def _clean(
     geoms = np.asarray(geoms, dtype=object)
     empty = ~shapely.is_missing(geoms) & shapely.is_empty(geoms)
     if empty_is_nothing:
-        out = _clean(np.where(empty, None, geoms), name, labels, repairs, keep_missing=keep_missing)
+        out = _clean(
+            np.where(empty, np.array(None, dtype=object), geoms), name, labels, repairs, keep_missing=keep_missing
+        )
         out[empty] = shapely.Polygon()
         return out
     missing = shapely.is_missing(geoms) | empty
@@ -266,6 +273,12 @@ def _clean(
     unusable = shapely.is_missing(out) & ~missing
     repairs.add(
         name,
+        "line or point parts of a geometry collection",
+        labels[_collection_extras(geoms) & ~unusable],
+        "dropped: only the polygon parts are measured",
+    )
+    repairs.add(
+        name,
         "empty or missing geometry",
         labels[missing],
         "kept with NaN figures and verdict 'unchecked'" if keep_missing else "ignored",
@@ -276,6 +289,17 @@ def _clean(
         labels[unusable],
         "kept with NaN figures and verdict 'unchecked'" if keep_missing else "ignored",
     )
+    return out
+
+
+def _collection_extras(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries are collections holding a non-empty point or line beside (or instead of) polygons."""
+    out = np.zeros(len(geoms), dtype=bool)
+    collections = np.flatnonzero(shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
+    if len(collections):
+        parts, index = shapely.get_parts(geoms[collections], return_index=True)
+        extra = ~np.isin(shapely.get_type_id(parts), (3, 6)) & ~shapely.is_empty(parts)
+        out[collections[np.unique(index[extra])]] = True
     return out
 
 
@@ -406,7 +430,7 @@ def _measure(
     if engine == "dask":
         return _measure_dask(features, prepared, client=client, npartitions=npartitions)
     msg = f"unknown engine {engine!r}; use 'local' or 'dask'"
-    raise SchemaError(msg)
+    raise OptionError(msg, param="engine")
 
 
 def _concat(parts: list[tuple[int, PiecesResult]], n: int) -> PiecesResult:
@@ -474,7 +498,7 @@ def _measure_dask(
             processes=False,
             protocol="tcp://",
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # loopback, a free port: never fails on a busy 8787
         )
         client = Client(own_cluster)
     try:
@@ -530,8 +554,8 @@ def check(
         classes count towards the verdict (see the module docstring).
     engine : {"local", "dask"}, default "local"
         ``"dask"`` splits the features into dask-geopandas partitions and runs them on
-        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, no
-        dashboard, closed afterwards).
+        ``client`` (default: a threaded ``LocalCluster`` bound to 127.0.0.1, loopback only, its
+        dashboard on a free loopback port, closed afterwards).
         Both engines give identical numbers.
     client : distributed.Client, optional
         Used with ``engine="dask"``.
@@ -556,7 +580,9 @@ def check(
     CRSError
         A layer has no CRS.
     SchemaError
-        ``id_col`` missing or not unique, numeric land-use codes, no line given, bad options.
+        ``id_col`` missing or not unique, numeric land-use codes, no line given.
+    OptionError
+        A bad option value (``sliver_m2`` < 0, an unknown ``engine`` …).
 
     Examples
     --------
@@ -694,6 +720,7 @@ def _assemble(
             judged[name] = values
     if "urban_boundary" in measured:
         inside, outside = measured["urban_boundary"].union_m2, measured["urban_boundary"].outside_m2
+        assert outside is not None  # the boundary is always measured with its outside part
         judged["urban_boundary"] = outside
     else:
         inside = outside = nan
@@ -753,7 +780,7 @@ def _conflict_table(
 ) -> gpd.GeoDataFrame:
     """One row per overlap patch: each (feature, line, source) piece split into its connected parts."""
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("pos", "order", "source", "geometry")}
-    for order, name in enumerate(LINES):
+    for line_no, name in enumerate(LINES):
         if name not in measured:
             continue
         res = measured[name]
@@ -765,7 +792,7 @@ def _conflict_table(
         # a patch is connected: a piece in two parts is two patches, each judged against the tolerance
         parts, owner = _patches(np.asarray(res.pieces, dtype=object))
         columns["pos"].append(res.feature_pos[owner])
-        columns["order"].append(np.full(len(owner), order))
+        columns["order"].append(np.full(len(owner), line_no))
         columns["source"].append(source[owner])
         columns["geometry"].append(parts)
     pos, order, source, geoms = (
@@ -826,7 +853,7 @@ def check_extension(
     """
     if "landuse_col" in same and same["landuse_col"] is not None:
         msg = "check_extension does not take landuse_col: the added area has no land-use class; check parcels instead"
-        raise SchemaError(msg)
+        raise OptionError(msg, param="landuse_col")
     lines = {k: same.get(k) for k in LINES}
     _validate(current, lines, id_col, None)
     _, proposed_ids = _validate(proposed, lines, id_col, None)
@@ -856,7 +883,7 @@ def check_extension(
     }
     if unknown:
         msg = f"check_extension got unknown option(s) {sorted(unknown)}; it takes the options of check()"
-        raise SchemaError(msg)
+        raise OptionError(msg, param=min(unknown))
     result = _check(
         frame,
         lines,

@@ -40,12 +40,17 @@ class TongzhenError(Exception):
     config_key : str or None
         The ``project.toml`` entry the error concerns (``"[access].homes"``, ``"[towns]"``),
         set by :mod:`tongzhen_gis.report` when the error names it; None elsewhere.
+    suggested : str or None
+        The value of ``param`` the message recommends (``"EPSG:4528"`` for ``crs`` when the
+        coordinates name their CRS), for a front end to put in its own fix; None when the
+        message gives no single value.
     """
 
     def __init__(self, *args: object, param: str | None = None) -> None:
         super().__init__(*args)
         self.param: str | None = param
         self.config_key: str | None = None
+        self.suggested: str | None = None
 
 
 class CRSError(TongzhenError, ValueError):

@@ -34,8 +34,9 @@ from __future__ import annotations
 import difflib
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from tongzhen_gis import rules as _rules
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = [
     "FAIL",
@@ -53,6 +54,7 @@ __all__ = [
     "PASS",
     "STATUS_ZH",
     "Evaluation",
+    "city_targets",
     "collect_indicators",
     "compare",
     "evaluate",
@@ -618,6 +620,26 @@ def collect_indicators(
     return out
 
 
+# ----------------------------------------------------------------------------- city
+
+
+def city_targets(
+    towns: pd.DataFrame,
+    *,
+    year: float | None = None,
+    rules: str | Path | _rules.RuleSet = "hangzhou-2021-city",
+) -> pd.DataFrame:
+    """The city targets of 杭政办函〔2021〕25号 (二 总体目标) for one year's list of towns.
+
+    One row per target: indicator, threshold, achieved value, the towns that count, status
+    pass / fail / missing. See :func:`tongzhen_gis.city.city_targets` (this is the same
+    function) and :mod:`tongzhen_gis.city` for the multi-year view.
+    """
+    from tongzhen_gis import city
+
+    return city.city_targets(towns, year=year, rules=rules)
+
+
 # ----------------------------------------------------------------------------- compare
 
 
@@ -640,14 +662,27 @@ def _conflict_keys(conflicts: gpd.GeoDataFrame, town_col: str) -> pd.Series:
     return pd.Series(area.to_numpy(dtype=float), index=pd.MultiIndex.from_tuples(keys)).groupby(level=[0, 1, 2]).sum()
 
 
-def compare(previous: Evaluation | pd.DataFrame, current: Evaluation | pd.DataFrame) -> pd.DataFrame:
-    """What changed between two evaluations of the same towns (动态管理).
+def compare(
+    previous: Evaluation | pd.DataFrame,
+    current: Evaluation | pd.DataFrame,
+    *later: Evaluation | pd.DataFrame,
+    labels: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """What changed between evaluations of the same towns (动态管理).
+
+    With two evaluations the result is one table of changes. With more (``compare(e2021,
+    e2022, e2023)``, or ``compare(*evaluations, labels=years)``), each consecutive pair is
+    compared and the tables are stacked with a leading ``period`` column
+    (``"2021→2022"``; editions are numbered from 1 when ``labels`` is not given).
 
     Parameters
     ----------
-    previous, current : Evaluation or pandas.DataFrame
-        Two :class:`Evaluation` objects (or two scorecards; grades are then computed with the
-        default grading).
+    previous, current, *later : Evaluation or pandas.DataFrame
+        :class:`Evaluation` objects (or scorecards; grades are then computed with the
+        default grading), oldest first.
+    labels : sequence, optional
+        One label per edition (e.g. the years), used in ``period``; only with three or more
+        editions or when given.
 
     Returns
     -------
@@ -667,6 +702,22 @@ def compare(previous: Evaluation | pd.DataFrame, current: Evaluation | pd.DataFr
 
         Rows are ordered by town (current order, then removed towns) and kind of change.
     """
+    editions = [previous, current, *later]
+    if labels is not None and len(labels) != len(editions):
+        msg = f"compare() got {len(editions)} evaluations but {len(labels)} labels; give one label per evaluation"
+        raise SchemaError(msg)
+    if not later and labels is None:
+        return _compare_two(previous, current)
+    names = [str(x) for x in labels] if labels is not None else [str(i) for i in range(1, len(editions) + 1)]
+    parts = []
+    for i in range(len(editions) - 1):
+        part = _compare_two(editions[i], editions[i + 1])
+        part.insert(0, "period", f"{names[i]}→{names[i + 1]}")
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _compare_two(previous: Evaluation | pd.DataFrame, current: Evaluation | pd.DataFrame) -> pd.DataFrame:
     prev, curr = _as_evaluation(previous), _as_evaluation(current)
     town_col = curr.scorecard.index.names[0] or "town_id"
     prev_towns = list(dict.fromkeys(prev.scorecard.index.get_level_values(0)))
@@ -796,7 +847,16 @@ def match_names(
         ``status`` (``exact`` or ``unmatched``), ``match`` (the boundary name or None),
         ``candidates`` (closest boundary names, ``；``-separated, best first; empty for exact
         matches), ``similarity`` (ratio of the best candidate).
+
+    Raises
+    ------
+    OptionError
+        ``n`` below 1 or ``cutoff`` outside 0–1.
     """
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+        raise OptionError(f"n must be a whole number of candidates, 1 or more, got {n!r}", param="n")
+    if not 0.0 <= cutoff <= 1.0:
+        raise OptionError(f"cutoff is a difflib similarity between 0 and 1, got {cutoff!r}", param="cutoff")
     cand = list(dict.fromkeys(str(c) for c in candidates if c is not None and not pd.isna(c)))
     by_norm: dict[str, str] = {}
     for c in cand:

@@ -68,7 +68,7 @@ from tongzhen_gis import rules as tzrules
 from tongzhen_gis import schema
 from tongzhen_gis._firm_scores import firm_scores
 from tongzhen_gis._overlay import polygonal, resolve_overlaps
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError, SchemaError
 from tongzhen_gis.labels import COLUMNS_ZH  # Chinese label and unit of each column of summarize()
 from tongzhen_gis.raster import Raster, zonal
 from tongzhen_gis.units import M2_PER_MU
@@ -427,6 +427,9 @@ def _validate(
         # ``param`` only when every problem concerns the same keyword (a front end adds its option for it).
         param = params[0] if len(set(params)) == 1 else None
         raise SchemaError("cannot summarize land-use intensity: " + "; ".join(problems), problems, param=param)
+    for name, layer in (("towns", towns), ("parcels", parcels), ("buildings", buildings)):
+        if layer is not None:
+            schema.require_polygons(layer, what=name, param=name)
     return enterprises
 
 
@@ -727,12 +730,12 @@ def floor_area_grid(
 
     Raises
     ------
-    ValueError
+    OptionError
         ``cell_m`` not positive or ``bounds`` empty.
     """
     if not cell_m > 0:
         msg = f"cell_m must be a positive number of metres, got {cell_m!r}"
-        raise ValueError(msg)
+        raise OptionError(msg, param="cell_m")
     b = tzcrs.to_metric(buildings, crs=crs)
     info = building_floor_area(b, floors_col=floors_col, height_col=height_col, rules=rules)
     if (~info["known"]).any():
@@ -742,7 +745,7 @@ def floor_area_grid(
     if bounds is None:
         if b.empty:
             msg = "no buildings and no bounds: pass bounds=(minx, miny, maxx, maxy) in metres"
-            raise ValueError(msg)
+            raise OptionError(msg, param="bounds")
         minx, miny, maxx, maxy = b.total_bounds
         minx, miny = math.floor(minx / cell_m) * cell_m, math.floor(miny / cell_m) * cell_m
         maxx, maxy = math.ceil(maxx / cell_m) * cell_m, math.ceil(maxy / cell_m) * cell_m
@@ -752,7 +755,7 @@ def floor_area_grid(
     ncols, nrows = math.ceil((maxx - minx) / cell_m - 1e-9), math.ceil((maxy - miny) / cell_m - 1e-9)
     if ncols <= 0 or nrows <= 0:
         msg = f"bounds {bounds} hold no cell of {cell_m} m; give (minx, miny, maxx, maxy) with maxx > minx, maxy > miny"
-        raise ValueError(msg)
+        raise OptionError(msg, param="bounds")
     transform = Affine(cell_m, 0.0, minx, 0.0, -cell_m, maxy)
     grid = np.zeros((nrows, ncols), dtype=float)
     keep = info["known"].to_numpy() & ~b.geometry.is_empty.to_numpy() & b.geometry.notna().to_numpy()

@@ -1067,8 +1067,10 @@ def from_osm(
     ------
     InputFileError
         The file is missing, not an OSM extract, or unreadable.
+    OptionError
+        The ``network`` filter cannot be read.
     NetworkDataError
-        The filter cannot be read, or no way passes it.
+        No way passes the filter.
     """
     from tongzhen_gis import _osm
 

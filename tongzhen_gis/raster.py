@@ -9,10 +9,11 @@ fractions (exactextract); its public name is :func:`tongzhen_gis.intensity.zonal
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Real
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from tongzhen_gis.crs import require_crs
-from tongzhen_gis.errors import CRSError, RasterDataError, SchemaError
+from tongzhen_gis.errors import CRSError, OptionError, RasterDataError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from exactextract.raster import NumPyRasterSource
@@ -84,7 +85,7 @@ class Raster:
     @property
     def shape(self) -> tuple[int, int]:
         """Rows and columns."""
-        return tuple(self.array.shape)  # type: ignore[return-value]
+        return tuple(self.array.shape)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -104,7 +105,7 @@ class Raster:
 def _raster_crs(raster: Raster) -> CRS:
     """The raster's CRS as a :class:`pyproj.CRS`; refuses a missing or unknown one."""
     try:
-        return require_crs(raster, what="the raster")  # type: ignore[arg-type]
+        return require_crs(raster, what="the raster")
     except PyprojCRSError as exc:
         msg = (
             f"Raster crs={raster.crs!r} is not a coordinate reference system pyproj understands ({exc}); "
@@ -161,9 +162,26 @@ def _bounds(raster: Raster) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _as_raster(raster: Any) -> Raster:
+    """A :class:`Raster` from a Raster, a file path or an open rasterio dataset (read by :mod:`tongzhen_gis.io`)."""
+    if isinstance(raster, Raster):
+        return raster
+    import rasterio.io
+
+    if isinstance(raster, str | os.PathLike | rasterio.io.DatasetReaderBase):
+        from tongzhen_gis import io  # only io touches files; imported here, io imports this module
+
+        return io.read_raster(raster)
+    msg = (
+        f"raster must be a tz.raster.Raster, a raster file path or an open rasterio dataset, got "
+        f"{type(raster).__name__}; read it with tz.io.read_raster(path) or pass the path"
+    )
+    raise OptionError(msg, param="raster")
+
+
 def zonal(
     zones: gpd.GeoDataFrame,
-    raster: Raster,
+    raster: Raster | str | os.PathLike[str] | Any,
     *,
     stats: Sequence[str] = ("mean", "sum", "count"),
     categorical: bool = False,
@@ -179,8 +197,10 @@ def zonal(
     ----------
     zones : GeoDataFrame
         Polygons with a CRS.
-    raster : Raster
-        Values or classes.
+    raster : Raster, str, path-like or rasterio dataset
+        Values or classes. A file path (as rasterstats and exactextract accept) or a dataset
+        opened with ``rasterio.open`` is read first, band 1, with
+        :func:`tongzhen_gis.io.read_raster` (the thin adapter is the only file access here).
     stats : sequence of str, default ("mean", "sum", "count")
         exactextract operations returning one number per zone (see ``SCALAR_STATS``).
         Ignored when ``categorical`` is True.
@@ -193,16 +213,22 @@ def zonal(
     Returns
     -------
     DataFrame
-        One row per zone, in input order. A zone that touches no valid pixel has ``count`` 0
-        and NaN for the other figures (all class shares NaN) and is listed in
-        ``attrs["problems"]``.
+        One row per zone, in input order. A zone that touches no valid pixel (outside the
+        raster, or every cell nodata) has ``count`` and ``sum`` 0 (a sum over no cell) and NaN
+        for the other figures (all class shares NaN), and is listed in ``attrs["problems"]``.
 
     Raises
     ------
     CRSError
         ``zones`` or ``raster`` has no CRS.
+    OptionError
+        An unknown statistic, or none.
     SchemaError
-        Unknown ``id_col`` or statistic.
+        ``zones`` lack ``id_col``.
+    OptionError
+        ``raster`` is none of the accepted types.
+    InputFileError
+        ``raster`` is a path that cannot be read.
 
     Notes
     -----
@@ -210,9 +236,8 @@ def zonal(
     raster's CRS; the raster is never resampled, so its values are used as they are. ``sum`` and
     ``count`` are then in raster cells of the raster's CRS.
     """
+    raster = _as_raster(raster)
     problems: list[str] = []
-    if id_col is not None and id_col not in zones.columns:
-        problems.append(f"zones lack the id column {id_col!r} (has {list(zones.columns)})")
     if not categorical:
         unknown = [s for s in stats if s not in SCALAR_STATS]
         if unknown:
@@ -220,7 +245,10 @@ def zonal(
         if not stats:
             problems.append("stats is empty; ask for at least one statistic, e.g. stats=('mean',)")
     if problems:
-        raise SchemaError("cannot compute zonal statistics: " + "; ".join(problems), problems)
+        raise OptionError("cannot compute zonal statistics: " + "; ".join(problems), param="stats")
+    if id_col is not None and id_col not in zones.columns:
+        msg = f"zones lack the id column {id_col!r} (has {list(zones.columns)})"
+        raise SchemaError("cannot compute zonal statistics: " + msg, [msg], param="id_col")
     require_crs(zones, what="zones")
     index = pd.Index(zones[id_col].to_numpy(), name=id_col) if id_col is not None else zones.index
     z = zones[[zones.geometry.name]].copy()
@@ -249,9 +277,13 @@ def zonal(
             out["count"] = out["count"].fillna(0.0)
     out.index = index
     no_data = _no_data_mask(out, categorical)
+    if not categorical and "sum" in out:
+        out.loc[no_data, "sum"] = 0.0  # a sum over no cell is 0; mean, min … stay undefined (NaN)
     if no_data.any():
+        figures = "class shares are NaN" if categorical else "count and sum are 0, the other figures NaN"
+        every = " (every cell of the raster is nodata)" if _all_nodata(raster) else ""
         problems.append(
-            f"{int(no_data.sum())} zone(s) cover no valid raster cell ({list(index[no_data])[:10]}): figures are NaN"
+            f"{int(no_data.sum())} zone(s) cover no valid raster cell{every} ({list(index[no_data])[:10]}): {figures}"
         )
         for p in problems:
             logger.warning(p)
@@ -278,6 +310,14 @@ def _class_shares(res: pd.DataFrame) -> pd.DataFrame:
 
 def _label(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _all_nodata(raster: Raster) -> bool:
+    array = np.asarray(raster.array)
+    invalid = np.isnan(array) if np.issubdtype(array.dtype, np.floating) else np.zeros(array.shape, dtype=bool)
+    if raster.nodata is not None:
+        invalid |= array == raster.nodata
+    return bool(invalid.all())
 
 
 def _no_data_mask(out: pd.DataFrame, categorical: bool) -> np.ndarray:

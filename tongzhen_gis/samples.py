@@ -151,11 +151,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 from affine import Affine
 from rasterio import features
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 from shapely.affinity import translate
 
+from tongzhen_gis import rules
 from tongzhen_gis.raster import Raster
 
 __all__ = ["CRS", "LANDCOVER_CLASSES", "ORIGIN", "Scene", "sample_town", "write_scene"]
@@ -456,7 +458,7 @@ def _landcover(parcels: gpd.GeoDataFrame, water: gpd.GeoDataFrame) -> Raster:
     classes = [_LANDCOVER_OF_LEVEL1.get(code[:2], 5) for code in parcels["landuse_code"]]
     shapes = list(zip(parcels.geometry, classes, strict=True)) + [(g, 3) for g in water.geometry]
     array = features.rasterize(shapes, out_shape=shape, transform=transform, fill=5, dtype="uint8")
-    return Raster(array=array, transform=transform, crs=CRS, nodata=0)
+    return Raster(array=array, transform=transform, crs=pyproj.CRS(CRS), nodata=0)
 
 
 def sample_town(seed: int = 0) -> Scene:
@@ -527,3 +529,277 @@ def write_scene(scene: Scene, folder: str | Path) -> dict[str, Path]:
     out["town_stats"] = io.write_table(scene.town_stats, folder / "town_stats.csv", index=True)
     out["landcover"] = io.write_raster(scene.landcover, folder / "landcover.tif")
     return out
+
+
+# ============================================================================== sample city
+
+CITY_YEARS = (2020, 2021, 2022, 2023)
+_CITY_TOWNS = [
+    # id, name, category
+    ("C01", "云栖数智小镇", "digital"),
+    ("C02", "钱江云谷小镇", "digital"),
+    ("C03", "西溪数据小镇", "digital"),
+    ("C04", "滨湖物联小镇", "digital"),
+    ("C05", "湘湖智算小镇", "digital"),
+    ("C06", "之江芯谷小镇", "digital"),
+    ("C07", "良渚数创小镇", "digital"),
+    ("C08", "紫金软件小镇", "digital"),
+    ("C09", "临江数链小镇", "digital"),
+    ("C10", "富春数媒小镇", "digital"),
+    ("C11", "大江装备小镇", "manufacturing"),
+    ("C12", "钱塘智造小镇", "manufacturing"),
+    ("C13", "新安机器人小镇", "manufacturing"),
+    ("C14", "桐君精工小镇", "manufacturing"),
+    ("C15", "苕溪新材小镇", "manufacturing"),
+    ("C16", "东洲汽配小镇", "manufacturing"),
+    ("C17", "义桥航天小镇", "manufacturing"),
+    ("C18", "瓶窑医械小镇", "manufacturing"),
+    ("C19", "江南信息港小镇", "information"),
+    ("C20", "北干电商小镇", "information"),
+    ("C21", "白马湖科创小镇", "technology"),
+    ("C22", "青山湖科技小镇", "technology"),
+    ("C23", "千岛湖文旅小镇", "tourism"),
+    ("C24", "大奇山旅游小镇", "tourism"),
+    ("C25", "龙门古镇小镇", "tourism"),
+    ("C26", "天目山康养小镇", "tourism"),
+    ("C27", "湖畔基金小镇", "finance"),
+    ("C28", "余杭纸伞小镇", "classic"),
+    ("C29", "运河设计小镇", "design"),
+    ("C30", "径山茶香小镇", "agriculture"),
+]
+#: Output grows to its 2023 value: share of the 2023 output in each year.
+_OUTPUT_SHARE = {2020: 0.7, 2021: 0.8, 2022: 0.9, 2023: 1.0}
+
+
+@dataclass(frozen=True)
+class SampleCity:
+    """The sample city (see :func:`sample_city`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The town table, one row per town and year, canonical column names.
+    locations : geopandas.GeoDataFrame
+        Where the towns are (EPSG:4549): C01–C03 as 2 km × 2 km polygons, the others as points.
+    """
+
+    table: pd.DataFrame
+    locations: gpd.GeoDataFrame
+
+
+def _city_status(num: int, year: int) -> tuple[str, int]:
+    if num <= 15:
+        return "named", 2018
+    if num <= 19:
+        return ("named", 2021) if year >= 2021 else ("creating", 2017)
+    if num <= 21:
+        return ("named", 2023) if year >= 2023 else ("creating", 2018)
+    if num <= 29:
+        return "creating", 2019
+    return "cultivating", 2020
+
+
+def _city_output_2023(num: int) -> float:
+    return {1: 12_000_000.0, 2: 10_000_000.0, 3: 6_000_000.0}.get(num, 1_500_000.0 if num <= 11 else 500_000.0)
+
+
+def _city_tax(num: int, year: int) -> float:
+    if num <= 14:
+        return 150_000.0
+    if num == 15:
+        return 100_000.0
+    if num == 16:
+        return 30_000.0 if year <= 2021 else 12_000.0
+    if num == 24:
+        return {2020: 45_000.0, 2021: 45_000.0, 2022: 37_500.0, 2023: 30_000.0}[year]
+    return 30_000.0
+
+
+def _city_rd(num: int, year: int) -> float:
+    if num == 29:
+        return 30_000.0 if year == 2020 else 10_000.0
+    return 60_000.0 if num <= 19 else 35_000.0
+
+
+def _city_row(num: int, town_id: str, name: str, category: str, year: int) -> dict:
+    status, status_year = _city_status(num, year)
+    hightech = category in ("digital", "information", "technology", "manufacturing")
+    step = year - 2020
+    output = _city_output_2023(num) if num != 12 else 800_000.0
+    return {
+        "town_id": town_id,
+        "name_zh": name,
+        "district": "示例区",
+        "status": status,
+        "status_year": status_year,
+        "category": category,
+        "year": year,
+        "output_wan": np.nan if (num == 12 and year == 2023) else output * _OUTPUT_SHARE[year],
+        "revenue_wan": 1_000_000.0,
+        "tax_wan": _city_tax(num, year),
+        "investment_wan": 100_000.0,
+        "rd_wan": _city_rd(num, year),
+        "soft_investment_wan": 1_000.0 + 1_000.0 * step / 3 if hightech else 500.0,
+        "hightech_firms": 10 + 3 * step if hightech else 2,
+        "tech_sme_firms": (np.nan if num == 22 and year == 2020 else 20 + [0, 8, 16, 25][step]) if hightech else 5,
+        "innovation_platform": "national"
+        if num <= 10
+        else ("provincial" if num <= 27 else ("none" if num == 29 else "municipal")),
+        "scenic_grade": {23: "5A", 24: "4A", 25: "4A", 26: "3A", 28: "3A"}.get(num, "无"),
+        "land_mu": 1_500.0,
+        "jobs": 5_000.0,
+    }
+
+
+def sample_city() -> SampleCity:
+    """Thirty towns of a sample city over 2020–2023, whose every target and warning is stated here.
+
+    The years are the 2020 base of 杭政办函〔2021〕25号 and its three plan years 2021–2023. All
+    money is in 万元; every town has ``revenue_wan`` = 1 000 000, ``investment_wan`` = 100 000,
+    ``land_mu`` = 1 500 and ``jobs`` = 5 000 in every year.
+
+    Towns
+    -----
+    ========  ==============  ==========================================================
+    ids       category        status (``status_year``)
+    ========  ==============  ==========================================================
+    C01–C10   digital         C01–C15 named (2018) in every year
+    C11–C18   manufacturing   C16–C19 creating (2017) in 2020, named (2021) from 2021
+    C19–C20   information     C20–C21 creating (2018) until 2022, named (2023) in 2023
+    C21–C22   technology      C22–C29 creating (2019)
+    C23–C26   tourism         C30 cultivating (2020)
+    C27 finance, C28 classic, C29 design, C30 agriculture
+    ========  ==============  ==========================================================
+
+    Figures
+    -------
+    * ``output_wan`` in 2023: C01 12 000 000, C02 10 000 000, C03 6 000 000, C04–C11
+      1 500 000, C12 **empty** (800 000 × the year's share before 2023), C13–C30 500 000.
+      Each year's output is the 2023 value × 0.7 / 0.8 / 0.9 / 1.0 (2020 / 21 / 22 / 23).
+    * ``tax_wan``: C01–C14 150 000, C15 100 000 (exactly 10亿, not more), C16 30 000 until
+      2021 then 12 000, C24 45 000 / 45 000 / 37 500 / 30 000, the others 30 000.
+    * ``rd_wan``: C01–C19 60 000, C20–C28 and C30 35 000, C29 30 000 in 2020 then 10 000.
+    * High-tech-led towns (digital, information, technology, manufacturing: C01–C22):
+      ``soft_investment_wan`` 1 000 / 1 333.3 / 1 666.7 / 2 000, ``hightech_firms`` 10 / 13 /
+      16 / 19, ``tech_sme_firms`` 20 / 28 / 36 / 45 (C22 empty in 2020); the other towns
+      500, 2 and 5 in every year.
+    * ``innovation_platform``: C01–C10 national, C11–C27 provincial, C28 and C30 municipal,
+      C29 none. ``scenic_grade``: C23 5A, C24 and C25 4A, C26 and C28 3A, the others 无.
+
+    City targets in 2023 (``tz.city.city_targets(city.table)``)
+    -----------------------------------------------------------
+    ==============================  ======  =============  ================================
+    target                          value   status         why
+    ==============================  ======  =============  ================================
+    named_towns_min (≥ 20)          21      pass           C01–C21
+    towns_scale_1000yi_min (≥ 2)    2       pass           C01, C02 (on the threshold)
+    towns_scale_500yi_min (≥ 3)     3       pass           C01–C03
+    towns_scale_100yi_min (≥ 12)    11      missing        C01–C11; C12 unknown could be 12th
+    towns_tax_over_10yi_min (≥ 15)  14      fail           C01–C14; C15 is not *over* 10亿
+    digital_manufacturing_share     20/30   fail           0.6667 < 0.70
+    rd_intensity_city_min (≥ 0.05)  0.05    pass           1 500 000 / 30 000 000
+    soft_investment_growth_min      2.0     pass           44 000 / 22 000 (C01–C22)
+    hightech_firms_growth_min       1.9     fail           418 / 220
+    tech_sme_firms_growth_min       2.25    missing        C22 lacks 2020; 945 / 420 others
+    innovation_platform_share_min   0.9     pass           27 / 30, on the threshold
+    tourism_5a_share_min (advisory) 0.25    fail           C23 of C23–C26; never binding
+    ==============================  ======  =============  ================================
+
+    Named towns by year: 15 (2020), 19 (2021), 19 (2022), 21 (2023).
+
+    Town rules and warnings (``tz.city.review(city.table)``)
+    --------------------------------------------------------
+    亩均税收 (tax / 1 500 亩) is 100 for C01–C14, 66.67 for C15, 20 for most others; C16
+    falls to 8 in 2022 and 2023 (< 10: fails ``tax_per_mu_min``); C24 goes 30 → 30 → 25 →
+    20. R&D intensity is 0.06 or 0.035 except C29: 0.01 from 2021 (< 0.025, fails
+    ``rd_intensity_min``, which applies to design towns). Labour productivity is ≥ 70 万元/人
+    (C12 missing in 2023). The town table carries no control-line or land-use figure, so
+    every town's suggested grade is capped at 合格 (missing data). The warnings:
+
+    ====  ==================  ==================  ==========  ===========================
+    town  kind                years               suggestion  reason
+    ====  ==================  ==================  ==========  ===========================
+    C16   fails_running       2022、2023          警告        tax_per_mu_min two years
+    C24   tax_per_mu_falls    2021、2022、2023    关注        30 → 25 → 20 万元/亩
+    C29   fails_running       2021、2022、2023    降格        rd_intensity_min three years;
+                                                              new status cultivating
+    ====  ==================  ==================  ==========  ===========================
+
+    Returns
+    -------
+    SampleCity
+    """
+    rows = [
+        _city_row(num, town_id, name, category, year)
+        for year in CITY_YEARS
+        for num, (town_id, name, category) in enumerate(_CITY_TOWNS, 1)
+    ]
+    table = pd.DataFrame(rows)
+    geoms = []
+    for num in range(1, len(_CITY_TOWNS) + 1):
+        x = 500_000.0 + 6_000.0 * ((num - 1) % 6)
+        y = 3_330_000.0 + 6_000.0 * ((num - 1) // 6)
+        geoms.append(box(x - 1_000, y - 1_000, x + 1_000, y + 1_000) if num <= 3 else Point(x, y))
+    locations = gpd.GeoDataFrame(
+        {"town_id": [t[0] for t in _CITY_TOWNS], "name_zh": [t[1] for t in _CITY_TOWNS]}, geometry=geoms, crs=CRS
+    )
+    return SampleCity(table=table, locations=locations)
+
+
+#: Chinese headers of the town table :func:`write_city` writes (``产值`` in 亿元 on purpose).
+CITY_HEADERS_ZH = {
+    "town_id": "小镇编号",
+    "name_zh": "小镇名称",
+    "district": "区县",
+    "status": "状态",
+    "status_year": "命名年份",
+    "category": "小镇类型",
+    "year": "年份",
+    "output_wan": "产值(亿元)",
+    "revenue_wan": "营业收入(万元)",
+    "tax_wan": "税收收入(万元)",
+    "investment_wan": "固定资产投资(万元)",
+    "rd_wan": "研发经费(万元)",
+    "soft_investment_wan": "软投入(万元)",
+    "hightech_firms": "高新技术企业数",
+    "tech_sme_firms": "科技型中小企业数",
+    "innovation_platform": "创新平台",
+    "scenic_grade": "景区等级",
+    "land_mu": "建设用地(亩)",
+    "jobs": "从业人员",
+}
+
+
+def write_city(city: SampleCity, folder: str | Path) -> dict[str, Path]:
+    """Write the sample city: ``city_towns.csv`` and ``city_locations.gpkg``.
+
+    The table is written as a Chinese office would keep it: Chinese headers
+    (:data:`CITY_HEADERS_ZH`), 产值 in 亿元, status, category and platform in Chinese.
+
+    Parameters
+    ----------
+    city : SampleCity
+        From :func:`sample_city`.
+    folder : str or pathlib.Path
+        Created if needed.
+
+    Returns
+    -------
+    dict
+        ``{"towns": ..., "locations": ...}``.
+    """
+    from tongzhen_gis import io  # local import: io is the only module that touches files
+
+    folder = Path(folder)
+    table = city.table.copy()
+    table["output_wan"] = table["output_wan"] / 10_000.0
+    table["status"] = table["status"].map({"named": "命名", "creating": "创建", "cultivating": "培育"})
+    platforms = {"national": "国家级", "provincial": "省级", "municipal": "市级", "none": "无"}
+    table["innovation_platform"] = table["innovation_platform"].map(platforms)
+    names = {key: entry["name_zh"] for key, entry in rules.load("town_categories")["category"].items()}
+    table["category"] = table["category"].map(names)
+    table = table.rename(columns=CITY_HEADERS_ZH)
+    return {
+        "towns": io.write_table(table, folder / "city_towns.csv", index=False),
+        "locations": io.write_layer(city.locations, folder / "city_locations.gpkg", layer="towns"),
+    }

@@ -25,6 +25,11 @@ Decisions
   prefix; unmapped codes are listed, never guessed.
 * Number columns holding only numeric text (``"120"``) are converted to numbers by
   :func:`validate`; any other text (``"约120"``, ``"1,200"``) is a problem.
+* Money may state its unit in the header: ``税收(亿元)`` or ``产值（元）`` is accepted for a
+  ``_wan`` column and multiplied into 万元 by :func:`validate` (factors in ``schema.toml``
+  ``unit_conversion``); every conversion other than 万元 → 万元 is listed in
+  ``attrs["unit_conversions"]``.
+  :func:`standardize` renames plain aliases only, since it does not touch values.
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from tongzhen_gis import rules
 from tongzhen_gis.crs import missing_crs_message
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = [
     "KINDS",
@@ -55,9 +61,11 @@ __all__ = [
     "dlbm_to_yongdi",
     "landuse_classes",
     "landuse_level1",
+    "require_polygons",
     "role_for_layer_name",
     "roles_table",
     "standardize",
+    "unit_factors",
     "validate",
 ]
 
@@ -210,7 +218,7 @@ def _role(role: str | Role) -> Role:
         return ROLES[role]
     except KeyError:
         msg = f"unknown layer role {role!r}; roles: {', '.join(ROLES)}"
-        raise SchemaError(msg, [msg]) from None
+        raise OptionError(msg, param="role") from None
 
 
 def roles_table() -> pd.DataFrame:
@@ -321,6 +329,59 @@ def _standardize(df: pd.DataFrame, spec: Role) -> tuple[pd.DataFrame, set[str], 
     return out, clashing, problems
 
 
+_UNIT_HEADER = re.compile(r"^(?P<base>.+?)\((?P<unit>[^()]+)\)$")
+
+
+def unit_factors() -> Mapping[str, Mapping[str, float]]:
+    """Accepted units of each canonical unit and their factors (``rules/schema.toml`` ``unit_conversion``).
+
+    Returns
+    -------
+    Mapping
+        ``{canonical unit: {stated unit: factor}}``, e.g. ``{"万元": {"亿元": 10000.0, …}}``.
+    """
+    return rules.load("schema").tables.get("unit_conversion", {})
+
+
+def _unit_columns(df: pd.DataFrame, spec: Role) -> tuple[pd.DataFrame, dict[str, tuple[str, float, str]], list[str]]:
+    """Rename headers stating a convertible unit (``税收(亿元)``) to their canonical column.
+
+    Returns the renamed frame, ``{canonical: (source header, factor, stated unit)}`` and problems.
+    """
+    lookup = _alias_lookup(spec)
+    factors = unit_factors()
+    geom = _geometry_name(df)
+    found: dict[str, list[tuple[str, float, str]]] = {}
+    for col in df.columns:
+        key = _norm(col)
+        if col == geom or key in lookup:
+            continue
+        match = _UNIT_HEADER.match(key)
+        canonical = lookup.get(match["base"]) if match else None
+        if match is None or canonical is None or spec.columns[canonical].kind != "number":
+            continue
+        factor = factors.get(spec.columns[canonical].unit, {}).get(match["unit"])
+        if factor is None:
+            logger.info("%s: column %r states unit %r, not convertible to %s", spec.name, col, match["unit"], canonical)
+            continue
+        found.setdefault(canonical, []).append((str(col), float(factor), match["unit"]))
+    problems = []
+    rename: dict[str, str] = {}
+    converted: dict[str, tuple[str, float, str]] = {}
+    for canonical, sources in found.items():
+        if canonical in df.columns or len(sources) > 1:
+            names = [s[0] for s in sources] + ([canonical] if canonical in df.columns else [])
+            problems.append(
+                f"columns {', '.join(map(repr, names))} all mean {canonical!r}: keep one and drop or rename the others"
+            )
+            continue
+        rename[sources[0][0]] = canonical
+        converted[canonical] = sources[0]
+    out = df.rename(columns=rename) if rename else df
+    out.attrs = {**df.attrs, "renamed_columns": {**df.attrs.get("renamed_columns", {}), **rename}}
+    return out, converted, problems
+
+
 def standardize(df: pd.DataFrame, role: str | Role) -> pd.DataFrame:
     """Return a copy of ``df`` with accepted aliases renamed to the role's canonical names.
 
@@ -341,9 +402,10 @@ def standardize(df: pd.DataFrame, role: str | Role) -> pd.DataFrame:
 
     Raises
     ------
+    OptionError
+        Unknown role.
     SchemaError
-        Unknown role, or two columns mapping to the same canonical name (e.g. both ``税收``
-        and ``tax_wan``).
+        Two columns mapping to the same canonical name (e.g. both ``税收`` and ``tax_wan``).
 
     Examples
     --------
@@ -568,6 +630,8 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     """
     spec = _role(role)
     out, clashing, problems = _standardize(df, spec)
+    out, converted, unit_problems = _unit_columns(out, spec)
+    problems += unit_problems
     present = set(out.columns)
     source_of = {new: old for old, new in out.attrs["renamed_columns"].items()}
     for col in spec.columns.values():
@@ -591,6 +655,8 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
         elif col.kind == "number":
             series, found = _check_number(col, series, label)
             problems += found
+            if col.name in converted and not found:
+                series = series * converted[col.name][1]
         elif col.kind == "landuse_code":
             series, found = _check_landuse(label, source, series)
             problems += found
@@ -602,6 +668,14 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
     problems += _check_geometry(out, spec)
     if problems:
         raise SchemaError(_message(spec, name, problems), problems)
+    notes = [
+        f"column {src!r} is in {unit}: multiplied by {factor:g} into {canon!r} ({spec.columns[canon].unit})"
+        for canon, (src, factor, unit) in converted.items()
+        if factor != 1.0
+    ]
+    for note in notes:
+        logger.info("%s: %s", spec.name, note)
+    out.attrs["unit_conversions"] = notes
     return out
 
 
@@ -746,9 +820,9 @@ def landuse_classes(
 
     def decide(value: Any) -> tuple[Any, ...]:
         text, repaired = (None, False) if _is_missing(value) else _landuse_text(value, repair_numbers)
-        valid = text is not None and re.fullmatch(_LANDUSE_PATTERN, text) is not None and text[:2] in classes
-        flags = tuple(bool(valid) and text.startswith(entries[g]) for g in LANDUSE_GROUPS)
-        return (text, text[:2] if valid else None, valid, repaired and valid, *flags)
+        if text is None or re.fullmatch(_LANDUSE_PATTERN, text) is None or text[:2] not in classes:
+            return (text, None, False, False, *(False for _ in LANDUSE_GROUPS))
+        return (text, text[:2], True, repaired, *(text.startswith(entries[g]) for g in LANDUSE_GROUPS))
 
     # decide once per distinct code (a layer holds few), then spread to the rows
     inverse, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
@@ -835,3 +909,53 @@ def dlbm_to_yongdi(codes: Any | pd.Series, *, errors: Literal["raise", "coerce"]
     result.attrs["unmapped"] = sorted({str(v) for v in text[bad]})
     result.attrs["problems"] = problems
     return result
+
+
+def require_polygons(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str, param: str | None = None) -> None:
+    """Refuse a layer of points or lines given where polygons are required (towns, control lines).
+
+    A layer whose every feature with a geometry is a point or a line cannot be measured for
+    areas or overlaps: checking it would pass every town (lines as a red line) or leave every
+    town unchecked (points as towns). A layer with *some* polygons is accepted; its stray
+    points and lines are reported by the analysis that skips them.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame or GeoSeries
+    what : str
+        The layer in the message (``"red_line"``, ``"towns"``).
+    param : str, optional
+        The keyword the layer was passed as, for a front end's hint.
+
+    Raises
+    ------
+    SchemaError
+        Naming the layer and the geometry types found.
+
+    Examples
+    --------
+    >>> from shapely import LineString
+    >>> require_polygons(gpd.GeoSeries([LineString([(0, 0), (1, 1)])]), what="red_line")
+    Traceback (most recent call last):
+    ...
+    tongzhen_gis.errors.SchemaError: red_line holds LineString geometries, not polygons: ...
+    """
+    geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
+    arr = np.asarray(geoms.array, dtype=object)
+    present = geoms[~shapely.is_missing(arr) & ~shapely.is_empty(arr)]
+    if present.empty:
+        return
+    kinds = present.geom_type
+    polygonal = kinds.isin(_GEOMETRY_KINDS["polygon"]).to_numpy().copy()
+    collections = (kinds == "GeometryCollection").to_numpy()
+    if collections.any():
+        parts = present[collections].explode(index_parts=False).geom_type
+        polygonal[collections] = parts.isin(_GEOMETRY_KINDS["polygon"]).groupby(level=0).any().to_numpy()
+    if polygonal.any():
+        return
+    found = ", ".join(f"{count} {kind}" for kind, count in kinds.value_counts().items())
+    msg = (
+        f"{what} holds {'/'.join(kinds.unique())} geometries, not polygons: {found}; an area or overlap "
+        "needs polygon boundaries (export the polygons, not their centroids or outlines, from your GIS)"
+    )
+    raise SchemaError(msg, [msg], param=param)

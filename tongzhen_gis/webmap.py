@@ -26,8 +26,9 @@ Decisions
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ from numpy.typing import ArrayLike
 from pyproj import CRS, Geod
 
 from tongzhen_gis.crs import metric_crs_for, require_crs
-from tongzhen_gis.errors import CRSError
+from tongzhen_gis.errors import CRSError, OptionError
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -48,6 +49,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "normalise_coord_system",
     "suspect_gcj02",
+    "undeclared_gcj02_note",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
@@ -305,8 +307,9 @@ def normalise_coord_system(name: str, *, what: str = "") -> str:
 
     Raises
     ------
-    CRSError
-        An unknown name; the message lists the known ones and which web maps use them.
+    OptionError
+        An unknown name; the message lists the known ones and which web maps use them. Its
+        ``param`` is ``what`` when that is ``"source"`` or ``"target"``, else ``"coord_system"``.
 
     Examples
     --------
@@ -321,7 +324,7 @@ def normalise_coord_system(name: str, *, what: str = "") -> str:
             "('gcj02' for Amap/Gaode, Tencent and Google China, 'bd09' for Baidu, 'wgs84' for GPS, "
             "OpenStreetMap and official CGCS2000 layers)"
         )
-        raise CRSError(msg)
+        raise OptionError(msg, param=what if what in ("source", "target") else "coord_system")
     return aliases[key]
 
 
@@ -353,8 +356,10 @@ def convert_coord_system(gdf: gpd.GeoDataFrame, source: str, target: str = "wgs8
 
     Raises
     ------
+    OptionError
+        Unknown ``source``/``target``.
     CRSError
-        Unknown ``source``/``target``, no CRS, or a projected CRS.
+        No CRS, or a projected CRS.
 
     Examples
     --------
@@ -546,7 +551,9 @@ def suspect_gcj02(
     Raises
     ------
     CRSError
-        Either layer has no CRS, or is empty; unknown ``method``.
+        Either layer has no CRS, or is empty.
+    OptionError
+        Unknown ``method``.
 
     Examples
     --------
@@ -564,7 +571,7 @@ def suspect_gcj02(
             raise CRSError(msg)
     if method not in ("auto", "footprint", "distance"):
         msg = f"unknown method {method!r}; use 'auto', 'footprint' (polygons) or 'distance' (points, lines)"
-        raise CRSError(msg, param="method")
+        raise OptionError(msg, param="method")
     if method == "auto":
         geoms = layer.geometry[layer.geometry.notna() & ~layer.geometry.is_empty]
         polygonal = bool(len(geoms)) and bool(geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all())
@@ -612,7 +619,7 @@ def _suspect_by_distance(
 ) -> GCJ02Check:
     nan = float("nan")
     crs = CRS.from_user_input(layer.crs)
-    common = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
+    common: dict[str, Any] = {"iou": nan, "iou_as_gcj02": nan, "mismatch_m2": nan, "mismatch_as_gcj02_m2": nan}
     common |= {"mismatch_removed": nan, "shift_m": nan, "shift_as_gcj02_m": nan, "method": "distance"}
     if not crs.is_geographic:
         note = (
@@ -715,4 +722,100 @@ def _suspect_by_footprint(
         gcj02_offset_m=float(offset),
         suspected=suspected,
         note=note,
+    )
+
+
+def _present(layer: gpd.GeoDataFrame) -> np.ndarray:
+    arr = np.asarray(layer.geometry.array, dtype=object)
+    return ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
+
+
+def _vertices(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The boundary vertices of a polygon layer as points (lines and points: the layer as is)."""
+    geoms = layer.geometry[_present(layer)]
+    polygonal = geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polygonal.any():
+        return gpd.GeoDataFrame(geometry=geoms, crs=layer.crs)
+    coords = shapely.get_coordinates(np.asarray(geoms[polygonal].boundary.array, dtype=object))
+    return gpd.GeoDataFrame(geometry=shapely.points(coords), crs=layer.crs)
+
+
+def undeclared_gcj02_note(
+    layer: gpd.GeoDataFrame,
+    *,
+    what: str,
+    checked_against: Mapping[str, gpd.GeoDataFrame | None],
+    reference: gpd.GeoDataFrame | None = None,
+    declare: str = "coord_system={!r}",
+) -> str | None:
+    """A note on a longitude/latitude layer without a web-map declaration checked against official layers.
+
+    Lon/lat towns drawn on a web map are GCJ-02 (Amap, Tencent) about 500 m off the official
+    layers, and no file says so: every overlap would be false. When ``layer`` is lon/lat, was
+    read without a declaration (``attrs["coord_system_declared"]`` None) and is checked against
+    a layer in a projected (survey) CRS, which is never GCJ-02:
+
+    * with a trusted ``reference`` (roads, or boundaries of the same area), :func:`suspect_gcj02`
+      runs (a polygon layer against lines is compared by its boundary vertices, since
+      boundaries follow streets): suspected gives the note with its figures, "no sign" gives no
+      note, an inconclusive test gives the plain note;
+    * without one, the note names the risk and the declaration that silences it.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        The layer under suspicion (as read by :func:`tongzhen_gis.io.read_layer`).
+    what : str
+        Its name in the note.
+    checked_against : mapping of str to GeoDataFrame or None
+        The layers it is checked against, by name (None entries are ignored).
+    reference : GeoDataFrame, optional
+        A trusted layer of the same area for :func:`suspect_gcj02`.
+    declare : str, default "coord_system={!r}"
+        How to declare, with ``{}`` for the system (``"--coord-system towns={}"`` on the command line).
+
+    Returns
+    -------
+    str or None
+        None when there is nothing to say (projected or declared layer, nothing in a survey CRS
+        and no reference, or no sign of GCJ-02 against the reference).
+    """
+    crs = getattr(layer, "crs", None)
+    if crs is None or not CRS.from_user_input(crs).is_geographic or layer.attrs.get("coord_system_declared"):
+        return None
+    surveyed = [
+        name for name, g in checked_against.items() if g is not None and g.crs is not None and g.crs.is_projected
+    ]
+    usable = _present(layer)
+    if not usable.any() or (not surveyed and reference is None):
+        return None
+    gcj, wgs = declare.format("gcj02"), declare.format("wgs84")
+    against = f"against {', '.join(surveyed)} in a survey CRS" if surveyed else "against the reference"
+    if reference is not None and _present(reference).any():
+        ref_lines = reference.geometry.geom_type.isin(["LineString", "MultiLineString"]).any()
+        candidate = _vertices(layer[usable]) if ref_lines else layer[usable]
+        check = suspect_gcj02(candidate, reference)
+        if check.suspected:
+            if check.method == "distance":
+                measured = (
+                    f"median distance to the reference {check.median_m:.0f} m as given, "
+                    f"{check.median_as_gcj02_m:.0f} m read as GCJ-02"
+                )
+            else:
+                measured = (
+                    f"overlap with the reference {check.iou:.3f} as given, {check.iou_as_gcj02:.3f} read as GCJ-02"
+                )
+            return (
+                f"{what} is longitude/latitude without a declaration and looks like GCJ-02 web-map coordinates "
+                f"({measured}); checked {against} its overlaps would be false: declare {gcj} "
+                f"(or {declare.format('bd09')} for Baidu), or {wgs} if it really is WGS84"
+            )
+        if check.note.startswith("no sign"):
+            logger.info("%s: %s", what, check.note)
+            return None
+    offset = _gcj02_offset_m(layer[usable].to_crs("EPSG:4326"))
+    return (
+        f"{what} is longitude/latitude without a declaration, checked {against}: if it was copied from a "
+        f"web map (Amap/Tencent GCJ-02, Baidu BD-09) it lies about {offset:.0f} m off and its overlaps are "
+        f"false; declare {gcj} to convert it, or {wgs} to confirm WGS84 and silence this note"
     )

@@ -18,7 +18,7 @@ from tongzhen_gis.access.catalogue import (
 )
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _sources_by_category
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 
 def service_areas(
@@ -112,14 +112,14 @@ def _thresholds(cats: list[str], thresholds_m: Any, *, catalogue: CatalogueLike 
     if isinstance(thresholds_m, str):
         if thresholds_m != "catalogue":
             msg = f"thresholds_m={thresholds_m!r} is not understood; pass distances in metres or 'catalogue'"
-            raise SchemaError(msg, [msg], param="thresholds_m")
+            raise OptionError(msg, param="thresholds_m")
         thresholds_m = {}
     if isinstance(thresholds_m, Mapping):
         own, _ = category_distances(cats, catalogue=catalogue)
         extra = [c for c in thresholds_m if c not in cats]
         if extra:
             msg = f"thresholds_m names categor(ies) {extra} that are not computed; computed: {', '.join(cats)}"
-            raise SchemaError(msg, [msg], param="thresholds_m")
+            raise OptionError(msg, param="thresholds_m")
         raw = {c: thresholds_m.get(c, own[c]) for c in cats}
     else:
         raw = dict.fromkeys(cats, thresholds_m)
@@ -129,13 +129,14 @@ def _thresholds(cats: list[str], thresholds_m: Any, *, catalogue: CatalogueLike 
         ts = sorted(float(t) for t in values)
         if not ts or not ts[0] >= 0:
             msg = f"thresholds_m must be non-negative distances in metres, got {values}"
-            raise SchemaError(msg, [msg], param="thresholds_m")
+            raise OptionError(msg, param="thresholds_m")
         out[c] = ts
     return out
 
 
 def _source_table(src: Sources, t: float) -> tuple[np.ndarray, np.ndarray]:
     """The sources that can matter at ``t``, sorted by edge: their edges and ``(a, b, leg_a, leg_b, leg_max)``."""
+    assert src.leg_b_m is not None and src.leg_max_m is not None  # filled by Sources.__post_init__
     near = np.minimum(src.leg_m, src.leg_b_m) <= t
     table = np.column_stack([src.a_m, src.b_m, src.leg_m, src.leg_b_m, src.leg_max_m])[near].astype(float)
     edge = np.asarray(src.edge, dtype=np.int64)[near]
@@ -183,8 +184,10 @@ def _group_pieces(
     tol = 1e-9 * max(1.0, t)
     ok = r >= -tol  # False at NaN cuts
     keep = ok[:, :-1] & ok[:, 1:] & (s[:, 1:] > s[:, :-1])
-    row, j = np.nonzero(keep)
-    pieces = np.column_stack([s[row, j], s[row, j + 1], np.maximum(r[row, j], 0.0), np.maximum(r[row, j + 1], 0.0)])
+    row, col = np.nonzero(keep)
+    pieces = np.column_stack(
+        [s[row, col], s[row, col + 1], np.maximum(r[row, col], 0.0), np.maximum(r[row, col + 1], 0.0)]
+    )
     # an edge of length 0 is one point
     point = (length == 0) & ok[:, 0]
     p_row = np.flatnonzero(point)
@@ -226,8 +229,8 @@ def _reached_pieces(
     cut = np.concatenate(parts) if parts else np.zeros((0, 5))
     cut = cut[np.argsort(cut[:, 0], kind="stable")]
     cut = _merge_constant(cut)
-    e = np.flatnonzero(whole)
-    full = np.column_stack([e, np.zeros(len(e)), length[e], np.full(len(e), cap), np.full(len(e), cap)])
+    w = np.flatnonzero(whole)
+    full = np.column_stack([w, np.zeros(len(w)), length[w], np.full(len(w), cap), np.full(len(w), cap)])
     arr = np.concatenate([cut, full])
     return arr[np.argsort(arr[:, 0], kind="stable")]
 
@@ -314,7 +317,7 @@ def _area(
         order = np.argsort(piece, kind="stable")
         hulls = shapely.convex_hull(shapely.linestrings(coords[order], indices=piece[order]))
         polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
-    polygons = np.concatenate(polygons) if polygons else np.array([], dtype=object)
-    if len(polygons) == 0:
+    merged = np.concatenate(polygons) if polygons else np.array([], dtype=object)
+    if len(merged) == 0:
         return shapely.Polygon(), street_m
-    return shapely.union_all(polygons), street_m
+    return shapely.union_all(merged), street_m

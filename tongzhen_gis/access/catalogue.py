@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tongzhen_gis import rules
-from tongzhen_gis.errors import RuleDataError, SchemaError
+from tongzhen_gis.errors import OptionError, RuleDataError
 
 #: Name of the extra coverage row: every category within reach (the 八个一 complete).
 ALL_CATEGORIES = "all_categories"
@@ -162,7 +162,7 @@ def default_threshold_m(level: str = DEFAULT_LEVEL) -> float:
     levels = rules.load("life_circle")["level"]
     if level not in levels:
         msg = f"unknown life-circle level {level!r}; valid: {list(levels)}"
-        raise SchemaError(msg)
+        raise OptionError(msg, param="level")
     return float(levels[level]["distance_m"])
 
 
@@ -199,7 +199,7 @@ def category_distances(
 
     Raises
     ------
-    SchemaError
+    OptionError
         A mapping naming categories not asked for, or a negative distance.
     """
     cats = list(cats)
@@ -210,7 +210,7 @@ def category_distances(
     extra = [c for c in given if c not in cats]
     if extra:
         msg = f"threshold_m names categor(ies) {extra} that are not computed; computed: {', '.join(cats)}"
-        raise SchemaError(msg, [msg], param="threshold_m")
+        raise OptionError(msg, param="threshold_m")
     table: Mapping[str, Any] = {}
     meta_level = DEFAULT_LEVEL
     name = ""
@@ -238,5 +238,5 @@ def _metres(value: Any, name: str) -> float:
         t = float("nan")
     if not t >= 0:
         msg = f"{name} must be a distance in metres, 0 or more, got {value!r}"
-        raise SchemaError(msg, [msg], param="threshold_m")
+        raise OptionError(msg, param="threshold_m")
     return t

@@ -18,7 +18,7 @@ from tongzhen_gis.access.catalogue import (
     category_distances,
 )
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
-from tongzhen_gis.access.sources import _sources_by_category, _to_points
+from tongzhen_gis.access.sources import _check_distances_m, _sources_by_category, _to_points
 from tongzhen_gis.errors import OptionError, SchemaError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
@@ -99,7 +99,9 @@ def nearest(
     Raises
     ------
     SchemaError
-        Missing category column, unknown category ids (the message lists the valid ids).
+        Missing category column, unknown category ids in it (the message lists the valid ids).
+    OptionError
+        Unknown ids in ``categories``, or a negative ``max_distance_m``, ``max_snap_m`` or ``touch_m``.
     NetworkDataError, CRSError
         A network or layer that cannot be measured.
 
@@ -115,6 +117,7 @@ def nearest(
     if engine not in ("local", "dask"):
         msg = f"engine={engine!r} is not known; use engine='local' (this process) or engine='dask' (a dask cluster)"
         raise OptionError(msg, param="engine")
+    _check_distances_m(max_distance_m=max_distance_m)
     net = prepare(G)
     cats, sources, unreached_fac, notes = _sources_by_category(
         net,
@@ -235,7 +238,7 @@ def _distances(
         else:
             distance_m = {c: float(recorded[c]) for c in cats}
             source = {c: str(nearest.attrs.get("distance_from", {}).get(c, "nearest")) for c in cats}
-            if threshold_m:
+            if isinstance(threshold_m, Mapping) and threshold_m:
                 override, how = category_distances(cats, threshold_m=threshold_m)
                 for c in threshold_m:
                     distance_m[c], source[c] = override[c], how[c]
@@ -254,7 +257,7 @@ def _distances(
             f"(farther ones are NaN, so coverage would be understated); rerun nearest(..., max_distance_m={worst:g}) "
             "or more"
         )
-        raise SchemaError(msg, [msg], param="threshold_m")
+        raise OptionError(msg, param="threshold_m")
     return cats, distance_m, source
 
 

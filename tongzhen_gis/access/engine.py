@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import networkx as nx
 import numpy as np
@@ -111,12 +112,12 @@ class Sources:
 
     def __post_init__(self) -> None:
         # a point source (or one built from four arrays) has the same leg at both ends and no shape
-        if self.leg_b_m is None:
-            object.__setattr__(self, "leg_b_m", np.asarray(self.leg_m, dtype=float))
+        leg_b_m = np.asarray(self.leg_m, dtype=float) if self.leg_b_m is None else self.leg_b_m
+        object.__setattr__(self, "leg_b_m", leg_b_m)
         if self.shape is None:
             object.__setattr__(self, "shape", np.full(len(self.edge), None, dtype=object))
         if self.leg_max_m is None:
-            object.__setattr__(self, "leg_max_m", np.maximum(self.leg_m, self.leg_b_m))
+            object.__setattr__(self, "leg_max_m", np.maximum(self.leg_m, leg_b_m))
 
     @classmethod
     def empty(cls) -> Sources:
@@ -387,6 +388,7 @@ class PreparedNetwork:
         Before the stretch: walk to its ``a`` end and take that leg; after it: to its ``b`` end;
         inside a frontage: the straight leg from the point itself to the polygon.
         """
+        assert sources.leg_b_m is not None and sources.shape is not None  # filled by Sources.__post_init__
         a, b = sources.a_m[src], sources.b_m[src]
         out = np.where(pos <= a, sources.leg_m[src] + (a - pos), sources.leg_b_m[src] + np.maximum(pos - b, 0.0))
         shape = sources.shape[src]
@@ -396,7 +398,7 @@ class PreparedNetwork:
         return out
 
 
-GraphLike = nx.Graph | PreparedNetwork
+GraphLike: TypeAlias = nx.Graph | PreparedNetwork
 
 
 def prepare(G: GraphLike) -> PreparedNetwork:

@@ -100,6 +100,7 @@ def _subset(net: PreparedNetwork, edges: np.ndarray, sources: list[Sources]) -> 
     }
     parts = []
     for s in sources:
+        assert s.leg_b_m is not None and s.shape is not None and s.leg_max_m is not None  # set by __post_init__
         at = np.searchsorted(edges, s.edge)
         inside = (at < len(edges)) & (edges[np.minimum(at, len(edges) - 1)] == s.edge) if len(edges) else at < 0
         parts.append(

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 
 from tongzhen_gis.access.catalogue import CatalogueLike, load_catalogue
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 #: Tilezen ``kind`` values that differ from the OSM tag value they come from (Tilezen → OSM).
 TILEZEN_KIND_TO_OSM = {"fitness": "fitness_centre"}
@@ -65,7 +65,7 @@ def categorize(
         scheme = "tilezen" if kind_col in pois.columns else "osm"
     if scheme not in ("osm", "tilezen"):
         msg = f"scheme={scheme!r} is not understood; use 'osm', 'tilezen' or 'auto'"
-        raise SchemaError(msg, [msg])
+        raise OptionError(msg, param="scheme")
     cat_table = load_catalogue(catalogue)["category"]
     names = pois[name_col].astype("string").fillna("") if name_col in pois.columns else None
     matched = []

@@ -135,7 +135,7 @@ def estimate_population(
     footprints = to_metric(buildings)
     residential = _residential(footprints, parcels, use_col, landuse_col, ruleset, method, problems)
     attrs: dict[str, Any] = {"method": method, "method_zh": METHODS_ZH[method]}
-    if method == "raster":
+    if raster is not None:  # method "raster"
         people = _from_raster(footprints, raster, problems)
     else:
         floor_m2 = _residential_floor_area(footprints, residential, floors_col, height_col, problems)

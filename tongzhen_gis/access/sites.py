@@ -14,7 +14,7 @@ from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, categor
 from tongzhen_gis.access.distances import _aligned, _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
 
@@ -82,12 +82,13 @@ def suggest_sites(
     net = prepare(G)
     if k < 1:
         msg = f"k must be at least 1, got {k}"
-        raise SchemaError(msg, [msg])
+        raise OptionError(msg, param="k")
     facilities, valid, _ = _validate_facilities(facilities, category_col, None, catalogue)
     if category not in valid:
         msg = f"unknown category {category!r}; valid ids: {', '.join(valid)}"
-        raise SchemaError(msg, [msg])
-    (t,), (t_from,) = (d.values() for d in category_distances([category], catalogue=catalogue, threshold_m=threshold_m))
+        raise OptionError(msg, param="category")
+    distance_m, distance_from = category_distances([category], catalogue=catalogue, threshold_m=threshold_m)
+    t, t_from = distance_m[category], distance_from[category]
     current = nearest(
         net,
         homes,

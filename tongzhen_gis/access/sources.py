@@ -17,7 +17,7 @@ import shapely
 
 from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, categories
 from tongzhen_gis.access.engine import PreparedNetwork, Snap, Sources
-from tongzhen_gis.errors import SchemaError
+from tongzhen_gis.errors import OptionError, SchemaError
 
 
 def _geometries(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs) -> np.ndarray:
@@ -41,6 +41,17 @@ def _to_points(gdf: gpd.GeoDataFrame, crs) -> np.ndarray:
     return out
 
 
+def _check_distances_m(**distances_m: float) -> None:
+    """Refuse a distance option that is not a number of metres, 0 or more (``OptionError`` naming it; inf is fine)."""
+    for name, value in distances_m.items():
+        try:
+            ok = float(value) >= 0  # False for NaN too
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise OptionError(f"{name} must be a distance in metres, 0 or more, got {value!r}", param=name)
+
+
 def _validate_facilities(
     facilities: gpd.GeoDataFrame,
     category_col: str,
@@ -52,8 +63,11 @@ def _validate_facilities(
     ``cats`` given without ``catalogue`` accepts any ids: facilities of other ids are not used
     (noted). Otherwise the ids must be in the catalogue (default "八个一").
     """
+    if isinstance(cats, str):
+        msg = f"categories takes a list of category ids, got the text {cats!r}; write categories=[{cats!r}]"
+        raise OptionError(msg, param="categories")
     free = cats is not None and catalogue is None
-    valid_ids = list(cats) if free else categories(catalogue)
+    valid_ids = list(cats) if cats is not None and free else categories(catalogue)
     where = "the ids asked for (categories=)" if free else f"catalogue {catalogue_name(catalogue)!r}"
     problems, notes = [], []
     if not isinstance(facilities, gpd.GeoDataFrame):
@@ -87,7 +101,7 @@ def _validate_facilities(
         bad = [c for c in cats if c not in valid_ids]
         if bad:
             msg = f"unknown categor(ies) {bad} asked for; valid ids ({where}): {', '.join(valid_ids)}"
-            raise SchemaError(msg, [msg])
+            raise OptionError(msg, param="categories")
     return facilities, list(cats), notes
 
 
@@ -130,7 +144,7 @@ def _facility_sources(
         shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
     )
     polys = np.flatnonzero(is_poly & ~done)
-    for i, src in zip(polys, net.stretches_of(geoms[polys], touch_m=touch_m), strict=True):
+    for i, src in zip(polys.tolist(), net.stretches_of(geoms[polys], touch_m=touch_m), strict=True):
         if len(src):
             per[i] = src
             done[i] = True
@@ -147,6 +161,8 @@ def _facility_sources(
 def _sources_per_owner(snap: Snap, owner_of_point: np.ndarray) -> dict[int, Sources]:
     """Group the snapped rows (ties included) into one :class:`Sources` per owner."""
     rows = np.flatnonzero(snap.ok)
+    if not len(rows):  # nothing within reach of a street: no sources (the caller reports it)
+        return {}
     owners = owner_of_point[snap.point[rows]]
     order = np.argsort(owners, kind="stable")
     rows, owners = rows[order], owners[order]
@@ -184,6 +200,7 @@ def _sources_by_category(
     catalogue: CatalogueLike | None = None,
 ) -> tuple[list[str], list[Sources], list[Hashable], list[str]]:
     """Validate the facilities, then one :class:`Sources` per category asked, the unreached facilities, notes."""
+    _check_distances_m(max_snap_m=max_snap_m, touch_m=touch_m)
     facilities, cats, notes = _validate_facilities(facilities, category_col, categories, catalogue)
     per, unreached = _facility_sources(
         net, facilities, max_snap_m=max_snap_m, touch_m=touch_m, entrances=entrances, entrance_col=entrance_col

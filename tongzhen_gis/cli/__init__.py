@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "intensity": "tongzhen_gis.cli.intensity:command",
     "access": "tongzhen_gis.cli.access:command",
     "report": "tongzhen_gis.cli.report:command",
+    "city": "tongzhen_gis.cli.city:command",
 }
 
 
@@ -87,7 +88,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool, progress: bool | None) -
     ctx.call_on_close(_restore)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 

@@ -111,16 +111,18 @@ def parse_named(
 
 
 def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable[[_F], _F]:
-    """The three per-input options every command shares: ``--layer``, ``--crs``, ``--coord-system``.
+    """The per-input options every command shares: ``--layer``, ``--crs``, ``--coord-system``, ``--swap-xy``.
 
     One convention for every command (``NAME`` is one of the command's inputs)::
 
         --layer NAME=LAYER          layer inside a multi-layer file (GeoPackage, FileGDB)
-        --crs NAME=CRS              CRS of a file that has none (no .prj)
+        --crs NAME=CRS              CRS of a file that has none (no .prj), or whose
+                                    coordinates contradict its own
         --coord-system NAME=SYSTEM  wgs84 | gcj02 | bd09: web-map coordinates converted first
+        --swap-xy NAME              X and Y exchanged first (latitude-first or northing-first files)
 
-    The command receives them as ``layers``, ``crss`` and ``coord_systems`` (tuples of the raw
-    values) and parses them with :func:`parse_input_options`.
+    The command receives them as ``layers``, ``crss``, ``coord_systems`` and ``swap_xys``
+    (tuples of the raw values) and parses them with :func:`parse_input_options`.
 
     Parameters
     ----------
@@ -156,6 +158,14 @@ def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable
                 f"web-map coordinates are converted first{bare_text}. Repeatable."
             ),
         ),
+        click.option(
+            "--swap-xy",
+            "swap_xys",
+            multiple=True,
+            metavar="NAME",
+            help=f"Exchange X and Y of input NAME (latitude-first or northing-first files), NAME one of {names}. "
+            "Repeatable.",
+        ),
     ]
 
     def decorate(func: _F) -> _F:
@@ -173,6 +183,7 @@ class InputOptions:
     layer: dict[str, str] = field(default_factory=dict)
     crs: dict[str, str] = field(default_factory=dict)
     coord_system: dict[str, str] = field(default_factory=dict)
+    swap_xy: frozenset[str] = frozenset()
 
     @staticmethod
     def hints(name: str) -> dict[str, str]:
@@ -187,6 +198,24 @@ class InputOptions:
             "swap_xy": f"--swap-xy {name}",
         }
 
+    def read(self, name: str, path: Path, *, drop_empty: bool = True, repair: bool = True) -> gpd.GeoDataFrame:
+        """Read input ``name`` with its own ``--layer``, ``--crs``, ``--coord-system`` and ``--swap-xy``.
+
+        Every command reads its inputs through here, so a per-input option works alike in each;
+        ``drop_empty`` and ``repair`` as in :func:`read_input`.
+        """
+        return read_input(
+            name,
+            path,
+            layer=self.layer.get(name),
+            crs=self.crs.get(name),
+            coord_system=self.coord_system.get(name),
+            hints=self.hints(name),
+            drop_empty=drop_empty,
+            swap_xy=name in self.swap_xy,
+            repair=repair,
+        )
+
 
 def parse_input_options(
     *,
@@ -196,12 +225,13 @@ def parse_input_options(
     inputs: Iterable[str],
     given: Iterable[str],
     bare: str | None = None,
+    swap_xys: Iterable[str] = (),
 ) -> InputOptions:
-    """Parse ``--layer`` / ``--crs`` / ``--coord-system`` values (see :func:`input_options`).
+    """Parse ``--layer`` / ``--crs`` / ``--coord-system`` / ``--swap-xy`` values (see :func:`input_options`).
 
     Parameters
     ----------
-    layers, crss, coord_systems : iterable of str
+    layers, crss, coord_systems, swap_xys : iterable of str
         The raw option values.
     inputs : iterable of str
         Every input the command knows.
@@ -221,6 +251,7 @@ def parse_input_options(
         layer=parse_named(layers, inputs, "--layer", bare=bare, metavar="LAYER"),
         crs=parse_named(crss, inputs, "--crs", bare=bare, metavar="CRS"),
         coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="|".join(COORD_SYSTEMS)),
+        swap_xy=frozenset(input_name(raw, inputs, "--swap-xy") for raw in swap_xys),
     )
     for name, system in parsed.coord_system.items():
         if system.lower() not in COORD_SYSTEMS:
@@ -228,9 +259,15 @@ def parse_input_options(
             raise click.BadParameter(msg, param_hint="--coord-system")
         parsed.coord_system[name] = system.lower()
     given_set = set(given)
-    for option, named in (("--layer", parsed.layer), ("--crs", parsed.crs), ("--coord-system", parsed.coord_system)):
+    for option, named in (
+        ("--layer", parsed.layer),
+        ("--crs", parsed.crs),
+        ("--coord-system", parsed.coord_system),
+        ("--swap-xy", parsed.swap_xy),
+    ):
         for name in sorted(set(named) - given_set):
-            msg = f"{option} {name}=... needs --{name}; give the file or drop the option"
+            value = "" if option == "--swap-xy" else "=..."
+            msg = f"{option} {name}{value} needs --{name}; give the file or drop the option"
             raise click.UsageError(msg)
     return parsed
 
@@ -252,6 +289,8 @@ def with_context(exc: TongzhenError, *, where: str | None = None, hints: Mapping
     if where:
         text = f"{where}: {text}"
     hint = hints.get(exc.param) if exc.param is not None else None
+    if hint and exc.suggested and "EPSG:4549" in hint:  # the library named the CRS that fits
+        hint = hint.replace("EPSG:4549", exc.suggested)
     if hint:
         text += f"{HINT_SEP}{hint}"
     new = copy.copy(exc)  # keeps the class and every attribute (param, problems …)
@@ -277,6 +316,7 @@ def read_input(
     coord_system: str | None = None,
     hints: Mapping[str, str | None],
     drop_empty: bool = True,
+    swap_xy: bool = False,
     repair: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one input with :func:`tongzhen_gis.io.read_layer`; errors name it and this command's fix.
@@ -295,6 +335,8 @@ def read_input(
     drop_empty : bool, default True
         False keeps the features without geometry (missing geometry), for commands that write
         a result per feature and report those as not measured.
+    swap_xy : bool, default False
+        Exchange X and Y first (``--swap-xy NAME``).
     repair : bool, default True
         Passed to :func:`~tongzhen_gis.io.read_layer`: False when the analysis validates and
         reports the geometries it uses itself.
@@ -305,17 +347,50 @@ def read_input(
         The library's error, same class, as ``"NAME (PATH): message; on the command line: OPTION"``.
     """
     with hinted(hints, where=f"{name} ({path})"):
-        gdf = io.read_layer(path, layer=layer, crs=crs, coord_system=coord_system, drop_empty=drop_empty, repair=repair)
+        gdf = io.read_layer(
+            path,
+            layer=layer,
+            crs=crs,
+            coord_system=coord_system,
+            drop_empty=drop_empty,
+            swap_xy=swap_xy,
+            repair=repair,
+        )
     logger.info("read %d features from %s (%s)", len(gdf), path, name)
     return gdf
 
 
 def dropped_empty_note(name: str, gdf: gpd.GeoDataFrame) -> str | None:
-    """A ``note:`` text naming the features :func:`read_input` dropped for lack of geometry, or None."""
+    """A ``note:`` text naming the features :func:`read_input` dropped or set aside, or None.
+
+    Features without geometry, and those set aside for their coordinates
+    (:func:`set_aside_notes`), in one line.
+    """
     info = gdf.attrs.get("repairs", {}) or {}
     count = int(info.get("empty_removed", 0) or 0)
-    if not count:
-        return None
-    rows = [str(i) for i in info.get("empty_removed_index", [])]
-    shown = ", ".join(rows[:20]) + (f" … ({len(rows) - 20} more)" if len(rows) > 20 else "")
-    return f"{name}: {count} feature(s) with an empty or missing geometry not read (file rows {shown})"
+    notes = set_aside_notes(name, gdf)
+    if count:
+        rows = [str(i) for i in info.get("empty_removed_index", [])]
+        shown = ", ".join(rows[:20]) + (f" … ({len(rows) - 20} more)" if len(rows) > 20 else "")
+        notes.insert(0, f"{name}: {count} feature(s) with an empty or missing geometry not read (file rows {shown})")
+    return "; ".join(notes) or None
+
+
+def set_aside_notes(name: str, gdf: gpd.GeoDataFrame) -> list[str]:
+    """``note:`` texts naming the features :func:`read_input` set aside for their coordinates.
+
+    NaN or infinite coordinates, and features outside the area of use of the layer's CRS (see
+    :func:`tongzhen_gis.io.read_layer`); empty when there are none.
+    """
+    info = gdf.attrs.get("repairs", {}) or {}
+    crs = gdf.crs.to_string() if gdf.crs is not None else "its CRS"
+    notes = []
+    for key, what in (
+        ("nonfinite", "with a NaN or infinite coordinate"),
+        ("outside_area_of_use", f"outside the area of use of {crs} (impossible coordinates)"),
+    ):
+        rows = [str(i) for i in info.get(f"{key}_index", []) or []]
+        if rows:
+            shown = ", ".join(rows[:20]) + (f" … ({len(rows) - 20} more)" if len(rows) > 20 else "")
+            notes.append(f"{name}: {len(rows)} feature(s) {what} not used (file rows {shown})")
+    return notes

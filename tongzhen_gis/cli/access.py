@@ -85,7 +85,6 @@ from tongzhen_gis.cli._common import (
     input_options,
     out_dir_option,
     parse_input_options,
-    read_input,
 )
 from tongzhen_gis.cli._progress import Stages
 from tongzhen_gis.errors import CRSError, SchemaError
@@ -376,6 +375,7 @@ def command(
     layers: tuple[str, ...],
     coord_systems: tuple[str, ...],
     crss: tuple[str, ...],
+    swap_xys: tuple[str, ...],
     catalogue: str | None,
     categories_text: str | None,
     category_col: str,
@@ -411,20 +411,12 @@ def command(
     given = {"roads", "facilities", "homes"} | {
         name for name, path in (("towns", towns), ("parcels", parcels), ("totals", totals)) if path is not None
     }
-    options = parse_input_options(layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given)
+    options = parse_input_options(
+        layers=layers, crss=crss, coord_systems=coord_systems, swap_xys=swap_xys, inputs=INPUTS, given=given
+    )
     system_of = options.coord_system
 
-    def read(name: str, path: Path, **kwargs) -> gpd.GeoDataFrame:
-        return read_input(
-            name,
-            path,
-            layer=options.layer.get(name),
-            crs=options.crs.get(name),
-            coord_system=system_of.get(name),
-            hints=options.hints(name),
-            **kwargs,
-        )
-
+    read = options.read
     stages = Stages("access", ["read", "network", "distances", "coverage", "service areas", "write"])
     stages.start("read")
     road_gdf = read("roads", roads)
@@ -508,7 +500,7 @@ def command(
         )
 
     per_home = access.home_table(home_gdf, dist, town=town, threshold_m=own)
-    if population_col == ESTIMATE:
+    if population_col == ESTIMATE and weights is not None:
         per_home["population_estimate"] = weights.to_numpy()
 
     stages.start("write")

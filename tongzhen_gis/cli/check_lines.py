@@ -26,28 +26,31 @@ The four inputs are called ``features``, ``red-line``, ``farmland`` and ``urban-
 * ``--coord-system NAME=gcj02`` (or ``bd09``) declares that a lon/lat input is in web-map
   coordinates (Amap/Tencent, Baidu) and must be converted to WGS84 first; ``wgs84`` confirms
   plain WGS84. Official planning layers (CGCS2000) never need it; a file cannot reveal GCJ-02
-  by itself, so it is never guessed.
+  by itself, so it is never guessed. A lon/lat input without it, checked against a line layer
+  in a survey CRS, gets a ``note:`` naming the risk (about 500 m off in Hangzhou, false
+  overlaps) and the declaration that silences it.
+* ``--swap-xy NAME`` exchanges X and Y of a latitude-first or northing-first file; the error
+  for such a file names it.
 
-These three options are the same in every ``tongzhen`` command.
+These options are the same in every ``tongzhen`` command.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 import pandas as pd
 
-from tongzhen_gis import controllines, io
+from tongzhen_gis import controllines, io, webmap
 from tongzhen_gis.cli._common import (
     InputOptions,
     hinted,
     input_options,
     out_dir_option,
     parse_input_options,
-    read_input,
 )
 from tongzhen_gis.cli._progress import Stages
 
@@ -66,6 +69,10 @@ CHECK_HINTS = {
     "landuse_col": "--landuse-col COLUMN",
     "sliver_m2": "--sliver-m2 1",
     "crs": "--crs NAME=EPSG:4549",
+    "features": "give FEATURES a polygon layer",
+    "red_line": "give --red-line a polygon layer",
+    "farmland": "give --farmland a polygon layer",
+    "urban_boundary": "give --urban-boundary a polygon layer",
     "source_id_col": "--source-id NAME=COLUMN",
 }
 
@@ -92,16 +99,7 @@ def _read(name: str, path: Path, options: InputOptions) -> Any:
     repairs every feature and the line polygons near them and lists them in ``repairs.csv``
     (one pass, not a second one over a province-wide layer).
     """
-    return read_input(
-        name,
-        path,
-        layer=options.layer.get(name),
-        crs=options.crs.get(name),
-        coord_system=options.coord_system.get(name),
-        hints=options.hints(name),
-        drop_empty=name != "features",
-        repair=False,
-    )
+    return options.read(name, path, drop_empty=name != "features", repair=False)
 
 
 def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
@@ -127,6 +125,30 @@ def _io_repairs(name: str, gdf: Any) -> list[dict[str, Any]]:
                 "action": "not read, not checked (file row index given)",
             }
         )
+    if info.get("parts_dropped"):
+        rows.append(
+            {
+                "layer": name,
+                "issue": "lines or points split off by the repair (on reading)",
+                "count": info["parts_dropped"],
+                "ids": ", ".join(str(i) for i in info.get("parts_dropped_index", [])[:20]),
+                "action": "dropped: only the polygon parts are measured",
+            }
+        )
+    for key, issue in (
+        ("nonfinite", "NaN or infinite coordinate (on reading)"),
+        ("outside_area_of_use", f"outside the area of use of {gdf.crs.to_string()} (on reading)"),
+    ):
+        if info.get(key):
+            rows.append(
+                {
+                    "layer": name,
+                    "issue": issue,
+                    "count": info[key],
+                    "ids": ", ".join(str(i) for i in info.get(f"{key}_index", [])[:20]),
+                    "action": "kept with verdict 'unchecked'" if name == "features" else "not read, not checked",
+                }
+            )
     return rows
 
 
@@ -188,9 +210,10 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    swap_xys: tuple[str, ...],
     source_ids: tuple[str, ...],
     sliver_m2: float | None,
-    engine: str,
+    engine: Literal["local", "dask"],  # click.Choice admits only these
     out_dir: Path,
 ) -> int:
     """Check FEATURES against the three control lines (三线核查).
@@ -201,7 +224,13 @@ def command(
     paths = {"features": features, "red-line": red_line, "farmland": farmland, "urban-boundary": urban_boundary}
     given = {name for name, path in paths.items() if path is not None}
     options = parse_input_options(
-        layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given, bare="features"
+        layers=layers,
+        crss=crss,
+        coord_systems=coord_systems,
+        swap_xys=swap_xys,
+        inputs=INPUTS,
+        given=given,
+        bare="features",
     )
     if len(given) == 1:
         msg = "no control line given; pass at least one of --red-line, --farmland, --urban-boundary"
@@ -243,6 +272,13 @@ def command(
     for line in result.missing_lines:
         click.echo(f"note: {line.replace('_', '-')} not given: its columns are empty", err=True)
     _print_notes(repairs[~repairs["issue"].isin(["not given"])])
+    for name, gdf in read.items():
+        others = {other.replace("-", "_"): g for other, g in read.items() if other != name}
+        note = webmap.undeclared_gcj02_note(
+            gdf, what=name, checked_against=others, declare=f"--coord-system {name}={{}}"
+        )
+        if note is not None:
+            click.echo(f"note: {note}", err=True)
     for path in written:
         click.echo(str(path))
     return 0 if result.passed else 1

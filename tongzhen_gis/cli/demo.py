@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tongzhen_gis import io, report, samples
+from tongzhen_gis.cli.city import run_city
 from tongzhen_gis.cli.report import read_config, run_report
 
 
@@ -24,10 +25,16 @@ def command(out_dir: Path) -> int:
 
     When Chromium is on the machine the report is also printed to ``report.pdf`` and its first
     screen kept as ``report_first_screen.png`` beside it (for the README and docs).
-    Exits with the report's code: 1, because two sample towns fail rules on purpose.
+    Also writes the sample city (30 towns, 2020–2023) beside it (OUT/raw/sample/city_towns.csv,
+    city_locations.gpkg), names it in the config's [city] (the report's chapter 城市总体目标) and
+    runs `tongzhen city` on it into OUT/processed/sample/city. Exits with the report's code: 1,
+    because two sample towns fail rules on purpose (the city's own result, also 1, is printed but
+    does not change the exit code).
     """
     raw = out_dir / "raw" / "sample"
     written = samples.write_scene(samples.sample_town(), raw)
+    city_files = samples.write_city(samples.sample_city(), raw)
+    written = {**written, "city_towns": city_files["towns"], "city_locations": city_files["locations"]}
     config_path = io.write_text(report.sample_config_text(written, base_dir=raw), raw / "project.toml")
     click.echo(f"{'config':8s} {config_path}")
     processed = out_dir / "processed" / "sample"
@@ -36,4 +43,6 @@ def command(out_dir: Path) -> int:
     if browser:
         shot = io.screenshot(processed / "report.html", processed / "report_first_screen.png")
         click.echo(f"{'screen':8s} {shot}")
+    city_code = run_city(city_files["towns"], processed / "city", locations=city_files["locations"])
+    click.echo(f"{'city':8s} exit {city_code} (targets failing or missing in the sample city, on purpose)")
     return code

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
@@ -21,7 +20,7 @@ from tongzhen_gis.cli._common import (
     input_options,
     out_dir_option,
     parse_input_options,
-    read_input,
+    set_aside_notes,
 )
 from tongzhen_gis.cli._progress import Stages
 
@@ -40,6 +39,9 @@ SUMMARY_HINTS = {
     "landuse_col": "--landuse-col COLUMN",
     "floors_col": "--floors-col COLUMN",
     "height_col": "--height-col COLUMN",
+    "towns": "give TOWNS a polygon layer",
+    "parcels": "give --parcels a polygon layer",
+    "buildings": "give --buildings a polygon layer",
 }
 
 
@@ -68,6 +70,7 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    swap_xys: tuple[str, ...],
     id_col: str,
     landuse_col: str,
     floors_col: str,
@@ -87,26 +90,21 @@ def command(
         raise click.UsageError("--firm-scores needs --enterprises")
     given = {"towns", "parcels"} | ({"buildings"} if buildings_path else set())
     options = parse_input_options(
-        layers=layers, crss=crss, coord_systems=coord_systems, inputs=INPUTS, given=given, bare="towns"
+        layers=layers,
+        crss=crss,
+        coord_systems=coord_systems,
+        swap_xys=swap_xys,
+        inputs=INPUTS,
+        given=given,
+        bare="towns",
     )
-
-    def read(name: str, path: Path, *, drop_empty: bool = True) -> Any:
-        return read_input(
-            name,
-            path,
-            layer=options.layer.get(name),
-            crs=options.crs.get(name),
-            coord_system=options.coord_system.get(name),
-            hints=options.hints(name),
-            drop_empty=drop_empty,
-        )
 
     stages = Stages("intensity", ["read", "summarize", "zonal", "write"])
     stages.start("read")
     # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
-    town_gdf = read("towns", towns, drop_empty=False)
-    parcels = read("parcels", parcels_path)
-    buildings = read("buildings", buildings_path) if buildings_path else None
+    town_gdf = options.read("towns", towns, drop_empty=False)
+    parcels = options.read("parcels", parcels_path)
+    buildings = options.read("buildings", buildings_path) if buildings_path else None
     enterprises = io.read_table(enterprises_path) if enterprises_path else None
     stages.start("summarize")
     with hinted(SUMMARY_HINTS):
@@ -126,6 +124,7 @@ def command(
         for name, gdf in (("parcels", parcels), ("buildings", buildings))
         if gdf is not None and (note := dropped_empty_note(name, gdf))
     ]
+    problems += set_aside_notes("towns", town_gdf)
     problems += list(table.attrs.get("problems", [])) + list(table.attrs.get("repairs", []))
     if raster_path is not None:
         stages.start("zonal")

@@ -28,7 +28,8 @@ encodings
 raster
     :func:`read_raster`, :func:`write_raster` (GeoTIFF).
 tables
-    :func:`read_table`, :func:`write_table`, :func:`write_workbook` (CSV and Excel).
+    :func:`read_table`, :func:`write_table`, :func:`write_workbook` (CSV and Excel),
+    :func:`list_sheets` (the sheets of a workbook).
 browser
     :func:`print_pdf`, :func:`screenshot`, :func:`dump_dom` of a local page in headless
     Chromium (a Debian package, not a Python one); :func:`find_chromium` says whether it is there.
@@ -45,7 +46,7 @@ from tongzhen_gis.crs import COORD_SYSTEMS
 from tongzhen_gis.io.browser import dump_dom, find_chromium, print_pdf, screenshot
 from tongzhen_gis.io.paths import read_text, safe_join, write_bytes, write_text
 from tongzhen_gis.io.raster import read_raster, write_raster
-from tongzhen_gis.io.tables import read_table, write_table, write_workbook
+from tongzhen_gis.io.tables import list_sheets, read_table, write_table, write_workbook
 from tongzhen_gis.io.vector import list_layers, read_layer, write_layer
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "dump_dom",
     "find_chromium",
     "list_layers",
+    "list_sheets",
     "print_pdf",
     "read_layer",
     "read_raster",

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tongzhen_gis import settings
-from tongzhen_gis.errors import InputFileError
+from tongzhen_gis.errors import OptionError
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _check_codec(encoding: str) -> str:
         codecs.lookup(encoding)
     except LookupError as exc:
         msg = f"unknown text encoding {encoding!r}; use e.g. 'GBK', 'GB18030' or 'UTF-8'"
-        raise InputFileError(msg, param="encoding") from exc
+        raise OptionError(msg, param="encoding") from exc
     return encoding
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pyproj import CRS
@@ -14,12 +16,13 @@ from tongzhen_gis.raster import Raster
 __all__ = ["read_raster", "write_raster"]
 
 
-def read_raster(path: str | Path, *, band: int = 1) -> Raster:
+def read_raster(path: str | Path | Any, *, band: int = 1) -> Raster:
     """Read one band of a raster file (GeoTIFF or anything GDAL reads) into a :class:`Raster`.
 
     Parameters
     ----------
-    path : str or pathlib.Path
+    path : str, pathlib.Path or rasterio dataset
+        A file, or a dataset already opened with ``rasterio.open`` (read, left open).
     band : int, default 1
         1-based band number.
 
@@ -37,10 +40,15 @@ def read_raster(path: str | Path, *, band: int = 1) -> Raster:
     import rasterio
     from rasterio.errors import RasterioIOError
 
-    path = Path(path)
-    _require_exists(path)
+    if isinstance(path, rasterio.io.DatasetReaderBase):
+        source = contextlib.nullcontext(path)
+        path = Path(path.name)
+    else:
+        path = Path(path)
+        _require_exists(path)
+        source = None
     try:
-        with rasterio.open(path) as src:
+        with source or rasterio.open(path) as src:
             if not 1 <= band <= src.count:
                 msg = f"{path} has {src.count} band(s); band={band} does not exist (bands are numbered from 1)"
                 raise InputFileError(msg)

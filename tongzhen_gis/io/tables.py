@@ -23,7 +23,7 @@ from tongzhen_gis.errors import InputFileError
 from tongzhen_gis.io.encodings import _check_codec
 from tongzhen_gis.io.paths import _mkparent, _require_exists
 
-__all__ = ["read_table", "write_table", "write_workbook"]
+__all__ = ["list_sheets", "read_table", "write_table", "write_workbook"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +101,26 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
     raise AssertionError  # pragma: no cover
 
 
-def _read_excel(path: Path, *, sheet: str | int | None, dtype: Any) -> pd.DataFrame:
+def list_sheets(path: str | Path) -> list[str]:
+    """Names of the sheets of an Excel workbook (``.xlsx``), in order.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InputFileError
+        Missing file, or not a readable ``.xlsx`` workbook.
+    """
     import openpyxl
 
+    path = Path(path)
+    _require_exists(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True)
         names = list(workbook.sheetnames)
@@ -111,6 +128,11 @@ def _read_excel(path: Path, *, sheet: str | int | None, dtype: Any) -> pd.DataFr
     except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, …)
         msg = f"cannot read {path} as an Excel workbook ({exc}); open it in Excel or WPS and save it as .xlsx"
         raise InputFileError(msg) from exc
+    return names
+
+
+def _read_excel(path: Path, *, sheet: str | int | None, dtype: Any) -> pd.DataFrame:
+    names = list_sheets(path)
     if sheet is None:
         sheet = 0
     if (isinstance(sheet, str) and sheet not in names) or (isinstance(sheet, int) and not 0 <= sheet < len(names)):

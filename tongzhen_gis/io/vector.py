@@ -26,9 +26,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
+from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import webmap
-from tongzhen_gis.crs import require_crs
-from tongzhen_gis.errors import CRSError, InputFileError, TongzhenError
+from tongzhen_gis.errors import CRSError, InputFileError, OptionError, TongzhenError
 from tongzhen_gis.io.encodings import _shapefile_encoding
 from tongzhen_gis.io.paths import _mkparent, _require_exists
 
@@ -125,14 +125,6 @@ def _crs_equal(a: Any, b: CRS) -> bool:
     return epsg_a is not None and epsg_a == epsg_b
 
 
-def _not_lonlat(gdf: gpd.GeoDataFrame) -> bool:
-    """Whether a layer labelled geographic holds coordinates that cannot be degrees."""
-    if gdf.crs is None or not CRS.from_user_input(gdf.crs).is_geographic:
-        return False
-    minx, miny, maxx, maxy = gdf.total_bounds
-    return bool(min(minx, miny) < -180.0 or maxx > 360.0 or max(abs(miny), abs(maxy)) > 90.0)
-
-
 def _parse_crs(crs: Any) -> CRS | None:
     if crs is None:
         return None
@@ -144,37 +136,121 @@ def _parse_crs(crs: Any) -> CRS | None:
 
 
 def _apply_crs(gdf: gpd.GeoDataFrame, path: Path, crs: Any) -> gpd.GeoDataFrame:
+    """Set the declared CRS of a file without one; refuse a declaration its own label contradicts.
+
+    A file whose coordinates fit none of its own CRS's area of use but fit the declared CRS gets
+    the declaration (a GeoJSON "WGS84" that holds Gauss-Krüger metres, a zone-prefixed X
+    labelled without prefix): the label is what lies.
+    """
     declared = _parse_crs(crs)
-    if _not_lonlat(gdf):
-        # GeoJSON without a "crs" member is WGS84 by definition, yet many exports from desktop
-        # GIS hold projected metres (e.g. CGCS2000 Gauss-Krüger) that way.
-        minx, miny, maxx, maxy = gdf.total_bounds
-        claim = gdf.crs.to_string()
-        if declared is None or declared.is_geographic:
-            msg = (
-                f"{path} says {claim} (longitude/latitude) but its coordinates ({minx:.0f}…{maxx:.0f}, "
-                f"{miny:.0f}…{maxy:.0f}) are not degrees; declare the CRS they were made in with "
-                "crs='EPSG:4549' (CGCS2000 Gauss-Krüger CM 120E for Hangzhou)"
-            )
-            raise CRSError(msg, param="crs")
-        logger.warning(
-            "%s says %s but its coordinates are not degrees: using the declared %s", path, claim, declared.to_string()
-        )
-        return gdf.set_crs(declared, allow_override=True)
-    if declared is None:
-        require_crs(gdf, what=str(path))
-        return gdf
     if gdf.crs is None:
+        if declared is None:
+            suggestion = tzcrs.suggest_crs(gdf)
+            exc = CRSError(tzcrs.missing_crs_message(str(path), suggestion=suggestion), param="crs")
+            if suggestion is not None and suggestion.param is not None:
+                exc.param = suggestion.param
+                exc.suggested = suggestion.crs
+            raise exc
         logger.info("%s has no CRS: using the declared %s", path, declared.to_string())
         return gdf.set_crs(declared)
-    if not _crs_equal(gdf.crs, declared):
-        msg = (
-            f"{path} is in {gdf.crs.to_string()}, not the declared {declared.to_string()}; crs= only declares "
-            "the CRS of a file that has none: drop crs= and reproject after reading "
-            f"(gdf.to_crs({declared.to_string()!r}) or tz.crs.to_metric)"
+    if declared is None or _crs_equal(gdf.crs, declared):
+        return gdf
+    if (
+        tzcrs.outside_area_of_use(gdf).all()
+        and not tzcrs.outside_area_of_use(gdf.set_crs(declared, allow_override=True)).any()
+    ):
+        logger.warning(
+            "%s says %s but its coordinates lie outside that CRS's area of use and inside the declared %s: using %s",
+            path,
+            gdf.crs.to_string(),
+            declared.to_string(),
+            declared.to_string(),
         )
-        raise CRSError(msg, param="crs")
-    return gdf
+        return gdf.set_crs(declared, allow_override=True)
+    msg = (
+        f"{path} is in {gdf.crs.to_string()}, not the declared {declared.to_string()}; crs= only declares "
+        "the CRS of a file that has none (or whose coordinates contradict its own): drop crs= and reproject "
+        f"after reading (gdf.to_crs({declared.to_string()!r}) or tz.crs.to_metric)"
+    )
+    raise CRSError(msg, param="crs")
+
+
+def _check_coordinates(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool) -> gpd.GeoDataFrame:
+    """Hold every feature against the area of use of the layer's CRS; refuse the layer when none fits.
+
+    Features outside it (a stray 1e12, a NaN, one swapped point) are set aside like empty ones
+    (removed, or kept with geometry None when ``drop_empty`` is False) and listed in
+    ``attrs["repairs"]["outside_area_of_use_index"]``.
+    """
+    outside = tzcrs.outside_area_of_use(gdf)
+    arr = np.asarray(gdf.geometry.array, dtype=object)
+    present = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
+    if present.any() and outside[present].all():
+        label = CRS.from_user_input(gdf.crs)
+        diagnosis = tzcrs.diagnose_coordinates(gdf.total_bounds, label)
+        if diagnosis.param == "crs":
+            fix = f"declare crs={diagnosis.crs!r} to replace the label"
+        elif diagnosis.param == "swap_xy":
+            fix = "read it with swap_xy=True"
+        else:
+            fix = "check the coordinates and the CRS (.prj) of the export; declare the right CRS with crs="
+        area = label.area_of_use.name.rstrip(".") if label.area_of_use is not None else "its area of use"
+        degrees = " are not degrees:" if label.is_geographic and diagnosis.param != "swap_xy" else ""
+        msg = (
+            f"{path} says {label.to_string()} ({label.name}, used in {area}) but its coordinates{degrees} "
+            f"lie outside it; {diagnosis.text}; {fix}"
+        )
+        exc = CRSError(msg, param=diagnosis.param or "crs")
+        exc.suggested = diagnosis.crs
+        raise exc
+    labels = gdf.index[outside].tolist()
+    gdf.attrs.setdefault("repairs", {})
+    gdf.attrs["repairs"] |= {"outside_area_of_use": len(labels), "outside_area_of_use_index": labels}
+    if not labels:
+        return gdf
+    logger.warning(
+        "%s: %d feature(s) lie outside the area of use of %s (index %s): %s",
+        path,
+        len(labels),
+        gdf.crs.to_string(),
+        _short(labels),
+        "removed" if drop_empty else "kept with geometry None",
+    )
+    return _set_aside(gdf, outside, drop_empty=drop_empty)
+
+
+def _set_aside(gdf: gpd.GeoDataFrame, mask: np.ndarray, *, drop_empty: bool) -> gpd.GeoDataFrame:
+    attrs = dict(gdf.attrs)
+    if drop_empty:
+        out = gdf.loc[~mask].copy()
+    else:
+        out = gdf.copy()
+        out.loc[mask, out.geometry.name] = None
+    out.attrs = attrs
+    return out
+
+
+def _drop_nonfinite(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool) -> gpd.GeoDataFrame:
+    """Set aside features with a NaN or infinite coordinate before GEOS sees them (it raises on them)."""
+    bad = tzcrs.nonfinite_coordinates(gdf.geometry)
+    labels = gdf.index[bad].tolist()
+    if labels and bad.all():
+        msg = (
+            f"every feature of {path} has a NaN or infinite coordinate; the export is broken: re-export it "
+            "from your GIS"
+        )
+        raise InputFileError(msg)
+    out = _set_aside(gdf, bad, drop_empty=drop_empty) if labels else gdf
+    out.attrs["nonfinite"] = labels
+    if labels:
+        logger.warning(
+            "%s: %d feature(s) with a NaN or infinite coordinate (index %s): %s",
+            path,
+            len(labels),
+            _short(labels),
+            "removed" if drop_empty else "kept with geometry None",
+        )
+    return out
 
 
 def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str | None) -> gpd.GeoDataFrame:
@@ -184,8 +260,8 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
         return gdf
     try:
         key = webmap.normalise_coord_system(coord_system, what="declared")
-    except CRSError as exc:
-        raise CRSError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
+    except OptionError as exc:
+        raise OptionError(f"coord_system={coord_system!r}: {exc}", param="coord_system") from exc
     if key == "wgs84":
         gdf.attrs["coord_system"] = "wgs84"
         gdf.attrs["coord_system_declared"] = "wgs84"
@@ -194,6 +270,7 @@ def _convert_coord_system(gdf: gpd.GeoDataFrame, path: Path, coord_system: str |
     if (
         layer_crs.is_projected
         and layer_crs.geodetic_crs is not None
+        and layer_crs.geodetic_crs.datum is not None
         and "China 2000" in layer_crs.geodetic_crs.datum.name
     ):
         # Survey-grade CGCS2000 Gauss-Krüger layers (红线, 基本农田, 开发边界 …) are never web-map
@@ -219,7 +296,7 @@ def _keep_dimension(geom: Any, dim: int) -> Any:
         return geom
     parts = [p for p in shapely.get_parts(geom) if not p.is_empty and shapely.get_dimensions(p) == dim]
     # Multi-part inputs may come back as nested collections: flatten once more.
-    flat = []
+    flat: list[Any] = []
     for part in parts:
         flat.extend(shapely.get_parts(part) if shapely.get_type_id(part) in (4, 5, 6, 7) else [part])
     if not flat:
@@ -241,20 +318,27 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True, repai
     valid = shapely.is_valid(np.asarray(geoms, dtype=object)) if repair else np.ones(len(gdf), dtype=bool)
     invalid = ~valid & ~missing
     repaired_labels: list[Any] = []
+    parts_dropped: list[Any] = []
     if invalid.any():
         originals = np.asarray(geoms, dtype=object)[invalid]
         dims = shapely.get_dimensions(originals)
-        fixed = [_keep_dimension(g, int(d)) for g, d in zip(shapely.make_valid(originals), dims, strict=True)]
+        made_valid = shapely.make_valid(originals)
+        fixed = [_keep_dimension(g, int(d)) for g, d in zip(made_valid, dims, strict=True)]
+        lost = shapely.get_num_geometries(made_valid) > shapely.get_num_geometries(np.array(fixed, dtype=object))
         new = np.asarray(geoms, dtype=object).copy()
         new[invalid] = np.array([*fixed, None], dtype=object)[:-1]
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs)
         repaired_labels = gdf.index[invalid].tolist()
+        parts_dropped = [label for label, gone in zip(repaired_labels, lost, strict=True) if gone]
         logger.warning(
-            "%s: repaired %d invalid geometries with shapely.make_valid (index %s)",
+            "%s: repaired %d invalid geometries with shapely.make_valid (index %s)%s",
             path,
             len(repaired_labels),
             _short(repaired_labels),
+            f"; the lines or points make_valid split off were dropped (index {_short(parts_dropped)})"
+            if parts_dropped
+            else "",
         )
     empty = gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy()
     empty_labels = gdf.index[empty].tolist()
@@ -284,6 +368,8 @@ def _repair(gdf: gpd.GeoDataFrame, path: Path, *, drop_empty: bool = True, repai
         "validity_checked": repair,
         "invalid_repaired": len(repaired_labels),
         "invalid_repaired_index": repaired_labels,
+        "parts_dropped": len(parts_dropped),
+        "parts_dropped_index": parts_dropped,
         "empty_removed": len(removed_labels),
         "empty_removed_index": removed_labels,
         "empty_kept": len(kept_labels),
@@ -305,6 +391,7 @@ def read_layer(
     coord_system: str | None = None,
     crs: str | int | CRS | None = None,
     drop_empty: bool = True,
+    swap_xy: bool = False,
     repair: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer, checked and repaired, into a GeoDataFrame.
@@ -335,15 +422,20 @@ def read_layer(
         convention of :func:`tongzhen_gis.crs.convert_coord_system`).
     crs : CRS-like, optional
         The CRS of a file that has none (no ``.prj``). A file that has a different CRS raises:
-        reproject after reading instead. One exception: a file labelled longitude/latitude
-        whose coordinates cannot be degrees (a GeoJSON without a ``crs`` member is WGS84 by
-        definition, yet desktop GIS often write Gauss-Krüger metres that way) raises unless
-        ``crs=`` declares a projected CRS, which then replaces the label (logged).
+        reproject after reading instead. One exception: a file whose coordinates lie wholly
+        outside its own CRS's area of use but inside the declared one's (a GeoJSON without a
+        ``crs`` member is WGS84 by definition, yet desktop GIS often write Gauss-Krüger metres
+        that way; an X with the zone number in front labelled as a CRS without it) gets the
+        declared CRS instead of its label (logged).
     drop_empty : bool, default True
         Remove features whose geometry is missing or empty (counted in ``empty_removed``).
         ``False`` keeps them, with geometry ``None``, counted in ``empty_kept``: use it when
         every input row must reach the result (``tongzhen check-lines`` lists them as
-        ``unchecked``).
+        ``unchecked``). Features set aside for their coordinates (below) follow the same rule.
+    swap_xy : bool, default False
+        Exchange X and Y in every vertex before anything else: for files written latitude
+        first (``30.25, 120.15``) or northing first. The check below names this option when
+        the swapped coordinates would fit the CRS. Recorded in ``attrs["swap_xy"]``.
     repair : bool, default True
         Check validity (one vectorised ``shapely.is_valid`` pass) and repair the invalid
         geometries. ``False`` leaves validity to the caller, for an analysis that validates
@@ -356,9 +448,12 @@ def read_layer(
     GeoDataFrame
         Indexed by feature order in the file (0, 1, …); removed features leave gaps so every
         label still names the same feature. ``attrs`` holds ``source``, ``layer``, ``encoding``
-        (shapefiles: how it was chosen), ``coord_system_declared`` and ``repairs``
-        (``validity_checked``, ``invalid_repaired``, ``invalid_repaired_index``,
-        ``empty_removed``, ``empty_removed_index``, ``empty_kept``, ``empty_kept_index``).
+        (shapefiles: how it was chosen), ``coord_system_declared``, ``swap_xy`` and ``repairs``
+        (``validity_checked``, ``invalid_repaired``, ``invalid_repaired_index``, ``parts_dropped``,
+        ``parts_dropped_index`` (repairs whose stray lines or points were dropped), ``empty_removed``,
+        ``empty_removed_index``,
+        ``empty_kept``, ``empty_kept_index``, ``nonfinite``, ``nonfinite_index``,
+        ``outside_area_of_use``, ``outside_area_of_use_index``).
 
     Raises
     ------
@@ -366,9 +461,15 @@ def read_layer(
         Missing file; missing layer (the message lists the layers); several layers and none
         named; unreadable or corrupt file; empty layer (also when every geometry is empty).
     CRSError
-        No CRS and no ``crs=``; a ``crs=`` that contradicts the file's CRS; unknown ``coord_system``;
+        No CRS and no ``crs=`` (the message names the CRS the coordinates fit, e.g. EPSG:4528 for
+        an X starting with zone number 40); every feature outside the area of use of the layer's
+        CRS (the message says why: swapped axes, a zone prefix, degrees labelled as metres …,
+        and the fix, ``crs=`` or ``swap_xy=True``; ``param`` names it); a ``crs=`` that
+        contradicts the file's CRS;
         ``coord_system="gcj02"``/``"bd09"`` on a projected CGCS2000 layer (official survey data
         is never in web-map coordinates).
+    OptionError
+        An unknown ``coord_system``.
 
     Notes
     -----
@@ -378,6 +479,12 @@ def read_layer(
     return). Features whose geometry is missing or empty are removed. Both are counted and
     logged, never silent. A repair that leaves nothing of the original dimension (a zero-area
     sliver polygon) is counted as repaired and then removed as empty.
+
+    Coordinates are held against the CRS (:mod:`tongzhen_gis.crs`): a feature with a NaN or
+    infinite coordinate (``nonfinite``), or lying outside the CRS's area of use widened by
+    :data:`tongzhen_gis.crs.AREA_OF_USE_MARGIN_DEG` (``outside_area_of_use``: a stray 1e12, one
+    swapped point) is set aside like an empty one, counted and logged; when every feature is
+    outside, the layer is refused with the reason.
 
     Examples
     --------
@@ -399,7 +506,10 @@ def read_layer(
             elif encoding is not None:
                 logger.debug("%s: encoding=%r ignored (only shapefiles carry an encoding)", path, encoding)
             # Arrow: about twice as fast as the feature-by-feature path, same dtypes.
-            gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=read_encoding, use_arrow=True)
+            with warnings.catch_warnings():
+                # NaN coordinates: set aside and reported below (_drop_nonfinite), not warned twice.
+                warnings.filterwarnings("ignore", "invalid value encountered in from_wkb", RuntimeWarning)
+                gdf = pyogrio.read_dataframe(path, layer=chosen, encoding=read_encoding, use_arrow=True)
     except (*_OGR_ERRORS, OSError, ValueError) as exc:
         if isinstance(exc, TongzhenError):  # already says what is wrong (e.g. an unknown encoding=)
             raise
@@ -416,7 +526,16 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"layer {attrs['layer']!r} of {path} is empty (no features); check that you exported the right layer"
         raise InputFileError(msg)
+    if swap_xy:
+        gdf = tzcrs.swap_xy(gdf)
+    gdf = _drop_nonfinite(gdf, path, drop_empty=drop_empty)
+    nonfinite = gdf.attrs.pop("nonfinite")
     gdf = _repair(gdf, path, drop_empty=drop_empty, repair=repair)
+    repairs = gdf.attrs["repairs"]
+    if nonfinite and not drop_empty:  # set aside, not empty in the file
+        repairs["empty_kept_index"] = [i for i in repairs["empty_kept_index"] if i not in set(nonfinite)]
+        repairs["empty_kept"] = len(repairs["empty_kept_index"])
+    repairs |= {"nonfinite": len(nonfinite), "nonfinite_index": nonfinite}
     if len(gdf) == 0 or gdf.geometry.isna().all():
         msg = (
             f"every feature of layer {attrs['layer']!r} in {path} has an empty or missing geometry; "
@@ -424,7 +543,9 @@ def read_layer(
         )
         raise InputFileError(msg)
     gdf = _apply_crs(gdf, path, crs)
+    gdf = _check_coordinates(gdf, path, drop_empty=drop_empty)
     gdf.attrs.update(attrs)
+    gdf.attrs["swap_xy"] = bool(swap_xy)
     return _convert_coord_system(gdf, path, coord_system)
 
 
@@ -463,8 +584,9 @@ def write_layer(
     Raises
     ------
     InputFileError
-        Unknown suffix, a non-UTF-8 encoding for a format other than shapefile, or a write
-        that GDAL refuses (message says why).
+        Unknown suffix, or a write that GDAL refuses (message says why).
+    OptionError
+        A non-UTF-8 ``encoding`` for a format other than shapefile.
 
     Notes
     -----
@@ -483,7 +605,7 @@ def write_layer(
     is_utf8 = codecs.lookup(encoding).name == "utf-8"
     if driver != "ESRI Shapefile" and not is_utf8:
         msg = f"encoding={encoding!r} is only possible for shapefiles; {path.suffix} files are always UTF-8"
-        raise InputFileError(msg)
+        raise OptionError(msg, param="encoding")
     if gdf.crs is None:
         logger.warning("%s: writing a layer without a CRS; set one first (gdf.set_crs) so others can use it", path)
     _mkparent(path)

@@ -9,7 +9,10 @@ written unless :func:`export` is called:
 * :func:`intensity_map`: a FAR grid (:class:`~tongzhen_gis.raster.Raster`) or a per-parcel
   value classified with mapclassify;
 * :func:`access_map`: homes coloured by walking distance to one category or by the number of
-  "八个一" categories reached, with service areas and facilities.
+  "八个一" categories reached, with service areas and facilities;
+* :func:`city_verdict_map`, :func:`city_targets_chart`, :func:`town_trends_chart`: the city view
+  (:mod:`tongzhen_gis.city`): towns by verdict, the city targets against their thresholds, and
+  each town's figures over the years.
 
 Every map has a Chinese title and legend, a scale bar (matplotlib-scalebar), a north arrow, a note
 with the CRS and the data source, and optional base layers (roads, water). Layers are drawn in
@@ -26,7 +29,8 @@ Modules of the package (the public names are re-exported here, so import them fr
 
 * :mod:`~tongzhen_gis.maps.control_lines`, :mod:`~tongzhen_gis.maps.landuse`,
   :mod:`~tongzhen_gis.maps.intensity`, :mod:`~tongzhen_gis.maps.access`: one map each, with its
-  own layers, styles and legend entries;
+  own layers, styles and legend entries; :mod:`~tongzhen_gis.maps.city`: the city view's two
+  charts and map;
 * :mod:`~tongzhen_gis.maps.furniture`: the page every map shares (canvas, frame and automatic
   size, title, legend, scale bar, north arrow, CRS/source note, area labels, trimming);
 * ``_layers`` (private): layer helpers the maps share (checks and reprojection to the map CRS,
@@ -49,6 +53,7 @@ from __future__ import annotations
 
 from tongzhen_gis.maps._export import EXPORT_FORMATS, export
 from tongzhen_gis.maps.access import access_map
+from tongzhen_gis.maps.city import city_targets_chart, city_verdict_map, town_trends_chart
 from tongzhen_gis.maps.control_lines import control_lines_map
 from tongzhen_gis.maps.fonts import FontNotFoundError, ResolvedFont, resolve_font
 from tongzhen_gis.maps.furniture import UNKNOWN_SOURCE
@@ -62,9 +67,12 @@ __all__ = [
     "FontNotFoundError",
     "ResolvedFont",
     "access_map",
+    "city_targets_chart",
+    "city_verdict_map",
     "control_lines_map",
     "export",
     "intensity_map",
     "landuse_map",
     "resolve_font",
+    "town_trends_chart",
 ]

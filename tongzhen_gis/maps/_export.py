@@ -14,11 +14,15 @@ import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from tongzhen_gis.errors import InputFileError, OptionError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["EXPORT_FORMATS", "PAGE_SIZES_MM", "export", "page_size_mm"]
 
@@ -88,7 +92,9 @@ def _scale_denominator(ax: Axes) -> float:
 
 def _round_scale(ax: Axes) -> float:
     """Widen the frame about its centre to the next round scale; return that scale's N."""
-    ax.figure.draw_without_rendering()
+    fig = ax.figure
+    assert isinstance(fig, Figure)  # a SubFigure cannot be drawn on its own (and maps never make one)
+    fig.draw_without_rendering()
     exact = _scale_denominator(ax)
     nice = _nice_scale(exact)
     factor = nice / exact
@@ -118,7 +124,7 @@ def _on_page(fig: Figure, width_mm: float, height_mm: float, *, dpi: int, raster
         width_in, height_in = width_mm / _MM_PER_INCH, height_mm / _MM_PER_INCH
     try:
         fig.set_size_inches(width_in, height_in)
-        if bar is not None:
+        if ax is not None and bar is not None:
             # the note rides on the scale bar itself, on its right: "比例尺 1:N"
             bar.label = f"比例尺 1:{_round_scale(ax):,.0f} ({label}, 按原尺寸打印)"
             bar.label_loc = "right"
@@ -134,7 +140,7 @@ def _on_page(fig: Figure, width_mm: float, height_mm: float, *, dpi: int, raster
         if ax is not None and limits is not None:
             ax.set_xlim(*limits[0])
             ax.set_ylim(*limits[1])
-        fig.set_size_inches(size)
+        fig.set_size_inches(*size)
 
 
 def export(
@@ -199,7 +205,12 @@ def export(
     if fmt is None:
         msg = f"cannot export a map to {target.name!r}: use a file name ending in .png, .pdf or .svg"
         raise InputFileError(msg)
-    rc = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "tongzhen_gis"}
+    rc: dict[RcKeyType, Any] = {
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "svg.fonttype": "path",
+        "svg.hashsalt": "tongzhen_gis",
+    }
     metadata = {
         "png": {"Software": "tongzhen_gis"},
         "pdf": {"Creator": "tongzhen_gis", "CreationDate": None},

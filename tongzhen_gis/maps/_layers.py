@@ -9,7 +9,7 @@ several layers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +44,10 @@ def _metric(main: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return layer
 
 
+@overload
+def _to(layer: None, target: CRS, name: str) -> None: ...
+@overload
+def _to(layer: gpd.GeoDataFrame, target: CRS, name: str) -> gpd.GeoDataFrame: ...
 def _to(layer: gpd.GeoDataFrame | None, target: CRS, name: str) -> gpd.GeoDataFrame | None:
     if layer is None:
         return None
@@ -167,7 +171,7 @@ def _points(
     zorder: float = 8,
 ) -> None:
     """Scatter points in one colour and add their legend entry (same marker and size)."""
-    edge_kw = {} if edge is None else {"edgecolor": edge, "linewidth": 0.5}
+    edge_kw: dict[str, Any] = {} if edge is None else {"edgecolor": edge, "linewidth": 0.5}
     c.ax.scatter(xs, ys, marker=marker, s=size_pt**2, color=colour, zorder=zorder, **edge_kw)
     c.handles.append(
         Line2D(

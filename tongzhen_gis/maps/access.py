@@ -119,7 +119,7 @@ def access_map(
 
     if catalogue is None:
         catalogue = table.attrs.get("catalogue")
-    catalogue: Mapping[str, Mapping[str, Any]] = _access.load_catalogue(catalogue)["category"]
+    catalogue = _access.load_catalogue(catalogue)["category"]  # {category: its catalogue entry}
     if category is not None:
         _require_columns(
             table,

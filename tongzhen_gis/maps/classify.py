@@ -11,11 +11,14 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Mapping
+from numbers import Integral
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_hex
+
+from tongzhen_gis.errors import OptionError
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,11 @@ def _classify(
     """Class index per value and upper bounds per class (mapclassify), k reduced to the unique count."""
     import mapclassify
 
+    if scheme.lower().replace("_", "") not in {c.lower() for c in mapclassify.CLASSIFIERS}:
+        msg = f"unknown scheme {scheme!r}; use a mapclassify scheme: {', '.join(mapclassify.CLASSIFIERS)}"
+        raise OptionError(msg, param="scheme")
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+        raise OptionError(f"k must be a whole number of classes, 1 or more, got {k!r}", param="k")
     unique = np.unique(values)
     # values closer than 1e-12 × max(largest magnitude, 1) count as one (NaturalBreaks' k-means
     # cannot separate them and fails): k is reduced to the values a map can tell apart

@@ -31,11 +31,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib import font_manager, ft2font
 
 from tongzhen_gis.errors import FontNotFoundError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "FONT_ENV",
@@ -164,8 +168,8 @@ def _noto_path() -> Path | None:
 
 def _system_font() -> ResolvedFont | None:
     by_name: dict[str, font_manager.FontEntry] = {}
-    for entry in font_manager.fontManager.ttflist:
-        by_name.setdefault(entry.name, entry)
+    for listed in font_manager.fontManager.ttflist:
+        by_name.setdefault(listed.name, listed)
     for family in SYSTEM_FAMILIES:
         entry = by_name.get(family)
         if entry is None:
@@ -234,6 +238,6 @@ def font_context(font: ResolvedFont) -> Iterator[ResolvedFont]:
     The family names are concrete (not the generic ``sans-serif``), so text created inside the
     block keeps the Chinese font when the figure is drawn or saved later, outside the block.
     """
-    rc = {"font.family": font.families, "axes.unicode_minus": False}
+    rc: dict[RcKeyType, Any] = {"font.family": font.families, "axes.unicode_minus": False}
     with matplotlib.rc_context(rc):
         yield font

@@ -112,6 +112,15 @@ def _view(extent: Sequence[float] | None, data_bounds: Sequence[float]) -> tuple
     if extent is None:
         return _extent(data_bounds)
     minx, miny, maxx, maxy = (float(v) for v in extent)
+    dminx, dminy, dmaxx, dmaxy = (float(v) for v in data_bounds)
+    if not (minx < maxx and miny < maxy) or maxx < dminx or minx > dmaxx or maxy < dminy or miny > dmaxy:
+        # e.g. a frame in degrees for a map drawn in metres: it would render nothing, or crash FreeType
+        msg = (
+            f"extent=({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) does not overlap the map's data "
+            f"({dminx:.0f}, {dminy:.0f}, {dmaxx:.0f}, {dmaxy:.0f}); give it in the map's metric CRS "
+            "(tz.crs.measuring_crs of the main layer), as (minx, miny, maxx, maxy)"
+        )
+        raise SchemaError(msg, [msg], param="extent")
     return minx, miny, maxx, maxy
 
 
@@ -228,7 +237,7 @@ def _ink(c: _Canvas) -> np.ndarray:
     x0, x1 = (round(v * _PROBE_DPI) for v in (box.x0, box.x1))
     y0, y1 = (height - round(v * _PROBE_DPI) for v in (box.y1, box.y0))
     frame = image[max(y0 + 2, 0) : max(y1 - 2, 0), max(x0 + 2, 0) : max(x1 - 2, 0), :3]
-    return (frame < 245).any(axis=2)
+    return np.asarray((frame < 245).any(axis=2))
 
 
 def _corner_ink(ink: np.ndarray, corner: str, size: tuple[float, float]) -> float:

@@ -107,6 +107,8 @@ def intensity_map(
         build the grid in a metric CRS, as ``floor_area_grid`` does).
     SchemaError
         ``column`` is missing or not numeric, or there is no value to classify.
+    OptionError
+        An unknown ``scheme`` or ``k`` below 1.
 
     Notes
     -----

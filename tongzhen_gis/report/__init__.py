@@ -27,8 +27,10 @@ through :mod:`tongzhen_gis.io` only:
 ``project.toml``
 ----------------
 Paths are relative to the config file's folder. A layer is a path string, or a table
-``{path = "...", layer = "...", crs = "EPSG:4549", coord_system = "gcj02"}`` (``crs`` declares
-the CRS of a file that has none; ``coord_system`` declares web-map coordinates to convert).
+``{path = "...", layer = "...", crs = "EPSG:4549", coord_system = "gcj02", swap_xy = true}``
+(``crs`` declares the CRS of a file that has none, or whose coordinates contradict its own;
+``coord_system`` declares web-map coordinates to convert; ``swap_xy`` exchanges X and Y of a
+latitude-first or northing-first file). ``[towns]`` takes the same keys.
 Every table and key is listed in :data:`CONFIG_KEYS`; an unknown key is an error that names the
 valid ones::
 
@@ -78,6 +80,10 @@ valid ones::
 
     [report]
     formats = ["html", "docx", "xlsx"]   # the report files to write (default: all three)
+    [city]                           # the chapter 城市总体目标 (tongzhen_gis.report.city)
+    towns = "city_towns.csv"         # town table, one row per town and year
+    years = "2021-2023"
+    locations = { path = "city_locations.gpkg", layer = "towns" }
 
 Decisions
 ---------
@@ -95,6 +101,9 @@ Decisions
   ``use_col``); the method and the non-residential homes set to 0 are listed with the problems.
 * Service areas are built at each category's distance (``service_areas = false`` skips them).
 * The FAR grid covers every building whole (not cut at town edges), at ``far_cell_m``.
+* ``[city]`` adds the chapter 城市总体目标 (the city targets of 杭政办函〔2021〕25号 二, their status
+  by year and the warning list; sheets 城市总体目标 and 小镇预警; maps ``city_targets.png`` and
+  ``city_verdicts.png``). It does not change the exit code, which is about the towns.
 
 Exit code of the CLI: 1 when any town fails a *binding* rule (see :mod:`tongzhen_gis.evaluate`),
 else 0; a bad config or input raises a :class:`~tongzhen_gis.errors.TongzhenError` (exit 2)
@@ -116,6 +125,7 @@ Each one reason to change; :func:`build` runs them in order.
 * :mod:`~tongzhen_gis.report.docx`: the Word file ``report.docx``.
 * :mod:`~tongzhen_gis.report.maps`: the maps, as PNG in the page and in ``maps/``.
 * :mod:`~tongzhen_gis.report.geodata`: ``results.gpkg`` and ``far_grid.tif``.
+* :mod:`~tongzhen_gis.report.city`: the chapter 城市总体目标 of ``[city]`` (run, sheets, page).
 
 Chinese wording (headers, verdicts, line names) comes from :mod:`tongzhen_gis.labels`.
 """
@@ -131,11 +141,13 @@ import pandas as pd
 
 from tongzhen_gis import evaluate
 from tongzhen_gis import io as tzio
+from tongzhen_gis.errors import OptionError
 from tongzhen_gis.report import content as _content  # what the page and the Word file say
 from tongzhen_gis.report import docx as _docx  # report.docx
 from tongzhen_gis.report import html as _html  # report.html
 
 # The steps live in modules of this package, one reason to change each; build() below runs them in order.
+from tongzhen_gis.report.city import _city_blocks  # the chapter 城市总体目标 of [city]
 from tongzhen_gis.report.config import (  # the config: model, parsing, validation, error mapping
     CONFIG_KEYS,
     REPORT_FORMATS,
@@ -243,7 +255,7 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path, *, pdf: bool 
             f"build() takes a ProjectConfig or the path of a project.toml, got {type(config).__name__}; "
             "use tz.report.build('project.toml', out_dir)"
         )
-        raise TypeError(msg)
+        raise OptionError(msg, param="config")
     out = Path(out_dir)
     problems: list[str] = []
     run = run_analyses(config, problems)
@@ -254,7 +266,8 @@ def build(config: ProjectConfig | str | Path, out_dir: str | Path, *, pdf: bool 
     if "xlsx" in formats:
         files["xlsx"] = _write_workbook(run, indicators, evaluation, out)
     files.update(_write_geodata(run, indicators, evaluation, out, problems))
-    blocks = _content.report_blocks(config, run, indicators, evaluation, maps, problems)
+    city_blocks = _city_blocks(run.city, config=config, out=out, files=files, problems=problems)
+    blocks = _content.report_blocks(config, run, indicators, evaluation, maps, problems, city=city_blocks)
     if "html" in formats:
         files["html"] = tzio.write_text(_html.render(config.title, blocks), tzio.safe_join(out, "report.html"))
     if "docx" in formats:

@@ -20,7 +20,9 @@ from typing import Any
 from tongzhen_gis import io as tzio
 from tongzhen_gis.errors import SchemaError, TongzhenError
 
-_LAYER_KEYS = ("path", "layer", "crs", "coord_system")
+_LAYER_KEYS = ("path", "layer", "crs", "coord_system", "swap_xy")
+#: Keys of a layer entry whose value is true/false rather than text.
+_LAYER_FLAGS = ("swap_xy",)
 
 
 #: Every table of ``project.toml`` and its keys; ``None`` marks a key whose value is a layer.
@@ -31,6 +33,7 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "layer": "str",
         "crs": "str",
         "coord_system": "str",
+        "swap_xy": "bool",
         "id_col": "str",
         "name_col": "str",
         "category_col": "str",
@@ -64,6 +67,7 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "population_raster": "table",
     },
     "town_stats": {"path": "str", "id_col": "str"},
+    "city": {"towns": "table", "years": "str", "rules": "str", "locations": "layer"},
     "base_layers": {"water": "layer", "roads": "layer"},
     "maps": {"enabled": "bool", "dpi": "number", "scheme": "str"},
     "report": {"formats": "list"},
@@ -100,6 +104,7 @@ class LayerSource:
     layer: str | None = None
     crs: str | None = None
     coord_system: str | None = None
+    swap_xy: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,13 +167,16 @@ def _layer_source(value: Any, where: str, base_dir: Path, problems: list[str], *
         if "path" not in value or not isinstance(value["path"], str):
             problems.append(f'{where}: needs path = "..." (a file path relative to the config)')
             return None
-        bad = [k for k in keys if k in value and not isinstance(value[k], str)]
+        bad = [k for k in keys if k in value and k not in _LAYER_FLAGS and not isinstance(value[k], str)]
         if bad:
             problems.append(f"{where}: {bad} must be text")
-        return LayerSource(
-            path=base_dir / value["path"],
-            **{k: value.get(k) for k in ("layer", "crs", "coord_system") if not table},
-        )
+        flags = [k for k in _LAYER_FLAGS if k in value and not isinstance(value[k], bool)]
+        if flags and not table:
+            problems.append(f"{where}: {flags} must be true or false")
+        declared: dict[str, Any] = {k: value.get(k) for k in ("layer", "crs", "coord_system") if not table}
+        if not table:
+            declared["swap_xy"] = value.get("swap_xy") is True
+        return LayerSource(path=base_dir / value["path"], **declared)
     problems.append(f"{where}: must be a path string or a table {{path = ..., layer = ...}}")
     return None
 
@@ -289,7 +297,9 @@ def sample_config_text(written: Mapping[str, Path], *, base_dir: str | Path, tit
     Parameters
     ----------
     written : mapping
-        What ``write_scene`` returned (``gpkg``, ``enterprises``, ``town_stats``).
+        What ``write_scene`` returned (``gpkg``, ``enterprises``, ``town_stats``); with
+        ``city_towns`` (and ``city_locations``), the files of
+        :func:`tongzhen_gis.samples.write_city`, the config gets a ``[city]`` table.
     base_dir : str or pathlib.Path
         Folder the config will be saved in; paths are written relative to it.
     title : str
@@ -362,6 +372,15 @@ def sample_config_text(written: Mapping[str, Path], *, base_dir: str | Path, tit
         "dpi = 110",
         "",
     ]
+    if "city_towns" in written:  # the sample city of tz.samples.write_city, for the chapter 城市总体目标
+        lines += [
+            "[city]",
+            f"towns = {q(rel(written['city_towns']))}",
+            'rules = "hangzhou-2021-city"',
+        ]
+        if "city_locations" in written:
+            lines.append(f'locations = {{ path = {q(rel(written["city_locations"]))}, layer = "towns" }}')
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -384,6 +403,9 @@ def _config_fix(param: str | None, where: str) -> str | None:
         return f"in project.toml {verb} in [{section}]: {setting}{tail}"
     if param == "coord_system":
         return f"in project.toml drop coord_system from {where}"
+    if param == "swap_xy":
+        setting = "swap_xy = true" if key is None else f'{key} = {{ path = "...", swap_xy = true }}'
+        return f"in project.toml exchange X and Y in [{section}]: {setting}"
     for candidate in (section, "towns", *CONFIG_KEYS):
         if param in CONFIG_KEYS.get(candidate, {}):
             return f'in project.toml set it in [{candidate}]: {param} = "..."'
@@ -398,6 +420,8 @@ def _config_error(exc: TongzhenError, where: str) -> TongzhenError:
     """
     text = str(exc)
     fix = _config_fix(exc.param, where)
+    if fix is not None and exc.suggested and "EPSG:4549" in fix:  # the library named the CRS that fits
+        fix = fix.replace("EPSG:4549", exc.suggested)
     section = where.split(".")[0].strip("[]")
     columns = [k for k in CONFIG_KEYS.get(section, {}) if k.endswith("_col")]
     if fix is not None:

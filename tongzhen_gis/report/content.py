@@ -394,10 +394,17 @@ def report_blocks(
     ev: evaluate.Evaluation,
     maps: Mapping[Any, list[tuple[str, bytes]]],
     problems: Sequence[str],
+    *,
+    city: Sequence[Block] = (),
 ) -> list[Block]:
-    """Every block of the report, in reading order (see the module docstring for the sections)."""
+    """Every block of the report, in reading order (see the module docstring for the sections).
+
+    ``city`` is the chapter 城市总体目标 of ``[city]`` (:func:`tongzhen_gis.report.city._city_blocks`),
+    placed after the summary.
+    """
     blocks: list[Block] = [_cover(config)]
     blocks += _summary(run, indicators, ev)
+    blocks += list(city)
     blocks += _sources(config, run)
     blocks += _lines_section(run, indicators, ev)
     blocks += _intensity_section(run, indicators, ev, maps)

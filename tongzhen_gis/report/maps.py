@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tongzhen_gis import io as tzio
+from tongzhen_gis.crs import measuring_crs
 from tongzhen_gis.errors import TongzhenError
 from tongzhen_gis.report.config import ProjectConfig
 from tongzhen_gis.report.run import ReportRun
@@ -69,6 +70,18 @@ def _draw(problems: list[str], caption: str, draw: Any, dpi: int) -> bytes | Non
         problems.append(f"地图 {caption}: not drawn ({exc})")
         return None
     return _png(fig, dpi)
+
+
+def _town_frame(town: Any, main: Any) -> tuple[float, float, float, float]:
+    """The frame of a town map, in the CRS the map is drawn in: that of its main layer, made metric.
+
+    Maps draw in :func:`tongzhen_gis.crs.measuring_crs` of their main layer (the town, or the
+    homes of an access map), so a frame taken from the towns' own coordinates would be in
+    degrees for a lon/lat towns layer: a frame a few thousandths of a metre wide.
+    """
+    minx, miny, maxx, maxy = town.to_crs(measuring_crs(main)).total_bounds
+    pad = 0.15 * max(maxx - minx, maxy - miny, 1.0)
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
 def _access_maps(
@@ -157,13 +170,7 @@ def _render_maps(
     for _, town in towns.iterrows():
         tid = town[id_col]
         one = towns[towns[id_col] == tid]
-        minx, miny, maxx, maxy = one.total_bounds
-        pad = 0.15 * max(maxx - minx, maxy - miny, 1.0)
-        framed = {
-            **common,
-            "extent": (minx - pad, miny - pad, maxx + pad, maxy + pad),
-            "roads": acc.roads if acc is not None else run.roads,
-        }
+        framed = {**common, "extent": _town_frame(one, one), "roads": acc.roads if acc is not None else run.roads}
         name = town[name_col] if name_col else tid
         items: list[tuple[str, str, Any]] = []
         if lines is not None:
@@ -174,7 +181,14 @@ def _render_maps(
                     "control_lines",
                     title,
                     lambda o=one, c=own, t=title, f=framed: maps.control_lines_map(
-                        o, conflicts=c, id_col=id_col, title=t, **lines.layers, **f
+                        o,
+                        conflicts=c,
+                        id_col=id_col,
+                        title=t,
+                        red_line=lines.layers["red_line"],
+                        farmland=lines.layers["farmland"],
+                        urban_boundary=lines.layers["urban_boundary"],
+                        **f,
                     ),
                 )
             )
@@ -186,8 +200,13 @@ def _render_maps(
                     (
                         "access",
                         title,
-                        lambda t=title, f=framed, m=mine: maps.access_map(
-                            acc.homes[m], nearest=acc.nearest[m], facilities=acc.facilities, towns=towns, title=t, **f
+                        lambda t=title, f=framed, m=mine, o=one: maps.access_map(
+                            acc.homes[m],
+                            nearest=acc.nearest[m],
+                            facilities=acc.facilities,
+                            towns=towns,
+                            title=t,
+                            **{**f, "extent": _town_frame(o, acc.homes[m])},
                         ),
                     )
                 )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from tongzhen_gis import evaluate
+from tongzhen_gis import evaluate, webmap
 from tongzhen_gis import io as tzio
 from tongzhen_gis.errors import InputFileError, SchemaError, TongzhenError
 from tongzhen_gis.raster import Raster
@@ -28,6 +28,7 @@ from tongzhen_gis.report.config import LayerSource, ProjectConfig, _config_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from tongzhen_gis.controllines import ControlLineResult
+    from tongzhen_gis.report.city import CityChapter
 
 # Logged under the public module's name, so that filters and log lines users know stay the same.
 logger = logging.getLogger("tongzhen_gis.report")
@@ -87,16 +88,27 @@ class ReportRun:
     intensity: IntensityResult | None = None
     access: AccessResult | None = None
     town_stats: pd.DataFrame | None = None
+    city: CityChapter | None = None
 
 
 def _dropped_note(gdf: gpd.GeoDataFrame, where: str) -> str | None:
-    """A problem line naming the features :func:`tongzhen_gis.io.read_layer` dropped for lack of geometry."""
+    """A problem line naming the features :func:`tongzhen_gis.io.read_layer` dropped or set aside.
+
+    Features without geometry, with a NaN or infinite coordinate, or outside the area of use of
+    the layer's CRS.
+    """
     info = gdf.attrs.get("repairs", {}) or {}
-    count = int(info.get("empty_removed", 0) or 0)
-    if not count:
-        return None
-    rows = ", ".join(str(i) for i in info.get("empty_removed_index", [])[:20])
-    return f"{where}: {count} feature(s) with an empty or missing geometry not read (file rows {rows})"
+    notes = []
+    for key, what in (
+        ("empty_removed", "with an empty or missing geometry"),
+        ("nonfinite", "with a NaN or infinite coordinate"),
+        ("outside_area_of_use", "outside the area of use of the layer's CRS (impossible coordinates)"),
+    ):
+        count = int(info.get(key, 0) or 0)
+        if count:
+            rows = ", ".join(str(i) for i in (info.get(f"{key}_index") or [])[:20])
+            notes.append(f"{count} feature(s) {what} not read (file rows {rows})")
+    return f"{where}: {'; '.join(notes)}" if notes else None
 
 
 def _read(config: ProjectConfig, section: str, key: str, problems: list[str] | None = None) -> gpd.GeoDataFrame | None:
@@ -110,7 +122,9 @@ def _read(config: ProjectConfig, section: str, key: str, problems: list[str] | N
         return None
     where = f"[{section}].{key}"
     try:
-        gdf = tzio.read_layer(src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system)
+        gdf = tzio.read_layer(
+            src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system, swap_xy=src.swap_xy
+        )
     except TongzhenError as exc:
         raise _config_error(exc, where) from exc
     note = _dropped_note(gdf, where)
@@ -163,7 +177,12 @@ def _run_control_lines(config: ProjectConfig, towns: Towns, problems: list[str])
         problems.append("[control_lines] names no line layer: the three-line check was not run")
         return None
     check = controllines.check(
-        towns.layer, id_col=towns.id_col, sliver_m2=config.get("control_lines", "sliver_m2"), **layers
+        towns.layer,
+        id_col=towns.id_col,
+        sliver_m2=config.get("control_lines", "sliver_m2"),
+        red_line=layers["red_line"],
+        farmland=layers["farmland"],
+        urban_boundary=layers["urban_boundary"],
     )
     problems.extend(f"三线核查: line layer {m} not given; its rules are 'missing'" for m in check.missing_lines)
     for rec in check.repairs.itertuples():
@@ -347,6 +366,7 @@ def _towns_layer(config: ProjectConfig) -> Towns:
             layer=config.get("towns", "layer"),
             crs=config.get("towns", "crs"),
             coord_system=config.get("towns", "coord_system"),
+            swap_xy=bool(config.get("towns", "swap_xy", False)),
         )
     except TongzhenError as exc:
         raise _config_error(exc, "[towns]") from exc
@@ -389,6 +409,23 @@ _STEPS: tuple[tuple[str, Callable[[ProjectConfig, Towns, list[str]], Any], str],
 )
 
 
+def _note_undeclared_gcj02(towns: Towns, results: Mapping[str, Any], problems: list[str]) -> None:
+    """Note lon/lat towns without ``coord_system`` checked against survey layers (checked against the roads)."""
+    lines, intensity, access = (results.get(k) for k in ("control_lines", "intensity", "access"))
+    against = dict(lines.layers) if lines is not None else {}
+    if intensity is not None:
+        against["parcels"] = intensity.parcels
+    note = webmap.undeclared_gcj02_note(
+        towns.layer,
+        what="[towns]",
+        checked_against=against,
+        reference=access.roads if access is not None else None,
+        declare='coord_system = "{}" in [towns]',
+    )
+    if note is not None:
+        problems.append(note)
+
+
 def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
     """Check the inputs and rules, read the towns, run every step the config names.
 
@@ -413,6 +450,9 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
             if exc.config_key is not None:  # already names its config entry
                 raise
             raise _config_error(exc, f"[{section}]") from exc
+    _note_undeclared_gcj02(towns, results, problems)
+    from tongzhen_gis.report.city import _run_city  # the chapter 城市总体目标 of [city]
+
     return ReportRun(
         towns=towns,
         water=water,
@@ -421,6 +461,7 @@ def run_analyses(config: ProjectConfig, problems: list[str]) -> ReportRun:
         intensity=results.get("intensity"),
         access=results.get("access"),
         town_stats=_read_town_stats(config, towns),
+        city=_run_city(config, problems),
     )
 
 

@@ -160,4 +160,7 @@ def _write_workbook(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evalu
     sheets["生活圈"] = coverage
     formats["生活圈"] = _coverage_formats(coverage)
     sheets = {name: sheets[name] for name in order}
+    from tongzhen_gis.report.city import _city_sheets  # 城市总体目标, 小镇预警 when [city] is given
+
+    sheets.update(_city_sheets(run.city))
     return tzio.write_workbook(sheets, tzio.safe_join(out, "report.xlsx"), index=False, formats=formats)
