@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,9 @@ from scipy.sparse.csgraph import dijkstra
 import tongzhen_gis as tz
 from tongzhen_gis.access.engine import PreparedNetwork
 from tongzhen_gis.access.sources import _sources_by_category
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import union_areas  # the former service-area method, kept as the peer
 
 CATEGORIES = tz.access.categories()
 LIMIT_M = 2000.0
@@ -115,6 +119,72 @@ def synthetic(n_nodes: int, n_per_category: int) -> None:
     print(f"ratio networkx / ours, per category: {t_nx / (t_ours / len(CATEGORIES)):.1f}×  (target ≥ 10×)")
 
 
+def networkx_graph(n_nodes: int, n_origins: int = 10_000) -> None:
+    """``nearest`` on a networkx graph, end to end (prepare included), against networkx itself, 8 categories."""
+    x, y, u, v = grid_network(n_nodes)
+    length = np.hypot(x[u] - x[v], y[u] - y[v])
+    G = nx.Graph(crs=CRS)
+    G.add_nodes_from((i, {"x": a, "y": b}) for i, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True)))
+    G.add_edges_from((a, b, {"length": w}) for a, b, w in zip(u.tolist(), v.tolist(), length.tolist(), strict=True))
+    rng = np.random.default_rng(4)
+    lo, hi = [x.min(), y.min()], [x.max(), y.max()]
+    facilities = gpd.GeoDataFrame(
+        {"category": np.repeat(CATEGORIES, 150)},
+        geometry=shapely.points(rng.uniform(lo, hi, size=(len(CATEGORIES) * 150, 2))),
+        crs=CRS,
+    )
+    origins = gpd.GeoDataFrame(geometry=shapely.points(rng.uniform(lo, hi, size=(n_origins, 2))), crs=CRS)
+    _, t_prep = timed(tz.access.prepare, G)
+    _, t_ours = timed(tz.access.nearest, G, origins, facilities)
+    tree = shapely.STRtree(shapely.points(x, y))
+    near = tree.query_nearest(facilities.geometry.values, all_matches=False)[1]
+    start = time.perf_counter()
+    for c in CATEGORIES:
+        nodes = set(near[facilities["category"].to_numpy() == c].tolist())
+        nx.multi_source_dijkstra_path_length(G, nodes, cutoff=LIMIT_M, weight="length")
+    t_nx = time.perf_counter() - start
+    print(f"networkx graph of {len(x):,} nodes, {len(u):,} edges; {n_origins:,} origins, 8 categories:")
+    print(f"  tz.access.prepare(G): {t_prep:.2f} s; tz.access.nearest(G, ...) end to end: {t_ours:.2f} s")
+    print(f"  networkx multi_source_dijkstra, 8 categories (nodes only, no snapping): {t_nx:.2f} s")
+    print(f"  ratio networkx / ours end to end: {t_nx / t_ours:.1f}×  (target ≥ 4×)")
+
+
+def park_service_areas(root: Path) -> None:
+    """Service areas of the Hangzhou OSM parks (every life-circle level), ours and the former union method."""
+    roads_path = root / "hangzhou" / "hangzhou_osm_roads.gpkg"
+    landuse_path = root / "hangzhou" / "hangzhou_osm_landuse.gpkg"
+    if not roads_path.exists() or not landuse_path.exists():
+        print("Hangzhou roads or land use not found: park service areas skipped")
+        return
+    net = tz.access.prepare(tz.network.from_lines(tz.io.read_layer(roads_path)))
+    land = tz.io.read_layer(landuse_path)
+    parks = land[land["fclass"] == "park"].assign(category="park").to_crs(net.crs)
+    areas, t_ours = timed(tz.access.service_areas, net, parks)
+    thresholds = sorted(areas["threshold_m"].unique())
+    _, sources, *_ = _sources_by_category(
+        net,
+        parks,
+        category_col="category",
+        categories=["park"],
+        max_snap_m=200.0,
+        touch_m=15.0,
+        entrances=None,
+        entrance_col="facility",
+    )
+    start = time.perf_counter()
+    field = net.node_distances(sources, limit_m=thresholds[-1])[0]
+    old = [union_areas.area_by_union(net, field, sources[0], t, max_width_m=50.0, quad_segs=16) for t in thresholds]
+    t_old = time.perf_counter() - start
+    mine = areas[areas["category"] == "park"].geometry.to_numpy()
+    worst = max(shapely.symmetric_difference(a, b).area for a, (b, _) in zip(mine, old, strict=True))
+    print(
+        f"service areas, Hangzhou: {len(parks)} OSM parks, {len(areas)} areas "
+        f"(8 categories × {len(thresholds)} levels): "
+        f"{t_ours:.2f} s (target < 2 s); the former union method, parks only: {t_old:.2f} s; "
+        f"ratio union / ours: {t_old / t_ours:.2f}×; largest difference {worst:.3f} m²"
+    )
+
+
 def hangzhou(root: Path) -> None:
     roads_path = root / "hangzhou" / "hangzhou_osm_roads.gpkg"
     buildings_path = root / "hangzhou" / "hangzhou_buildings_floors.gpkg"
@@ -188,6 +258,27 @@ def service_areas_clip(root: Path) -> None:
         crs=net.crs,
     )
     areas, t_ours = timed(tz.access.service_areas, net, facilities)
+    # the former method (a loop over edges, one buffer per piece, one union): same polygons
+    _, sources, *_ = _sources_by_category(
+        net,
+        facilities,
+        category_col="category",
+        categories=CATEGORIES,
+        max_snap_m=200.0,
+        touch_m=15.0,
+        entrances=None,
+        entrance_col="facility",
+    )
+    start = time.perf_counter()
+    fields = net.node_distances(sources, limit_m=1000.0)
+    for k in range(len(CATEGORIES)):
+        for t in sorted(areas["threshold_m"].unique()):
+            union_areas.area_by_union(net, fields[k], sources[k], t, max_width_m=50.0, quad_segs=16)
+    t_union = time.perf_counter() - start
+    print(
+        f"service areas, Yunqi clip: ours {t_ours:.2f} s, former union method {t_union:.2f} s, "
+        f"ratio union / ours {t_union / t_ours:.2f}×"
+    )
     # the osmnx recipe as a peer: node distances from the facilities' nearest nodes, convex hull of reached nodes
     thresholds = sorted(areas["threshold_m"].unique())
     start = time.perf_counter()
@@ -210,6 +301,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="50,000 nodes and 150 facilities per category")
     parser.add_argument("--no-hangzhou", action="store_true")
     parser.add_argument("--no-synthetic", action="store_true")
+    parser.add_argument("--graph-nodes", type=int, default=None, help="size of the networkx-graph run")
     args = parser.parse_args(argv)
     if args.no_synthetic:
         pass
@@ -217,12 +309,17 @@ def main(argv: list[str]) -> int:
         synthetic(50_000, 150)
     else:
         synthetic(500_000, 1500)
+    if not args.no_synthetic:
+        networkx_graph(args.graph_nodes or (20_000 if args.quick else 100_000))
     if not args.no_hangzhou:
         root = Path(
             os.environ.get(tz.settings.shared_data_env, Path(__file__).resolve().parents[2] / "shared" / "data")
         )
         service_areas_clip(root)
-        hangzhou(root)
+        if not args.quick:
+            park_service_areas(root)
+            hangzhou(root)
+    print(f"peak resident memory of this benchmark: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 

@@ -43,6 +43,7 @@ from scipy.spatial import cKDTree
 
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis import rules as tzrules
+from tongzhen_gis.access.build import remember_arrays
 from tongzhen_gis.errors import NetworkDataError, OptionError, RuleDataError
 
 __all__ = [
@@ -864,6 +865,18 @@ def _assemble(
 
     used = np.unique(np.r_[u[idx], v[idx]])
     G = _multigraph(used, node_xy[used], u[idx], v[idx], attrs)
+    # the arrays tz.access.prepare needs, so that it need not read them back edge by edge
+    remember_arrays(
+        G,
+        node_ids=np.array(used.tolist(), dtype=object),
+        x=node_xy[used, 0],
+        y=node_xy[used, 1],
+        edge_u=np.searchsorted(used, u[idx]),
+        edge_v=np.searchsorted(used, v[idx]),
+        edge_length_m=length[idx],
+        edge_geom=lines[idx],
+        edge_keys=None,
+    )
     report["nodes"] = G.number_of_nodes()
     report["edges"] = len(idx)
     report["length_m"] = float(length[idx].sum())

@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
 from pyproj import CRS
@@ -46,8 +47,43 @@ def check_metric_crs(crs) -> CRS:
     return crs
 
 
+#: Key of ``G.graph`` under which :func:`remember_arrays` keeps the arrays a graph was built from.
+ARRAYS_KEY = "_tongzhen_arrays"
+
+
+def fingerprint(G: nx.Graph) -> tuple | None:
+    """A cheap summary of a graph: node and edge counts and the sums of node x, y and edge lengths.
+
+    Two passes over the graph without building any per-edge object. ``None`` when a value is
+    missing or not a number (the graph is then always read again).
+    """
+    try:
+        x = np.fromiter((v for _, v in G.nodes(data="x")), dtype=float, count=G.number_of_nodes())
+        y = np.fromiter((v for _, v in G.nodes(data="y")), dtype=float, count=G.number_of_nodes())
+        length = np.fromiter((w for *_, w in G.edges(data="length")), dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return (G.number_of_nodes(), len(length), float(x.sum()), float(y.sum()), float(length.sum()))
+
+
+def remember_arrays(G: nx.Graph, **arrays: Any) -> None:
+    """Keep the arrays a graph was built from on the graph, with its :func:`fingerprint`.
+
+    :func:`graph_arrays` returns them instead of reading the graph edge by edge while the
+    fingerprint still matches (nodes, edges, coordinates and lengths unchanged). ``arrays``
+    are the keywords of :class:`~tongzhen_gis.access.engine.PreparedNetwork` but ``crs``
+    (read from ``G.graph["crs"]`` when used).
+    """
+    G.graph[ARRAYS_KEY] = (fingerprint(G), arrays)
+
+
 def graph_arrays(G: nx.Graph) -> dict[str, Any]:
     """The keywords of :class:`~tongzhen_gis.access.engine.PreparedNetwork`, read from a networkx graph.
+
+    A graph built by :func:`tongzhen_gis.network.from_lines` or ``from_osm`` carries the arrays
+    it was built from (:func:`remember_arrays`); they are used as long as the graph's
+    :func:`fingerprint` is unchanged. Otherwise the graph is read with one pass over its nodes
+    and one over its edges, the rest with array operations.
 
     Raises
     ------
@@ -56,40 +92,40 @@ def graph_arrays(G: nx.Graph) -> dict[str, Any]:
     """
     crs = G.graph.get("crs")
     check_metric_crs(crs)
+    kept = G.graph.get(ARRAYS_KEY)
+    if kept is not None:
+        mark, arrays = kept
+        if mark is not None and mark == fingerprint(G):
+            return {"crs": crs, **arrays}
     node_ids = list(G.nodes)
     if not node_ids:
         msg = "the street graph has no nodes; check the road layer and the walkable-class filter"
         raise NetworkDataError(msg)
     try:
-        x = np.array([float(G.nodes[v]["x"]) for v in node_ids])
-        y = np.array([float(G.nodes[v]["y"]) for v in node_ids])
-    except KeyError:
+        xy = np.array([(float(d["x"]), float(d["y"])) for _, d in G.nodes(data=True)], dtype=float)
+    except (KeyError, TypeError, ValueError):
         msg = "every node of the street graph needs float 'x' and 'y' (its coordinates in the graph's CRS)"
         raise NetworkDataError(msg) from None
-    position = {v: i for i, v in enumerate(node_ids)}
-    if G.is_multigraph():
-        edges = list(G.edges(keys=True, data=True))
-        keys: list[tuple[Any, ...]] = [(u, v, k) for u, v, k, _ in edges]
-        datas = [d for *_, d in edges]
-    else:
-        edges = list(G.edges(data=True))
-        keys = [(u, v) for u, v, _ in edges]
-        datas = [d for *_, d in edges]
-    lacking = sum("length" not in d for d in datas)
+    edges = list(G.edges(keys=True, data=True)) if G.is_multigraph() else list(G.edges(data=True))
+    datas = [e[-1] for e in edges]
+    length = [d.get("length") for d in datas]
+    lacking = sum(w is None for w in length)
     if lacking:
         msg = (
             f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
             "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
         )
         raise NetworkDataError(msg)
+    keys = [e[:-1] for e in edges]
+    position = pd.Index(node_ids) if len(set(map(type, node_ids))) == 1 else pd.Index(node_ids, dtype=object)
     return {
         "crs": crs,
         "node_ids": np.array(node_ids, dtype=object),
-        "x": x,
-        "y": y,
-        "edge_u": np.array([position[k[0]] for k in keys], dtype=np.int64),
-        "edge_v": np.array([position[k[1]] for k in keys], dtype=np.int64),
-        "edge_length_m": np.array([float(d["length"]) for d in datas]),
+        "x": xy[:, 0],
+        "y": xy[:, 1],
+        "edge_u": position.get_indexer([k[0] for k in keys]).astype(np.int64),
+        "edge_v": position.get_indexer([k[1] for k in keys]).astype(np.int64),
+        "edge_length_m": np.array(length, dtype=float),
         "edge_geom": np.array([d.get("geometry") for d in datas], dtype=object),
         "edge_keys": keys,
     }
@@ -138,10 +174,14 @@ def edge_geometry(
     if missing.any():
         geom = geom.copy()
         geom[missing] = straight_edges(x, y, u[missing], v[missing])
-    first = shapely.get_point(geom, 0)
-    starts = shapely.points(x[u], y[u])
-    ends = shapely.points(x[v], y[v])
-    flip = shapely.distance(first, starts) > shapely.distance(first, ends)
+    # the first vertex of each geometry, read as coordinates (no Point objects)
+    coords, owner = shapely.get_coordinates(geom, return_index=True)
+    first = np.full((len(geom), 2), np.nan)
+    at = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, dtype=np.int64)
+    first[owner[at]] = coords[at]
+    to_u = np.hypot(first[:, 0] - x[u], first[:, 1] - y[u])
+    to_v = np.hypot(first[:, 0] - x[v], first[:, 1] - y[v])
+    flip = to_u > to_v
     if flip.any():
         geom = geom.copy()
         geom[flip] = shapely.reverse(geom[flip])

@@ -17,7 +17,7 @@ from tongzhen_gis.access.catalogue import (
     categories,
     category_distances,
 )
-from tongzhen_gis.access.engine import GraphLike, prepare
+from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
 from tongzhen_gis.access.sources import _check_distances_m, _sources_by_category, _to_points
 from tongzhen_gis.errors import OptionError, SchemaError
 
@@ -37,6 +37,9 @@ def nearest(
     entrances: gpd.GeoDataFrame | None = None,
     entrance_col: str = "facility",
     catalogue: CatalogueLike | None = None,
+    engine: str = "local",
+    parts: Sequence[Any] | pd.Series | None = None,
+    scheduler: Any = None,
 ) -> pd.DataFrame:
     """Walking distance from every origin to the nearest facility of each category (最近设施步行距离).
 
@@ -70,6 +73,16 @@ def nearest(
         The facility catalogue (see :func:`~tongzhen_gis.access.load_catalogue`): a shipped name
         (``"gb50180-2018"``), a path to a TOML file, or a RuleSet. Default: the "八个一"
         catalogue, unless ``categories`` is given.
+    engine : {"local", "dask"}, default "local"
+        ``"dask"`` cuts the origins into parts (``parts``), gives each part the network within
+        the largest distance asked of its origins, and runs the parts on a dask distributed
+        cluster (:mod:`~tongzhen_gis.access.parallel`); the numbers are those of ``"local"``.
+    parts : sequence or Series, optional
+        With ``engine="dask"``: a part label per origin (e.g. its town id). Default: square
+        tiles of 10 km. Origins without a label are cut into tiles.
+    scheduler : str or distributed.Client, optional
+        With ``engine="dask"``: the scheduler's address (``"tcp://host:8786"``) or a client.
+        Default: a ``LocalCluster`` on this machine, closed when done.
 
     Returns
     -------
@@ -101,6 +114,9 @@ def nearest(
     >>> float(d.loc["HT1_00_0", "kindergarten"])
     192.0
     """
+    if engine not in ("local", "dask"):
+        msg = f"engine={engine!r} is not known; use engine='local' (this process) or engine='dask' (a dask cluster)"
+        raise OptionError(msg, param="engine")
     _check_distances_m(max_distance_m=max_distance_m)
     net = prepare(G)
     cats, sources, unreached_fac, notes = _sources_by_category(
@@ -116,20 +132,18 @@ def nearest(
     )
     used = None if (categories is not None and catalogue is None) else catalogue_name(catalogue)
     distance_m, distance_from = category_distances(cats, catalogue=None if used is None else (catalogue or used))
-    # a home exactly as near to two streets (mid-way between two dead ends) may use either: the best one counts
-    snap = net.snap(_to_points(origins, net.crs), max_snap_m=max_snap_m, ties=True)
-    node_dist = net.node_distances(sources, limit_m=max_distance_m)
-    n = len(origins)
-    on = np.zeros(n, dtype=bool)
-    np.logical_or.at(on, snap.point, snap.ok)
-    leg = np.full(n, np.nan)
-    leg[snap.point] = snap.leg_m
+    points = _to_points(origins, net.crs)
+    if engine == "dask":
+        from tongzhen_gis.access.parallel import distances_by_parts
+
+        dist, leg, on = distances_by_parts(
+            net, points, sources, max_distance_m=max_distance_m, max_snap_m=max_snap_m, parts=parts, scheduler=scheduler
+        )
+    else:
+        dist, leg, on = point_distances(net, points, sources, max_distance_m=max_distance_m, max_snap_m=max_snap_m)
     result = pd.DataFrame(index=origins.index)
     for k, c in enumerate(cats):
-        d = np.full(n, np.inf)
-        np.fmin.at(d, snap.point, net.distances_at(node_dist[k], snap, sources[k]))
-        d[~(d <= max_distance_m)] = np.nan
-        result[c] = d
+        result[c] = dist[:, k]
     result["snap_m"] = leg
     result["reachable"] = on
     problems = list(notes)
@@ -164,6 +178,29 @@ def nearest(
         }
     )
     return result
+
+
+def point_distances(
+    net: PreparedNetwork, points: np.ndarray, sources: list[Sources], *, max_distance_m: float, max_snap_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distances from points to each source set: ``(n_points, n_sets)`` (NaN beyond the limit), the legs, on-network.
+
+    The core of :func:`nearest`, shared by its engines.
+    """
+    # a home exactly as near to two streets (mid-way between two dead ends) may use either: the best one counts
+    snap = net.snap(points, max_snap_m=max_snap_m, ties=True)
+    node_dist = net.node_distances(sources, limit_m=max_distance_m)
+    n = len(points)
+    on = np.zeros(n, dtype=bool)
+    np.logical_or.at(on, snap.point, snap.ok)
+    leg = np.full(n, np.nan)
+    leg[snap.point] = snap.leg_m
+    dist = np.full((n, len(sources)), np.inf)
+    for k in range(len(sources)):
+        d = dist[:, k]
+        np.fmin.at(d, snap.point, net.distances_at(node_dist[k], snap, sources[k]))
+        d[~(d <= max_distance_m)] = np.nan
+    return dist, leg, on
 
 
 def _short(labels: list[Any], limit: int = 10) -> str:

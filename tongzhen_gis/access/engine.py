@@ -276,31 +276,48 @@ class PreparedNetwork:
 
     def stretches(self, polygon, *, touch_m: float) -> Sources:
         """The stretches of street within ``touch_m`` of a polygon, with the legs from their two ends."""
+        return self.stretches_of(np.array([polygon], dtype=object), touch_m=touch_m)[0]
+
+    def stretches_of(self, polygons: np.ndarray, *, touch_m: float) -> list[Sources]:
+        """:meth:`stretches` of many polygons at once (one :class:`Sources` each), with array operations."""
+        polygons = np.asarray(polygons, dtype=object)
+        if not len(polygons):
+            return []
         # the rounded corners of the buffer are drawn with 32 segments per quarter circle: the ends of a
         # frontage found through a corner are within a few millimetres of the exact ones (inside the
         # true buffer: every point of a stretch is within touch_m of the polygon)
-        zone = polygon.buffer(touch_m, quad_segs=32) if touch_m > 0 else polygon
-        hits = self.tree.query(zone, predicate="intersects")
-        parts: list[tuple[int, float, float]] = []
-        for e in hits:
-            inside = shapely.intersection(self.edge_geom[e], zone)
-            for piece in shapely.get_parts(
-                shapely.line_merge(inside) if inside.geom_type == "MultiLineString" else inside
-            ):
-                if piece.is_empty:
-                    continue
-                coords = shapely.get_coordinates(piece)
-                ends = shapely.points(coords[[0, -1]])
-                along = shapely.line_locate_point(self.edge_geom[e], ends) * self._scale[e]
-                parts.append((int(e), float(along.min()), float(along.max())))
-        if not parts:
-            return Sources.empty()
-        arr = np.array(parts)
-        edge = arr[:, 0].astype(np.int64)
-        legs = shapely.distance(self.point_at(np.r_[edge, edge], np.r_[arr[:, 1], arr[:, 2]]), polygon)
-        shape = np.full(len(edge), polygon, dtype=object)
-        bound = np.full(len(edge), float(touch_m))
-        return Sources(edge, arr[:, 1], arr[:, 2], legs[: len(edge)], legs[len(edge) :], shape, bound)
+        zones = shapely.buffer(polygons, touch_m, quad_segs=32) if touch_m > 0 else polygons
+        owner, hits = self.tree.query(zones, predicate="intersects")
+        inside = shapely.intersection(self.edge_geom[hits], zones[owner])
+        multi = shapely.get_type_id(inside) == shapely.GeometryType.MULTILINESTRING
+        inside[multi] = shapely.line_merge(inside[multi])
+        pieces, which = shapely.get_parts(inside, return_index=True)
+        keep = ~shapely.is_empty(pieces)
+        pieces, which = pieces[keep], which[keep]
+        if not len(pieces):
+            return [Sources.empty() for _ in polygons]
+        edge = hits[which].astype(np.int64)
+        coords, of = shapely.get_coordinates(pieces, return_index=True)
+        first = np.flatnonzero(np.r_[True, of[1:] != of[:-1]])
+        last = np.r_[first[1:] - 1, len(of) - 1]
+        ends = shapely.points(np.concatenate([coords[first], coords[last]]))
+        along = shapely.line_locate_point(self.edge_geom[np.r_[edge, edge]], ends) * self._scale[np.r_[edge, edge]]
+        n = len(edge)
+        a, b = np.minimum(along[:n], along[n:]), np.maximum(along[:n], along[n:])
+        poly = polygons[owner[which]]
+        legs = shapely.distance(self.point_at(np.r_[edge, edge], np.r_[a, b]), np.r_[poly, poly])
+        of_polygon = owner[which]
+        order = np.argsort(of_polygon, kind="stable")
+        bounds = np.searchsorted(of_polygon[order], np.arange(len(polygons) + 1))
+        out = []
+        for i in range(len(polygons)):  # one Sources per polygon, sliced from the arrays
+            r = order[bounds[i] : bounds[i + 1]]
+            out.append(
+                Sources(edge[r], a[r], b[r], legs[:n][r], legs[n:][r], poly[r], np.full(len(r), float(touch_m)))
+                if len(r)
+                else Sources.empty()
+            )
+        return out
 
     # ------------------------------------------------------------------ distances
     def node_distances(self, source_sets: list[Sources], *, limit_m: float) -> np.ndarray:

@@ -145,8 +145,8 @@ def _facility_sources(
     is_poly = valid & np.isin(
         shapely.get_type_id(geoms), [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
     )
-    for i in np.flatnonzero(is_poly & ~done).tolist():
-        src = net.stretches(geoms[i], touch_m=touch_m)
+    polys = np.flatnonzero(is_poly & ~done)
+    for i, src in zip(polys.tolist(), net.stretches_of(geoms[polys], touch_m=touch_m), strict=True):
         if len(src):
             per[i] = src
             done[i] = True

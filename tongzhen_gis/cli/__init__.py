@@ -58,15 +58,19 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="tongzhen")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress and the time of each stage to stderr.")
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar on stderr [default: when stderr is a terminal]."
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: bool, progress: bool | None) -> None:
     """tongzhen: checks for Hangzhou's characteristic towns (特色小镇).
 
     Exit codes: 0 clean, 1 findings, 2 bad input, 3 internal error.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["progress"] = progress
     level = logging.DEBUG if debug else (settings.log_level if verbose else logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

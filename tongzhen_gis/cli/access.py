@@ -86,6 +86,7 @@ from tongzhen_gis.cli._common import (
     out_dir_option,
     parse_input_options,
 )
+from tongzhen_gis.cli._progress import Stages
 from tongzhen_gis.errors import CRSError, SchemaError
 
 logger = logging.getLogger(__name__)
@@ -358,6 +359,14 @@ def _estimated_people(
 @click.option(
     "--max-snap-m", type=_METRES, default=200.0, show_default=True, help="Farther from any street: unreachable."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="dask: one part per town on a dask cluster (same numbers).",
+)
+@click.option("--scheduler", default=None, help="With --engine dask: scheduler address [default: a LocalCluster].")
 @out_dir_option()
 def command(
     roads: Path,
@@ -388,6 +397,8 @@ def command(
     service_area_m: tuple[float, ...],
     max_distance_m: float,
     max_snap_m: float,
+    engine: str,
+    scheduler: str | None,
     out_dir: Path,
 ) -> int:
     """Walking distance from every home to each facility category, coverage per town, service areas.
@@ -407,6 +418,8 @@ def command(
     system_of = options.coord_system
 
     read = options.read
+    stages = Stages("access", ["read", "network", "distances", "coverage", "service areas", "write"])
+    stages.start("read")
     road_gdf = read("roads", roads)
     fac_gdf = read("facilities", facilities)
     # Homes keep their rows without geometry: each is written, unreachable (access.nearest lists it).
@@ -446,9 +459,11 @@ def command(
     elif population_col in home_gdf.columns:
         weights = home_gdf[population_col]
     with hinted(ANALYSIS_HINTS):
+        stages.start("network")
         G = network.from_lines(road_gdf, class_col=road_class_col)
         net = access.prepare(G)
         logger.info("walking network: %d nodes, %d edges", G.number_of_nodes(), G.number_of_edges())
+        stages.start("distances")
         dist = access.nearest(
             net,
             home_gdf,
@@ -458,7 +473,11 @@ def command(
             max_snap_m=max_snap_m,
             categories=cats,
             catalogue=catalogue,
+            engine=engine,
+            parts=town if engine == "dask" and (town_gdf is not None or town_id_col in home_gdf.columns) else None,
+            scheduler=scheduler,
         )
+    stages.start("coverage")
     groups = names = None
     if town_gdf is not None:  # every town of the layer, also one without homes, with its name
         groups = town_gdf[town_id_col]
@@ -470,6 +489,7 @@ def command(
         own = cov.attrs["distance_m"]
         areas_m = tuple(service_area_m) or access.life_circle_distances_m()
         area_thresholds = {c: sorted({*areas_m, *(() if service_area_m else (own[c],))}) for c in own}
+        stages.start("service areas")
         areas = access.service_areas(
             net,
             fac_gdf,
@@ -484,6 +504,7 @@ def command(
     if population_col == ESTIMATE and weights is not None:
         per_home["population_estimate"] = weights.to_numpy()
 
+    stages.start("write")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [
         io.write_layer(per_home.reset_index(drop=True), out_dir / "home_distances.gpkg", layer="home_distances"),
@@ -491,6 +512,7 @@ def command(
         io.write_layer(areas, out_dir / "service_areas.gpkg", layer="service_areas"),
     ]
 
+    stages.done()
     for note in notes:
         click.echo(f"note: {note}", err=True)
     lacking = _echo_coverage(cov)

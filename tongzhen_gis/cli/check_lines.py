@@ -52,6 +52,7 @@ from tongzhen_gis.cli._common import (
     out_dir_option,
     parse_input_options,
 )
+from tongzhen_gis.cli._progress import Stages
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +236,11 @@ def command(
         msg = "no control line given; pass at least one of --red-line, --farmland, --urban-boundary"
         raise click.UsageError(msg)
     source_id_col = _source_ids(source_ids)
+    stages = Stages("check-lines", ["read", "check", "write"])
+    stages.start("read")
     read = {name: _read(name, path, options) for name, path in paths.items() if path is not None}
     n_rows = sum(len(gdf) for gdf in read.values())
+    stages.start("check")
     with hinted(CHECK_HINTS):
         result = controllines.check(
             read["features"],
@@ -250,6 +254,7 @@ def command(
             progress=n_rows >= PROGRESS_ROWS,
             source_id_col=source_id_col or None,
         )
+    stages.start("write")
     repairs = pd.concat(
         [pd.DataFrame([r for name, gdf in read.items() for r in _io_repairs(name, gdf)]), result.repairs],
         ignore_index=True,
@@ -260,6 +265,7 @@ def command(
         io.write_layer(result.conflicts, out_dir / "conflicts.gpkg", layer="conflicts"),
         io.write_table(repairs, out_dir / "repairs.csv", index=False),
     ]
+    stages.done()
     _print_table(result.summary)
     counts = result.counts()
     click.echo(" · ".join(f"{v} {counts.get(v, 0)}" for v in ("pass", "review", "conflict", "unchecked")))

@@ -22,6 +22,7 @@ from tongzhen_gis.cli._common import (
     parse_input_options,
     set_aside_notes,
 )
+from tongzhen_gis.cli._progress import Stages
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def command(
         bare="towns",
     )
 
+    stages = Stages("intensity", ["read", "summarize", "zonal", "write"])
+    stages.start("read")
     # Towns keep their rows without geometry: each gets a row with empty figures (noted by summarize).
     town_gdf = options.read("towns", towns, drop_empty=False)
     with hinted(SUMMARY_HINTS, where=f"towns ({towns})"):  # 小镇编号, 小镇名称 … name these columns too
@@ -105,6 +108,7 @@ def command(
     parcels = options.read("parcels", parcels_path)
     buildings = options.read("buildings", buildings_path) if buildings_path else None
     enterprises = io.read_table(enterprises_path) if enterprises_path else None
+    stages.start("summarize")
     with hinted(SUMMARY_HINTS):
         table = intensity.summarize(
             town_gdf,
@@ -125,6 +129,7 @@ def command(
     problems += set_aside_notes("towns", town_gdf)
     problems += list(table.attrs.get("problems", [])) + list(table.attrs.get("repairs", []))
     if raster_path is not None:
+        stages.start("zonal")
         with hinted(SUMMARY_HINTS, where=f"raster ({raster_path})"):
             zones = intensity.zonal(town_gdf, io.read_raster(raster_path), categorical=categorical, id_col=id_col)
         problems += zones.attrs.get("problems", [])
@@ -136,6 +141,7 @@ def command(
     if firm_scores:
         scores = intensity.firm_scores(enterprises)
         problems += scores.attrs.get("problems", [])
+    stages.start("write")
     problem_table = pd.DataFrame({"problem": problems})
     sheets = {"用地集约 intensity": table}
     if scores is not None:
@@ -149,6 +155,7 @@ def command(
     if problems:
         written.append(io.write_table(problem_table, out_dir / "intensity_problems.csv", index=False))
     written.append(io.write_workbook(sheets, out_dir / "intensity.xlsx", index=True))
+    stages.done()
     if problems:  # each one was logged as a warning by the library
         click.echo(f"{len(problems)} note(s) on the data: see {out_dir / 'intensity_problems.csv'}", err=True)
     for path in written:

@@ -12,6 +12,7 @@ import click
 
 from tongzhen_gis import report
 from tongzhen_gis.cli._common import out_dir_option
+from tongzhen_gis.cli._progress import Stages
 from tongzhen_gis.errors import InputFileError
 
 
@@ -25,7 +26,10 @@ def read_config(path: Path) -> report.ProjectConfig:
 
 def run_report(config: report.ProjectConfig, out_dir: Path, *, pdf: bool = False) -> int:
     """Build the bundle, print a short summary, return the exit code."""
+    stages = Stages("report", ["build"])
+    stages.start("build")
     result = report.build(config, out_dir, pdf=pdf)
+    stages.done()
     grades = result.evaluation.grades
     for town, row in grades.iterrows():
         status = "未达标" if town in result.failing else "达标"

@@ -1,0 +1,112 @@
+"""The vectorised service areas against the method they replace (issue 15).
+
+``benchmarks/union_areas.py`` keeps the former method (a Python loop over edges, one buffer per
+reached piece, one ``union_all``) as the peer. Both must draw the same polygons: the symmetric
+difference may not exceed the buffer's arc tolerance along the boundary (a sliver one chord
+error ``r (1 - cos(pi / (4 quad_segs)))`` wide), and the street length reached must agree.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tongzhen_gis as tz
+from tongzhen_gis.access.areas import _area
+from tongzhen_gis.access.sources import _sources_by_category
+
+_PEER = Path(__file__).resolve().parents[1] / "benchmarks" / "union_areas.py"
+_spec = importlib.util.spec_from_file_location("union_areas", _PEER)
+union_areas = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(union_areas)
+
+CAP_M, QUAD = 50.0, 16
+
+
+def _same_areas(net, facilities, thresholds):
+    cats, sources, *_ = _sources_by_category(
+        net,
+        facilities,
+        category_col="category",
+        categories=None,
+        max_snap_m=200.0,
+        touch_m=15.0,
+        entrances=None,
+        entrance_col="facility",
+    )
+    fields = net.node_distances(sources, limit_m=max(thresholds))
+    chord = CAP_M * (1 - math.cos(math.pi / (4 * QUAD)))
+    compared = 0
+    for k in range(len(cats)):
+        for t in thresholds:
+            new, street_new = _area(net, fields[k], sources[k], t, max_width_m=CAP_M, quad_segs=QUAD)
+            old, street_old = union_areas.area_by_union(
+                net, fields[k], sources[k], t, max_width_m=CAP_M, quad_segs=QUAD
+            )
+            assert street_new == pytest.approx(street_old, rel=1e-9, abs=1e-6), (cats[k], t)
+            assert shapely.symmetric_difference(new, old).area <= chord * max(old.length, 1.0), (cats[k], t)
+            assert new.area == pytest.approx(old.area, rel=1e-6, abs=1e-3)
+            compared += not old.is_empty
+    return compared
+
+
+def test_sample_town_areas_equal_the_union_method():
+    scene = tz.samples.sample_town()
+    net = tz.access.prepare(tz.network.from_lines(scene.roads))
+    assert _same_areas(net, scene.facilities, [0.0, 12.0, 300.0, 500.0, 1000.0]) > 10
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    thresholds=st.lists(st.floats(0, 900), min_size=1, max_size=3),
+)
+def test_random_grids_and_facilities_equal_the_union_method(seed, thresholds):
+    """Jittered grids with missing streets, facilities at random points (several on one edge, some at nodes)."""
+    rng = np.random.default_rng(seed)
+    side = 6
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    x = (ii * 120.0 + rng.uniform(-25, 25, ii.shape)).ravel() + 500_000
+    y = (jj * 120.0 + rng.uniform(-25, 25, jj.shape)).ravel() + 3_300_000
+    ids = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([ids[:-1, :].ravel(), ids[:, :-1].ravel()])
+    v = np.concatenate([ids[1:, :].ravel(), ids[:, 1:].ravel()])
+    keep = rng.random(len(u)) > 0.2
+    net = tz.access.PreparedNetwork.from_arrays(crs="EPSG:4549", x=x, y=y, edge_u=u[keep], edge_v=v[keep])
+    pts = rng.uniform([x.min(), y.min()], [x.max(), y.max()], size=(12, 2))
+    pts[:3] = np.column_stack([x[:3], y[:3]])  # on nodes
+    cats = tz.access.categories()[:3]
+    facilities = gpd.GeoDataFrame(
+        {"category": [cats[i % 3] for i in range(len(pts))]}, geometry=shapely.points(pts), crs="EPSG:4549"
+    )
+    _same_areas(net, facilities, sorted(thresholds))
+
+
+@pytest.mark.shared_data
+def test_yunqi_clip_areas_equal_the_union_method(shared_data):
+    path = shared_data("hangzhou/clip_yunqi_r2500m.gpkg")
+    net = tz.access.prepare(tz.network.from_lines(tz.io.read_layer(path, layer="roads")))
+    land = tz.io.read_layer(path, layer="landuse").to_crs(net.crs)
+    parks = land[land["fclass"] == "park"].assign(category="park")
+    buildings = tz.io.read_layer(path, layer="buildings").to_crs(net.crs)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(buildings), 30, replace=False)
+    points = gpd.GeoDataFrame(
+        {"category": np.repeat(tz.access.categories()[:3], 10)},
+        geometry=buildings.geometry.iloc[pick].representative_point().to_numpy(),
+        crs=net.crs,
+    )
+    facilities = gpd.GeoDataFrame(
+        {"category": [*parks["category"], *points["category"]]},
+        geometry=[*parks.geometry, *points.geometry],
+        crs=net.crs,
+    )
+    assert _same_areas(net, facilities, [300.0, 1000.0]) >= 2
