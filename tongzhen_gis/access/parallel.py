@@ -129,7 +129,8 @@ def _client(scheduler: Any):
     if scheduler is not None:
         msg = f"scheduler must be an address such as 'tcp://10.0.0.5:8786' or a distributed.Client, not {scheduler!r}"
         raise OptionError(msg, param="scheduler")
-    cluster = LocalCluster(threads_per_worker=1, dashboard_address="127.0.0.1:0", host="127.0.0.1")  # dashboard on a free loopback port
+    # loopback only; the dashboard on a free port, so a busy 8787 never fails the run
+    cluster = LocalCluster(threads_per_worker=1, dashboard_address="127.0.0.1:0", host="127.0.0.1")
     client = Client(cluster)
     return client, [client, cluster]
 
