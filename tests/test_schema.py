@@ -358,7 +358,11 @@ def test_landuse_level1_classes_from_rules():
         ("1202", "0602"),
         ("0101", "01"),  # longest prefix "01"
         ("1203", "23"),  # "12" is the longest key it starts with
-        ("0810A", "08"),
+        ("0810A", "14"),  # 三调 广场 → 14 绿地与开敞空间用地
+        ("0810", "14"),  # 公园与绿地
+        ("0809", "13"),  # 公用设施用地
+        ("0508", "11"),  # 物流仓储用地 → 仓储用地, not 09
+        ("0501", "09"),  # the rest of 05 stays 商业服务业
     ],
 )
 def test_dlbm_to_yongdi_examples(dlbm, yongdi):
