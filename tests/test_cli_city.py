@@ -125,7 +125,7 @@ def test_demo_writes_the_sample_city_and_keeps_its_exit_code(tmp_path, capsys):
     assert targets.loc["税收收入超10亿元特色小镇数", "状态"] == "未达标"
     assert targets.loc["税收收入超10亿元特色小镇数", "达成值"] == 14
     assert targets.loc["百亿级特色小镇数", "状态"] == "缺数据"
-    assert targets.loc["建有省级以上创新平台的特色小镇占比", "达成值"] == "90%"
+    assert targets.loc["建有省级以上创新平台的特色小镇占比", "达成值"] == "90.0%"  # one decimal, as every share
     assert targets.loc["累计省政府命名特色小镇数", ["2020年状态", "2023年状态"]].tolist() == ["未达标", "达标"]
     warnings = sheets["小镇预警"]
     assert warnings["小镇编号"].tolist() == ["C16", "C24", "C29"]

@@ -32,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "COLUMNS_ZH",
+    "COMPARATOR_ZH",
     "COVERAGE_HEADERS_ZH",
     "HEADERS_ZH",
     "LINE_ZH",
@@ -41,8 +42,12 @@ __all__ = [
     "VALUE_LABELS_ZH",
     "VERDICT_ZH",
     "header",
+    "rule_kind_zh",
     "verdict_zh",
 ]
+
+#: How a rule's comparator is printed for a reader.
+COMPARATOR_ZH: dict[str, str] = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 
 #: Chinese word of each control-line verdict (``verdict`` of :func:`tongzhen_gis.controllines.check`).
 VERDICT_ZH: dict[str, str] = {"pass": "通过", "review": "待核", "conflict": "冲突", "unchecked": "未核查"}
@@ -271,3 +276,10 @@ def verdict_zh(verdict: Any) -> Any:
     ('冲突', '待核', None)
     """
     return VERDICT_ZH.get(verdict, verdict) if isinstance(verdict, str) else verdict
+
+
+def rule_kind_zh(advisory: bool, confirmed: bool) -> str:
+    """The kind of a rule as the report shows it: 鼓励值 (advisory), 阈值未核实 or 约束性 (see :data:`RULE_KIND_ZH`)."""
+    if advisory:
+        return RULE_KIND_ZH["advisory"]
+    return RULE_KIND_ZH["binding"] if confirmed else RULE_KIND_ZH["unconfirmed"]

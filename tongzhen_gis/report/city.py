@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -62,7 +61,6 @@ WARNING_HEADERS_ZH = {
     "reason": "理由",
     "label": "性质",
 }
-_COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 
 
 @dataclass(frozen=True)
@@ -102,24 +100,14 @@ def _run_city(config: ProjectConfig, problems: list[str]) -> CityChapter | None:
     return CityChapter(review=review, locations=locations)
 
 
-def _kind(advisory: bool, confirmed: bool) -> str:
-    kinds = labels.RULE_KIND_ZH
-    return kinds["advisory"] if advisory else (kinds["unconfirmed"] if not confirmed else kinds["binding"])
-
-
-def _shown(value: Any, unit: str) -> Any:
-    if unit == "ratio" and isinstance(value, int | float) and pd.notna(value):
-        return f"{value * 100:.4g}%"
-    return value
-
-
 def _targets_table(chapter: CityChapter) -> pd.DataFrame:
     t = chapter.review.targets.copy()
     t["status_zh"] = t["status"].map(evaluate.STATUS_ZH)
-    t["kind"] = [_kind(a, c) for a, c in zip(t["advisory"], t["confirmed"], strict=True)]
-    t["comparator"] = t["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c))
-    t["value"] = [_shown(v, u) for v, u in zip(t["value"], t["unit"], strict=True)]
-    t["threshold"] = [_shown(v, u) for v, u in zip(t["threshold"], t["unit"], strict=True)]
+    t["kind"] = [labels.rule_kind_zh(a, c) for a, c in zip(t["advisory"], t["confirmed"], strict=True)]
+    t["comparator"] = t["comparator"].map(lambda c: labels.COMPARATOR_ZH.get(c, c))
+    # shares as the report writes them (55.6%); counts and money stay numbers for the workbook
+    t["value"] = [C.value_text(v, u) if u == "ratio" else v for v, u in zip(t["value"], t["unit"], strict=True)]
+    t["threshold"] = [C.value_text(v, u) if u == "ratio" else v for v, u in zip(t["threshold"], t["unit"], strict=True)]
     t["unit"] = t["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
     t["year"] = t["year"].map(lambda y: "" if pd.isna(y) else str(int(y)))  # text: 2023, not 2,023
     return t[list(TARGET_HEADERS_ZH)].rename(columns=TARGET_HEADERS_ZH)

@@ -35,7 +35,6 @@ from tongzhen_gis.report.run import ReportRun
 from tongzhen_gis.report.tables import _coverage_table, _summary_table
 
 #: How a comparator of the rule files is shown to a reader (units: :data:`tongzhen_gis.labels.UNIT_ZH`).
-_COMPARATOR_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 
 #: Columns of the 用地集约 section, in the order shown (absent ones are skipped).
 INTENSITY_COLUMNS = (
@@ -152,7 +151,7 @@ def _town_name(run: ReportRun, indicators: pd.DataFrame, tid: Any) -> str:
     return str(tid)
 
 
-def _shown(value: Any, unit: str) -> str:
+def value_text(value: Any, unit: str) -> str:
     """A scorecard value or threshold as a reader expects it: ratios as percentages, areas in m² and 亩."""
     if unit == "ratio":
         return F.share(value) if F.is_numeric(value) else F.cell(value)
@@ -163,16 +162,12 @@ def _shown(value: Any, unit: str) -> str:
 
 def _card_table(card: pd.DataFrame) -> Table:
     df = card.copy()
-    df["value"] = [_shown(v, u) for v, u in zip(df["value"], df["unit"], strict=True)]
-    df["threshold"] = [_shown(v, u) for v, u in zip(df["threshold"], df["unit"], strict=True)]
-    df["comparator"] = df["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c))
+    df["value"] = [value_text(v, u) for v, u in zip(df["value"], df["unit"], strict=True)]
+    df["threshold"] = [value_text(v, u) for v, u in zip(df["threshold"], df["unit"], strict=True)]
+    df["comparator"] = df["comparator"].map(lambda c: labels.COMPARATOR_ZH.get(c, c))
     df["unit"] = df["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
     df["status_zh"] = df["status"].map(evaluate.STATUS_ZH)
-    kinds = labels.RULE_KIND_ZH
-    df["mark"] = [
-        kinds["advisory"] if a else (kinds["unconfirmed"] if not c else kinds["binding"])
-        for a, c in zip(df["advisory"], df["confirmed"], strict=True)
-    ]
+    df["mark"] = [labels.rule_kind_zh(a, c) for a, c in zip(df["advisory"], df["confirmed"], strict=True)]
     cols = list(labels.SCORECARD_HEADERS_ZH)
     out = table(df[cols], headers=labels.SCORECARD_HEADERS_ZH, row_class=list(df["status"]))
     numeric = tuple(c in ("value", "threshold") for c in cols)
@@ -257,8 +252,8 @@ def _basis_table(card: pd.DataFrame, indicators: Sequence[str]) -> Table:
     df = pd.DataFrame(
         {
             "label_zh": rows["label_zh"],
-            "comparator": rows["comparator"].map(lambda c: _COMPARATOR_TEXT.get(c, c)),
-            "threshold": [_shown(v, u) for v, u in zip(rows["threshold"], rows["unit"], strict=True)],
+            "comparator": rows["comparator"].map(lambda c: labels.COMPARATOR_ZH.get(c, c)),
+            "threshold": [value_text(v, u) for v, u in zip(rows["threshold"], rows["unit"], strict=True)],
             "document": rows["document"],
             "clause": rows["clause"],
         }
