@@ -4,6 +4,8 @@
 reached piece, one ``union_all``) as the peer. Both must draw the same polygons: the symmetric
 difference may not exceed the buffer's arc tolerance along the boundary (a sliver one chord
 error ``r (1 - cos(pi / (4 quad_segs)))`` wide), and the street length reached must agree.
+The threaded build (``workers > 1``: runs of pieces unioned apart, then together) is held to the
+same peer, with the run size forced down so that even the sample town is cut into runs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import math
 from pathlib import Path
+from unittest import mock
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +34,7 @@ _spec.loader.exec_module(union_areas)
 CAP_M, QUAD = 50.0, 16
 
 
-def _same_areas(net, facilities, thresholds):
+def _same_areas(net, facilities, thresholds, workers=1):
     cats, sources, *_ = _sources_by_category(
         net,
         facilities,
@@ -47,7 +50,10 @@ def _same_areas(net, facilities, thresholds):
     compared = 0
     for k in range(len(cats)):
         for t in thresholds:
-            new, street_new = _area(net, fields[k], sources[k], t, max_width_m=CAP_M, quad_segs=QUAD)
+            with mock.patch("tongzhen_gis.access.areas._CHUNK_MIN_PIECES", 0 if workers > 1 else 4000):
+                new, street_new = _area(
+                    net, fields[k], sources[k], t, max_width_m=CAP_M, quad_segs=QUAD, workers=workers
+                )
             old, street_old = union_areas.area_by_union(
                 net, fields[k], sources[k], t, max_width_m=CAP_M, quad_segs=QUAD
             )
@@ -58,18 +64,20 @@ def _same_areas(net, facilities, thresholds):
     return compared
 
 
-def test_sample_town_areas_equal_the_union_method():
+@pytest.mark.parametrize("workers", [1, 3])
+def test_sample_town_areas_equal_the_union_method(workers):
     scene = tz.samples.sample_town()
     net = tz.access.prepare(tz.network.from_lines(scene.roads))
-    assert _same_areas(net, scene.facilities, [0.0, 12.0, 300.0, 500.0, 1000.0]) > 10
+    assert _same_areas(net, scene.facilities, [0.0, 12.0, 300.0, 500.0, 1000.0], workers=workers) > 10
 
 
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     thresholds=st.lists(st.floats(0, 900), min_size=1, max_size=3),
+    workers=st.sampled_from([1, 2]),
 )
-def test_random_grids_and_facilities_equal_the_union_method(seed, thresholds):
+def test_random_grids_and_facilities_equal_the_union_method(seed, thresholds, workers):
     """Jittered grids with missing streets, facilities at random points (several on one edge, some at nodes)."""
     rng = np.random.default_rng(seed)
     side = 6
@@ -87,11 +95,12 @@ def test_random_grids_and_facilities_equal_the_union_method(seed, thresholds):
     facilities = gpd.GeoDataFrame(
         {"category": [cats[i % 3] for i in range(len(pts))]}, geometry=shapely.points(pts), crs="EPSG:4549"
     )
-    _same_areas(net, facilities, sorted(thresholds))
+    _same_areas(net, facilities, sorted(thresholds), workers=workers)
 
 
 @pytest.mark.shared_data
-def test_yunqi_clip_areas_equal_the_union_method(shared_data):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_yunqi_clip_areas_equal_the_union_method(shared_data, workers):
     path = shared_data("hangzhou/clip_yunqi_r2500m.gpkg")
     net = tz.access.prepare(tz.network.from_lines(tz.io.read_layer(path, layer="roads")))
     land = tz.io.read_layer(path, layer="landuse").to_crs(net.crs)
@@ -109,4 +118,25 @@ def test_yunqi_clip_areas_equal_the_union_method(shared_data):
         geometry=[*parks.geometry, *points.geometry],
         crs=net.crs,
     )
-    assert _same_areas(net, facilities, [300.0, 1000.0]) >= 2
+    assert _same_areas(net, facilities, [300.0, 1000.0], workers=workers) >= 2
+
+
+def test_workers_must_be_a_whole_number_of_threads():
+    scene = tz.samples.sample_town()
+    net = tz.access.prepare(tz.network.from_lines(scene.roads))
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(tz.errors.OptionError, match="workers"):
+            tz.access.service_areas(net, scene.facilities, workers=bad)
+
+
+def test_threads_do_not_change_the_published_areas():
+    """``service_areas`` end to end: one thread and three (runs forced) give the same table."""
+    scene = tz.samples.sample_town()
+    net = tz.access.prepare(tz.network.from_lines(scene.roads))
+    one = tz.access.service_areas(net, scene.facilities, workers=1)
+    with mock.patch("tongzhen_gis.access.areas._CHUNK_MIN_PIECES", 0):
+        three = tz.access.service_areas(net, scene.facilities, workers=3)
+    assert one.drop(columns=["geometry", "area_m2"]).equals(three.drop(columns=["geometry", "area_m2"]))
+    assert np.allclose(one["area_m2"], three["area_m2"], rtol=1e-9, atol=1e-6)
+    diff = shapely.symmetric_difference(one.geometry.to_numpy(), three.geometry.to_numpy())
+    assert (shapely.area(diff) <= 1e-6 * np.maximum(one["area_m2"].to_numpy(), 1.0)).all()

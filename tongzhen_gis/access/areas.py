@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -20,6 +22,9 @@ from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prep
 from tongzhen_gis.access.sources import _sources_by_category
 from tongzhen_gis.errors import OptionError
 
+# below this many reached pieces one thread draws and unions an area: the threads would cost more
+_CHUNK_MIN_PIECES = 4000
+
 
 def service_areas(
     G: GraphLike,
@@ -35,6 +40,7 @@ def service_areas(
     entrance_col: str = "facility",
     quad_segs: int = 16,
     catalogue: CatalogueLike | None = None,
+    workers: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Areas within walking reach of each category, following the streets (服务范围).
 
@@ -68,6 +74,10 @@ def service_areas(
         Cap on the widening either side of a street (a plot's depth), metres.
     quad_segs : int, default 16
         Segments per quarter circle of the widening.
+    workers : int, optional
+        Threads that draw and union the pieces of one area (GEOS releases the GIL). Default:
+        the cores this process may use. ``1``: one thread. The polygons do not depend on it
+        beyond the rounding of GEOS's noding (well below a square metre).
 
     Returns
     -------
@@ -92,10 +102,13 @@ def service_areas(
     per_category = _thresholds(cats, thresholds_m, catalogue=used)
     node_dist = net.node_distances(sources, limit_m=max(max(t) for t in per_category.values()) if cats else 0.0)
     names = _names_zh(catalogue)
+    n_threads = _threads(workers)
     rows, geoms = [], []
     for k, c in enumerate(cats):
         for t in per_category[c]:
-            geom, street_m = _area(net, node_dist[k], sources[k], t, max_width_m=max_width_m, quad_segs=quad_segs)
+            geom, street_m = _area(
+                net, node_dist[k], sources[k], t, max_width_m=max_width_m, quad_segs=quad_segs, workers=n_threads
+            )
             rows.append({"category": c, "category_zh": names.get(c, c), "threshold_m": t, "street_m": street_m})
             geoms.append(geom)
     out = gpd.GeoDataFrame(rows, geometry=geoms, crs=net.crs)
@@ -103,6 +116,16 @@ def service_areas(
     out.attrs["unreachable_facilities"] = unreached
     out.attrs["problems"] = notes
     return out
+
+
+def _threads(workers: int | None) -> int:
+    """The number of threads to use: ``workers``, or the cores this process may use."""
+    if workers is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        msg = f"workers must be a whole number of threads of at least 1, got {workers!r}"
+        raise OptionError(msg, param="workers")
+    return workers
 
 
 def _thresholds(cats: list[str], thresholds_m: Any, *, catalogue: CatalogueLike | None) -> dict[str, list[float]]:
@@ -275,22 +298,57 @@ def _along(net: PreparedNetwork, edge: np.ndarray, s0: np.ndarray, s1: np.ndarra
 
 
 def _area(
-    net: PreparedNetwork, node_dist: np.ndarray, src: Sources, t: float, *, max_width_m: float, quad_segs: int
+    net: PreparedNetwork,
+    node_dist: np.ndarray,
+    src: Sources,
+    t: float,
+    *,
+    max_width_m: float,
+    quad_segs: int,
+    workers: int = 1,
 ) -> tuple[Any, float]:
     """The service area of one distance field at one threshold, and the street length reached.
 
-    Every reached stretch is drawn with array operations: a constant-width stretch (most of the
-    reached streets, at the cap) is the stretch of street buffered; a tapering piece is the
-    convex hull of the disks at the ends of each straight part. The pieces are joined by one
-    ``shapely.union_all`` (GEOS's cascaded union; buffering all the stretches as one
-    MultiLineString was measured far slower on the Hangzhou network).
+    The reached pieces are sorted west to east and cut into ``workers * 2`` runs of equal count
+    (one run when there are fewer than ``_CHUNK_MIN_PIECES`` pieces or one worker); each run is
+    drawn (:func:`_piece_polygons`) and unioned in a thread (GEOS releases the GIL), then the runs'
+    unions are unioned. Union is associative, so the polygon is the one a single ``union_all``
+    gives, up to the rounding of the noding (tested: symmetric difference below 1e-6 of the area).
     """
     arr = _reached_pieces(net, node_dist, src, t, max_width_m)
     if not len(arr):
         return shapely.Polygon(), 0.0
+    street_m = float((arr[:, 2] - arr[:, 1]).sum())
+    n_runs = 1 if workers <= 1 or len(arr) < _CHUNK_MIN_PIECES else 2 * workers
+    if n_runs == 1:
+        return _union_of(_piece_polygons(net, arr, t, quad_segs=quad_segs)), street_m
+    x = shapely.get_coordinates(shapely.centroid(net.edge_geom[arr[:, 0].astype(np.int64)]))[:, 0]
+    runs = np.array_split(arr[np.argsort(x, kind="stable")], n_runs)
+
+    def one(run: np.ndarray) -> Any:
+        return _union_of(_piece_polygons(net, run[np.argsort(run[:, 0], kind="stable")], t, quad_segs=quad_segs))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(one, runs))
+    return _union_of(np.array(parts, dtype=object)), street_m
+
+
+def _union_of(polygons: np.ndarray) -> Any:
+    """``shapely.union_all`` of ``polygons``; an empty polygon when there are none."""
+    return shapely.union_all(polygons) if len(polygons) else shapely.Polygon()
+
+
+def _piece_polygons(net: PreparedNetwork, arr: np.ndarray, t: float, *, quad_segs: int) -> np.ndarray:
+    """The polygons of reached pieces ``(edge, s0, s1, r0, r1)`` (edge order), to be unioned.
+
+    Every reached stretch is drawn with array operations: a constant-width stretch (most of the
+    reached streets, at the cap) is the stretch of street buffered; a tapering piece is the
+    convex hull of the disks at the ends of each straight part. The pieces are joined by
+    ``shapely.union_all`` (GEOS's cascaded union; buffering all the stretches as one
+    MultiLineString, or one per 0.5-2 km tile, was measured 3-100x slower on the Hangzhou network).
+    """
     edge = arr[:, 0].astype(np.int64)
     s0, s1, r0, r1 = arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
-    street_m = float((s1 - s0).sum())
     polygons = []
     const = (np.abs(r0 - r1) <= 1e-9 * max(1.0, t)) & (r0 > 0)
     if const.any():
@@ -317,7 +375,4 @@ def _area(
         order = np.argsort(piece, kind="stable")
         hulls = shapely.convex_hull(shapely.linestrings(coords[order], indices=piece[order]))
         polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
-    merged = np.concatenate(polygons) if polygons else np.array([], dtype=object)
-    if len(merged) == 0:
-        return shapely.Polygon(), street_m
-    return shapely.union_all(merged), street_m
+    return np.concatenate(polygons) if polygons else np.array([], dtype=object)
