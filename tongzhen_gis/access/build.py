@@ -324,8 +324,9 @@ def duplicate_edges(u: np.ndarray, v: np.ndarray, length: np.ndarray, geom: np.n
     Two copies of one street would hide the direct path between a home and a facility that
     snap to different copies. Copies are edges joining the same nodes with the same length
     and the same geometry (either direction); the first in (nodes, length) order is kept.
-    Only edges whose node pair occurs more than once are compared; the geometries of a pair
-    are compared in one vectorised call, a third copy of a street one by one.
+    Only edges sharing their nodes and length are compared: two of them (a two-way street of
+    a directed graph) in one vectorised call for all such pairs, three or more each with the
+    copies kept before it.
     """
     lo = np.minimum(u, v)
     hi = np.maximum(u, v)
@@ -336,20 +337,24 @@ def duplicate_edges(u: np.ndarray, v: np.ndarray, length: np.ndarray, geom: np.n
     if not len(cand):
         return drop
     order = cand[np.lexsort((length[cand], hi[cand], lo[cand]))]
-    same = (
-        (lo[order][1:] == lo[order][:-1])
-        & (hi[order][1:] == hi[order][:-1])
-        & (length[order][1:] == length[order][:-1])
+    starts = np.flatnonzero(
+        np.r_[
+            True,
+            (lo[order][1:] != lo[order][:-1])
+            | (hi[order][1:] != hi[order][:-1])
+            | (length[order][1:] != length[order][:-1]),
+        ]
     )
-    # a pair whose first edge opens its run is compared with that edge, which nothing before has dropped
-    opens = same & ~np.r_[False, same[:-1]]
-    first, second = order[:-1][opens], order[1:][opens]
-    drop[second] = _same_line(geom[first], geom[second])
-    for j in np.flatnonzero(same & ~opens):
-        a, b = order[j], order[j + 1]
-        if drop[a]:
-            a = next((k for k in order[: j + 1][::-1] if not drop[k] and lo[k] == lo[b] and hi[k] == hi[b]), a)
-        drop[b] = bool(_same_line(geom[[a]], geom[[b]])[0])
+    sizes = np.diff(np.r_[starts, len(order)])
+    pair = starts[sizes == 2]
+    drop[order[pair + 1]] = _same_line(geom[order[pair]], geom[order[pair + 1]])
+    for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
+        kept = [order[start]]
+        for b in order[start + 1 : start + size]:
+            if _same_line(geom[kept], np.full(len(kept), geom[b], dtype=object)).any():
+                drop[b] = True
+            else:
+                kept.append(b)
     return drop
 
 
