@@ -29,7 +29,9 @@ from tongzhen_gis.errors import NetworkDataError
 CRS = "EPSG:4549"
 CLASSES = [nx.Graph, nx.DiGraph, nx.MultiGraph, nx.MultiDiGraph]
 LABELS = {
+    "range": lambda i: i,  # 0 … n-1: positions without any lookup when added in that order
     "int": lambda i: i * 7,
+    "huge int": lambda i: 2**70 + i,  # beyond int64
     "str": lambda i: f"n{i}",
     "tuple": lambda i: (i, i % 2),
     "mixed": lambda i: [i, f"n{i}", (i, "a")][i % 3],

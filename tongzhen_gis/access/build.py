@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -25,6 +25,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
 from pyproj import CRS
@@ -126,17 +127,22 @@ def graph_arrays(G: nx.Graph) -> dict[str, Any]:
             return {"crs": crs, **arrays}
     node_ids, x, y = read_nodes(G)
     edge_u, edge_v, keys, datas = read_edges(G, node_ids)
-    lengths = list(map(methodcaller("get", "length"), datas))
-    lacking = sum(map(operator.is_, lengths, repeat(None)))
-    if lacking:
-        msg = (
-            f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
-            "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
-        )
-        raise NetworkDataError(msg)
-    geoms = list(map(methodcaller("get", "geometry"), datas))
+    try:
+        # a length of None reads as NaN here, which sends the graph to the counting below
+        length = np.fromiter(map(itemgetter("length"), datas), dtype=float, count=len(datas))
+    except KeyError:
+        length = np.full(len(datas), np.nan)
+    if np.isnan(length).any():
+        lacking = sum(map(operator.is_, map(methodcaller("get", "length"), datas), repeat(None)))
+        if lacking:
+            msg = (
+                f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
+                "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
+            )
+            raise NetworkDataError(msg)
     # no edge with a geometry: every edge is the straight line (built in one call by the network)
-    no_geometry = sum(map(operator.is_, geoms, repeat(None))) == len(geoms)
+    with_geometry = any(map(operator.contains, datas, repeat("geometry")))
+    geometry = methodcaller("get", "geometry")
     return {
         "crs": crs,
         "node_ids": node_ids,
@@ -144,8 +150,8 @@ def graph_arrays(G: nx.Graph) -> dict[str, Any]:
         "y": y,
         "edge_u": edge_u,
         "edge_v": edge_v,
-        "edge_length_m": np.array(lengths, dtype=float),
-        "edge_geom": None if no_geometry else _object_array(geoms),
+        "edge_length_m": length,
+        "edge_geom": np.fromiter(map(geometry, datas), dtype=object, count=len(datas)) if with_geometry else None,
         "edge_keys": EdgeKeys(node_ids, edge_u, edge_v, keys),
     }
 
@@ -221,22 +227,22 @@ def read_edges(G: nx.Graph, node_ids: np.ndarray) -> tuple[np.ndarray, np.ndarra
     heads = list(map(itemgetter(0), G.adjacency()))
     nbrs = list(map(itemgetter(1), G.adjacency()))
     labels = node_ids.tolist()
-    position = dict(zip(labels, range(len(labels)), strict=True))
+    position = _positions_of(labels)
     counts = np.fromiter(map(len, nbrs), dtype=np.int64, count=len(nbrs))
-    tails = list(chain.from_iterable(nbrs))
-    inner = _object_array(list(chain.from_iterable(map(methodcaller("values"), nbrs))))
+    total = int(counts.sum())
+    inner = np.fromiter(chain.from_iterable(map(methodcaller("values"), nbrs)), dtype=object, count=total)
     # position of each entry's own node in the adjacency, and of its neighbour in node_ids
     at = np.repeat(np.arange(len(heads), dtype=np.int64), counts)
-    v = np.fromiter(map(position.__getitem__, tails), dtype=np.int64, count=len(tails))
+    v = position(chain.from_iterable(nbrs), total)
     same_order = heads == labels
-    u = at if same_order else np.fromiter(map(position.__getitem__, heads), dtype=np.int64, count=len(heads))[at]
+    u = at if same_order else position(heads, len(heads))[at]
     if not G.is_directed():
         # G.edges skips a neighbour already passed in the adjacency (its own self-loops are kept)
         if same_order:
             keep = v >= at
         else:
             order = dict(zip(heads, range(len(heads)), strict=True))
-            keep = np.fromiter(map(order.__getitem__, tails), dtype=np.int64, count=len(tails)) >= at
+            keep = np.fromiter(map(order.__getitem__, chain.from_iterable(nbrs)), dtype=np.int64, count=total) >= at
         u, v, inner = u[keep], v[keep], inner[keep]
     if not G.is_multigraph():
         return u, v, None, inner
@@ -244,6 +250,27 @@ def read_edges(G: nx.Graph, node_ids: np.ndarray) -> tuple[np.ndarray, np.ndarra
     keys = _object_array(list(chain.from_iterable(inner)))
     datas = _object_array(list(chain.from_iterable(map(methodcaller("values"), inner))))
     return np.repeat(u, per_pair), np.repeat(v, per_pair), keys, datas
+
+
+def _positions_of(labels: list) -> Callable[[Iterable, int], np.ndarray]:
+    """A function giving the positions in ``labels`` of ``count`` node labels (all present).
+
+    Plain ``int`` labels (a graph built by hand, osmnx's OSM ids) are matched as int64 arrays
+    (none at all when they are ``0 … n-1`` in order); any other hashable label through a dict.
+    """
+    ints = None
+    if set(map(type, labels)) == {int}:
+        try:
+            ints = np.fromiter(labels, dtype=np.int64, count=len(labels))
+        except OverflowError:  # an int beyond int64
+            ints = None
+    if ints is None:
+        lookup = dict(zip(labels, range(len(labels)), strict=True))
+        return lambda items, count: np.fromiter(map(lookup.__getitem__, items), dtype=np.int64, count=count)
+    if np.array_equal(ints, np.arange(len(ints))):
+        return lambda items, count: np.fromiter(items, dtype=np.int64, count=count)
+    index = pd.Index(ints)
+    return lambda items, count: index.get_indexer(np.fromiter(items, dtype=np.int64, count=count)).astype(np.int64)
 
 
 def validated_edges(
