@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 import tongzhen_gis as tz
-from tongzhen_gis.access.build import duplicate_edges, graph_arrays, symmetric_csr
+from tongzhen_gis.access.build import ARRAYS_KEY, duplicate_edges, graph_arrays, symmetric_csr
 from tongzhen_gis.access.engine import PreparedNetwork
 from tongzhen_gis.errors import NetworkDataError
 
@@ -259,3 +259,25 @@ def test_the_garbage_collector_is_left_as_it_was(was_on):
         assert gc.isenabled() == was_on
     finally:
         (gc.enable if before else gc.disable)()
+
+
+@pytest.mark.shared_data
+def test_real_streets_read_like_the_loop_and_like_the_kept_arrays(shared_data):
+    roads = tz.io.read_layer(shared_data("hangzhou/clip_yunqi_r2500m.gpkg"), layer="roads")
+    G = tz.network.from_lines(roads)
+    kept = tz.access.prepare(G)  # from the arrays the graph carries
+    bare = G.copy()
+    del bare.graph[ARRAYS_KEY]
+    # osmnx's shape: a MultiDiGraph listing each street both ways
+    directed = nx.MultiDiGraph(bare)
+    for H in (bare, directed):
+        got, want = graph_arrays(H), _reference_arrays(H)
+        assert got["edge_keys"].tolist() == want["edge_keys"]
+        for name in ("edge_u", "edge_v", "edge_length_m"):
+            np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+        assert all(a is b for a, b in zip(got["edge_geom"], want["edge_geom"], strict=True))
+        net = tz.access.prepare(H)
+        # the same streets once each (a street listed both ways is one street), the same matrix
+        assert len(net.edge_u) == len(kept.edge_u)
+        for name in ("indptr", "indices", "data"):
+            np.testing.assert_array_equal(getattr(net.matrix, name), getattr(kept.matrix, name), err_msg=name)
