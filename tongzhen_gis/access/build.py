@@ -404,21 +404,23 @@ def symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sp.csr
     """CSR matrix with both directions of every edge, keeping the shortest of parallel edges.
 
     Self-loops are left out (they never shorten a path). Explicit zero lengths stay edges.
-    Parallel edges are reduced to their shortest first, so that scipy's conversion (which
-    would add them up) sees each node pair once; its indices come out sorted.
+    scipy's conversion adds up the entries of one node pair: when it finds such pairs (fewer
+    entries than edges), parallel edges are first reduced to their shortest and the matrix is
+    built again. Its indices come out sorted.
     """
     keep = u != v
     lo, hi, w = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep]), w[keep]
+    matrix = _both_ways(n, lo, hi, w)
+    if matrix.nnz == 2 * len(lo):
+        return matrix
     key = _pair_key(lo, hi)
-    parallel = _repeated(key)
-    if parallel.any():
-        order = np.flatnonzero(parallel)
-        order = order[np.argsort(key[order], kind="stable")]
-        starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
-        single = ~parallel
-        lo = np.r_[lo[single], lo[order][starts]]
-        hi = np.r_[hi[single], hi[order][starts]]
-        w = np.r_[w[single], np.minimum.reduceat(w[order], starts)]
+    order = np.argsort(key, kind="stable")
+    starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+    return _both_ways(n, lo[order][starts], hi[order][starts], np.minimum.reduceat(w[order], starts))
+
+
+def _both_ways(n: int, lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
+    """The CSR matrix of these edges in both directions (entries of one pair added up), indices sorted."""
     index_dtype = np.int32 if n < 2**31 - 1 and 2 * len(lo) < 2**31 - 1 else np.int64
     rows, cols = np.r_[lo, hi].astype(index_dtype), np.r_[hi, lo].astype(index_dtype)
     matrix = sp.coo_matrix((np.r_[w, w], (rows, cols)), shape=(n, n)).tocsr()
