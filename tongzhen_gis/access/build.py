@@ -1,6 +1,10 @@
 """The builder steps of the prepared network (:class:`~tongzhen_gis.access.engine.PreparedNetwork`).
 
-Each step is a function over plain arrays, run once when a network is prepared:
+A networkx graph is first read into arrays by :func:`graph_arrays`: the arrays a graph from
+:mod:`tongzhen_gis.network` carries (:func:`remember_arrays`), or else its nodes and its
+adjacency read with C-level maps (:func:`read_nodes`, :func:`read_edges`), no Python loop
+over edges. Each further step is a function over plain arrays, run once when a network is
+prepared:
 
 1. :func:`check_metric_crs`: refuse a CRS that cannot measure metres;
 2. :func:`validated_edges`: refuse a network without edges or with missing/negative lengths;
@@ -10,6 +14,9 @@ Each step is a function over plain arrays, run once when a network is prepared:
    line digitised twice), of which one is kept;
 5. :func:`length_scale` and :func:`symmetric_csr`: the geometry-to-length scale of each edge
    and the CSR matrix.
+
+Reading and building run with Python's cyclic garbage collector paused
+(:func:`collector_paused`).
 """
 
 from __future__ import annotations
