@@ -1,6 +1,10 @@
 """The builder steps of the prepared network (:class:`~tongzhen_gis.access.engine.PreparedNetwork`).
 
-Each step is a function over plain arrays, run once when a network is prepared:
+A networkx graph is first read into arrays by :func:`graph_arrays`: the arrays a graph from
+:mod:`tongzhen_gis.network` carries (:func:`remember_arrays`), or else its nodes and its
+adjacency read with C-level maps (:func:`read_nodes`, :func:`read_edges`), no Python loop
+over edges. Each further step is a function over plain arrays, run once when a network is
+prepared:
 
 1. :func:`check_metric_crs`: refuse a CRS that cannot measure metres;
 2. :func:`validated_edges`: refuse a network without edges or with missing/negative lengths;
@@ -10,10 +14,20 @@ Each step is a function over plain arrays, run once when a network is prepared:
    line digitised twice), of which one is kept;
 5. :func:`length_scale` and :func:`symmetric_csr`: the geometry-to-length scale of each edge
    and the CSR matrix.
+
+Reading and building run with Python's cyclic garbage collector paused
+(:func:`collector_paused`).
 """
 
 from __future__ import annotations
 
+import gc
+import operator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import networkx as nx
@@ -77,13 +91,34 @@ def remember_arrays(G: nx.Graph, **arrays: Any) -> None:
     G.graph[ARRAYS_KEY] = (fingerprint(G), arrays)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a network is read and built.
+
+    Preparing a network keeps hundreds of thousands of new objects alive (lists of edge
+    attribute dicts, one shapely LineString per edge: both tracked by the collector). Each
+    time enough of them pile up the collector walks every object of the process again, the
+    whole networkx graph included: on a 100,000-node graph that tripled the time to build the
+    edge geometry. Nothing built here forms a reference cycle, so nothing is left for the
+    collector to free. It is switched back on only if it was on.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@collector_paused()
 def graph_arrays(G: nx.Graph) -> dict[str, Any]:
     """The keywords of :class:`~tongzhen_gis.access.engine.PreparedNetwork`, read from a networkx graph.
 
     A graph built by :func:`tongzhen_gis.network.from_lines` or ``from_osm`` carries the arrays
     it was built from (:func:`remember_arrays`); they are used as long as the graph's
     :func:`fingerprint` is unchanged. Otherwise the graph is read with one pass over its nodes
-    and one over its edges, the rest with array operations.
+    and one over its adjacency (:func:`read_edges`), the rest with array operations.
 
     Raises
     ------
@@ -97,38 +132,152 @@ def graph_arrays(G: nx.Graph) -> dict[str, Any]:
         mark, arrays = kept
         if mark is not None and mark == fingerprint(G):
             return {"crs": crs, **arrays}
+    node_ids, x, y = read_nodes(G)
+    edge_u, edge_v, keys, datas = read_edges(G, node_ids)
+    try:
+        # a length of None reads as NaN here, which sends the graph to the counting below
+        length = np.fromiter(map(itemgetter("length"), datas), dtype=float, count=len(datas))
+    except KeyError:
+        length = np.full(len(datas), np.nan)
+    if np.isnan(length).any():
+        lacking = sum(map(operator.is_, map(methodcaller("get", "length"), datas), repeat(None)))
+        if lacking:
+            msg = (
+                f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
+                "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
+            )
+            raise NetworkDataError(msg)
+    # no edge with a geometry: every edge is the straight line (built in one call by the network)
+    with_geometry = any(map(operator.contains, datas, repeat("geometry")))
+    geometry = methodcaller("get", "geometry")
+    return {
+        "crs": crs,
+        "node_ids": node_ids,
+        "x": x,
+        "y": y,
+        "edge_u": edge_u,
+        "edge_v": edge_v,
+        "edge_length_m": length,
+        "edge_geom": np.fromiter(map(geometry, datas), dtype=object, count=len(datas)) if with_geometry else None,
+        "edge_keys": EdgeKeys(node_ids, edge_u, edge_v, keys),
+    }
+
+
+def _object_array(items: list) -> np.ndarray:
+    """A 1-D object array of these items (tuples stay single items, as node labels)."""
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+def read_nodes(G: nx.Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The node labels (a 1-D object array, in ``G.nodes`` order) and their ``x``, ``y`` as floats.
+
+    Raises
+    ------
+    NetworkDataError
+        No nodes, or a node without ``x``/``y`` that ``float`` accepts.
+    """
     node_ids = list(G.nodes)
     if not node_ids:
         msg = "the street graph has no nodes; check the road layer and the walkable-class filter"
         raise NetworkDataError(msg)
+    datas = list(map(itemgetter(1), G.nodes(data=True)))
+    n = len(datas)
     try:
-        xy = np.array([(float(d["x"]), float(d["y"])) for _, d in G.nodes(data=True)], dtype=float)
+        x = np.fromiter(map(float, map(itemgetter("x"), datas)), dtype=float, count=n)
+        y = np.fromiter(map(float, map(itemgetter("y"), datas)), dtype=float, count=n)
     except (KeyError, TypeError, ValueError):
         msg = "every node of the street graph needs float 'x' and 'y' (its coordinates in the graph's CRS)"
         raise NetworkDataError(msg) from None
-    edges = list(G.edges(keys=True, data=True)) if G.is_multigraph() else list(G.edges(data=True))
-    datas = [e[-1] for e in edges]
-    length = [d.get("length") for d in datas]
-    lacking = sum(w is None for w in length)
-    if lacking:
-        msg = (
-            f"{lacking} edge(s) of the street graph have no 'length'; add lengths in metres, e.g. "
-            "osmnx.distance.add_edge_lengths(G), or build the graph with tz.network.from_lines"
-        )
-        raise NetworkDataError(msg)
-    keys = [e[:-1] for e in edges]
-    position = pd.Index(node_ids) if len(set(map(type, node_ids))) == 1 else pd.Index(node_ids, dtype=object)
-    return {
-        "crs": crs,
-        "node_ids": np.array(node_ids, dtype=object),
-        "x": xy[:, 0],
-        "y": xy[:, 1],
-        "edge_u": position.get_indexer([k[0] for k in keys]).astype(np.int64),
-        "edge_v": position.get_indexer([k[1] for k in keys]).astype(np.int64),
-        "edge_length_m": np.array(length, dtype=float),
-        "edge_geom": np.array([d.get("geometry") for d in datas], dtype=object),
-        "edge_keys": keys,
-    }
+    return _object_array(node_ids), x, y
+
+
+@dataclass(frozen=True)
+class EdgeKeys:
+    """The graph's name of each edge, ``(u, v)`` or ``(u, v, key)``, made into tuples only when asked.
+
+    Reading a large graph would otherwise build a tuple per edge that no query uses.
+    """
+
+    node_ids: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    key: np.ndarray | None = None
+
+    def subset(self, keep: np.ndarray) -> EdgeKeys:
+        """The edges where ``keep`` is true."""
+        return EdgeKeys(self.node_ids, self.u[keep], self.v[keep], None if self.key is None else self.key[keep])
+
+    def tolist(self) -> list[tuple]:
+        """The keys as ``G.edges(keys=True)`` names the edges."""
+        ends = (self.node_ids[self.u].tolist(), self.node_ids[self.v].tolist())
+        if self.key is None:
+            return list(zip(*ends, strict=True))
+        return list(zip(*ends, self.key.tolist(), strict=True))
+
+
+def read_edges(G: nx.Graph, node_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Every edge of ``G`` in ``G.edges`` order, read from ``G.adjacency()`` without a Python loop.
+
+    An undirected graph lists each edge under both ends: it is kept under the end that comes
+    first in the adjacency, which is how ``G.edges`` reports it (``u`` the first end, then the
+    neighbours in their order). A multigraph adds one level, the edge keys.
+
+    Returns
+    -------
+    edge_u, edge_v : numpy.ndarray of int64
+        Positions of the two ends in ``node_ids``.
+    keys : numpy.ndarray of object or None
+        The multigraph key of each edge (None for a graph without keys).
+    datas : numpy.ndarray of object
+        The attribute dict of each edge.
+    """
+    heads = list(map(itemgetter(0), G.adjacency()))
+    nbrs = list(map(itemgetter(1), G.adjacency()))
+    labels = node_ids.tolist()
+    position = _positions_of(labels)
+    counts = np.fromiter(map(len, nbrs), dtype=np.int64, count=len(nbrs))
+    total = int(counts.sum())
+    inner = np.fromiter(chain.from_iterable(map(methodcaller("values"), nbrs)), dtype=object, count=total)
+    # position of each entry's own node in the adjacency, and of its neighbour in node_ids
+    at = np.repeat(np.arange(len(heads), dtype=np.int64), counts)
+    v = position(chain.from_iterable(nbrs), total)
+    same_order = heads == labels
+    u = at if same_order else position(heads, len(heads))[at]
+    if not G.is_directed():
+        # G.edges skips a neighbour already passed in the adjacency (its own self-loops are kept)
+        if same_order:
+            keep = v >= at
+        else:
+            order = dict(zip(heads, range(len(heads)), strict=True))
+            keep = np.fromiter(map(order.__getitem__, chain.from_iterable(nbrs)), dtype=np.int64, count=total) >= at
+        u, v, inner = u[keep], v[keep], inner[keep]
+    if not G.is_multigraph():
+        return u, v, None, inner
+    per_pair = np.fromiter(map(len, inner), dtype=np.int64, count=len(inner))
+    keys = _object_array(list(chain.from_iterable(inner)))
+    datas = _object_array(list(chain.from_iterable(map(methodcaller("values"), inner))))
+    return np.repeat(u, per_pair), np.repeat(v, per_pair), keys, datas
+
+
+def _positions_of(labels: list) -> Callable[[Iterable, int], np.ndarray]:
+    """A function giving the positions in ``labels`` of ``count`` node labels (all present).
+
+    Plain ``int`` labels (a graph built by hand, osmnx's OSM ids) are matched as int64 arrays
+    (none at all when they are ``0 … n-1`` in order); any other hashable label through a dict.
+    """
+    ints = None
+    if set(map(type, labels)) == {int}:
+        try:
+            ints = np.fromiter(labels, dtype=np.int64, count=len(labels))
+        except OverflowError:  # an int beyond int64
+            ints = None
+    if ints is None:
+        lookup = dict(zip(labels, range(len(labels)), strict=True))
+        return lambda items, count: np.fromiter(map(lookup.__getitem__, items), dtype=np.int64, count=count)
+    if np.array_equal(ints, np.arange(len(ints))):
+        return lambda items, count: np.fromiter(items, dtype=np.int64, count=count)
+    index = pd.Index(ints)
+    return lambda items, count: index.get_indexer(np.fromiter(items, dtype=np.int64, count=count)).astype(np.int64)
 
 
 def validated_edges(
@@ -171,21 +320,36 @@ def edge_geometry(
         return straight_edges(x, y, u, v)
     geom = np.asarray(edge_geom, dtype=object)
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)
-    if missing.any():
-        geom = geom.copy()
-        geom[missing] = straight_edges(x, y, u[missing], v[missing])
-    # the first vertex of each geometry, read as coordinates (no Point objects)
-    coords, owner = shapely.get_coordinates(geom, return_index=True)
-    first = np.full((len(geom), 2), np.nan)
+    given = np.flatnonzero(~missing)
+    # the first vertex of each given geometry, read as coordinates (no Point objects)
+    coords, owner = shapely.get_coordinates(geom[given], return_index=True)
+    first = np.full((len(given), 2), np.nan)
     at = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, dtype=np.int64)
     first[owner[at]] = coords[at]
-    to_u = np.hypot(first[:, 0] - x[u], first[:, 1] - y[u])
-    to_v = np.hypot(first[:, 0] - x[v], first[:, 1] - y[v])
-    flip = to_u > to_v
-    if flip.any():
+    gu, gv = u[given], v[given]
+    to_u = np.hypot(first[:, 0] - x[gu], first[:, 1] - y[gu])
+    to_v = np.hypot(first[:, 0] - x[gv], first[:, 1] - y[gv])
+    flip = given[to_u > to_v]
+    if missing.any() or len(flip):
         geom = geom.copy()
+        geom[missing] = straight_edges(x, y, u[missing], v[missing])
         geom[flip] = shapely.reverse(geom[flip])
     return geom
+
+
+def _pair_key(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """One int64 per unordered node pair (``lo <= hi``), equal for edges joining the same nodes."""
+    return lo * (int(hi.max()) + 1 if len(hi) else 1) + hi
+
+
+def _repeated(key: np.ndarray) -> np.ndarray:
+    """True where the key occurs more than once."""
+    order = np.argsort(key, kind="stable")
+    same = key[order][1:] == key[order][:-1]
+    out = np.zeros(len(key), dtype=bool)
+    out[order[1:][same]] = True
+    out[order[:-1][same]] = True
+    return out
 
 
 def duplicate_edges(u: np.ndarray, v: np.ndarray, length: np.ndarray, geom: np.ndarray) -> np.ndarray:
@@ -194,26 +358,43 @@ def duplicate_edges(u: np.ndarray, v: np.ndarray, length: np.ndarray, geom: np.n
     Two copies of one street would hide the direct path between a home and a facility that
     snap to different copies. Copies are edges joining the same nodes with the same length
     and the same geometry (either direction); the first in (nodes, length) order is kept.
+    Only edges sharing their nodes and length are compared: two of them (a two-way street of
+    a directed graph) in one vectorised call for all such pairs, three or more each with the
+    copies kept before it.
     """
     lo = np.minimum(u, v)
     hi = np.maximum(u, v)
-    order = np.lexsort((length, hi, lo))
-    same = (
-        (lo[order][1:] == lo[order][:-1])
-        & (hi[order][1:] == hi[order][:-1])
-        & (length[order][1:] == length[order][:-1])
-    )
     drop = np.zeros(len(lo), dtype=bool)
-    for j in np.flatnonzero(same):
-        a, b = order[j], order[j + 1]
-        if drop[a]:
-            a = next((k for k in order[: j + 1][::-1] if not drop[k] and lo[k] == lo[b] and hi[k] == hi[b]), a)
-        ga, gb = geom[a], geom[b]
-        if shapely.equals_exact(ga, gb, tolerance=1e-9) or shapely.equals_exact(
-            ga, shapely.reverse(gb), tolerance=1e-9
-        ):
-            drop[b] = True
+    if not len(lo):
+        return drop
+    cand = np.flatnonzero(_repeated(_pair_key(lo, hi)))
+    if not len(cand):
+        return drop
+    order = cand[np.lexsort((length[cand], hi[cand], lo[cand]))]
+    starts = np.flatnonzero(
+        np.r_[
+            True,
+            (lo[order][1:] != lo[order][:-1])
+            | (hi[order][1:] != hi[order][:-1])
+            | (length[order][1:] != length[order][:-1]),
+        ]
+    )
+    sizes = np.diff(np.r_[starts, len(order)])
+    pair = starts[sizes == 2]
+    drop[order[pair + 1]] = _same_line(geom[order[pair]], geom[order[pair + 1]])
+    for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
+        kept = [order[start]]
+        for b in order[start + 1 : start + size]:
+            if _same_line(geom[kept], np.full(len(kept), geom[b], dtype=object)).any():
+                drop[b] = True
+            else:
+                kept.append(b)
     return drop
+
+
+def _same_line(ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
+    """Element-wise: the two lines are the same within 1e-9, in either direction."""
+    return shapely.equals_exact(ga, gb, tolerance=1e-9) | shapely.equals_exact(ga, shapely.reverse(gb), tolerance=1e-9)
 
 
 def length_scale(length: np.ndarray, geom: np.ndarray) -> np.ndarray:
@@ -230,17 +411,25 @@ def symmetric_csr(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sp.csr
     """CSR matrix with both directions of every edge, keeping the shortest of parallel edges.
 
     Self-loops are left out (they never shorten a path). Explicit zero lengths stay edges.
+    scipy's conversion adds up the entries of one node pair: when it finds such pairs (fewer
+    entries than edges), parallel edges are first reduced to their shortest and the matrix is
+    built again. Its indices come out sorted.
     """
     keep = u != v
-    rows = np.concatenate([u[keep], v[keep]])
-    cols = np.concatenate([v[keep], u[keep]])
-    vals = np.concatenate([w[keep], w[keep]])
-    order = np.lexsort((vals, cols, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, vals = rows[first], cols[first], vals[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    index_dtype = np.int32 if n < 2**31 - 1 else np.int64
-    return sp.csr_matrix((vals, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n))
+    lo, hi, w = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep]), w[keep]
+    matrix = _both_ways(n, lo, hi, w)
+    if matrix.nnz == 2 * len(lo):
+        return matrix
+    key = _pair_key(lo, hi)
+    order = np.argsort(key, kind="stable")
+    starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
+    return _both_ways(n, lo[order][starts], hi[order][starts], np.minimum.reduceat(w[order], starts))
+
+
+def _both_ways(n: int, lo: np.ndarray, hi: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
+    """The CSR matrix of these edges in both directions (entries of one pair added up), indices sorted."""
+    index_dtype = np.int32 if n < 2**31 - 1 and 2 * len(lo) < 2**31 - 1 else np.int64
+    rows, cols = np.r_[lo, hi].astype(index_dtype), np.r_[hi, lo].astype(index_dtype)
+    matrix = sp.coo_matrix((np.r_[w, w], (rows, cols)), shape=(n, n)).tocsr()
+    matrix.sort_indices()
+    return matrix

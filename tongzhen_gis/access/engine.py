@@ -34,7 +34,9 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from tongzhen_gis.access.build import (
+    EdgeKeys,
     check_metric_crs,
+    collector_paused,
     duplicate_edges,
     edge_geometry,
     graph_arrays,
@@ -151,6 +153,7 @@ class PreparedNetwork:
     :meth:`from_arrays`. Edges are walked in both directions whatever the graph's direction.
     """
 
+    @collector_paused()  # hundreds of thousands of new geometries: see collector_paused
     def __init__(
         self,
         *,
@@ -162,7 +165,7 @@ class PreparedNetwork:
         edge_v: np.ndarray,
         edge_length_m: np.ndarray,
         edge_geom: np.ndarray | None = None,
-        edge_keys: list | None = None,
+        edge_keys: list | EdgeKeys | None = None,
     ) -> None:
         self.crs = check_metric_crs(crs)
         self.node_ids = np.asarray(node_ids)
@@ -173,10 +176,12 @@ class PreparedNetwork:
         drop = duplicate_edges(u, v, length, geom)
         keep = ~drop
         self.edge_u, self.edge_v, self.edge_length, self.edge_geom = u[keep], v[keep], length[keep], geom[keep]
-        self.edge_keys = edge_keys
+        self._edge_keys = edge_keys
         if drop.any():
-            if edge_keys is not None:
-                self.edge_keys = [k for k, ok in zip(edge_keys, keep, strict=True) if ok]
+            if isinstance(edge_keys, EdgeKeys):
+                self._edge_keys = edge_keys.subset(keep)
+            elif edge_keys is not None:
+                self._edge_keys = [k for k, ok in zip(edge_keys, keep, strict=True) if ok]
             logger.debug("dropped %d duplicate edge(s)", int(drop.sum()))
         #: How many edges were dropped as copies of another (see :func:`~tongzhen_gis.access.build.duplicate_edges`).
         self.duplicate_edges = int(drop.sum())
@@ -184,6 +189,13 @@ class PreparedNetwork:
         self.tree = shapely.STRtree(self.edge_geom)
         self.matrix = symmetric_csr(self.n_nodes, self.edge_u, self.edge_v, self.edge_length)
         logger.debug("prepared network: %d nodes, %d edges", self.n_nodes, len(self.edge_u))
+
+    @property
+    def edge_keys(self) -> list | None:
+        """The graph's name of each edge, ``(u, v)`` or ``(u, v, key)`` (None when built from arrays)."""
+        if isinstance(self._edge_keys, EdgeKeys):
+            self._edge_keys = self._edge_keys.tolist()
+        return self._edge_keys
 
     @property
     def n_nodes(self) -> int:
