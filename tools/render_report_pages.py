@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build the sample report and write the three first-page images; 2 when a program is missing."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR, help=f"folder of the PNGs (default: {OUT_DIR})")
+    parser.add_argument("--keep", type=Path, help="also keep the built report and the PDFs in this folder")
     args = parser.parse_args(argv)
     programs, missing = find_programs()
     if missing:
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             path = save_small(shot, args.out / NAMES[kind])
             count = f", {pages[kind]} pages in LibreOffice" if pages.get(kind) else ""
             _say(f"{kind:5s} {path} ({path.stat().st_size / 1000:.0f} kB{count})")
+        if args.keep is not None:
+            shutil.copytree(work, args.keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("lo-profile"))
+            _say(f"kept   {args.keep}")
     return 0
 
 
