@@ -13,8 +13,8 @@ does (``python -m tongzhen_gis demo --out TMP``), then renders
   (``soffice --headless --convert-to pdf``), the first page rasterised by poppler's
   ``pdftoppm -png -r 80``.
 
-Each image is kept below :data:`MAX_BYTES` (quantised to a 256-colour palette, then scaled
-down, only when needed). Only the generated sample town is used: never ``../shared/data``.
+Each image is saved with a 256-colour palette and kept below :data:`MAX_BYTES` (scaled down
+only when needed). Only the generated sample town is used: never ``../shared/data``.
 
 Needs Chromium (``apt-get install chromium``), LibreOffice (``apt-get install
 libreoffice-writer-nogui libreoffice-calc-nogui``) and poppler (``apt-get install
@@ -52,7 +52,8 @@ def _say(text: str, *, err: bool = False) -> None:
 
 def find_programs() -> tuple[dict[str, str], list[str]]:
     """The programs this script runs (name → path) and the names of those not found."""
-    sys.path.insert(0, str(REPO))
+    if str(REPO) not in sys.path:  # run as a script: the package of this checkout
+        sys.path.insert(0, str(REPO))
     from tongzhen_gis import io
 
     chromium = io.find_chromium()
@@ -113,21 +114,16 @@ def _page_count(pdf: Path) -> int:
 
 
 def save_small(source: Path, target: Path, *, max_bytes: int = MAX_BYTES) -> Path:
-    """Copy a PNG to ``target`` below ``max_bytes``: optimised, then a 256-colour palette, then scaled down."""
+    """Copy a PNG to ``target`` with a 256-colour palette (a text page loses nothing), smaller than ``max_bytes``."""
     from PIL import Image
 
     target.parent.mkdir(parents=True, exist_ok=True)
     image = Image.open(source).convert("RGB")
-    image.save(target, optimize=True)
-    if target.stat().st_size <= max_bytes:
-        return target
-    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
     while True:
-        palette.save(target, optimize=True)
-        if target.stat().st_size <= max_bytes or palette.width < 400:
+        image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+        if target.stat().st_size <= max_bytes or image.width < 400:
             return target
         image = image.resize((image.width * 4 // 5, image.height * 4 // 5), Image.Resampling.LANCZOS)
-        palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
 
 
 def main(argv: list[str] | None = None) -> int:
