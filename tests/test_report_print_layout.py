@@ -93,7 +93,7 @@ def _section_of_each_table(doc) -> list:
     return out + [current] * pending
 
 
-def test_word_tables_fill_the_text_width_and_wide_chapters_turn_landscape(bundle):
+def test_word_tables_fill_the_text_width_and_wide_ones_turn_landscape(bundle):
     doc = docx.Document(str(bundle / "report.docx"))
     sections = _section_of_each_table(doc)
     assert len(sections) == len(doc.tables)
@@ -108,7 +108,7 @@ def test_word_tables_fill_the_text_width_and_wide_chapters_turn_landscape(bundle
         assert text_cm == pytest.approx(expected, abs=0.01)  # Word stores cm as whole twips
         if len(table.columns) > 11:
             assert landscape, [c.text for c in table.rows[0].cells]
-    assert seen == {True, False}  # the city chapter (14 columns) is landscape, the rest portrait
+    assert seen == {True, False}  # the city targets (14 columns) and coverage tables are landscape, the rest portrait
     city = next(t for t in doc.tables if t.rows[0].cells[0].text == "目标")
     head = [c.text for c in city.rows[0].cells]
     year, towns = city.columns[head.index("年份")].width, city.columns[head.index("计入小镇")].width

@@ -4,8 +4,8 @@ Built with python-docx (no Word needed) from the same blocks as the page, so bot
 same thing: a cover (title, date, version, rule set) and a table of contents field, headings in
 Word's own heading styles (``Heading 1``/``Heading 2``, so Word's 引用 → 目录 and the navigation
 pane work), editable tables (style ``Table Grid``, header row repeated on each page, numbers
-right-aligned, each column as wide as its content asks; a chapter with a table of more than
-eleven columns on landscape pages) and the maps as pictures with captions. Chinese text is set in a CJK font
+right-aligned, each column as wide as its content asks; a table of more than eleven columns
+on landscape pages, with its heading) and the maps as pictures with captions. Chinese text is set in a CJK font
 (宋体 for the body, 黑体 for headings) through the East-Asian font slot.
 
 Returns the file's bytes; :func:`tongzhen_gis.report.build` writes them through
@@ -34,7 +34,7 @@ HEADING_FONT_ZH = "黑体"
 
 #: Width of a map picture on the page.
 _PICTURE_WIDTH = Cm(15.5)
-#: A chapter holding a table of more than this many columns is set on landscape pages.
+#: A part (a heading and what follows it) holding a table of more columns is set on landscape pages.
 _PORTRAIT_MAX_COLUMNS = 11
 #: Width of a text character in a table (8 pt, digits of the widest usual font; a CJK character counts two) and a cell's
 #: left plus right padding, in cm: what a column needs to show its widest cell on one line.
@@ -206,14 +206,14 @@ def _block(doc, block: C.Block) -> None:
         raise TypeError(type(block).__name__)
 
 
-def _chapters(blocks: Sequence[C.Block]) -> list[list[C.Block]]:
-    """The blocks cut before each level-1 heading: a chapter turns landscape as a whole, heading and all."""
-    chapters: list[list[C.Block]] = [[]]
+def _parts(blocks: Sequence[C.Block]) -> list[list[C.Block]]:
+    """The blocks cut before each heading: a part turns landscape as a whole, so a heading stays with its table."""
+    parts: list[list[C.Block]] = [[]]
     for block in blocks:
-        if isinstance(block, C.Heading) and block.level == 1 and chapters[-1]:
-            chapters.append([])
-        chapters[-1].append(block)
-    return chapters
+        if isinstance(block, C.Heading) and parts[-1]:
+            parts.append([])
+        parts[-1].append(block)
+    return parts
 
 
 def render(title: str, blocks: Sequence[C.Block]) -> bytes:
@@ -235,12 +235,12 @@ def render(title: str, blocks: Sequence[C.Block]) -> bytes:
     doc.core_properties.title = title
     doc.core_properties.author = "tongzhen_gis"
     orientation = "portrait"
-    for chapter in _chapters(blocks):
-        wide = any(isinstance(b, C.Table) and len(b.header) > _PORTRAIT_MAX_COLUMNS for b in chapter)
+    for part in _parts(blocks):
+        wide = any(isinstance(b, C.Table) and len(b.header) > _PORTRAIT_MAX_COLUMNS for b in part)
         if orientation != ("landscape" if wide else "portrait"):
             orientation = "landscape" if wide else "portrait"
             _section(doc, orientation)
-        for block in chapter:
+        for block in part:
             _block(doc, block)
     buffer = _bytes.BytesIO()
     doc.save(buffer)
