@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 _EXCEL_SHEET_CHARS = 31
 _EXCEL_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+#: Printable width of a landscape A4 page at 100 %, in column-width units: about 105 in LibreOffice
+#: (its stand-in for Calibri is wider), about 140 in Excel; the smaller one decides.
+_PAGE_WIDTH_CHARS = 105
+#: A sheet at most this many pages wide is printed shrunk to one page's width (to 80 % at the least).
+_FIT_PAGES = 1.25
 
 
 def read_table(
@@ -253,6 +258,24 @@ def _tidy_sheet(
         if fmt is not None:
             for (cell,) in worksheet.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = fmt
+    _print_setup(worksheet, width=sum(worksheet.column_dimensions[c].width for c in worksheet.column_dimensions))
+    if df.columns.nlevels == 1:
+        worksheet.print_title_rows = "1:1"  # the header row on every printed page
+
+
+def _print_setup(worksheet: Any, *, width: float) -> None:
+    """Print on landscape A4; a sheet up to :data:`_FIT_PAGES` page widths is shrunk to one page's width.
+
+    A wider sheet keeps its size (readable) and its first column (the ids) repeats on every page.
+    """
+    worksheet.page_setup.orientation = worksheet.ORIENTATION_LANDSCAPE
+    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    if width <= _FIT_PAGES * _PAGE_WIDTH_CHARS:
+        worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+        worksheet.page_setup.fitToWidth = 1
+        worksheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    else:
+        worksheet.print_title_cols = "A:A"
 
 
 def _sheet_name(name: Any, used: set[str]) -> str:
@@ -300,7 +323,9 @@ def write_workbook(
     -----
     Each sheet has its header row frozen and its columns sized to their content as shown (in
     its number format; Chinese characters count double, at most 60 characters wide). Control characters Excel cannot
-    store are removed from text cells, with a logged warning.
+    store are removed from text cells, with a logged warning. Printed, a sheet is landscape
+    A4 with its header row on every page; one up to 1.25 pages wide is shrunk to the page's
+    width, a wider one repeats its first column on every page instead.
     """
     path = Path(path)
     if path.suffix.lower() != ".xlsx":

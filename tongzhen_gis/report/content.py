@@ -188,12 +188,7 @@ def _cover(config: ProjectConfig) -> Cover:
 
 
 def _summary(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation) -> list[Block]:
-    summary = _summary_table(run, indicators, ev).reset_index()
-    if "category" in summary.columns:
-        names_zh = evaluate.category_names_zh()
-        summary["category"] = summary["category"].map(
-            lambda c: f"{names_zh[c]} ({c})" if isinstance(c, str) and c in names_zh else c
-        )
+    summary = _summary_table(run, indicators, ev).reset_index()  # category as 数字经济 (digital)
     failing = [_town_name(run, indicators, t) for t in ev.failing]
     return [
         Heading("汇总"),

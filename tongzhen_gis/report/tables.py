@@ -25,15 +25,28 @@ def _zh(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=_header)
 
 
+def _category_zh(values: pd.Series) -> pd.Series:
+    """Town categories as the reader sees them everywhere: ``数字经济 (digital)`` (Chinese, then the id)."""
+    names = evaluate.category_names_zh()
+    return values.map(lambda c: f"{names[c]} ({c})" if isinstance(c, str) and c in names else c)
+
+
 def _scorecard_sheet(card: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard of sheet 评估: category, comparator and unit in the page's words, the status code kept."""
     df = card.reset_index()
     df.insert(df.columns.get_loc("status") + 1, "status_zh", df["status"].map(evaluate.STATUS_ZH))
+    if "category" in df.columns:
+        df["category"] = _category_zh(df["category"])
+    df["comparator"] = df["comparator"].map(lambda c: labels.COMPARATOR_ZH.get(c, c))
+    df["unit"] = df["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
     return df
 
 
 def _summary_table(run: ReportRun, indicators: pd.DataFrame, ev: evaluate.Evaluation) -> pd.DataFrame:
     cols = [c for c in ("name_zh", "category", "district") if c in indicators.columns]
     out = indicators[cols].copy()
+    if "category" in out.columns:
+        out["category"] = _category_zh(out["category"])
     if run.lines is not None:
         verdict = run.lines.check.summary["verdict"].reindex(out.index)
         out["verdict"] = verdict.map(labels.verdict_zh)
