@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ h3{font-size:1.05em;margin-top:1.4em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
 th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f3f0ea}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.word{white-space:nowrap}
 .pass{background:#e6f4e6}.fail{background:#fbe3e0}.missing{background:#fff5d6}.not_applicable{color:#888}
 .grade{font-size:1.1em;font-weight:bold}.note{color:#555;font-size:.9em}
 figure{display:inline-block;margin:.5em 1em .5em 0}figure img{max-width:100%;border:1px solid #ddd}
@@ -30,6 +31,10 @@ figcaption{font-size:.85em;color:#555}
 .wide{overflow-x:auto;max-width:100%}
 @media print{body{margin:0;max-width:none}.wide{overflow:visible}table{font-size:.72em}figure{break-inside:avoid}}
 """
+
+
+# a short token of Latin letters and digits (a year, an id such as C1 or T12) is never broken in two
+_SHORT_WORD = re.compile(r"[0-9A-Za-z_.:/-]{1,8}")
 
 
 def esc(value: Any) -> str:
@@ -54,7 +59,11 @@ def text_table(
     body = []
     for i, row in enumerate(rows):
         cells = "".join(
-            f'<td class="num">{esc(v)}</td>' if j < len(numeric) and numeric[j] else f"<td>{esc(v)}</td>"
+            f'<td class="num">{esc(v)}</td>'
+            if j < len(numeric) and numeric[j]
+            else f'<td class="word">{esc(v)}</td>'
+            if _SHORT_WORD.fullmatch(fmt(v))
+            else f"<td>{esc(v)}</td>"
             for j, v in enumerate(row)
         )
         cls = row_class[i] if i < len(row_class) else ""
