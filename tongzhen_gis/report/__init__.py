@@ -68,7 +68,7 @@ valid ones::
     # per_capita_m2 = 36.52             # population_totals = { path = "..." }; population_raster = "..."
 
     [town_stats]
-    path = "town_stats.csv"
+    path = "town_stats.csv"          # per-town figures: visitors, green_coverage (绿化覆盖率, 0–1) …
 
     [base_layers]                    # beneath the maps; names of major roads and water bodies shown
     water = { path = "sample.gpkg", layer = "water" }
