@@ -46,7 +46,8 @@ one input name it, as in every ``tongzhen`` command:
 * ``--layer NAME=LAYER`` picks a layer inside a multi-layer file, e.g. ``--layer homes=buildings``;
 * ``--crs NAME=CRS`` declares the CRS of a file that has none, e.g. ``--crs roads=EPSG:4549``;
 * ``--coord-system NAME=wgs84|gcj02|bd09`` declares web-map coordinates (gcj02: Amap/Tencent,
-  bd09: Baidu), converted to WGS84 first; ``wgs84`` confirms true WGS84.
+  bd09: Baidu), converted to WGS84 first; ``wgs84`` confirms true WGS84;
+* ``--encoding NAME=ENCODING`` names the text encoding of a shapefile, e.g. ``--encoding homes=gbk``.
 
 Web-map coordinates: facilities (and homes) in longitude/latitude without
 ``--coord-system facilities=…`` (``homes=…``) are checked against the roads with
@@ -96,7 +97,7 @@ _TABLE_ROWS = 40
 _METRES = click.FloatRange(min=0)
 
 
-#: The inputs, as named in ``--layer``, ``--crs``, ``--coord-system`` and in error messages.
+#: The inputs, as named in ``--layer``, ``--crs``, ``--coord-system``, ``--encoding`` and in error messages.
 INPUTS = ("roads", "facilities", "homes", "towns", "parcels", "totals")
 
 
@@ -375,6 +376,7 @@ def command(
     towns: Path | None,
     layers: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    encodings: tuple[str, ...],
     crss: tuple[str, ...],
     swap_xys: tuple[str, ...],
     catalogue: str | None,
@@ -413,7 +415,13 @@ def command(
         name for name, path in (("towns", towns), ("parcels", parcels), ("totals", totals)) if path is not None
     }
     options = parse_input_options(
-        layers=layers, crss=crss, coord_systems=coord_systems, swap_xys=swap_xys, inputs=INPUTS, given=given
+        layers=layers,
+        crss=crss,
+        coord_systems=coord_systems,
+        encodings=encodings,
+        swap_xys=swap_xys,
+        inputs=INPUTS,
+        given=given,
     )
     system_of = options.coord_system
 

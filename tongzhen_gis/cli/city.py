@@ -32,7 +32,7 @@ def parse_years(text: str | None) -> list[int] | None:
         raise click.BadParameter(str(exc), param_hint="--years") from None
 
 
-#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name.
+#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system`` / ``--encoding NAME=…`` can name.
 INPUTS = ("locations",)
 
 
@@ -84,6 +84,7 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    encodings: tuple[str, ...],
     swap_xys: tuple[str, ...],
     no_charts: bool,
     out_dir: Path,
@@ -100,6 +101,7 @@ def command(
         layers=layers,
         crss=crss,
         coord_systems=coord_systems,
+        encodings=encodings,
         swap_xys=swap_xys,
         inputs=INPUTS,
         given=["locations"] if locations is not None else [],

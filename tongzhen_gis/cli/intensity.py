@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 _PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
 #: A vector layer may be a folder (a FileGDB ``.gdb``).
 _LAYER_PATH = click.Path(exists=True, path_type=Path)
-#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name (a bare value: TOWNS).
+#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system`` / ``--encoding NAME=…`` can name (a bare value: TOWNS).
 INPUTS = ("towns", "parcels", "buildings")
 
 
@@ -70,6 +70,7 @@ def command(
     layers: tuple[str, ...],
     crss: tuple[str, ...],
     coord_systems: tuple[str, ...],
+    encodings: tuple[str, ...],
     swap_xys: tuple[str, ...],
     id_col: str,
     landuse_col: str,
@@ -93,6 +94,7 @@ def command(
         layers=layers,
         crss=crss,
         coord_systems=coord_systems,
+        encodings=encodings,
         swap_xys=swap_xys,
         inputs=INPUTS,
         given=given,

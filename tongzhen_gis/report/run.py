@@ -122,9 +122,7 @@ def _read(config: ProjectConfig, section: str, key: str, problems: list[str] | N
         return None
     where = f"[{section}].{key}"
     try:
-        gdf = tzio.read_layer(
-            src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system, swap_xy=src.swap_xy
-        )
+        gdf = tzio.read_layer(src.path, **src.read_options())
     except TongzhenError as exc:
         raise _config_error(exc, where) from exc
     note = _dropped_note(gdf, where)
@@ -369,6 +367,7 @@ def _towns_layer(config: ProjectConfig) -> Towns:
             layer=config.get("towns", "layer"),
             crs=config.get("towns", "crs"),
             coord_system=config.get("towns", "coord_system"),
+            encoding=config.get("towns", "encoding"),
             swap_xy=bool(config.get("towns", "swap_xy", False)),
         )
     except TongzhenError as exc:
