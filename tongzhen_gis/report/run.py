@@ -226,7 +226,16 @@ def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
         if config.get("access", key) not in (None, "estimate") and config.get("access", key) not in homes.columns
     ]
     if keys:
-        absent = [f"{key} = {config.get('access', key)!r}" for key in keys]
+        absent = []
+        for key in keys:
+            name = config.get("access", key)
+            looked = ", ".join(map(repr, schema.accepted_names("homes", name)))
+            alike = schema.same_meaning(homes.columns, name)
+            absent.append(
+                f"{key} = {name!r} (looked for {looked}"
+                + (f"; {str(alike[0])!r} means the same" if alike else "")
+                + ")"
+            )
         msg = (
             f"[access]: the homes layer has no column {', '.join(absent)} "
             f"(columns: {list(homes.columns)}); fix the name in project.toml"
@@ -257,6 +266,9 @@ def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> Acc
     if roads is None or facilities is None or homes is None:
         problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
         return None
+    people_col = config.get("access", "population") or config.get("access", "population_col")
+    if people_col != "estimate":  # population is also found as 人口, renkou, pop … (rules/schema.toml)
+        homes = schema.use_columns(homes, "homes", people_col)
     _check_home_columns(config, homes)
     category_col = config.get("access", "category_col", "category")
     catalogue = config.get("access", "catalogue")
