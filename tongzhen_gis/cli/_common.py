@@ -126,7 +126,8 @@ def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable
         --swap-xy NAME              X and Y exchanged first (latitude-first or northing-first files)
 
     The command receives them as ``layers``, ``crss``, ``coord_systems``, ``encodings`` and
-    ``swap_xys`` (tuples of the raw values) and parses them with :func:`parse_input_options`.
+    ``swap_xys`` (tuples of the raw values), gathered as ``**per_input`` after its own
+    parameters, and parses them with ``parse_input_options(**per_input, inputs=…, given=…)``.
 
     Parameters
     ----------

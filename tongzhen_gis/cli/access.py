@@ -400,11 +400,6 @@ def command(
     facilities: Path,
     homes: Path,
     towns: Path | None,
-    layers: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    encodings: tuple[str, ...],
-    crss: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     catalogue: str | None,
     categories_text: str | None,
     category_col: str,
@@ -428,6 +423,7 @@ def command(
     engine: str,
     scheduler: str | None,
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Walking distance from every home to each facility category, coverage per town, service areas.
 
@@ -441,13 +437,10 @@ def command(
         name for name, path in (("towns", towns), ("parcels", parcels), ("totals", totals)) if path is not None
     }
     options = parse_input_options(
-        layers=layers,
-        crss=crss,
-        coord_systems=coord_systems,
-        encodings=encodings,
-        swap_xys=swap_xys,
+        **per_input,
         inputs=INPUTS,
         given=given,
+        bare=None,  # every input is named (no positional one)
     )
     system_of = options.coord_system
 

@@ -81,13 +81,9 @@ def command(
     years: str | None,
     rules: str,
     locations: Path | None,
-    layers: tuple[str, ...],
-    crss: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    encodings: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     no_charts: bool,
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Judge the city's list of towns against the 2023 targets (城市总体目标) and follow it over the years.
 
@@ -98,13 +94,10 @@ def command(
     """
     wanted = parse_years(years)
     options = parse_input_options(
-        layers=layers,
-        crss=crss,
-        coord_systems=coord_systems,
-        encodings=encodings,
-        swap_xys=swap_xys,
+        **per_input,
         inputs=INPUTS,
         given=["locations"] if locations is not None else [],
+        bare=None,  # every input is named (no positional one)
     )
     return run_city(
         towns_path,

@@ -67,11 +67,6 @@ def command(
     enterprises_path: Path | None,
     raster_path: Path | None,
     categorical: bool,
-    layers: tuple[str, ...],
-    crss: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    encodings: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     id_col: str,
     landuse_col: str,
     floors_col: str,
@@ -79,6 +74,7 @@ def command(
     industrial_tall_storey: bool,
     firm_scores: bool,
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Measure land-use intensity per town: structure, FAR, coverage, 亩均 figures (用地集约).
 
@@ -91,11 +87,7 @@ def command(
         raise click.UsageError("--firm-scores needs --enterprises")
     given = {"towns", "parcels"} | ({"buildings"} if buildings_path else set())
     options = parse_input_options(
-        layers=layers,
-        crss=crss,
-        coord_systems=coord_systems,
-        encodings=encodings,
-        swap_xys=swap_xys,
+        **per_input,
         inputs=INPUTS,
         given=given,
         bare="towns",
