@@ -35,18 +35,8 @@ def _shapefile(gdf, path: Path, encoding: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scene():
-    return tz.samples.sample_town()
-
-
-@pytest.fixture(scope="module")
-def gpkg(tmp_path_factory, scene):
-    return tz.samples.write_scene(scene, tmp_path_factory.mktemp("raw"))["gpkg"]
-
-
-@pytest.fixture(scope="module")
-def gbk_towns(tmp_path_factory, scene):
-    return _shapefile(scene.towns, tmp_path_factory.mktemp("gbk") / "towns.shp", "GBK")
+def gbk_towns(tmp_path_factory):
+    return _shapefile(tz.samples.sample_town().towns, tmp_path_factory.mktemp("gbk") / "towns.shp", "GBK")
 
 
 def _one_error_line(capsys) -> str:
@@ -76,34 +66,34 @@ def _access(homes: Path, gpkg: Path, out: Path, *extra: str) -> list[str]:
     ]
 
 
-def test_without_the_option_the_fallback_warning_names_it(gbk_towns, gpkg, tmp_path, caplog):
+def test_without_the_option_the_fallback_warning_names_it(gbk_towns, sample_gpkg, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="tongzhen_gis"):
-        assert run(_intensity(gbk_towns, gpkg, tmp_path / "out")) == 0
+        assert run(_intensity(gbk_towns, sample_gpkg, tmp_path / "out")) == 0
     warned = [r.getMessage() for r in caplog.records if FALLBACK in r.getMessage()]
     assert len(warned) == 1
     assert warned[0].endswith("; on the command line: --encoding towns=GBK (or UTF-8)")
 
 
-def test_check_lines_reads_gbk_features_as_told(gbk_towns, gpkg, scene, tmp_path, caplog):
+def test_check_lines_reads_gbk_features_as_told(gbk_towns, sample_gpkg, scene, tmp_path, caplog):
     out = tmp_path / "out"
     with caplog.at_level(logging.WARNING, logger="tongzhen_gis"):
-        assert run(_check_lines(gbk_towns, gpkg, out, "--encoding", "features=gbk")) == 1  # T2 on the red line
+        assert run(_check_lines(gbk_towns, sample_gpkg, out, "--encoding", "features=gbk")) == 1  # T2 on the red line
     assert not [r for r in caplog.records if FALLBACK in r.getMessage()]
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", index_col="town_id")
     assert summary["verdict"].to_dict() == {"T1": "pass", "T2": "conflict", "T3": "pass"}
 
 
-def test_intensity_reads_gbk_towns_as_told(gbk_towns, gpkg, scene, tmp_path, caplog):
+def test_intensity_reads_gbk_towns_as_told(gbk_towns, sample_gpkg, scene, tmp_path, caplog):
     out = tmp_path / "out"
     with caplog.at_level(logging.WARNING, logger="tongzhen_gis"):
         # the bare value belongs to TOWNS, as for --layer and --crs
-        assert run(_intensity(gbk_towns, gpkg, out, "--encoding", "gbk")) == 0
+        assert run(_intensity(gbk_towns, sample_gpkg, out, "--encoding", "gbk")) == 0
     assert not [r for r in caplog.records if FALLBACK in r.getMessage()]
     table = pd.read_csv(out / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     assert table["name_zh"].to_dict() == scene.towns.set_index("town_id")["name_zh"].to_dict()
 
 
-def test_a_big5_file_is_read_only_with_the_option(scene, gpkg, tmp_path):
+def test_a_big5_file_is_read_only_with_the_option(scene, sample_gpkg, tmp_path):
     # Big5 has traditional characters only (镇 → 鎮, 区 → 區)
     traditional = scene.towns.assign(
         name_zh=["雲溪數智小鎮", "青山文旅小鎮", "桑田智造小鎮"], district=["西湖區", "西湖區", "餘杭區"]
@@ -112,17 +102,17 @@ def test_a_big5_file_is_read_only_with_the_option(scene, gpkg, tmp_path):
     expected = traditional.set_index("town_id")["name_zh"].to_dict()
     # the fallback (GBK) would not give these names back
     assert all(n.encode("big5").decode("gbk", errors="replace") != n for n in expected.values())
-    assert run(_intensity(towns, gpkg, tmp_path / "told", "--encoding", "towns=big5")) == 0
+    assert run(_intensity(towns, sample_gpkg, tmp_path / "told", "--encoding", "towns=big5")) == 0
     told = pd.read_csv(tmp_path / "told" / "intensity.csv", encoding="utf-8-sig", index_col="town_id")
     assert told["name_zh"].to_dict() == expected
 
 
-def test_access_reads_gbk_homes_as_told(scene, gpkg, tmp_path, caplog):
+def test_access_reads_gbk_homes_as_told(scene, sample_gpkg, tmp_path, caplog):
     homes = scene.homes.assign(名称=[f"住宅{i}" for i in range(len(scene.homes))])
     path = _shapefile(homes, tmp_path / "gbk" / "homes.shp", "GBK")
     out = tmp_path / "out"
     with caplog.at_level(logging.WARNING, logger="tongzhen_gis"):
-        assert run(_access(path, gpkg, out, "--encoding", "homes=gbk")) == 1  # T3 lacks a kindergarten
+        assert run(_access(path, sample_gpkg, out, "--encoding", "homes=gbk")) == 1  # T3 lacks a kindergarten
     assert not [r for r in caplog.records if FALLBACK in r.getMessage()]
     got = tz.io.read_layer(out / "home_distances.gpkg", layer="home_distances").set_index("home_id")
     assert got["名称"].to_dict() == homes.set_index("home_id")["名称"].to_dict()
@@ -175,6 +165,6 @@ def test_report_refuses_an_unknown_encoding(scene, tmp_path, capsys):
         (["--encoding", "buildings=gbk"], "--encoding buildings=... needs --buildings"),
     ],
 )
-def test_bad_encoding_options_exit_2_with_one_error_line(gbk_towns, gpkg, tmp_path, capsys, extra, message):
-    assert run(_intensity(gbk_towns, gpkg, tmp_path / "out", *extra)) == cli.EXIT_BAD_INPUT
+def test_bad_encoding_options_exit_2_with_one_error_line(gbk_towns, sample_gpkg, tmp_path, capsys, extra, message):
+    assert run(_intensity(gbk_towns, sample_gpkg, tmp_path / "out", *extra)) == cli.EXIT_BAD_INPUT
     assert message in _one_error_line(capsys)

@@ -29,16 +29,6 @@ def run(argv: list[str]) -> int:
     return info.value.code
 
 
-@pytest.fixture(scope="module")
-def scene():
-    return tz.samples.sample_town()
-
-
-@pytest.fixture(scope="module")
-def written(tmp_path_factory, scene):
-    return tz.samples.write_scene(scene, tmp_path_factory.mktemp("raw"))["gpkg"]
-
-
 def _access(gpkg, homes, out, *extra: str) -> list[str]:
     g = str(gpkg)
     return [
@@ -62,9 +52,9 @@ def test_every_accepted_name_is_found_by_the_schema(family, names):
 
 
 @pytest.mark.parametrize("name", ["人口", "常住人口", "renkou", "pop"])
-def test_access_counts_people_from_an_alias_column(scene, written, tmp_path, capsys, name):
+def test_access_counts_people_from_an_alias_column(scene, sample_gpkg, tmp_path, capsys, name):
     out = tmp_path / "out"
-    assert run(_access(written, _homes_as(scene, name, tmp_path), out)) == 1  # T3 lacks a kindergarten
+    assert run(_access(sample_gpkg, _homes_as(scene, name, tmp_path), out)) == 1  # T3 lacks a kindergarten
     err = capsys.readouterr().err
     assert f"note: homes: people per home read from column {name!r} (a name of 'population')" in err
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
@@ -74,25 +64,25 @@ def test_access_counts_people_from_an_alias_column(scene, written, tmp_path, cap
         assert people[town] == pytest.approx(expected[town])
 
 
-def test_without_any_people_column_the_note_lists_what_was_looked_for(scene, written, tmp_path, capsys):
+def test_without_any_people_column_the_note_lists_what_was_looked_for(scene, sample_gpkg, tmp_path, capsys):
     path = tmp_path / "homes.gpkg"
     tz.io.write_layer(scene.homes.drop(columns="population"), path, layer="homes")
-    assert run(_access(written, path, tmp_path / "out")) == 1
+    assert run(_access(sample_gpkg, path, tmp_path / "out")) == 1
     err = capsys.readouterr().err
     assert "note: homes have no population column (looked for 'population', '人口', '人数'" in err
     assert "'renkou'" in err and "'pop'" in err
 
 
-def test_a_named_column_is_literal_and_its_absence_names_the_alias(scene, written, tmp_path, capsys):
+def test_a_named_column_is_literal_and_its_absence_names_the_alias(scene, sample_gpkg, tmp_path, capsys):
     homes = _homes_as(scene, "人口", tmp_path)
-    assert run(_access(written, homes, tmp_path / "out", "--population", "pop")) == 2
+    assert run(_access(sample_gpkg, homes, tmp_path / "out", "--population", "pop")) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in err
     assert "homes have no column 'pop' (given with --population; looked for 'pop')" in lines[0]
     assert "'人口' means the same: --population 人口" in lines[0]
     # and named as it is, it is used
-    assert run(_access(written, homes, tmp_path / "named", "--population", "人口")) == 1
+    assert run(_access(sample_gpkg, homes, tmp_path / "named", "--population", "人口")) == 1
 
 
 def test_report_finds_the_people_column_under_an_alias(scene, tmp_path):
