@@ -139,3 +139,13 @@ def test_bad_proxy_or_range_keys_are_rule_data_errors(tmp_path, extra, match):
     )
     with pytest.raises(RuleDataError, match=match):
         tz.rules.load(path)
+
+
+def test_report_page_marks_a_stand_in_value(scene):
+    from tongzhen_gis.report.content import _card_table
+
+    card = _card(green_share=[0.35, 0.05]).loc[["A"]]
+    page = _card_table(card)
+    row = next(r for r in page.rows if r[0] == "绿化覆盖率下限")
+    assert row[1] == "35.0% (代用指标 green_share, 见说明)"  # never read as a green coverage of 35 %
+    assert "待核" in row
