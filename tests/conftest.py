@@ -54,3 +54,9 @@ def shared_data() -> Callable[[str], Path]:
 def scene() -> tz.samples.Scene:
     """A fresh sample town (seed 0) for each test, so tests may modify it freely."""
     return tz.samples.sample_town()
+
+
+@pytest.fixture(scope="session")
+def sample_gpkg(tmp_path_factory) -> Path:
+    """The sample town written once per session (``write_scene``): its GeoPackage, for tests that only read it."""
+    return tz.samples.write_scene(tz.samples.sample_town(), tmp_path_factory.mktemp("sample"))["gpkg"]

@@ -204,7 +204,7 @@ def test_homes_without_population_are_counted_with_a_note(tmp_path, written, cap
     tz.io.write_layer(homes.drop(columns="population"), path, layer="homes")
     assert run(_swap(args(written, tmp_path / "out"), "--homes", str(path))) == 1
     err = capsys.readouterr().err
-    assert "note: homes have no column 'population'" in err
+    assert "note: homes have no population column (looked for 'population'" in err
     assert "--population-col" in err
     cov = pd.read_csv(tmp_path / "out" / "coverage.csv", encoding="utf-8-sig")
     assert "population_share" not in cov.columns

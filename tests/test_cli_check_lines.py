@@ -205,6 +205,7 @@ def test_layer_needed_for_multi_layer_file(gpkg, tmp_path, capsys):
         (["--coord-system", "farmland=amap"], "unknown coordinate system"),
         (["--id-col", "code"], "'code'"),
         (["--id-col", "code"], "; on the command line: --id-col COLUMN"),
+        (["--id-col", "town_code"], "e.g. --id-col 'town_id' (it means the same as 'town_code')"),
         (["--sliver-m2", "-1"], "sliver_m2=1; on the command line: --sliver-m2 1"),
         (["--landuse-col", "name_zh"], "; on the command line: --landuse-col COLUMN"),
     ],

@@ -322,8 +322,27 @@ def test_a_known_alias_of_the_id_column_is_used(scene):
     assert result.summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0)
     result = tz.controllines.check(towns, red_line=scene.red_line, id_col="小镇编号")
     assert result.summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0)
-    with pytest.raises(SchemaError, match=r"no column '编号'"):  # a name given is taken literally
+    with pytest.raises(SchemaError, match=r"no column '编号'") as info:  # a name given is taken literally
         tz.controllines.check(towns, red_line=scene.red_line, id_col="编号")
+    assert "e.g." not in str(info.value)  # 编号 is no known name of an id: nothing to suggest
+
+
+@pytest.mark.parametrize(
+    ("rename", "id_col", "suggested"),
+    [
+        ({}, "town_code", "town_id"),  # another name of town_id, taken literally: town_id is suggested
+        ({"town_id": "XZBH"}, "小镇代码", "XZBH"),
+        ({"town_id": "标识码"}, "BSM", "标识码"),  # the id of a control-line layer, checked as features
+    ],
+)
+def test_a_missing_id_column_suggests_one_that_means_the_same(scene, rename, id_col, suggested):
+    towns = scene.towns.rename(columns=rename)
+    with pytest.raises(SchemaError) as info:
+        tz.controllines.check(towns, red_line=scene.red_line, id_col=id_col)
+    assert f"no column {id_col!r}" in str(info.value)
+    assert f"e.g. id_col={suggested!r} (it means the same as {id_col!r})" in str(info.value)
+    result = tz.controllines.check(towns, red_line=scene.red_line, id_col=suggested)  # the suggestion works
+    assert result.summary.loc["T2", "red_line_m2"] == pytest.approx(100_000.0)
 
 
 def test_id_may_be_the_index(scene):

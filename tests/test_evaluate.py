@@ -34,6 +34,7 @@ def sample_indicators() -> pd.DataFrame:
             "construction_m2": 1_000_000.0,
             "residential_share": 0.20,
             "green_share": 0.35,
+            "green_coverage": 0.35,
             "red_line_m2": 0.0,
             "farmland_m2": 0.0,
             "outside_boundary_m2": 0.0,
@@ -52,6 +53,7 @@ def sample_indicators() -> pd.DataFrame:
             "construction_m2": 900_000.0,
             "residential_share": 500_000 / 900_000,
             "green_share": 0.0,
+            "green_coverage": 0.10,
             "red_line_m2": 100_000.0,
             "farmland_m2": 0.0,
             "outside_boundary_m2": 100_000.0,
@@ -70,6 +72,7 @@ def sample_indicators() -> pd.DataFrame:
             "construction_m2": 1_020_000.0,
             "residential_share": 0.0,
             "green_share": 0.0,
+            "green_coverage": 0.0,
             "red_line_m2": 0.0,
             "farmland_m2": 120_000.0,
             "outside_boundary_m2": 300_000.0,
@@ -96,7 +99,7 @@ EXPECTED = {
     "construction_land_min": (P, P, P),
     "residential_share_max": (P, F, P),  # T2 5/9 > 0.30
     "residential_share_encouraged": (P, F, P),  # advisory
-    "green_share_min": (P, F, F),
+    "green_share_min": (P, F, F),  # judged on green_coverage (0.35, 0.10, 0), never on green_share
     "investment_per_mu_min": (P, P, M),  # T2 exactly 200 passes
     "tax_per_mu_min": (P, F, M),  # T2 6 < 10
     "lead_industry_investment_share_min": (P, P, M),
@@ -208,6 +211,12 @@ def test_status_matches_threshold_semantics(value, category):
     cols = {t.indicator for t in rs.thresholds.values()}
     ind = pd.DataFrame({c: [value] for c in cols}, index=pd.Index(["X"], name="town_id"), dtype=float)
     ind["category"] = [category]
+    finite = value is not None and math.isfinite(value)
+    ranges = [t.valid_range for t in rs.thresholds.values() if t.valid_range]
+    if finite and any(not low <= value <= high for low, high in ranges):
+        with pytest.raises(SchemaError, match="must lie in"):  # e.g. a green coverage of 35 (for 0.35)
+            tz.evaluate.scorecard(ind, rel_tol=0.0)
+        return
     card = tz.evaluate.scorecard(ind, rel_tol=0.0)
     for key, t in rs.thresholds.items():
         status = card.loc[("X", key), "status"]

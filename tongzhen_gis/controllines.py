@@ -163,18 +163,18 @@ def _default_sliver_m2(sliver_m2: float | None) -> float:
 
 
 def _id_alias_hint(columns: pd.Index, id_col: str) -> str:
-    """``", e.g. id_col='小镇编号' (a known name of town_id)"`` when a column is an alias of ``id_col``."""
+    """``", e.g. id_col='XZBH' (means the same as 'town_code')"`` when a column means what ``id_col`` names.
+
+    Reached when the id column asked for is missing: a name the caller chose (``town_code``,
+    ``标识码``) is taken literally, so a column under another accepted name of the same column
+    (``XZBH``, ``BSM``) is suggested, never used silently.
+    """
     from tongzhen_gis import schema  # local: schema loads its rules on import
 
-    for role in schema.ROLES.values():
-        column = role.columns.get(id_col)
-        if column is None:
-            continue
-        accepted = {schema._norm(alias) for alias in column.accepted}
-        for name in columns:
-            if schema._norm(name) in accepted:
-                return f", e.g. id_col={str(name)!r} (a known name of {id_col})"
-    return ""
+    found = schema.same_meaning(columns, id_col)
+    if not found:
+        return ""
+    return f", e.g. id_col={str(found[0])!r} (it means the same as {id_col!r})"
 
 
 def _validate(

@@ -14,10 +14,16 @@ The policy asks for list management, regular evaluation and the elimination of w
 
 Decisions
 ---------
-* Statuses are ``pass``, ``fail``, ``missing`` and ``not_applicable``. A town without a figure
-  (NaN, absent column, non-finite value such as a tax per 亩 over zero land) is ``missing``,
-  never ``pass``. A rule limited to some town categories (``applies_to`` / ``exempt``) is
-  ``not_applicable`` to the others, and ``missing`` when the town's category is unknown.
+* Statuses are ``pass``, ``fail``, ``review``, ``missing`` and ``not_applicable``. A town
+  without a figure (NaN, absent column, non-finite value such as a tax per 亩 over zero land)
+  is ``missing``, never ``pass``. A rule limited to some town categories (``applies_to`` /
+  ``exempt``) is ``not_applicable`` to the others, and ``missing`` when the town's category
+  is unknown.
+* A stand-in measure is never judged. A rule with a ``proxy_indicator`` (绿化覆盖率, for which
+  the 用地14 share stands in) judges its own indicator when the town has it; when only the
+  stand-in is known the row reads ``review`` (待核) with the stand-in's value and the rule
+  file's ``proxy_note`` (why it is not the measure, what data would measure it) as reason,
+  never ``pass`` or ``fail``. :func:`grade` counts it as a missing figure.
 * A value equal to its threshold within a relative tolerance (``rel_tol``, 1e-9 by default)
   counts as *on* the threshold, so 270 000 万元 over 1 350 亩 = 200 万元/亩 passes ``>= 200``
   although floating point gives 199.99999999999997.
@@ -44,7 +50,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from tongzhen_gis import labels as _labels
 from tongzhen_gis import rules as _rules
+from tongzhen_gis import schema
 from tongzhen_gis.errors import OptionError, RuleDataError, SchemaError
 
 __all__ = [
@@ -52,6 +60,7 @@ __all__ = [
     "MISSING",
     "NOT_APPLICABLE",
     "PASS",
+    "REVIEW",
     "STATUS_ZH",
     "Evaluation",
     "city_targets",
@@ -71,8 +80,16 @@ PASS = "pass"
 FAIL = "fail"
 MISSING = "missing"
 NOT_APPLICABLE = "not_applicable"
-#: Chinese labels of the statuses, for reports.
-STATUS_ZH: dict[str, str] = {PASS: "达标", FAIL: "未达标", MISSING: "缺数据", NOT_APPLICABLE: "不适用"}
+#: Only a stand-in measure is known (``proxy_indicator``): shown, never judged.
+REVIEW = "review"
+#: Chinese labels of the statuses, for reports (``review`` reads 待核, as in :data:`tongzhen_gis.labels.VERDICT_ZH`).
+STATUS_ZH: dict[str, str] = {
+    PASS: "达标",
+    FAIL: "未达标",
+    REVIEW: _labels.VERDICT_ZH["review"],
+    MISSING: "缺数据",
+    NOT_APPLICABLE: "不适用",
+}
 
 SCORECARD_COLUMNS = [
     "category",
@@ -138,6 +155,30 @@ def _numeric_indicators(indicators: pd.DataFrame, columns: Iterable[str]) -> pd.
     return pd.DataFrame(out, index=indicators.index)
 
 
+def _finite_at(arrays: Mapping[str, np.ndarray], column: str, pos: int) -> bool:
+    return bool(column) and column in arrays and bool(np.isfinite(arrays[column][pos]))
+
+
+def _check_ranges(values: pd.DataFrame, thresholds: Iterable[_rules.Threshold]) -> None:
+    """Raise once listing every value outside its rule's ``valid_range`` (35 written for a ratio of 0.35)."""
+    problems = []
+    for t in thresholds:
+        if not t.valid_range or t.indicator not in values.columns:
+            continue
+        low, high = t.valid_range
+        col = values[t.indicator]
+        bad = np.isfinite(col) & ~col.between(low, high)  # NaN and ±inf are 'missing', not refused
+        if bad.any():
+            cells = ", ".join(f"{idx}={col[idx]:g}" for idx in col.index[bad][:5])
+            problems.append(
+                f"column {t.indicator!r} ({t.label_zh or t.key}, unit {t.unit}) must lie in {low:g}–{high:g}, "
+                f"got {cells}"
+            )
+    if problems:
+        msg = "indicator table: " + "; ".join(problems) + "; a ratio is written 0.35 for 35 %: fix these cells"
+        raise SchemaError(msg, problems)
+
+
 def category_names_zh() -> dict[str, str]:
     """Chinese names of the town categories (``rules/town_categories.toml``), by category id."""
     table = _rules.load("town_categories")["category"]
@@ -177,8 +218,9 @@ def scorecard(
     pandas.DataFrame
         Indexed by (town id, ``rule``), towns in input order and rules in rule-file order,
         with the columns ``category``, ``label_zh``, ``indicator``, ``value``, ``comparator``,
-        ``threshold``, ``unit``, ``status`` (``pass`` / ``fail`` / ``missing`` /
-        ``not_applicable``), ``binding`` (the rule can make the town fail: neither advisory
+        ``threshold``, ``unit``, ``status`` (``pass`` / ``fail`` / ``review`` / ``missing`` /
+        ``not_applicable``; ``review``: only the rule's stand-in measure is known, shown in
+        ``value`` and ``indicator``, never judged), ``binding`` (the rule can make the town fail: neither advisory
         nor unconfirmed), ``advisory``, ``confirmed``, ``reason`` (why a row is missing or not
         applicable), ``document``, ``clause``, ``note``. ``attrs["problems"]`` lists indicator
         columns the rules need but the table lacks; ``attrs["rules"]`` is the rule-set name.
@@ -186,7 +228,8 @@ def scorecard(
     Raises
     ------
     SchemaError
-        Duplicate town ids, or non-numeric values in an indicator column.
+        Duplicate town ids, non-numeric values in an indicator column, or a value outside its
+        rule's ``valid_range`` (a green coverage of 35 for 0.35).
 
     Examples
     --------
@@ -213,7 +256,9 @@ def scorecard(
     absent = [c for c in needed if c not in indicators.columns]
     if absent:
         logger.info("indicator columns absent (rules show 'missing'): %s", absent)
-    values = _numeric_indicators(indicators, present)
+    proxies = [t.proxy_indicator for t in thresholds if t.proxy_indicator and t.proxy_indicator in indicators.columns]
+    values = _numeric_indicators(indicators, list(dict.fromkeys(present + proxies)))
+    _check_ranges(values, thresholds)
     if category_col in indicators.columns:
         categories = [_category(v) for v in indicators[category_col]]
     else:
@@ -227,7 +272,7 @@ def scorecard(
         for t in thresholds:
             value = float(arrays[t.indicator][pos]) if t.indicator in arrays else math.nan
             restricted = bool(t.applies_to or t.exempt)
-            reason = ""
+            reason, indicator = "", t.indicator
             if restricted and category is None:
                 status = MISSING
                 reason = f"小镇类型未知 ({category_col!r} 为空), 该规则按类型适用 (town category unknown)"
@@ -238,6 +283,11 @@ def scorecard(
                     if t.applies_to
                     else f"不适用于{_category_list(t.exempt)}类小镇 (not for {', '.join(t.exempt)})"
                 )
+            elif math.isnan(value) and _finite_at(arrays, t.proxy_indicator, pos):
+                # only a stand-in is known: shown with what it is, never judged
+                status, indicator, value = REVIEW, t.proxy_indicator, float(arrays[t.proxy_indicator][pos])
+                shown = f"{value:.2%}" if t.unit == "ratio" else f"{value:,.2f}"  # never 7e-05 on a report
+                reason = f"仅有代用指标 {t.proxy_indicator} = {shown}: {t.proxy_note}"
             elif t.indicator not in arrays:
                 status, reason = MISSING, f"指标表缺少 {t.indicator!r} 列 (no column {t.indicator!r})"
             elif not math.isfinite(value):
@@ -250,7 +300,7 @@ def scorecard(
                 {
                     "category": category,
                     "label_zh": t.label_zh or t.key,
-                    "indicator": t.indicator,
+                    "indicator": indicator,
                     "value": value,
                     "comparator": t.comparator,
                     "threshold": t.value,
@@ -270,7 +320,13 @@ def scorecard(
     card = pd.DataFrame(rows, index=mi, columns=SCORECARD_COLUMNS)
     if mi is None:
         card.index = pd.MultiIndex.from_arrays([[], []], names=[town_name, "rule"])
-    card.attrs["problems"] = [f"indicator column {c!r} absent: its rules are 'missing'" for c in absent]
+    stand_in = {t.indicator: t.proxy_indicator for t in thresholds if t.proxy_indicator in proxies}
+    card.attrs["problems"] = [
+        f"indicator column {c!r} absent: its rules read 'review' (待核) on the stand-in {stand_in[c]!r}, never pass"
+        if c in stand_in
+        else f"indicator column {c!r} absent: its rules are 'missing'"
+        for c in absent
+    ]
     card.attrs["rules"] = ruleset.name
     return card
 
@@ -388,7 +444,8 @@ def grade(
     pandas.DataFrame
         Indexed by town id in scorecard order: ``points``, ``grade_by_points``, ``ceiling``
         (the cap that applied, or empty), ``grade`` (the suggestion), ``n_pass``, ``n_fail``
-        (binding), ``n_advisory_fail``, ``n_unconfirmed_fail``, ``n_missing`` (binding),
+        (binding), ``n_advisory_fail``, ``n_unconfirmed_fail``, ``n_missing`` (binding; a
+        ``review`` row, judged on a stand-in measure only, counts as missing),
         ``n_not_applicable``, ``reasons`` (Chinese, ``；``-separated: every deduction and cap),
         ``label`` ("建议等级, 供评审参考").
 
@@ -440,12 +497,12 @@ def grade(
                 if rule in cfg.rule_ceiling:
                     g = cfg.rule_ceiling[rule]
                     ceilings.append((cfg.grades.index(g), f"{label}未达标, 最高{g}"))
-            elif status == MISSING and binding:
+            elif status in (MISSING, REVIEW) and binding:  # a stand-in measure is no figure
                 counts["n_missing"] += 1
-                missing_labels.append(label)
+                missing_labels.append(label if status == MISSING else f"{label} (仅有代用指标, 待核)")
                 if cfg.missing:
                     points -= cfg.missing
-                    reasons.append(f"{label}缺数据 −{cfg.missing:g}分")
+                    reasons.append(f"{missing_labels[-1]}缺数据 −{cfg.missing:g}分")
         if missing_labels and cfg.missing_ceiling is not None:
             g = cfg.missing_ceiling
             ceilings.append(
@@ -547,6 +604,11 @@ def _same_values(a: pd.Series, b: pd.Series) -> bool:
     return bool(np.allclose(x, y, rtol=1e-9, atol=0.0, equal_nan=True))
 
 
+def _town_figures() -> list[str]:
+    """The number columns of the towns role (``rules/schema.toml``): figures a town list may carry."""
+    return [c.name for c in schema.ROLES["towns"].columns.values() if c.kind == "number"]
+
+
 def collect_indicators(
     towns: pd.DataFrame,
     *,
@@ -567,8 +629,11 @@ def collect_indicators(
     control_lines, intensity, access, town_stats : pandas.DataFrame, optional
         Tables indexed by town id: ``controllines.check(...).summary``,
         ``intensity.summarize(...)``, a per-town access table (e.g. ``all_categories_share``)
-        and user-supplied figures (visitors, three-year investment …). Non-numeric columns
-        other than the category are carried along unchanged.
+        and user-supplied figures (visitors, three-year investment, ``green_coverage`` …).
+        Non-numeric columns other than the category are carried along unchanged. The
+        figures the towns role declares (``green_coverage``, 绿化覆盖率: ``rules/schema.toml``)
+        are found under their aliases in ``towns`` and ``town_stats``; a value on ``towns``
+        comes first.
     id_col, category_col : str
         Town id and category columns of ``towns``.
 
@@ -592,7 +657,9 @@ def collect_indicators(
         raise SchemaError(msg)
     out = pd.DataFrame(index=pd.Index(base.index, name=id_col))
     out[category_col] = base[category_col] if category_col in base.columns else None
-    for col in ("name_zh", "name", "district"):
+    figures = _town_figures()  # green_coverage …, also under 绿化覆盖率 and the other aliases
+    base = schema.use_columns(base, "towns", *figures)
+    for col in ("name_zh", "name", "district", *figures):
         if col in base.columns:
             out[col] = base[col].to_numpy()
     problems: list[str] = []
@@ -605,6 +672,8 @@ def collect_indicators(
         if table is None:
             continue
         table = table.set_index(id_col) if id_col in table.columns else table
+        if label == "town_stats":
+            table = schema.use_columns(table, "towns", *figures)
         extra = [i for i in table.index if i not in out.index]
         if extra:
             problems.append(f"{label}: rows for unknown town ids {extra[:5]} not joined")

@@ -92,7 +92,10 @@ economic figures are *missing*, never passed. Firm E4 lacks ``energy_tce`` and m
 listed, not graded.
 
 Town statistics (``town_stats``): visitors T2 350 000 (fails ≥ 500 000 for tourism towns);
-three-year investment and lead-industry investment share for T1 and T2, missing for T3.
+three-year investment and lead-industry investment share for T1 and T2, missing for T3;
+绿化覆盖率 ``green_coverage`` T1 0.35, T2 0.10, T3 0: the green class of the land-cover raster
+below (the vegetation a land-cover survey sees, not the 用地14 share, which is only its
+stand-in: T2 has no 用地14 but 10 % forest and grass).
 
 Roads (``road_id``, ``fclass``, ``name``, ``oneway``, ``layer``, ``bridge``, ``tunnel``):
 a 250 m grid. Vertical streets at x = 0, 250, …, 1000 and 1500, 1750, …, 4250, each one
@@ -132,9 +135,9 @@ Walking distances (origin leg + network path + facility leg, metres):
 Evaluation against the ``hangzhou-2021`` rules (:mod:`tongzhen_gis.evaluate`): T1 passes every
 binding rule (it fails only the unconfirmed 15-minute completeness rule, because home
 (850, 950) is 1035.55 m from the town lounge F01); T2 fails the red line, the urban boundary,
-residential share 5/9, green 0, tax 6 万元/亩, jobs 1 500, visitors 350 000 and the Zhejiang
+residential share 5/9, green coverage 0.10, tax 6 万元/亩, jobs 1 500, visitors 350 000 and the Zhejiang
 lead-industry share 0.65 < 0.70, and passes investment at exactly 200 万元/亩; T3 fails
-farmland, the urban boundary and green, and its economic rules are ``missing``. Default
+farmland, the urban boundary and green coverage (0), and its economic rules are ``missing``. Default
 grading (``grading`` rules): T1 优秀, T2 淘汰, T3 降格.
 
 Land cover (``landcover``): a 10 m raster over −200–4800 × −200–1600 with classes
@@ -441,6 +444,7 @@ def _town_stats() -> pd.DataFrame:
             "visitors": [np.nan, 350_000.0, np.nan],
             "investment_3yr_wan": [520_000.0, 310_000.0, np.nan],
             "lead_industry_investment_share": [0.80, 0.65, np.nan],
+            "green_coverage": [0.35, 0.10, 0.0],
         },
         index=pd.Index(["T1", "T2", "T3"], name="town_id"),
     )

@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from types import MappingProxyType
@@ -69,6 +69,7 @@ __all__ = [
     "require_polygons",
     "role_for_layer_name",
     "roles_table",
+    "same_meaning",
     "standardize",
     "unit_factors",
     "use_columns",
@@ -402,6 +403,30 @@ def use_columns(df: pd.DataFrame, role: str | Role, *names: str | None) -> pd.Da
     out = df.rename(columns=rename)
     out.attrs["renamed_columns"] = {**df.attrs.get("renamed_columns", {}), **{str(k): v for k, v in rename.items()}}
     return out
+
+
+def same_meaning(columns: Iterable[Hashable], name: str) -> list[Hashable]:
+    """The ``columns`` (other than ``name``) that mean what ``name`` means, by the aliases of any role.
+
+    ``name`` may be a canonical column (``"town_id"``) or one of its accepted names
+    (``"town_code"``, ``"人口"``); a column is listed when it is an accepted name of the same
+    canonical column (case-insensitive, NFKC, spaces ignored). For a message that suggests the
+    column a user probably meant when the name they gave is not there; never used to pick a
+    column silently (a name the caller chose is literal: :func:`find_column`).
+
+    Examples
+    --------
+    >>> same_meaning(["XZBH", "名称"], "town_code")
+    ['XZBH']
+    >>> same_meaning(["人口", "name"], "pop")
+    ['人口']
+    >>> same_meaning(["a", "b"], "town_id")
+    []
+    """
+    key = _norm(name)
+    meaning = [{_norm(a) for a in col.accepted} for spec in ROLES.values() for col in spec.columns.values()]
+    wanted = set().union(*(names for names in meaning if key in names))
+    return [c for c in columns if c != name and _norm(c) in wanted]
 
 
 def accepted_names(role: str | Role, name: str) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from tongzhen_gis import schema
 from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, category_distances
 from tongzhen_gis.access.distances import _aligned, _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
@@ -58,7 +59,8 @@ def suggest_sites(
         Default: the category's own distance (``distance_m`` in the catalogue), falling back to
         its life-circle level (the 15-minute distance).
     weights : str, Series or None, default "population"
-        Column of ``homes`` with people, or the people themselves (a Series aligned on
+        Column of ``homes`` with people (``"population"`` is also found under its accepted
+        names 人口, 常住人口, renkou, pop …: ``rules/schema.toml``), or the people themselves (a Series aligned on
         ``homes``, e.g. from :func:`~tongzhen_gis.access.estimate_population`, whose method is
         kept in ``attrs["population_method"]``); ignored (count homes) when absent or None. A
         missing value counts as 0 people.
@@ -104,10 +106,12 @@ def suggest_sites(
     if isinstance(weights, pd.Series):
         w, notes = _people(_aligned(weights, homes.index, "weights"), "weights")
         method = weights.attrs.get("method")
-    elif weights and weights in homes.columns:
-        w, notes = _people(homes[weights], repr(weights))  # a home with unknown population adds no one
+    elif weights and (column := schema.find_column(homes, "homes", weights)) is not None:  # 人口, pop … too
+        w, notes = _people(homes[column], repr(column))  # a home with unknown population adds no one
     else:
-        w, notes = np.ones(len(homes)), [f"homes have no column {weights!r}: every home counts as 1 person"]
+        looked = ", ".join(map(repr, schema.accepted_names("homes", weights))) if weights else "none"
+        note = f"homes have no column {weights!r} (looked for {looked}): every home counts as 1 person"
+        w, notes = np.ones(len(homes)), [note]
     for note in notes:
         logger.warning(note)
     reachable = current["reachable"].to_numpy()

@@ -10,6 +10,7 @@ and the option that fixes it, and rewording a library message cannot break the h
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import logging
@@ -112,7 +113,7 @@ def parse_named(
 
 
 def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable[[_F], _F]:
-    """The per-input options every command shares: ``--layer``, ``--crs``, ``--coord-system``, ``--swap-xy``.
+    """The per-input options every command shares (``--layer NAME=LAYER`` and the like).
 
     One convention for every command (``NAME`` is one of the command's inputs)::
 
@@ -120,10 +121,13 @@ def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable
         --crs NAME=CRS              CRS of a file that has none (no .prj), or whose
                                     coordinates contradict its own
         --coord-system NAME=SYSTEM  wgs84 | gcj02 | bd09: web-map coordinates converted first
+        --encoding NAME=ENCODING    text encoding of a shapefile's attributes (GBK, UTF-8 …),
+                                    over its .cpg and the guess from the bytes
         --swap-xy NAME              X and Y exchanged first (latitude-first or northing-first files)
 
-    The command receives them as ``layers``, ``crss``, ``coord_systems`` and ``swap_xys``
-    (tuples of the raw values) and parses them with :func:`parse_input_options`.
+    The command receives them as ``layers``, ``crss``, ``coord_systems``, ``encodings`` and
+    ``swap_xys`` (tuples of the raw values), gathered as ``**per_input`` after its own
+    parameters, and parses them with ``parse_input_options(**per_input, inputs=…, given=…)``.
 
     Parameters
     ----------
@@ -160,6 +164,16 @@ def input_options(inputs: Iterable[str], *, bare: str | None = None) -> Callable
             ),
         ),
         click.option(
+            "--encoding",
+            "encodings",
+            multiple=True,
+            metavar="NAME=ENCODING",
+            help=(
+                "Text encoding of a shapefile's attributes, e.g. GBK or UTF-8: wins over its .cpg and the guess "
+                f"from the bytes{bare_text}. Repeatable."
+            ),
+        ),
+        click.option(
             "--swap-xy",
             "swap_xys",
             multiple=True,
@@ -184,6 +198,7 @@ class InputOptions:
     layer: dict[str, str] = field(default_factory=dict)
     crs: dict[str, str] = field(default_factory=dict)
     coord_system: dict[str, str] = field(default_factory=dict)
+    encoding: dict[str, str] = field(default_factory=dict)
     swap_xy: frozenset[str] = frozenset()
 
     @staticmethod
@@ -196,11 +211,12 @@ class InputOptions:
             "layer": f"--layer {name}=LAYER",
             "crs": f"--crs {name}=EPSG:4549",
             "coord_system": f"--coord-system {name}=wgs84|gcj02|bd09, or drop it",
+            "encoding": f"--encoding {name}=GBK (or UTF-8)",
             "swap_xy": f"--swap-xy {name}",
         }
 
     def read(self, name: str, path: Path, *, drop_empty: bool = True, repair: bool = True) -> gpd.GeoDataFrame:
-        """Read input ``name`` with its own ``--layer``, ``--crs``, ``--coord-system`` and ``--swap-xy``.
+        """Read input ``name`` with its own ``--layer``, ``--crs``, ``--coord-system``, ``--encoding``, ``--swap-xy``.
 
         Every command reads its inputs through here, so a per-input option works alike in each;
         ``drop_empty`` and ``repair`` as in :func:`read_input`.
@@ -211,6 +227,7 @@ class InputOptions:
             layer=self.layer.get(name),
             crs=self.crs.get(name),
             coord_system=self.coord_system.get(name),
+            encoding=self.encoding.get(name),
             hints=self.hints(name),
             drop_empty=drop_empty,
             swap_xy=name in self.swap_xy,
@@ -227,12 +244,13 @@ def parse_input_options(
     given: Iterable[str],
     bare: str | None = None,
     swap_xys: Iterable[str] = (),
+    encodings: Iterable[str] = (),
 ) -> InputOptions:
-    """Parse ``--layer`` / ``--crs`` / ``--coord-system`` / ``--swap-xy`` values (see :func:`input_options`).
+    """Parse the per-input options ``--layer`` … ``--swap-xy`` (see :func:`input_options`).
 
     Parameters
     ----------
-    layers, crss, coord_systems, swap_xys : iterable of str
+    layers, crss, coord_systems, encodings, swap_xys : iterable of str
         The raw option values.
     inputs : iterable of str
         Every input the command knows.
@@ -244,14 +262,15 @@ def parse_input_options(
     Raises
     ------
     click.BadParameter, click.UsageError
-        Unknown input, a bare value where none is allowed, an unknown coordinate system, or an
-        option naming an input that was not given.
+        Unknown input, a bare value where none is allowed, an unknown coordinate system or text
+        encoding, or an option naming an input that was not given.
     """
     inputs = tuple(inputs)
     parsed = InputOptions(
         layer=parse_named(layers, inputs, "--layer", bare=bare, metavar="LAYER"),
         crs=parse_named(crss, inputs, "--crs", bare=bare, metavar="CRS"),
         coord_system=parse_named(coord_systems, inputs, "--coord-system", bare=bare, metavar="|".join(COORD_SYSTEMS)),
+        encoding=parse_named(encodings, inputs, "--encoding", bare=bare, metavar="ENCODING"),
         swap_xy=frozenset(input_name(raw, inputs, "--swap-xy") for raw in swap_xys),
     )
     for name, system in parsed.coord_system.items():
@@ -259,11 +278,18 @@ def parse_input_options(
             msg = f"{name}={system}: unknown coordinate system; use one of {', '.join(COORD_SYSTEMS)}"
             raise click.BadParameter(msg, param_hint="--coord-system")
         parsed.coord_system[name] = system.lower()
+    for name, encoding in parsed.encoding.items():
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            msg = f"{name}={encoding}: unknown text encoding; use e.g. GBK, GB18030 or UTF-8"
+            raise click.BadParameter(msg, param_hint="--encoding") from None
     given_set = set(given)
     for option, named in (
         ("--layer", parsed.layer),
         ("--crs", parsed.crs),
         ("--coord-system", parsed.coord_system),
+        ("--encoding", parsed.encoding),
         ("--swap-xy", parsed.swap_xy),
     ):
         for name in sorted(set(named) - given_set):
@@ -313,6 +339,35 @@ def _column_options(text: str, hints: Mapping[str, str | None]) -> str:
     return text
 
 
+class _EncodingHint(logging.Filter):
+    """Adds the command's ``--encoding NAME=…`` to a logged warning that tells to pass ``encoding=``."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__()
+        self.hint = hint
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "encoding=" in text and self.hint not in text:
+            record.msg, record.args = f"{text}{HINT_SEP}{self.hint}", None
+        return True
+
+
+@contextlib.contextmanager
+def _encoding_hint(hint: str | None) -> Iterator[None]:
+    """While reading one input, its .cpg / GBK warnings also name the command's ``--encoding`` option."""
+    if not hint:
+        yield
+        return
+    logger = logging.getLogger("tongzhen_gis.io.encodings")
+    hint_filter = _EncodingHint(hint)
+    logger.addFilter(hint_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(hint_filter)
+
+
 @contextlib.contextmanager
 def hinted(hints: Mapping[str, str | None], *, where: str | None = None) -> Iterator[None]:
     """Re-raise any :class:`TongzhenError` of the block with the command's fix (see :func:`with_context`)."""
@@ -329,6 +384,7 @@ def read_input(
     layer: str | None,
     crs: str | None,
     coord_system: str | None = None,
+    encoding: str | None = None,
     hints: Mapping[str, str | None],
     drop_empty: bool = True,
     swap_xy: bool = False,
@@ -342,7 +398,7 @@ def read_input(
         The input's name in messages (``"red-line"``, ``"homes"``).
     path : Path
         Its file.
-    layer, crs, coord_system
+    layer, crs, coord_system, encoding
         Passed to :func:`~tongzhen_gis.io.read_layer`.
     hints : mapping of str to str
         ``{param: option}``: the command's fix for each library keyword, e.g.
@@ -361,12 +417,13 @@ def read_input(
     TongzhenError
         The library's error, same class, as ``"NAME (PATH): message; on the command line: OPTION"``.
     """
-    with hinted(hints, where=f"{name} ({path})"):
+    with hinted(hints, where=f"{name} ({path})"), _encoding_hint(hints.get("encoding")):
         gdf = io.read_layer(
             path,
             layer=layer,
             crs=crs,
             coord_system=coord_system,
+            encoding=encoding,
             drop_empty=drop_empty,
             swap_xy=swap_xy,
             repair=repair,

@@ -26,7 +26,10 @@ only parks data is not reported as lacking the rest.
 
 People
 ------
-``--population COLUMN`` (default ``--population-col``) reads people per home from a column;
+``--population COLUMN`` (default ``--population-col``, itself ``population`` by default) reads
+people per home from a column; the default is also found under the column's accepted names
+(人口, 人数, 常住人口, renkou, pop …: ``rules/schema.toml``, role ``homes``), a name given is
+taken literally;
 ``--population estimate`` estimates them (:func:`tongzhen_gis.access.estimate_population`):
 from residential floor area (``--parcels`` land use or ``--use-col``, floors, ``--per-capita-m2``),
 by sharing known totals (``--totals``, ``--totals-col``), or from a population raster
@@ -46,7 +49,8 @@ one input name it, as in every ``tongzhen`` command:
 * ``--layer NAME=LAYER`` picks a layer inside a multi-layer file, e.g. ``--layer homes=buildings``;
 * ``--crs NAME=CRS`` declares the CRS of a file that has none, e.g. ``--crs roads=EPSG:4549``;
 * ``--coord-system NAME=wgs84|gcj02|bd09`` declares web-map coordinates (gcj02: Amap/Tencent,
-  bd09: Baidu), converted to WGS84 first; ``wgs84`` confirms true WGS84.
+  bd09: Baidu), converted to WGS84 first; ``wgs84`` confirms true WGS84;
+* ``--encoding NAME=ENCODING`` names the text encoding of a shapefile, e.g. ``--encoding homes=gbk``.
 
 Web-map coordinates: facilities (and homes) in longitude/latitude without
 ``--coord-system facilities=…`` (``homes=…``) are checked against the roads with
@@ -96,7 +100,7 @@ _TABLE_ROWS = 40
 _METRES = click.FloatRange(min=0)
 
 
-#: The inputs, as named in ``--layer``, ``--crs``, ``--coord-system`` and in error messages.
+#: The inputs, as named in ``--layer``, ``--crs``, ``--coord-system``, ``--encoding`` and in error messages.
 INPUTS = ("roads", "facilities", "homes", "towns", "parcels", "totals")
 
 
@@ -179,26 +183,49 @@ def _web_map_notes(
     return [note]
 
 
+def _people_column(home_gdf: gpd.GeoDataFrame, population_col: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Homes with their people column under ``population_col`` (人口, renkou, pop … too); notes, or a SchemaError.
+
+    The default name ``population`` is looked for under every accepted name of
+    ``rules/schema.toml`` (role ``homes``) and renamed, with a note; a name given on the command
+    line is taken literally, and its absence stops the command naming what was looked for and
+    a column that means the same, if any.
+    """
+    ctx = click.get_current_context()
+    given = [
+        f"--{p.replace('_', '-')}"
+        for p in ("population_col", "population")
+        if ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE
+    ]
+    home_gdf = schema.use_columns(home_gdf, "homes", population_col)
+    renamed = {k: v for k, v in home_gdf.attrs.get("renamed_columns", {}).items() if v == population_col}
+    if population_col in home_gdf.columns:
+        notes = [f"homes: people per home read from column {k!r} (a name of {v!r})" for k, v in renamed.items()]
+        return home_gdf, notes
+    looked = ", ".join(map(repr, schema.accepted_names("homes", population_col)))
+    columns = ", ".join(map(str, home_gdf.columns.drop(home_gdf.geometry.name)))
+    if given:
+        alike = schema.same_meaning(home_gdf.columns, population_col)
+        hint = f"; {str(alike[0])!r} means the same: {given[-1]} {alike[0]}" if alike else ""
+        msg = (
+            f"homes have no column {population_col!r} (given with {given[-1]}; looked for {looked}){hint}; "
+            f"their columns: {columns}"
+        )
+        raise SchemaError(msg, [msg])
+    note = (
+        f"homes have no population column (looked for {looked}): coverage counts homes, not people; name the "
+        "people column with --population-col (or --population COLUMN), or estimate them with --population estimate"
+    )
+    return home_gdf, [note]
+
+
 def _prepare_homes(
     home_gdf: gpd.GeoDataFrame, *, population_col: str, home_id_col: str
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Homes indexed by their id when it is unique; notes on a missing people column and homes without geometry."""
-    notes = []
-    ctx = click.get_current_context()
-    named = any(
-        ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE for p in ("population_col", "population")
-    )
-    if population_col != ESTIMATE and population_col not in home_gdf.columns:
-        if named:
-            msg = (
-                f"homes have no column {population_col!r} (given with --population-col); their columns: "
-                f"{', '.join(map(str, home_gdf.columns.drop('geometry')))}"
-            )
-            raise SchemaError(msg, [msg])
-        notes.append(
-            f"homes have no column {population_col!r}: coverage counts homes, not people; name the people "
-            "column with --population-col (or --population COLUMN), or estimate them with --population estimate"
-        )
+    """Homes indexed by their id when it is unique; notes on the people column and homes without geometry."""
+    notes: list[str] = []
+    if population_col != ESTIMATE:
+        home_gdf, notes = _people_column(home_gdf, population_col)
     if home_id_col in home_gdf.columns and home_gdf[home_id_col].is_unique:
         home_gdf = home_gdf.set_index(home_id_col, drop=False)
         home_gdf.index.name = None
@@ -373,10 +400,6 @@ def command(
     facilities: Path,
     homes: Path,
     towns: Path | None,
-    layers: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    crss: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     catalogue: str | None,
     categories_text: str | None,
     category_col: str,
@@ -400,6 +423,7 @@ def command(
     engine: str,
     scheduler: str | None,
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Walking distance from every home to each facility category, coverage per town, service areas.
 
@@ -413,7 +437,10 @@ def command(
         name for name, path in (("towns", towns), ("parcels", parcels), ("totals", totals)) if path is not None
     }
     options = parse_input_options(
-        layers=layers, crss=crss, coord_systems=coord_systems, swap_xys=swap_xys, inputs=INPUTS, given=given
+        **per_input,
+        inputs=INPUTS,
+        given=given,
+        bare=None,  # every input is named (no positional one)
     )
     system_of = options.coord_system
 

@@ -207,14 +207,11 @@ def command(
     urban_boundary: Path | None,
     id_col: str,
     landuse_col: str | None,
-    layers: tuple[str, ...],
-    crss: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     source_ids: tuple[str, ...],
     sliver_m2: float | None,
     engine: Literal["local", "dask"],  # click.Choice admits only these
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Check FEATURES against the three control lines (三线核查).
 
@@ -224,10 +221,7 @@ def command(
     paths = {"features": features, "red-line": red_line, "farmland": farmland, "urban-boundary": urban_boundary}
     given = {name for name, path in paths.items() if path is not None}
     options = parse_input_options(
-        layers=layers,
-        crss=crss,
-        coord_systems=coord_systems,
-        swap_xys=swap_xys,
+        **per_input,
         inputs=INPUTS,
         given=given,
         bare="features",

@@ -32,7 +32,7 @@ def parse_years(text: str | None) -> list[int] | None:
         raise click.BadParameter(str(exc), param_hint="--years") from None
 
 
-#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name.
+#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system`` / ``--encoding NAME=…`` can name.
 INPUTS = ("locations",)
 
 
@@ -81,12 +81,9 @@ def command(
     years: str | None,
     rules: str,
     locations: Path | None,
-    layers: tuple[str, ...],
-    crss: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     no_charts: bool,
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Judge the city's list of towns against the 2023 targets (城市总体目标) and follow it over the years.
 
@@ -97,12 +94,10 @@ def command(
     """
     wanted = parse_years(years)
     options = parse_input_options(
-        layers=layers,
-        crss=crss,
-        coord_systems=coord_systems,
-        swap_xys=swap_xys,
+        **per_input,
         inputs=INPUTS,
         given=["locations"] if locations is not None else [],
+        bare=None,  # every input is named (no positional one)
     )
     return run_city(
         towns_path,

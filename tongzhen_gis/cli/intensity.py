@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 _PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
 #: A vector layer may be a folder (a FileGDB ``.gdb``).
 _LAYER_PATH = click.Path(exists=True, path_type=Path)
-#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system NAME=…`` can name (a bare value: TOWNS).
+#: Inputs that ``--layer`` / ``--crs`` / ``--coord-system`` / ``--encoding NAME=…`` can name (a bare value: TOWNS).
 INPUTS = ("towns", "parcels", "buildings")
 
 
@@ -67,10 +67,6 @@ def command(
     enterprises_path: Path | None,
     raster_path: Path | None,
     categorical: bool,
-    layers: tuple[str, ...],
-    crss: tuple[str, ...],
-    coord_systems: tuple[str, ...],
-    swap_xys: tuple[str, ...],
     id_col: str,
     landuse_col: str,
     floors_col: str,
@@ -78,6 +74,7 @@ def command(
     industrial_tall_storey: bool,
     firm_scores: bool,
     out_dir: Path,
+    **per_input: tuple[str, ...],
 ) -> int:
     """Measure land-use intensity per town: structure, FAR, coverage, 亩均 figures (用地集约).
 
@@ -90,10 +87,7 @@ def command(
         raise click.UsageError("--firm-scores needs --enterprises")
     given = {"towns", "parcels"} | ({"buildings"} if buildings_path else set())
     options = parse_input_options(
-        layers=layers,
-        crss=crss,
-        coord_systems=coord_systems,
-        swap_xys=swap_xys,
+        **per_input,
         inputs=INPUTS,
         given=given,
         bare="towns",

@@ -27,10 +27,11 @@ through :mod:`tongzhen_gis.io` only:
 ``project.toml``
 ----------------
 Paths are relative to the config file's folder. A layer is a path string, or a table
-``{path = "...", layer = "...", crs = "EPSG:4549", coord_system = "gcj02", swap_xy = true}``
+``{path = "...", layer = "...", crs = "EPSG:4549", coord_system = "gcj02", encoding = "GBK", swap_xy = true}``
 (``crs`` declares the CRS of a file that has none, or whose coordinates contradict its own;
-``coord_system`` declares web-map coordinates to convert; ``swap_xy`` exchanges X and Y of a
-latitude-first or northing-first file). ``[towns]`` takes the same keys.
+``coord_system`` declares web-map coordinates to convert; ``encoding`` names the text encoding
+of a shapefile's attributes, over its ``.cpg`` and the guess from the bytes; ``swap_xy``
+exchanges X and Y of a latitude-first or northing-first file). ``[towns]`` takes the same keys.
 Every table and key is listed in :data:`CONFIG_KEYS`; an unknown key is an error that names the
 valid ones::
 
@@ -68,7 +69,7 @@ valid ones::
     # per_capita_m2 = 36.52             # population_totals = { path = "..." }; population_raster = "..."
 
     [town_stats]
-    path = "town_stats.csv"
+    path = "town_stats.csv"          # per-town figures: visitors, green_coverage (绿化覆盖率, 0–1) …
 
     [base_layers]                    # beneath the maps; names of major roads and water bodies shown
     water = { path = "sample.gpkg", layer = "water" }

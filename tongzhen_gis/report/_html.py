@@ -24,7 +24,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
 th,td{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f3f0ea}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.word{white-space:nowrap}
-.pass{background:#e6f4e6}.fail{background:#fbe3e0}.missing{background:#fff5d6}.not_applicable{color:#888}
+.pass{background:#e6f4e6}.fail{background:#fbe3e0}.missing{background:#fff5d6}.review{background:#e4ecfa}.not_applicable{color:#888}
 .grade{font-size:1.1em;font-weight:bold}.note{color:#555;font-size:.9em}
 figure{display:inline-block;margin:.5em 1em .5em 0}figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#555}

@@ -94,7 +94,7 @@ def _run_city(config: ProjectConfig, problems: list[str]) -> CityChapter | None:
     loc = config.get("city", "locations")
     if loc is not None:
         try:
-            locations = tzio.read_layer(loc.path, layer=loc.layer, crs=loc.crs, coord_system=loc.coord_system)
+            locations = tzio.read_layer(loc.path, **loc.read_options())
         except TongzhenError as exc:
             raise _config_error(exc, "[city].locations") from exc
     return CityChapter(review=review, locations=locations)

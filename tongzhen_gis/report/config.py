@@ -10,6 +10,7 @@ caused it and its fix (:func:`_config_error`). Nothing here runs an analysis.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import tomllib
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from typing import Any
 from tongzhen_gis import io as tzio
 from tongzhen_gis.errors import SchemaError, TongzhenError
 
-_LAYER_KEYS = ("path", "layer", "crs", "coord_system", "swap_xy")
+_LAYER_KEYS = ("path", "layer", "crs", "coord_system", "encoding", "swap_xy")
 #: Keys of a layer entry whose value is true/false rather than text.
 _LAYER_FLAGS = ("swap_xy",)
 
@@ -33,6 +34,7 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
         "layer": "str",
         "crs": "str",
         "coord_system": "str",
+        "encoding": "str",
         "swap_xy": "bool",
         "id_col": "str",
         "name_col": "str",
@@ -104,7 +106,18 @@ class LayerSource:
     layer: str | None = None
     crs: str | None = None
     coord_system: str | None = None
+    encoding: str | None = None
     swap_xy: bool = False
+
+    def read_options(self) -> dict[str, Any]:
+        """The keywords of :func:`tongzhen_gis.io.read_layer` this entry declares."""
+        return {
+            "layer": self.layer,
+            "crs": self.crs,
+            "coord_system": self.coord_system,
+            "encoding": self.encoding,
+            "swap_xy": self.swap_xy,
+        }
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,13 @@ class ProjectConfig:
         return self.base_dir / value if str(value).endswith(".toml") else value
 
 
+def _check_encoding(encoding: str, where: str, problems: list[str]) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        problems.append(f'{where} = {encoding!r} is not a text encoding; use e.g. "GBK", "GB18030" or "UTF-8"')
+
+
 def _layer_source(value: Any, where: str, base_dir: Path, problems: list[str], *, table: bool = False) -> Any:
     if isinstance(value, str):
         return LayerSource(path=(base_dir / value))
@@ -173,7 +193,9 @@ def _layer_source(value: Any, where: str, base_dir: Path, problems: list[str], *
         flags = [k for k in _LAYER_FLAGS if k in value and not isinstance(value[k], bool)]
         if flags and not table:
             problems.append(f"{where}: {flags} must be true or false")
-        declared: dict[str, Any] = {k: value.get(k) for k in ("layer", "crs", "coord_system") if not table}
+        declared: dict[str, Any] = {k: value.get(k) for k in ("layer", "crs", "coord_system", "encoding") if not table}
+        if isinstance(value.get("encoding"), str) and not table:
+            _check_encoding(value["encoding"], f"{where}.encoding", problems)
         if not table:
             declared["swap_xy"] = value.get("swap_xy") is True
         return LayerSource(path=base_dir / value["path"], **declared)
@@ -251,6 +273,9 @@ def parse_config(text: str, *, base_dir: str | Path = ".") -> ProjectConfig:
                 problems.append(f"{where} must be text in quotes, got {value!r}")
             elif key == "path":
                 out[key] = base / value
+            elif key == "encoding":
+                _check_encoding(value, where, problems)
+                out[key] = value
             elif key == "catalogue" and str(value).endswith(".toml"):
                 out[key] = str(base / value)  # a planner's own catalogue, beside the config
             else:
@@ -403,6 +428,9 @@ def _config_fix(param: str | None, where: str) -> str | None:
         return f"in project.toml {verb} in [{section}]: {setting}{tail}"
     if param == "coord_system":
         return f"in project.toml drop coord_system from {where}"
+    if param == "encoding":
+        setting = 'encoding = "GBK"' if key is None else f'{key} = {{ path = "...", encoding = "GBK" }}'
+        return f"in project.toml name the shapefile's text encoding in [{section}]: {setting} (or UTF-8)"
     if param == "swap_xy":
         setting = "swap_xy = true" if key is None else f'{key} = {{ path = "...", swap_xy = true }}'
         return f"in project.toml exchange X and Y in [{section}]: {setting}"

@@ -163,6 +163,11 @@ def value_text(value: Any, unit: str) -> str:
 def _card_table(card: pd.DataFrame) -> Table:
     df = card.copy()
     df["value"] = [value_text(v, u) for v, u in zip(df["value"], df["unit"], strict=True)]
+    stand_in = df["status"] == evaluate.REVIEW  # the value is a stand-in measure's, not the rule's
+    df.loc[stand_in, "value"] = [
+        f"{v} (代用指标 {i}, 见说明)"
+        for v, i in zip(df.loc[stand_in, "value"], df.loc[stand_in, "indicator"], strict=True)
+    ]
     df["threshold"] = [value_text(v, u) for v, u in zip(df["threshold"], df["unit"], strict=True)]
     df["comparator"] = df["comparator"].map(lambda c: labels.COMPARATOR_ZH.get(c, c))
     df["unit"] = df["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))

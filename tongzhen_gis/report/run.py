@@ -122,9 +122,7 @@ def _read(config: ProjectConfig, section: str, key: str, problems: list[str] | N
         return None
     where = f"[{section}].{key}"
     try:
-        gdf = tzio.read_layer(
-            src.path, layer=src.layer, crs=src.crs, coord_system=src.coord_system, swap_xy=src.swap_xy
-        )
+        gdf = tzio.read_layer(src.path, **src.read_options())
     except TongzhenError as exc:
         raise _config_error(exc, where) from exc
     note = _dropped_note(gdf, where)
@@ -228,7 +226,16 @@ def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
         if config.get("access", key) not in (None, "estimate") and config.get("access", key) not in homes.columns
     ]
     if keys:
-        absent = [f"{key} = {config.get('access', key)!r}" for key in keys]
+        absent = []
+        for key in keys:
+            name = config.get("access", key)
+            looked = ", ".join(map(repr, schema.accepted_names("homes", name)))
+            alike = schema.same_meaning(homes.columns, name)
+            absent.append(
+                f"{key} = {name!r} (looked for {looked}"
+                + (f"; {str(alike[0])!r} means the same" if alike else "")
+                + ")"
+            )
         msg = (
             f"[access]: the homes layer has no column {', '.join(absent)} "
             f"(columns: {list(homes.columns)}); fix the name in project.toml"
@@ -259,6 +266,9 @@ def _run_access(config: ProjectConfig, towns: Towns, problems: list[str]) -> Acc
     if roads is None or facilities is None or homes is None:
         problems.append("[access] needs roads, facilities and homes: 15-minute access was not measured")
         return None
+    people_col = config.get("access", "population") or config.get("access", "population_col")
+    if people_col != "estimate":  # population is also found as 人口, renkou, pop … (rules/schema.toml)
+        homes = schema.use_columns(homes, "homes", people_col)
     _check_home_columns(config, homes)
     category_col = config.get("access", "category_col", "category")
     catalogue = config.get("access", "catalogue")
@@ -369,6 +379,7 @@ def _towns_layer(config: ProjectConfig) -> Towns:
             layer=config.get("towns", "layer"),
             crs=config.get("towns", "crs"),
             coord_system=config.get("towns", "coord_system"),
+            encoding=config.get("towns", "encoding"),
             swap_xy=bool(config.get("towns", "swap_xy", False)),
         )
     except TongzhenError as exc:

@@ -13,7 +13,11 @@ A file may hold these top-level tables:
     a rule judged against an indicator. Required keys: ``indicator``, ``comparator``
     (``<=``, ``>=``, ``<``, ``>``, ``==``), ``value``, ``unit``, ``document``, ``clause``.
     Optional: ``label_zh``, ``applies_to`` / ``exempt`` (town categories), ``confirmed``
-    (default true), ``advisory`` (default false), ``note``.
+    (default true), ``advisory`` (default false), ``note``; ``proxy_indicator`` and
+    ``proxy_note`` (a stand-in measure shown, never judged, when ``indicator`` has no value:
+    the rule then reads ``review`` 待核, see :func:`tongzhen_gis.evaluate.scorecard`);
+    ``valid_range`` (``[low, high]``: a value outside is refused as a unit mistake, e.g. 35
+    written for a ratio of 0.35).
 ``parameter.<key>``
     a number used by a computation (``value``, ``unit``, ``document``, ``clause`` required).
 any other table
@@ -40,7 +44,17 @@ __all__ = ["Parameter", "RuleSet", "Threshold", "available", "load"]
 
 COMPARATORS = ("<=", ">=", "<", ">", "==")
 _THRESHOLD_REQUIRED = ("indicator", "comparator", "value", "unit", "document", "clause")
-_THRESHOLD_OPTIONAL = ("label_zh", "applies_to", "exempt", "confirmed", "advisory", "note")
+_THRESHOLD_OPTIONAL = (
+    "label_zh",
+    "applies_to",
+    "exempt",
+    "confirmed",
+    "advisory",
+    "note",
+    "proxy_indicator",
+    "proxy_note",
+    "valid_range",
+)
 _PARAMETER_REQUIRED = ("value", "unit", "document", "clause")
 _PARAMETER_OPTIONAL = ("confirmed", "note", "label_zh")
 
@@ -71,6 +85,17 @@ class Threshold:
         False when the number could not be checked against an official text.
     advisory : bool
         True for encouraged values that never fail a town on their own.
+    note : str
+        Free text for the reader.
+    proxy_indicator : str
+        An indicator that stands in for ``indicator`` when the town has no value of it (e.g.
+        the 用地14 share for 绿化覆盖率); empty when the rule has none. A stand-in is shown
+        beside the rule, never judged.
+    proxy_note : str
+        What the stand-in measures, why it is not the rule's measure, and what data would
+        measure it: the reason of a ``review`` row.
+    valid_range : tuple of float
+        ``(low, high)`` a value of ``indicator`` must lie in (empty: any number).
     source_file : str
         Rule file the threshold was read from.
     """
@@ -88,6 +113,9 @@ class Threshold:
     confirmed: bool = True
     advisory: bool = False
     note: str = ""
+    proxy_indicator: str = ""
+    proxy_note: str = ""
+    valid_range: tuple[float, ...] = ()
     source_file: str = ""
 
     def applies(self, category: str | None) -> bool:
@@ -219,6 +247,20 @@ def _threshold(label: str, key: str, entry: Any) -> Threshold:
     for k in ("applies_to", "exempt"):
         if k in kwargs:
             kwargs[k] = tuple(kwargs[k])
+    if "valid_range" in kwargs:
+        low_high = kwargs["valid_range"]
+        if (
+            not isinstance(low_high, list)
+            or len(low_high) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in low_high)
+            or low_high[0] > low_high[1]
+        ):
+            msg = f"rule file {label}: {where}.valid_range must be [low, high] (two numbers), got {low_high!r}"
+            raise RuleDataError(msg)
+        kwargs["valid_range"] = (float(low_high[0]), float(low_high[1]))
+    if bool(kwargs.get("proxy_indicator")) != bool(kwargs.get("proxy_note")):
+        msg = f"rule file {label}: {where}: proxy_indicator and proxy_note go together (the note says what it is)"
+        raise RuleDataError(msg)
     return Threshold(
         key=key,
         value=float(entry["value"]),
