@@ -795,3 +795,17 @@ def test_report_on_the_real_hangzhou_clips(shared_data, tmp_path):
     assert not re.search(r"\d[eE][-+]?\d", cells)
     page = (out / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"\d\.?\d*e[-+]\d", page.split("<img")[0])  # text before the first image
+
+
+def test_city_targets_read_in_chinese(demo):
+    """解读 on the 城市总体目标 sheet is the rule file's ``note_zh``, one per target (never the English note)."""
+    ruleset = tz.rules.load("hangzhou-2021-city")
+    readings = {t.label_zh: t.note_zh for t in ruleset.thresholds.values()}
+    assert all(readings.values()), "every city target has its reading in Chinese"
+    wb = openpyxl.load_workbook(demo / "processed" / "sample" / "report.xlsx", read_only=True)
+    head, *rows = list(wb["城市总体目标"].values)
+    sheet = pd.DataFrame(rows, columns=head)
+    assert len(sheet) and set(sheet["目标"]) <= set(readings)
+    assert (sheet["解读"] == sheet["目标"].map(readings)).all()
+    html = (demo / "processed" / "sample" / "report.html").read_text(encoding="utf-8")
+    assert "Counts towns with status" not in html and readings["累计省政府命名特色小镇数"] in html

@@ -43,6 +43,7 @@ TARGET_COLUMNS = [
     "document",
     "clause",
     "note",
+    "note_zh",
 ]
 
 
@@ -233,7 +234,7 @@ def city_targets(
         ``not_applicable``), ``binding`` (confirmed and not advisory), ``advisory``,
         ``confirmed``, ``n_towns`` and ``town_ids`` / ``town_names`` (the towns that count,
         ``、``-joined), ``unknown_ids`` (towns whose absent figure could change the verdict),
-        ``reason``, ``document``, ``clause``, ``note``.
+        ``reason``, ``document``, ``clause``, ``note`` and ``note_zh`` (the reading, in English and in Chinese).
 
     Raises
     ------
@@ -293,6 +294,7 @@ def city_targets(
             "document": t.document,
             "clause": t.clause,
             "note": t.note,
+            "note_zh": t.note_zh,
         }
     out = pd.DataFrame.from_dict(rows, orient="index", columns=TARGET_COLUMNS)
     out.index.name = "rule"

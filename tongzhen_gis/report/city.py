@@ -110,6 +110,7 @@ def _targets_table(chapter: CityChapter) -> pd.DataFrame:
     t["threshold"] = [C.value_text(v, u) if u == "ratio" else v for v, u in zip(t["threshold"], t["unit"], strict=True)]
     t["unit"] = t["unit"].map(lambda u: labels.UNIT_ZH.get(u, u))
     t["year"] = t["year"].map(lambda y: "" if pd.isna(y) else str(int(y)))  # text: 2023, not 2,023
+    t["note"] = [zh or en for zh, en in zip(t["note_zh"], t["note"], strict=True)]  # the reading in Chinese
     return t[list(TARGET_HEADERS_ZH)].rename(columns=TARGET_HEADERS_ZH)
 
 

@@ -13,7 +13,8 @@ A file may hold these top-level tables:
     a rule judged against an indicator. Required keys: ``indicator``, ``comparator``
     (``<=``, ``>=``, ``<``, ``>``, ``==``), ``value``, ``unit``, ``document``, ``clause``.
     Optional: ``label_zh``, ``applies_to`` / ``exempt`` (town categories), ``confirmed``
-    (default true), ``advisory`` (default false), ``note``; ``proxy_indicator`` and
+    (default true), ``advisory`` (default false), ``note`` (``note_zh``: the same in Chinese,
+    shown by reports when present); ``proxy_indicator`` and
     ``proxy_note`` (a stand-in measure shown, never judged, when ``indicator`` has no value:
     the rule then reads ``review`` 待核, see :func:`tongzhen_gis.evaluate.scorecard`);
     ``valid_range`` (``[low, high]``: a value outside is refused as a unit mistake, e.g. 35
@@ -51,6 +52,7 @@ _THRESHOLD_OPTIONAL = (
     "confirmed",
     "advisory",
     "note",
+    "note_zh",
     "proxy_indicator",
     "proxy_note",
     "valid_range",
@@ -87,6 +89,8 @@ class Threshold:
         True for encouraged values that never fail a town on their own.
     note : str
         Free text for the reader.
+    note_zh : str
+        ``note`` in Chinese (reports show it in place of ``note`` when present).
     proxy_indicator : str
         An indicator that stands in for ``indicator`` when the town has no value of it (e.g.
         the 用地14 share for 绿化覆盖率); empty when the rule has none. A stand-in is shown
@@ -113,6 +117,7 @@ class Threshold:
     confirmed: bool = True
     advisory: bool = False
     note: str = ""
+    note_zh: str = ""
     proxy_indicator: str = ""
     proxy_note: str = ""
     valid_range: tuple[float, ...] = ()
