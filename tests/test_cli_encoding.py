@@ -3,7 +3,8 @@
 Old desktop GIS exports shapefiles in GBK without a ``.cpg``. Read without a declaration they
 fall back to GBK with a warning, which names the command's own option; declared with
 ``--encoding NAME=gbk`` they are read as GBK without one. A Big5 file shows the option is
-obeyed (the GBK fallback would not give its names back). A bad encoding or input name
+obeyed (the GBK fallback would not give its names back; without the option it is recognised
+as Big5, see tests/test_io.py). A bad encoding or input name
 is a usage error: exit 2 and one ``error:`` line.
 """
 

@@ -181,6 +181,39 @@ def test_gbk_shapefile_without_cpg_falls_back_to_gbk_and_logs(tmp_path, layer, c
     assert read.attrs["encoding"] == "fallback:GBK"
 
 
+def test_big5_shapefile_without_cpg_is_recognised_not_garbled(tmp_path, caplog):
+    names = ["雲溪數智小鎮", "青山文旅小鎮", "桑田智造小鎮"]  # Big5 bytes GBK cannot decode
+    assert not all(_decodes(n.encode("big5"), "gbk") for n in names)
+    gdf = gpd.GeoDataFrame(
+        {"name": names}, geometry=gpd.points_from_xy([500_000, 500_001, 500_002], [3_340_000] * 3), crs=4549
+    )
+    path = tz.io.write_layer(gdf, tmp_path / "big5.shp", encoding="BIG5")
+    path.with_suffix(".cpg").unlink()
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert list(read["name"]) == names
+    assert read.attrs["encoding"] == "detected:BIG5" and "BIG5" in caplog.text and "雲溪數智小鎮" in caplog.text
+
+
+def test_text_no_chinese_encoding_reads_is_refused_without_cpg(tmp_path):
+    # Latin-1 bytes (é, ü before ASCII) are neither UTF-8, GBK, GB18030 nor Big5 Chinese text
+    gdf = gpd.GeoDataFrame({"name": ["Café Zürich", "Ré"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]), crs=4326)
+    path = tz.io.write_layer(gdf, tmp_path / "latin.shp", encoding="CP1252")
+    path.with_suffix(".cpg").unlink()
+    assert "Café Zürich".encode("cp1252") in path.with_suffix(".dbf").read_bytes()
+    with pytest.raises(tz.errors.InputFileError, match=r"no \.cpg file.*encoding=") as err:
+        tz.io.read_layer(path)
+    assert err.value.param == "encoding"
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def test_utf8_shapefile_without_cpg_is_read_as_utf8(tmp_path, layer, caplog):
     path = tz.io.write_layer(layer, tmp_path / "u.shp")
     path.with_suffix(".cpg").unlink()

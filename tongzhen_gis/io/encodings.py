@@ -1,7 +1,9 @@
 """Text encodings of shapefile attributes: ``.cpg`` code pages, UTF-8 detection in the ``.dbf``, GBK fallback.
 
 A shapefile without a ``.cpg`` whose attribute bytes are not UTF-8 is read as GBK
-(:data:`tongzhen_gis.settings.shapefile_fallback_encoding`), and the choice is logged.
+(:data:`tongzhen_gis.settings.shapefile_fallback_encoding`), and the choice is logged. Bytes
+that GBK cannot decode either are tried as GB18030 and Big5 (read as such when they make
+Chinese text, with a warning) and otherwise refused: never read as garbled text.
 """
 
 from __future__ import annotations
@@ -225,8 +227,9 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str, str]:
 
     Order: an explicit ``encoding``; the ``.cpg`` (code-page numbers such as ``936`` or
     ``ANSI 936`` understood, which GDAL alone does not); the ``.dbf`` bytes (UTF-8 if valid,
-    else the fallback). A ``.cpg`` that says UTF-8 over bytes that are not UTF-8 is treated as
-    missing, with a warning, rather than producing garbled text.
+    else the fallback if it decodes them, else GB18030 or Big5 if one reads them as Chinese,
+    else :class:`~tongzhen_gis.errors.InputFileError`). A ``.cpg`` that says UTF-8 over bytes
+    that are not UTF-8 is treated as missing, with a warning, rather than producing garbled text.
     """
     if encoding is not None:
         return _check_codec(encoding), "explicit"
@@ -245,6 +248,9 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str, str]:
             return _check_declared(path, dbf, codec, declared)
     if dbf is None or _dbf_is_utf8(dbf):
         return "UTF-8", "detected:UTF-8"
+    cells = _dbf_text_cells(dbf)
+    if cells and not _decoding(cells, fallback)[0]:
+        return _without_cpg(path, cells, fallback)
     logger.warning(
         "%s has no usable .cpg file and its attributes are not valid UTF-8: reading them as %s "
         "(tz.settings.shapefile_fallback_encoding); pass encoding=... if the text looks wrong",
@@ -252,3 +258,31 @@ def _shapefile_encoding(path: Path, encoding: str | None) -> tuple[str, str]:
         fallback,
     )
     return fallback, f"fallback:{fallback}"
+
+
+def _without_cpg(path: Path, cells: list[bytes], fallback: str) -> tuple[str, str]:
+    """The codec of a shapefile without ``.cpg`` whose text is neither UTF-8 nor ``fallback``.
+
+    GB18030 (GBK's superset) and Big5 (traditional characters, Taiwan and Hong Kong data) are
+    tried: one that reads the bytes as Chinese text is used, with a warning quoting a sample;
+    otherwise the file is refused rather than read as garbled text.
+    """
+    for codec in ("GB18030", "BIG5"):
+        ok, share, sample = _decoding(cells, codec)
+        if ok and share >= _CJK_SHARE:
+            logger.warning(
+                "%s has no .cpg file and its attributes are neither UTF-8 nor %s; they read as %s text such as "
+                "%r: read them as %s; pass encoding=... if the text looks wrong",
+                path,
+                fallback,
+                codec,
+                sample,
+                codec,
+            )
+            return codec, f"detected:{codec}"
+    msg = (
+        f"{path}: no .cpg file, and the attribute text is not valid UTF-8, {fallback}, GB18030 or Big5 Chinese "
+        f"text; pass the encoding (encoding='...' to tz.io.read_layer) or write its code page into "
+        f"{path.with_suffix('.cpg').name}"
+    )
+    raise InputFileError(msg, param="encoding")
