@@ -195,6 +195,17 @@ def test_big5_shapefile_without_cpg_is_recognised_not_garbled(tmp_path, caplog):
     assert read.attrs["encoding"] == "detected:BIG5" and "BIG5" in caplog.text and "雲溪數智小鎮" in caplog.text
 
 
+def test_big5_bytes_under_a_gbk_cpg_are_repaired(tmp_path, caplog):
+    names = ["雲溪數智小鎮", "青山文旅小鎮"]
+    gdf = gpd.GeoDataFrame({"name": names}, geometry=gpd.points_from_xy([500_000, 500_001], [3_340_000] * 2), crs=4549)
+    path = tz.io.write_layer(gdf, tmp_path / "told_gbk.shp", encoding="BIG5")
+    path.with_suffix(".cpg").write_text("936")  # a wrong declaration: the bytes are Big5
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        read = tz.io.read_layer(path)
+    assert list(read["name"]) == names and read.attrs["encoding"] == "repaired:BIG5 (cpg:936)"
+    assert "not valid GBK" in caplog.text
+
+
 def test_text_no_chinese_encoding_reads_is_refused_without_cpg(tmp_path):
     # Latin-1 bytes (é, ü before ASCII) are neither UTF-8, GBK, GB18030 nor Big5 Chinese text
     gdf = gpd.GeoDataFrame({"name": ["Café Zürich", "Ré"]}, geometry=gpd.points_from_xy([0, 1], [0, 1]), crs=4326)

@@ -173,24 +173,24 @@ def _check_declared(path: Path, dbf: Path, codec: str, declared: str) -> tuple[s
             return "UTF-8", f"repaired:UTF-8 (cpg:{declared})"
     if ok and (codec != "utf-8" or _dbf_is_utf8(dbf)):
         return codec, f"cpg:{declared}"
-    for other in dict.fromkeys((settings.shapefile_fallback_encoding, "GB18030")):
-        other_ok, other_share, other_sample = _decoding(cells, other)
-        if other_ok and other_share >= _CJK_SHARE:
-            logger.warning(
-                "%s: the .cpg says %r but the attributes are not valid %s; they read as %s text such as %r: "
-                "read them as %s; %s",
-                path,
-                declared,
-                codec.upper(),
-                other,
-                other_sample,
-                other,
-                fix,
-            )
-            return other, f"repaired:{other} (cpg:{declared})"
+    found = _reads_as_chinese(cells, (settings.shapefile_fallback_encoding, "GB18030", "BIG5"))
+    if found is not None:
+        other, other_sample = found
+        logger.warning(
+            "%s: the .cpg says %r but the attributes are not valid %s; they read as %s text such as %r: "
+            "read them as %s; %s",
+            path,
+            declared,
+            codec.upper(),
+            other,
+            other_sample,
+            other,
+            fix,
+        )
+        return other, f"repaired:{other} (cpg:{declared})"
     msg = (
-        f"{path}: the .cpg says {declared!r} but the attribute text is not valid {codec.upper()}, nor UTF-8 or GBK "
-        f"Chinese text; {fix}"
+        f"{path}: the .cpg says {declared!r} but the attribute text is not valid {codec.upper()}, nor UTF-8, GBK, "
+        f"GB18030 or Big5 Chinese text; {fix}"
     )
     raise InputFileError(msg, param="encoding")
 
@@ -267,22 +267,31 @@ def _without_cpg(path: Path, cells: list[bytes], fallback: str) -> tuple[str, st
     tried: one that reads the bytes as Chinese text is used, with a warning quoting a sample;
     otherwise the file is refused rather than read as garbled text.
     """
-    for codec in ("GB18030", "BIG5"):
-        ok, share, sample = _decoding(cells, codec)
-        if ok and share >= _CJK_SHARE:
-            logger.warning(
-                "%s has no .cpg file and its attributes are neither UTF-8 nor %s; they read as %s text such as "
-                "%r: read them as %s; pass encoding=... if the text looks wrong",
-                path,
-                fallback,
-                codec,
-                sample,
-                codec,
-            )
-            return codec, f"detected:{codec}"
+    found = _reads_as_chinese(cells, ("GB18030", "BIG5"))
+    if found is not None:
+        codec, sample = found
+        logger.warning(
+            "%s has no .cpg file and its attributes are neither UTF-8 nor %s; they read as %s text such as "
+            "%r: read them as %s; pass encoding=... if the text looks wrong",
+            path,
+            fallback,
+            codec,
+            sample,
+            codec,
+        )
+        return codec, f"detected:{codec}"
     msg = (
         f"{path}: no .cpg file, and the attribute text is not valid UTF-8, {fallback}, GB18030 or Big5 Chinese "
         f"text; pass the encoding (encoding='...' to tz.io.read_layer) or write its code page into "
         f"{path.with_suffix('.cpg').name}"
     )
     raise InputFileError(msg, param="encoding")
+
+
+def _reads_as_chinese(cells: list[bytes], candidates: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first of ``candidates`` that decodes every cell into Chinese text, and a sample; None if none does."""
+    for codec in dict.fromkeys(candidates):
+        ok, share, sample = _decoding(cells, codec)
+        if ok and share >= _CJK_SHARE:
+            return codec, sample
+    return None
