@@ -328,3 +328,14 @@ def test_town_view_lists_each_towns_scenic_grade_and_platform(review):
         "municipal",
         "none",
     ]
+
+
+def test_a_cell_that_states_its_unit_is_not_scaled_again_by_the_header():
+    """税收(亿元) scales plain numbers by 10⁴; '1.2亿', '5000元' and '3万' already say what they are."""
+    firms = pd.DataFrame(
+        {"小镇编号": ["T1", "T2", "T3", "T4", "T5"], "税收(亿元)": ["0.5", "1.2亿", "5000元", "3万", "１.５"]}
+    )
+    out = tz.schema.validate(firms, "enterprises")
+    # by hand, in 万元: 0.5 亿元 = 5,000; 1.2亿元 = 12,000; 5,000 元 = 0.5; 3万元 = 3; 1.5 亿元 = 15,000
+    assert out["tax_wan"].tolist() == pytest.approx([5_000.0, 12_000.0, 0.5, 3.0, 15_000.0])
+    assert any("1.2亿" in r for r in out.attrs["repairs"])

@@ -897,11 +897,16 @@ def validate(df: pd.DataFrame, role: str | Role, *, name: str | None = None) -> 
         if col.kind in ("id", "key"):
             problems += _check_id(label, series, unique=col.kind == "id")
         elif col.kind == "number":
-            series, found, fixed, _ = _check_number(col, series, label, rows_from=_file_rows(df))
+            series, found, fixed, cells = _check_number(col, series, label, rows_from=_file_rows(df))
             problems += found
             repairs += fixed
             if col.name in converted and not found:
-                series = series * converted[col.name][1]
+                # the header's unit (税收(亿元)) scales plain numbers; a cell that states its own
+                # magnitude or unit (1.2亿, 5000元) was already read into the column's unit
+                factor = np.full(len(series), converted[col.name][1])
+                if len(cells):
+                    factor[cells.loc[cells["stated"].astype(bool), "position"].to_numpy(dtype=np.int64)] = 1.0
+                series = series * factor
         elif col.kind == "landuse_code":
             series, found = _check_landuse(label, source, series)
             problems += found

@@ -66,6 +66,7 @@ class Conversion:
     value: float
     how: str = ""  #: "" for a plain number; else e.g. "full-width digits, 亿 → 万元"
     refused: str = ""  #: why the cell cannot be read ("" when it was)
+    stated: bool = False  #: the cell stated its own magnitude or unit (``1.2亿``, ``5000元``)
 
 
 def _unit_factor(rest: str, unit: str) -> tuple[float, str] | None:
@@ -148,7 +149,10 @@ def parse_number(value: Any, *, unit: str = "") -> Conversion:
     factor, described = scaled
     if described:
         steps.append(described)
-    return Conversion(float(number) * factor, how=", ".join(steps))
+    return Conversion(float(number) * factor, how=", ".join(steps), stated=bool(described))
+
+
+_CELL_COLUMNS = ["index", "position", "value", "number", "how", "refused", "stated"]
 
 
 def parse_column(series: pd.Series, *, unit: str = "") -> tuple[pd.Series, pd.DataFrame]:
@@ -167,7 +171,8 @@ def parse_column(series: pd.Series, *, unit: str = "") -> tuple[pd.Series, pd.Da
         Float64, same index; NaN where the cell was empty, a missing mark, or refused.
     cells : DataFrame
         One row per cell that was not a plain number or empty: ``index`` (the row label),
-        ``value`` (the cell as given), ``number``, ``how`` and ``refused``.
+        ``position`` (the row number), ``value`` (the cell as given), ``number``, ``how``,
+        ``refused`` and ``stated`` (the cell gave its own magnitude or unit, e.g. ``1.2亿``).
 
     Examples
     --------
@@ -176,7 +181,7 @@ def parse_column(series: pd.Series, *, unit: str = "") -> tuple[pd.Series, pd.Da
     ([12.0, 1.5, nan], ['', '', 'not a number'])
     """
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        empty = pd.DataFrame(columns=["index", "value", "number", "how", "refused"])
+        empty = pd.DataFrame(columns=_CELL_COLUMNS)
         return series.astype("float64"), empty
     seen: dict[Any, Conversion] = {}
     rows = []
@@ -190,8 +195,18 @@ def parse_column(series: pd.Series, *, unit: str = "") -> tuple[pd.Series, pd.Da
                 seen[key] = conv
         values[i] = conv.value
         if conv.how or conv.refused:
-            rows.append({"index": label, "value": cell, "number": conv.value, "how": conv.how, "refused": conv.refused})
-    cells = pd.DataFrame(rows, columns=["index", "value", "number", "how", "refused"])
+            rows.append(
+                {
+                    "index": label,
+                    "position": i,
+                    "value": cell,
+                    "number": conv.value,
+                    "how": conv.how,
+                    "refused": conv.refused,
+                    "stated": conv.stated,
+                }
+            )
+    cells = pd.DataFrame(rows, columns=_CELL_COLUMNS)
     return pd.Series(values, index=series.index, name=series.name, dtype="float64"), cells
 
 
