@@ -30,7 +30,8 @@ Decisions
   its cells.
 * Money may state its unit in the header: ``税收(亿元)`` or ``产值（元）`` is accepted for a
   ``_wan`` column and multiplied into 万元 by :func:`validate` (factors in ``schema.toml``
-  ``unit_conversion``); every conversion other than 万元 → 万元 is listed in
+  ``unit_conversion``); only plain numbers are multiplied, a cell that states its own
+  magnitude or unit (``1.2亿``, ``5000元``) is read as written; every conversion other than 万元 → 万元 is listed in
   ``attrs["unit_conversions"]``.
   :func:`standardize` renames plain aliases only, since it does not touch values.
 """
