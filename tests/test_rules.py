@@ -27,6 +27,9 @@ def test_threshold_semantics():
     t = tz.rules.load("national-2021").thresholds
     assert t["residential_share_max"].passes(0.30)
     assert not t["residential_share_max"].passes(0.31)
+    # on the threshold within rel_tol: passes <=, >= and ==; fails < and >
+    on = 0.1 + 0.2  # 0.30000000000000004
+    assert t["residential_share_max"].passes(on) and not t["residential_share_max"].passes(on, rel_tol=0.0)
     assert t["rd_intensity_min"].applies("manufacturing")
     assert not t["rd_intensity_min"].applies("tourism")
     assert not t["rd_intensity_min"].applies(None)

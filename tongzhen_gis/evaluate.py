@@ -109,25 +109,10 @@ SCORECARD_COLUMNS = [
     "note",
 ]
 
-_COMPARE = {
-    "<=": lambda v, t: v <= t,
-    ">=": lambda v, t: v >= t,
-    "<": lambda v, t: v < t,
-    ">": lambda v, t: v > t,
-}
 
 
 def _ruleset(rules: str | Path | _rules.RuleSet) -> _rules.RuleSet:
     return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
-
-
-def _passes(value: float, comparator: str, threshold: float, rel_tol: float) -> bool:
-    on_threshold = math.isclose(value, threshold, rel_tol=rel_tol, abs_tol=0.0)
-    if comparator == "==":
-        return on_threshold
-    if on_threshold:
-        return comparator in ("<=", ">=")
-    return _COMPARE[comparator](value, threshold)
 
 
 def _category(value: Any) -> str | None:
@@ -294,7 +279,7 @@ def scorecard(
                 status = MISSING
                 reason = "无数据 (no value)" if math.isnan(value) else f"数值无效 (value not finite: {value})"
             else:
-                status = PASS if _passes(value, t.comparator, t.value, rel_tol) else FAIL
+                status = PASS if t.passes(value, rel_tol=rel_tol) else FAIL
             index.append((town, t.key))
             rows.append(
                 {

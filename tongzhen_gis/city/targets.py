@@ -200,8 +200,8 @@ def _judge(fig: _Figure, t: _rules.Threshold) -> tuple[str, str]:
         return _ev.MISSING, fig.reason or "无数据 (no value)"
     if not math.isfinite(fig.high):  # a ratio of sums with a town lacking a figure
         return _ev.MISSING, fig.reason
-    low_ok = _ev._passes(fig.low, t.comparator, t.value, 1e-9)
-    high_ok = _ev._passes(fig.high, t.comparator, t.value, 1e-9)
+    low_ok = t.passes(fig.low)
+    high_ok = t.passes(fig.high)
     if low_ok == high_ok:
         return (_ev.PASS if low_ok else _ev.FAIL), fig.reason
     return _ev.MISSING, fig.reason

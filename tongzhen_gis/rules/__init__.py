@@ -30,6 +30,7 @@ Use :func:`load` to get a frozen, validated :class:`RuleSet`; a broken file rais
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -129,10 +130,17 @@ class Threshold:
             return category is not None and category in self.applies_to
         return not (category is not None and category in self.exempt)
 
-    def passes(self, value: float) -> bool:
-        """Whether ``value`` satisfies the rule."""
+    def passes(self, value: float, *, rel_tol: float = 1e-9) -> bool:
+        """Whether ``value`` satisfies the rule (the one comparison of the package).
+
+        A value equal to the threshold within ``rel_tol`` counts as *on* it: it passes ``<=``,
+        ``>=`` and ``==`` and fails ``<`` and ``>``, so 270 000 万元 over 1 350 亩 (floating point
+        199.99999999999997) passes ``>= 200``.
+        """
         v, t = float(value), self.value
-        return {"<=": v <= t, ">=": v >= t, "<": v < t, ">": v > t, "==": v == t}[self.comparator]
+        if math.isclose(v, t, rel_tol=rel_tol, abs_tol=0.0):
+            return self.comparator in ("<=", ">=", "==")
+        return {"<=": v <= t, ">=": v >= t, "<": v < t, ">": v > t, "==": False}[self.comparator]
 
 
 @dataclass(frozen=True)
