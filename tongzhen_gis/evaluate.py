@@ -110,7 +110,6 @@ SCORECARD_COLUMNS = [
 ]
 
 
-
 def _ruleset(rules: str | Path | _rules.RuleSet) -> _rules.RuleSet:
     return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
 
@@ -271,7 +270,7 @@ def scorecard(
             elif math.isnan(value) and _finite_at(arrays, t.proxy_indicator, pos):
                 # only a stand-in is known: shown with what it is, never judged
                 status, indicator, value = REVIEW, t.proxy_indicator, float(arrays[t.proxy_indicator][pos])
-                shown = f"{value:.2%}" if t.unit == "ratio" else f"{value:,.2f}"  # never 7e-05 on a report
+                shown = f"{value:.1%}" if t.unit == "ratio" else f"{value:,.2f}"  # as the report writes it, never 7e-05
                 reason = f"仅有代用指标 {t.proxy_indicator} = {shown}: {t.proxy_note}"
             elif t.indicator not in arrays:
                 status, reason = MISSING, f"指标表缺少 {t.indicator!r} 列 (no column {t.indicator!r})"
