@@ -251,6 +251,13 @@ def test_suggest_sites_without_population_counts_homes(net, homes, facilities):
     picks = tz.access.suggest_sites(net, t3, facilities, category="kindergarten", k=1)
     assert picks.iloc[0]["added_population"] == picks.iloc[0]["added_homes"]
     assert any("population" in p for p in picks.attrs["problems"])
+    # under another accepted name (人口) the people are found; under a name that is no alias, the note says so
+    renamed = homes.loc[homes["town_id"] == "T3"].rename(columns={"population": "人口"})
+    found = tz.access.suggest_sites(net, renamed, facilities, category="kindergarten", k=1)
+    assert found.iloc[0]["added_population"] > found.iloc[0]["added_homes"]
+    odd = renamed.rename(columns={"人口": "人口数量x"})
+    counted = tz.access.suggest_sites(net, odd, facilities, category="kindergarten", k=1)
+    assert any("looked for 'population', '人口'" in p for p in counted.attrs["problems"])
 
 
 def test_threshold_beyond_the_distances_computed_is_refused(net, homes, facilities):

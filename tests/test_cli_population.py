@@ -79,8 +79,8 @@ def test_a_named_column_is_literal_and_its_absence_names_the_alias(scene, sample
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in err
-    assert "homes have no column 'pop' (given with --population; looked for 'pop')" in lines[0]
-    assert "'人口' means the same: --population 人口" in lines[0]
+    assert "homes have no column 'pop' (given with --population; looked for 'pop'; '人口' means the same)" in lines[0]
+    assert "means the same): --population 人口;" in lines[0]
     # and named as it is, it is used
     assert run(_access(sample_gpkg, homes, tmp_path / "named", "--population", "人口")) == 1
 

@@ -62,6 +62,7 @@ __all__ = [
     "ROLES",
     "Column",
     "Role",
+    "absent_column_hint",
     "dlbm_to_yongdi",
     "find_column",
     "landuse_classes",
@@ -434,6 +435,19 @@ def accepted_names(role: str | Role, name: str) -> tuple[str, ...]:
     """Every name :func:`find_column` accepts for ``name``: a canonical column's aliases, else ``name`` alone."""
     spec = _role(role)
     return spec.columns[name].accepted if name in spec.columns else (name,)
+
+
+def absent_column_hint(columns: Iterable[Hashable], role: str | Role, name: str) -> str:
+    """What a message says when column ``name`` is absent: the names looked for and a column that means the same.
+
+    Examples
+    --------
+    >>> absent_column_hint(["人口", "geometry"], "homes", "人数")
+    "looked for '人数'; '人口' means the same"
+    """
+    looked = ", ".join(map(repr, accepted_names(role, name)))
+    alike = same_meaning(columns, name)
+    return f"looked for {looked}" + (f"; {str(alike[0])!r} means the same" if alike else "")
 
 
 def _geometry_name(df: pd.DataFrame) -> str | None:

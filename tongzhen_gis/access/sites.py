@@ -109,8 +109,8 @@ def suggest_sites(
     elif weights and (column := schema.find_column(homes, "homes", weights)) is not None:  # 人口, pop … too
         w, notes = _people(homes[column], repr(column))  # a home with unknown population adds no one
     else:
-        looked = ", ".join(map(repr, schema.accepted_names("homes", weights))) if weights else "none"
-        note = f"homes have no column {weights!r} (looked for {looked}): every home counts as 1 person"
+        looked = schema.absent_column_hint(homes.columns, "homes", weights) if weights else "no column named"
+        note = f"homes have no column {weights!r} ({looked}): every home counts as 1 person"
         w, notes = np.ones(len(homes)), [note]
     for note in notes:
         logger.warning(note)

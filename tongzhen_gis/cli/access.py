@@ -202,18 +202,15 @@ def _people_column(home_gdf: gpd.GeoDataFrame, population_col: str) -> tuple[gpd
     if population_col in home_gdf.columns:
         notes = [f"homes: people per home read from column {k!r} (a name of {v!r})" for k, v in renamed.items()]
         return home_gdf, notes
-    looked = ", ".join(map(repr, schema.accepted_names("homes", population_col)))
+    hint = schema.absent_column_hint(home_gdf.columns, "homes", population_col)
     columns = ", ".join(map(str, home_gdf.columns.drop(home_gdf.geometry.name)))
     if given:
         alike = schema.same_meaning(home_gdf.columns, population_col)
-        hint = f"; {str(alike[0])!r} means the same: {given[-1]} {alike[0]}" if alike else ""
-        msg = (
-            f"homes have no column {population_col!r} (given with {given[-1]}; looked for {looked}){hint}; "
-            f"their columns: {columns}"
-        )
+        fix = f": {given[-1]} {alike[0]}" if alike else ""
+        msg = f"homes have no column {population_col!r} (given with {given[-1]}; {hint}){fix}; their columns: {columns}"
         raise SchemaError(msg, [msg])
     note = (
-        f"homes have no population column (looked for {looked}): coverage counts homes, not people; name the "
+        f"homes have no population column ({hint}): coverage counts homes, not people; name the "
         "people column with --population-col (or --population COLUMN), or estimate them with --population estimate"
     )
     return home_gdf, [note]

@@ -226,16 +226,8 @@ def _check_home_columns(config: ProjectConfig, homes: gpd.GeoDataFrame) -> None:
         if config.get("access", key) not in (None, "estimate") and config.get("access", key) not in homes.columns
     ]
     if keys:
-        absent = []
-        for key in keys:
-            name = config.get("access", key)
-            looked = ", ".join(map(repr, schema.accepted_names("homes", name)))
-            alike = schema.same_meaning(homes.columns, name)
-            absent.append(
-                f"{key} = {name!r} (looked for {looked}"
-                + (f"; {str(alike[0])!r} means the same" if alike else "")
-                + ")"
-            )
+        named = {key: config.get("access", key) for key in keys}
+        absent = [f"{k} = {v!r} ({schema.absent_column_hint(homes.columns, 'homes', v)})" for k, v in named.items()]
         msg = (
             f"[access]: the homes layer has no column {', '.join(absent)} "
             f"(columns: {list(homes.columns)}); fix the name in project.toml"
