@@ -1,9 +1,12 @@
 """The vectorised service areas against the method they replace (issue 15).
 
 ``benchmarks/union_areas.py`` keeps the former method (a Python loop over edges, one buffer per
-reached piece, one ``union_all``) as the peer. Both must draw the same polygons: the symmetric
-difference may not exceed the buffer's arc tolerance along the boundary (a sliver one chord
-error ``r (1 - cos(pi / (4 quad_segs)))`` wide), and the street length reached must agree.
+reached piece, one ``union_all``) as the peer. Both must draw the same polygons within the
+buffer's tolerance: the symmetric difference and the difference of areas may not exceed a sliver
+one chord error ``r (1 - cos(pi / (4 quad_segs)))`` wide along the boundary, no vertex of one
+boundary may be farther from the other than two chord errors plus GEOS's input simplification
+(1% of the width; strokes through junctions are buffered as one line, where the former method
+buffered each stretch), and the street length reached must agree.
 The threaded build (``workers > 1``: runs of pieces unioned apart, then together) is held to the
 same peer, with the run size forced down so that even the sample town is cut into runs.
 """
@@ -32,6 +35,7 @@ union_areas = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(union_areas)
 
 CAP_M, QUAD = 50.0, 16
+GEOS_SIMPLIFY = 0.01  # GEOS BufferParameters: input lines simplified within 1% of the buffer distance
 
 
 def _same_areas(net, facilities, thresholds, workers=1):
@@ -58,8 +62,15 @@ def _same_areas(net, facilities, thresholds, workers=1):
                 net, fields[k], sources[k], t, max_width_m=CAP_M, quad_segs=QUAD
             )
             assert street_new == pytest.approx(street_old, rel=1e-9, abs=1e-6), (cats[k], t)
-            assert shapely.symmetric_difference(new, old).area <= chord * max(old.length, 1.0), (cats[k], t)
-            assert new.area == pytest.approx(old.area, rel=1e-6, abs=1e-3)
+            sliver_m2 = chord * max(old.length, 1.0)
+            assert shapely.symmetric_difference(new, old).area <= sliver_m2, (cats[k], t)
+            assert abs(new.area - old.area) <= sliver_m2, (cats[k], t)
+            if not old.is_empty:
+                # each boundary is within one chord error of the exact area's; GEOS also drops a vertex of
+                # a buffered line within 1% of the distance on its concave side (BufferParameters'
+                # simplify factor), which a stroke's inner vertices allow and a two-point stretch does not
+                gap_m = shapely.hausdorff_distance(new.boundary, old.boundary)
+                assert gap_m <= 2 * chord + GEOS_SIMPLIFY * CAP_M + 1e-6, (cats[k], t, gap_m)
             compared += not old.is_empty
     return compared
 

@@ -10,6 +10,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from tongzhen_gis.access.catalogue import (
     CatalogueLike,
@@ -341,38 +343,152 @@ def _union_of(polygons: np.ndarray) -> Any:
 def _piece_polygons(net: PreparedNetwork, arr: np.ndarray, t: float, *, quad_segs: int) -> np.ndarray:
     """The polygons of reached pieces ``(edge, s0, s1, r0, r1)`` (edge order), to be unioned.
 
-    Every reached stretch is drawn with array operations: a constant-width stretch (most of the
-    reached streets, at the cap) is the stretch of street buffered; a tapering piece is the
-    convex hull of the disks at the ends of each straight part. The pieces are joined by
-    ``shapely.union_all`` (GEOS's cascaded union; buffering all the stretches as one
-    MultiLineString, or one per 0.5-2 km tile, was measured 3-100x slower on the Hangzhou network).
+    Every reached stretch is drawn with array operations: constant-width stretches (most of the
+    reached streets, at the cap) are joined into strokes through the junctions where they meet
+    (:func:`_strokes`) and each stroke is buffered; a tapering piece is the convex hull of the
+    disks at the ends of each straight part. The polygons are joined by ``shapely.union_all``
+    (GEOS's cascaded union). A stroke's buffer is the union of its stretches' buffers (a round
+    join is the disk at the junction) drawn with fewer vertices and no overlapping end caps, so
+    the union has a third to a half of the work. (Flat caps where a stroke ends under another
+    stroke's disk were tried: GEOS's flat-capped buffer of a line that folds back near its end
+    leaves holes in it.) Buffering all the stretches as one
+    MultiLineString, or one per 0.5-2 km tile, was measured 3-100x slower on the Hangzhou network.
     """
     edge = arr[:, 0].astype(np.int64)
     s0, s1, r0, r1 = arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
     polygons = []
     const = (np.abs(r0 - r1) <= 1e-9 * max(1.0, t)) & (r0 > 0)
-    if const.any():
-        which, _, xy = _along(net, edge[const], s0[const], s1[const])
-        lines = shapely.linestrings(xy, indices=which)
-        polygons.append(shapely.buffer(lines, r0[const], quad_segs=quad_segs))
     taper = np.flatnonzero(~const & (np.maximum(r0, r1) > 0))
     if len(taper):
-        which, pos, xy = _along(net, edge[taper], s0[taper], s1[taper])
+        which, pos, disk_xy = _along(net, edge[taper], s0[taper], s1[taper])
         a, b = s0[taper][which], s1[taper][which]
         with np.errstate(divide="ignore", invalid="ignore"):
             frac = np.where(b > a, (pos - a) / (b - a), 0.0)
-        rad = r0[taper][which] + frac * (r1[taper][which] - r0[taper][which])
-        # straight parts: consecutive points of one stretch
-        nxt = np.flatnonzero(which[1:] == which[:-1])
-        p0, p1 = shapely.points(xy[nxt]), shapely.points(xy[nxt + 1])
-        b0 = shapely.buffer(p0, rad[nxt], quad_segs=quad_segs)
-        b1 = shapely.buffer(p1, rad[nxt + 1], quad_segs=quad_segs)
-        # the union of disks whose radius changes linearly (slope <= 1) along a straight piece is the
-        # convex hull of the two end disks; a zero radius leaves just the end point in the hull
-        n = len(nxt)
-        coords, index = shapely.get_coordinates(np.concatenate([b0, b1, p0, p1]), return_index=True)
-        piece = index % n
-        order = np.argsort(piece, kind="stable")
-        hulls = shapely.convex_hull(shapely.linestrings(coords[order], indices=piece[order]))
-        polygons.append(hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON])
+        disk_r = r0[taper][which] + frac * (r1[taper][which] - r0[taper][which])
+        polygons.append(_tapers(which, disk_xy, disk_r, quad_segs=quad_segs))
+    if const.any():
+        which, _, xy = _along(net, edge[const], s0[const], s1[const])
+        lines, width = _strokes(net, arr[const], which, xy)
+        polygons.append(shapely.buffer(lines, width, quad_segs=quad_segs))
     return np.concatenate(polygons) if polygons else np.array([], dtype=object)
+
+
+def _strokes(net: PreparedNetwork, arr: np.ndarray, which: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Constant-width stretches ``(edge, s0, s1, r, r)`` joined into strokes, and each stroke's width.
+
+    ``which`` and ``xy`` are the stretches' points from :func:`_along`. At every node, the
+    stretches of one width that end there are paired (:func:`_pair_ends`); the paired
+    stretches form chains (``connected_components``) that ``shapely.line_merge`` joins into lines
+    where exactly two of a chain's stretches meet. A closed line is cut in two: GEOS buffers a
+    closed LineString as a ring, which is wrong when the ring crosses itself. Everything is done
+    with array operations, looping over node degrees only.
+    """
+    n = len(arr)
+    edge = arr[:, 0].astype(np.int64)
+    s0, s1, width = arr[:, 1], arr[:, 2], arr[:, 3]
+    first = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    last = np.r_[first[1:] - 1, len(which) - 1]
+    lines = shapely.linestrings(xy, indices=which)
+    long_enough = s1 > s0
+    at_u = np.flatnonzero(long_enough & (s0 == 0.0))
+    at_v = np.flatnonzero(long_enough & (s1 >= net.edge_length[edge]))
+    # each end at a node: its node, its stretch, and the direction the stretch leaves in
+    end_pt, next_pt = np.r_[first[at_u], last[at_v]], np.r_[first[at_u] + 1, last[at_v] - 1]
+    node = np.r_[net.edge_u[edge[at_u]], net.edge_v[edge[at_v]]]
+    piece = np.r_[at_u, at_v]
+    step = xy[next_pt] - xy[end_pt]
+    angle = np.arctan2(step[:, 1], step[:, 0])
+    _, width_code = np.unique(width[piece], return_inverse=True)
+    order = np.lexsort((angle, node, width_code))
+    node, piece, width_code, angle = node[order], piece[order], width_code[order], angle[order]
+    new_group = np.r_[True, (node[1:] != node[:-1]) | (width_code[1:] != width_code[:-1])]
+    start = np.flatnonzero(new_group)
+    degree = np.diff(np.r_[start, len(node)])
+    pairs = _pair_ends(start, degree, angle)
+    pairs = piece[pairs.reshape(-1)].reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, chain = connected_components(graph, directed=False)
+    # a stretch of length 0 (a disk) stays as it is: line_merge would drop it
+    chain[~long_enough] = -1
+    order = np.argsort(chain, kind="stable")
+    order = order[chain[order] >= 0]
+    merged = shapely.line_merge(shapely.multilinestrings(lines[order], indices=chain[order]))
+    chain_width = np.zeros(len(merged))
+    chain_width[chain[long_enough]] = width[long_enough]  # one width per chain: only one width is paired
+    parts, of_chain = shapely.get_parts(merged, return_index=True)
+    lines_out, width_out = _open_lines(parts, chain_width[of_chain])
+    return np.r_[lines_out, lines[~long_enough]], np.r_[width_out, width[~long_enough]]
+
+
+def _pair_ends(start: np.ndarray, degree: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Pairs of ends (positions) meeting at a node, to be joined into one line.
+
+    The ends of each group (``degree`` ends from ``start``, sorted by the ``angle`` they leave
+    in) are paired opposite in angular order, the ``i``-th with the ``i + d/2``-th: straight on
+    at a crossing. Of an odd number, the end left over is the one whose absence makes the pairs
+    straightest (at a T-junction, the stem), chosen with array operations per degree.
+    """
+    left_out = np.full(len(start), -1)
+    for d in np.unique(degree[(degree % 2 == 1) & (degree > 1)]):
+        groups = np.flatnonzero(degree == d)
+        angles = angle[start[groups, None] + np.arange(d)]
+        m = (d - 1) // 2
+        bend = np.empty((len(groups), d))
+        for j in range(d):
+            rest = np.delete(np.arange(d), j)
+            turn = np.abs(angles[:, rest[:m]] - angles[:, rest[m:]]) % (2 * np.pi)
+            bend[:, j] = np.abs(np.pi - np.minimum(turn, 2 * np.pi - turn)).sum(axis=1)
+        left_out[groups] = np.argmin(bend, axis=1)
+    paired = degree - (degree % 2)
+    rank = np.arange(len(angle)) - np.repeat(start, degree)
+    skip = np.repeat(left_out, degree)
+    kept = rank != skip
+    # rank among the kept ends of the group
+    kept_rank = rank - ((skip >= 0) & (rank > skip))
+    half = np.repeat(paired // 2, degree)
+    first = np.flatnonzero(kept & (kept_rank < half))
+    # the partner: kept_rank + half, back to a position (skipping the end left out)
+    partner_rank = kept_rank[first] + half[first]
+    partner = start[np.repeat(np.arange(len(start)), degree)[first]] + partner_rank
+    partner = partner + ((skip[first] >= 0) & (partner_rank >= skip[first]))
+    return np.column_stack([first, partner])
+
+
+def _open_lines(lines: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``lines`` with every closed one cut at its middle vertex into two open lines (widths follow)."""
+    closed = np.flatnonzero(shapely.is_closed(lines) & (shapely.get_num_coordinates(lines) > 2))
+    if not len(closed):
+        return lines, width
+    coords, owner = shapely.get_coordinates(lines[closed], return_index=True)
+    count = np.bincount(owner, minlength=len(closed))
+    begin = np.r_[0, np.cumsum(count)[:-1]]
+    mid = begin + count // 2
+    position = np.arange(len(coords))
+    # the first half runs to the middle vertex, the second from it: the middle vertex is in both
+    head = position <= mid[owner]
+    tail = position >= mid[owner]
+    half_of = np.r_[2 * owner[head], 2 * owner[tail] + 1]
+    by_half = np.argsort(half_of, kind="stable")
+    halves = shapely.linestrings(np.concatenate([coords[head], coords[tail]])[by_half], indices=half_of[by_half])
+    keep = np.ones(len(lines), dtype=bool)
+    keep[closed] = False
+    return np.r_[lines[keep], halves], np.r_[width[keep], np.repeat(width[closed], 2)]
+
+
+def _tapers(which: np.ndarray, xy: np.ndarray, radius: np.ndarray, *, quad_segs: int) -> np.ndarray:
+    """The polygons of tapering stretches: points ``xy`` of each stretch ``which`` with their radius.
+
+    The union of disks whose radius changes linearly (slope <= 1) along a straight part is the
+    convex hull of the two end disks; a zero radius leaves just the end point in the hull. The
+    disks are drawn as regular polygons of ``4 * quad_segs`` vertices, as GEOS draws a buffer.
+    """
+    nxt = np.flatnonzero(which[1:] == which[:-1])  # straight parts: consecutive points of one stretch
+    n = len(nxt)
+    angle = np.linspace(0.0, 2 * np.pi, 4 * quad_segs, endpoint=False)
+    unit = np.column_stack([np.cos(angle), np.sin(angle)])
+    ends = np.r_[nxt, nxt + 1]  # part k: disks at point nxt[k] and nxt[k] + 1
+    ring = xy[ends][:, None, :] + radius[ends][:, None, None] * unit[None, :, :]
+    part = np.repeat(np.r_[np.arange(n), np.arange(n)], len(unit))
+    order = np.argsort(part, kind="stable")
+    hulls = shapely.convex_hull(shapely.linestrings(ring.reshape(-1, 2)[order], indices=part[order]))
+    return hulls[shapely.get_type_id(hulls) == shapely.GeometryType.POLYGON]
