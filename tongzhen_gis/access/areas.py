@@ -349,10 +349,10 @@ def _piece_polygons(net: PreparedNetwork, arr: np.ndarray, t: float, *, quad_seg
     disks at the ends of each straight part. The polygons are joined by ``shapely.union_all``
     (GEOS's cascaded union). A stroke's buffer is the union of its stretches' buffers (a round
     join is the disk at the junction) drawn with fewer vertices and no overlapping end caps, so
-    the union has a third to a half of the work. (Flat caps where a stroke ends under another
-    stroke's disk were tried: GEOS's flat-capped buffer of a line that folds back near its end
-    leaves holes in it.) Buffering all the stretches as one
-    MultiLineString, or one per 0.5-2 km tile, was measured 3-100x slower on the Hangzhou network.
+    the union has a third to a half of the work. Tried and not kept: flat caps where a stroke
+    ends under another stroke's disk (GEOS's flat-capped buffer of a line that folds back near
+    its end leaves holes in it); buffering all the stretches as one MultiLineString, or one per
+    0.5-2 km tile (3-100x slower on the Hangzhou network); see ``benchmarks/README.md``.
     """
     edge = arr[:, 0].astype(np.int64)
     s0, s1, r0, r1 = arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
