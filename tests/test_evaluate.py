@@ -441,3 +441,12 @@ def test_not_applicable_reasons_name_the_categories_in_chinese():
     reason = card.loc[("X", "visitors_min"), "reason"]
     assert reason.startswith("仅适用于文旅类小镇")
     assert tz.evaluate.category_names_zh()["tourism"] == "文旅"
+
+
+def test_rules_given_by_name_or_as_a_loaded_set_give_the_same_scorecard():
+    """``rules=`` goes through ``tz.rules.load``, which returns a loaded rule set as it is."""
+    loaded = tz.rules.load("hangzhou-2021")
+    assert tz.rules.load(loaded) is loaded
+    pd.testing.assert_frame_equal(
+        tz.evaluate.scorecard(sample_indicators(), rules=loaded), tz.evaluate.scorecard(sample_indicators())
+    )

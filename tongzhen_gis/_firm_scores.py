@@ -74,7 +74,7 @@ def firm_scores(
     OptionError
         ``benchmarks`` is none of ``"median"``, ``"rules"`` or a mapping.
     """
-    ruleset = rules if isinstance(rules, tzrules.RuleSet) else tzrules.load(rules)
+    ruleset = tzrules.load(rules)
     indicators = ruleset["indicator"]
     grades = ruleset["grades"]
     cap = ruleset.parameter("ratio_cap")

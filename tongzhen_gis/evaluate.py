@@ -110,10 +110,6 @@ SCORECARD_COLUMNS = [
 ]
 
 
-def _ruleset(rules: str | Path | _rules.RuleSet) -> _rules.RuleSet:
-    return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
-
-
 def _category(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
@@ -226,7 +222,7 @@ def scorecard(
     >>> card.loc[("T1", "tax_per_mu_min"), "status"]
     'missing'
     """
-    ruleset = _ruleset(rules)
+    ruleset = _rules.load(rules)
     if not isinstance(indicators, pd.DataFrame):
         msg = f"indicators must be a pandas DataFrame indexed by town id, got {type(indicators).__name__}"
         raise SchemaError(msg)
@@ -354,7 +350,7 @@ class _Grading:
 
 def _grading_config(grading: str | Path | _rules.RuleSet) -> _Grading:
     """Load and check a grading scheme (the shape of ``rules/grading.toml``); RuleDataError if not."""
-    rs = _ruleset(grading)
+    rs = _rules.load(grading)
     label = rs.name
     missing = [t for t in ("scale", "penalty", "ceiling") if t not in rs.tables]
     if missing:

@@ -163,10 +163,6 @@ def _pieces(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return li[keep], rj[keep], geoms[keep]
 
 
-def _rules(name: str | Any) -> tzrules.RuleSet:
-    return name if isinstance(name, tzrules.RuleSet) else tzrules.load(name)
-
-
 def building_floor_area(
     buildings: gpd.GeoDataFrame,
     *,
@@ -199,7 +195,7 @@ def building_floor_area(
         (``rules/plausibility.toml``) are not used; text such as ``"5层"`` or ``"１２"`` is read
         (:mod:`tongzhen_gis.textnumbers`).
     """
-    ruleset = _rules(rules)
+    ruleset = tzrules.load(rules)
     storey_m = ruleset.parameter("storey_height_m")
     min_floors = ruleset.parameter("min_floors")
     buildings = schema.use_columns(buildings, "buildings", floors_col, height_col or "height_m")
@@ -273,7 +269,7 @@ class _Land:
 
 def _precedence(classes: pd.DataFrame, landuse_rules: str | Any) -> np.ndarray:
     """Rank of each parcel where parcels overlap: lower wins (see ``[groups] precedence``)."""
-    ruleset = _rules(landuse_rules)
+    ruleset = tzrules.load(landuse_rules)
     order = {str(code): i for i, code in enumerate(ruleset["groups"]["precedence"])}
     within = classes["level1"].map(lambda c: order.get(c, len(order)) if isinstance(c, str) else len(order) + 1)
     # construction land always before other land, so construction land is the union of its parcels
@@ -400,7 +396,7 @@ def summarize(
             f"buildings have no floors column {floors_col!r}: floors come from the heights in "
             f"{_height_col(buildings, height_col)!r} only; pass floors_col= if the floors are in another column"
         )
-    ruleset = _rules(rules)
+    ruleset = tzrules.load(rules)
     towns_m = _repaired(tzcrs.to_metric(towns), "town", problems, repairs)
     target = towns_m.crs
     parcels_m = _repaired(tzcrs.to_metric(parcels, crs=target), "parcel", problems, repairs)

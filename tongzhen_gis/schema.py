@@ -1076,7 +1076,7 @@ def landuse_classes(
     >>> t["level1"].tolist(), t["construction"].tolist(), t["industrial"].tolist()
     (['07', '10', '06', <NA>], [True, True, False, False], [False, True, False, False])
     """
-    ruleset = landuse_rules if isinstance(landuse_rules, rules.RuleSet) else rules.load(landuse_rules)
+    ruleset = rules.load(landuse_rules)
     series = codes if isinstance(codes, pd.Series) else pd.Series([codes], dtype=object)
     groups = ruleset["groups"]
     classes = {str(c) for c in ruleset["class"]}

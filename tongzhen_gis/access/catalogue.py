@@ -92,7 +92,7 @@ def load_catalogue(catalogue: CatalogueLike | None = None) -> rules.RuleSet:
     """
     if catalogue is None:
         catalogue = DEFAULT_CATALOGUE
-    ruleset = catalogue if isinstance(catalogue, rules.RuleSet) else rules.load(catalogue)
+    ruleset = rules.load(catalogue)
     _validate(ruleset)
     return ruleset
 

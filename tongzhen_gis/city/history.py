@@ -18,7 +18,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate as _ev
 from tongzhen_gis import rules as _rules
-from tongzhen_gis.city.table import FIGURES, _as_table, _edition, _ruleset, _years
+from tongzhen_gis.city.table import FIGURES, _as_table, _edition, _years
 from tongzhen_gis.city.targets import city_targets, failing_targets
 from tongzhen_gis.errors import SchemaError
 
@@ -173,7 +173,7 @@ def review(
     -------
     CityReview
     """
-    rs = _ruleset(rules)
+    rs = _rules.load(rules)
     table = _as_table(towns, rs)
     all_years = _years(table)
     if years is not None:
@@ -293,7 +293,7 @@ def warnings(
         ``new_status`` (the status the suggestion would give, or empty), ``reason``,
         ``label`` ("建议, 供评审参考"); towns in table order.
     """
-    rs = _ruleset(rules)
+    rs = _rules.load(rules)
     warn_years = int(rs.parameter("warning_fail_years"))
     demote_years = int(rs.parameter("demote_fail_years"))
     fall_years = int(rs.parameter("tax_per_mu_fall_years"))

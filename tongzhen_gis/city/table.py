@@ -40,10 +40,6 @@ FIGURES = (
 )
 
 
-def _ruleset(rules: str | Path | _rules.RuleSet) -> _rules.RuleSet:
-    return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
-
-
 def _table(rs: _rules.RuleSet, name: str) -> Any:
     """A data table of the city rules; a reviewer's file without it falls back to the shipped one.
 
@@ -165,7 +161,7 @@ def town_table(
         Listing every problem: no id nor name, duplicate (town, year), unknown status words,
         non-numeric figures.
     """
-    rs = _ruleset(rules)
+    rs = _rules.load(rules)
     if isinstance(towns, Mapping):
         towns = _from_sheets(towns)
     out = _schema.validate(towns, "town_table", name=name)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tongzhen_gis import evaluate as _ev
 from tongzhen_gis import rules as _rules
-from tongzhen_gis.city.table import _as_table, _blank, _edition, _ruleset, _table, _years
+from tongzhen_gis.city.table import _as_table, _blank, _edition, _table, _years
 from tongzhen_gis.errors import RuleDataError, SchemaError
 
 __all__ = ["CITY_INDICATORS", "TARGET_COLUMNS", "city_targets", "failing_targets"]
@@ -252,7 +252,7 @@ def city_targets(
     >>> t.loc["towns_tax_over_10yi_min", "status"]
     'missing'
     """
-    rs = _ruleset(rules)
+    rs = _rules.load(rules)
     table = _as_table(towns, rs)
     years = _years(table)
     if year is None:

@@ -37,10 +37,6 @@ logger = logging.getLogger(__name__)
 _UNKNOWN_COLOUR = "#bdbdbd"
 
 
-def _ruleset(rules: str | _rules.RuleSet) -> _rules.RuleSet:
-    return rules if isinstance(rules, _rules.RuleSet) else _rules.load(rules)
-
-
 def landuse_map(
     parcels: gpd.GeoDataFrame,
     *,
@@ -86,9 +82,10 @@ def landuse_map(
     """
     parcels = _metric(parcels, "parcels")
     _require_columns(parcels, [landuse_col], "parcels", "name the land-use code column with landuse_col=")
-    classes: Mapping[str, Mapping[str, Any]] = _ruleset(rules)["class"]
+    ruleset = _rules.load(rules)
+    classes: Mapping[str, Mapping[str, Any]] = ruleset["class"]
     # the one land-use decision of the package (numbers that lost their leading zero are read as codes)
-    level1 = schema.landuse_classes(parcels[landuse_col], landuse_rules=_ruleset(rules), repair_numbers=True)["level1"]
+    level1 = schema.landuse_classes(parcels[landuse_col], landuse_rules=ruleset, repair_numbers=True)["level1"]
     known = level1.isin(list(classes))
     with _canvas(parcels, font=font, figsize=figsize) as c:
         _draw_base(c, roads, water)

@@ -322,14 +322,15 @@ def _load_cached(name: str) -> RuleSet:
     )
 
 
-def load(name: str | Path) -> RuleSet:
+def load(name: str | Path | RuleSet) -> RuleSet:
     """Load a rule set by name (``"hangzhou-2021"``) or from a ``.toml`` path.
 
     Parameters
     ----------
-    name : str or pathlib.Path
+    name : str, pathlib.Path or RuleSet
         A shipped rule file's name (see :func:`available`) or a path to a TOML file written in
-        the same format, e.g. a reviewer's overrides.
+        the same format, e.g. a reviewer's overrides. A rule set already loaded is returned as
+        it is, so every ``rules=`` option of the package takes a name, a path or a rule set.
 
     Returns
     -------
@@ -347,4 +348,6 @@ def load(name: str | Path) -> RuleSet:
     >>> tz.rules.load("national-2021").thresholds["residential_share_max"].value
     0.3
     """
+    if isinstance(name, RuleSet):
+        return name
     return _load_cached(str(name))
