@@ -87,16 +87,7 @@ def synthetic(n_nodes: int, n_per_category: int) -> None:
     )
 
     def ours():
-        _, sources, *_ = _sources_by_category(
-            net,
-            facilities,
-            category_col="category",
-            categories=CATEGORIES,
-            max_snap_m=200.0,
-            touch_m=15.0,
-            entrances=None,
-            entrance_col="facility",
-        )
+        _, sources, *_ = _sources_by_category(net, facilities, categories=CATEGORIES)
         return net.node_distances(sources, limit_m=LIMIT_M)
 
     ours_dist, t_ours = timed(ours)
@@ -202,16 +193,7 @@ def park_service_areas(root: Path) -> None:
     areas, t_ours = timed(tz.access.service_areas, net, parks)
     _, t_one = timed(tz.access.service_areas, net, parks, workers=1)
     thresholds = sorted(areas["threshold_m"].unique())
-    _, sources, *_ = _sources_by_category(
-        net,
-        parks,
-        category_col="category",
-        categories=["park"],
-        max_snap_m=200.0,
-        touch_m=15.0,
-        entrances=None,
-        entrance_col="facility",
-    )
+    _, sources, *_ = _sources_by_category(net, parks, categories=["park"])
     start = time.perf_counter()
     field = net.node_distances(sources, limit_m=thresholds[-1])[0]
     old = [union_areas.area_by_union(net, field, sources[0], t, max_width_m=50.0, quad_segs=16) for t in thresholds]
@@ -308,16 +290,7 @@ def service_areas_clip(root: Path) -> None:
     )
     areas, t_ours = timed(tz.access.service_areas, net, facilities)
     # the former method (a loop over edges, one buffer per piece, one union): same polygons
-    _, sources, *_ = _sources_by_category(
-        net,
-        facilities,
-        category_col="category",
-        categories=CATEGORIES,
-        max_snap_m=200.0,
-        touch_m=15.0,
-        entrances=None,
-        entrance_col="facility",
-    )
+    _, sources, *_ = _sources_by_category(net, facilities, categories=CATEGORIES)
     start = time.perf_counter()
     fields = net.node_distances(sources, limit_m=1000.0)
     for k in range(len(CATEGORIES)):

@@ -509,16 +509,7 @@ def test_whole_edges_found_by_arrays_equal_the_edge_by_edge_pieces(net, faciliti
     # the array shortcut for edges reached whole must give exactly the pieces of the general path
     fac = pd.concat([facilities, points([(2100 + OX, 620 + OY)], category="park").set_index(pd.Index(["X"]))])
     for cat in ("kindergarten", "park", "clinic"):
-        (src,) = _sources_by_category(
-            net,
-            fac,
-            category_col="category",
-            categories=[cat],
-            max_snap_m=200,
-            touch_m=15,
-            entrances=None,
-            entrance_col="facility",
-        )[1]
+        (src,) = _sources_by_category(net, fac, categories=[cat])[1]
         field = net.node_distances([src], limit_m=1000)[0]
         for t in (0.0, 12.0, 300.0, 1000.0):
             fast = _reached_pieces(net, field, src, t, cap)

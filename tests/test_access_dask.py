@@ -54,16 +54,7 @@ def test_per_town_parts_equal_the_local_engine(scene, net, client):
 @pytest.mark.parametrize("tile_m", [150.0, 400.0, 2000.0])
 def test_small_tiles_equal_the_local_engine(scene, net, client, tile_m):
     """Many parts, most of them cut through streets and facilities' neighbourhoods."""
-    _cats, sources, *_ = _sources_by_category(
-        net,
-        scene.facilities,
-        category_col="category",
-        categories=None,
-        max_snap_m=200.0,
-        touch_m=15.0,
-        entrances=None,
-        entrance_col="facility",
-    )
+    _cats, sources, *_ = _sources_by_category(net, scene.facilities)
     points = _to_points(scene.homes, net.crs)
     for limit in (300.0, 1000.0, 2000.0):
         want = point_distances(net, points, sources, max_distance_m=limit, max_snap_m=200.0)
@@ -90,16 +81,7 @@ def test_yunqi_clip_tiles_equal_the_local_engine(shared_data, client):
     pick = rng.choice(len(buildings), 60, replace=False)
     facilities = buildings.iloc[pick][["geometry"]].assign(category=np.repeat(tz.access.categories()[:3], 20))
     local = tz.access.nearest(net, buildings, facilities, categories=tz.access.categories()[:3])
-    cats, sources, *_ = _sources_by_category(
-        net,
-        facilities,
-        category_col="category",
-        categories=tz.access.categories()[:3],
-        max_snap_m=200.0,
-        touch_m=15.0,
-        entrances=None,
-        entrance_col="facility",
-    )
+    cats, sources, *_ = _sources_by_category(net, facilities, categories=tz.access.categories()[:3])
     got = distances_by_parts(
         net,
         _to_points(buildings, net.crs),

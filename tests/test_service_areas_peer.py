@@ -39,16 +39,7 @@ GEOS_SIMPLIFY = 0.01  # GEOS BufferParameters: input lines simplified within 1% 
 
 
 def _same_areas(net, facilities, thresholds, workers=1):
-    cats, sources, *_ = _sources_by_category(
-        net,
-        facilities,
-        category_col="category",
-        categories=None,
-        max_snap_m=200.0,
-        touch_m=15.0,
-        entrances=None,
-        entrance_col="facility",
-    )
+    cats, sources, *_ = _sources_by_category(net, facilities)
     fields = net.node_distances(sources, limit_m=max(thresholds))
     chord = CAP_M * (1 - math.cos(math.pi / (4 * QUAD)))
     compared = 0

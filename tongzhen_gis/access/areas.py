@@ -21,7 +21,7 @@ from tongzhen_gis.access.catalogue import (
     life_circle_distances_m,
 )
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
-from tongzhen_gis.access.sources import _sources_by_category
+from tongzhen_gis.access.sources import MAX_SNAP_M, TOUCH_M, _sources_by_category
 from tongzhen_gis.errors import OptionError
 
 # below this many reached pieces one thread draws and unions an area: the threads would cost more
@@ -36,8 +36,8 @@ def service_areas(
     category_col: str = "category",
     categories: Sequence[str] | None = None,
     max_width_m: float = 50.0,
-    max_snap_m: float = 200.0,
-    touch_m: float = 15.0,
+    max_snap_m: float = MAX_SNAP_M,
+    touch_m: float = TOUCH_M,
     entrances: gpd.GeoDataFrame | None = None,
     entrance_col: str = "facility",
     quad_segs: int = 16,

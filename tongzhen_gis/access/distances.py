@@ -18,7 +18,7 @@ from tongzhen_gis.access.catalogue import (
     category_distances,
 )
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
-from tongzhen_gis.access.sources import _check_distances_m, _sources_by_category, _to_points
+from tongzhen_gis.access.sources import MAX_SNAP_M, TOUCH_M, _check_distances_m, _sources_by_category, _to_points
 from tongzhen_gis.errors import OptionError, SchemaError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
@@ -31,9 +31,9 @@ def nearest(
     *,
     category_col: str = "category",
     max_distance_m: float = 2000.0,
-    max_snap_m: float = 200.0,
+    max_snap_m: float = MAX_SNAP_M,
     categories: Sequence[str] | None = None,
-    touch_m: float = 15.0,
+    touch_m: float = TOUCH_M,
     entrances: gpd.GeoDataFrame | None = None,
     entrance_col: str = "facility",
     catalogue: CatalogueLike | None = None,

@@ -14,7 +14,14 @@ from tongzhen_gis import schema
 from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, category_distances
 from tongzhen_gis.access.distances import _aligned, _people, nearest
 from tongzhen_gis.access.engine import GraphLike, PreparedNetwork, Sources, prepare
-from tongzhen_gis.access.sources import _facility_sources, _node_sources, _to_points, _validate_facilities
+from tongzhen_gis.access.sources import (
+    MAX_SNAP_M,
+    TOUCH_M,
+    _facility_sources,
+    _node_sources,
+    _to_points,
+    _validate_facilities,
+)
 from tongzhen_gis.errors import OptionError
 
 logger = logging.getLogger("tongzhen_gis.access")  # the public module, as before the split
@@ -31,8 +38,8 @@ def suggest_sites(
     threshold_m: float | None = None,
     weights: str | pd.Series | None = "population",
     category_col: str = "category",
-    max_snap_m: float = 200.0,
-    touch_m: float = 15.0,
+    max_snap_m: float = MAX_SNAP_M,
+    touch_m: float = TOUCH_M,
     batch_size: int = 512,
     catalogue: CatalogueLike | None = None,
 ) -> gpd.GeoDataFrame:

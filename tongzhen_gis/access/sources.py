@@ -20,6 +20,11 @@ from tongzhen_gis.access.catalogue import CatalogueLike, catalogue_name, categor
 from tongzhen_gis.access.engine import PreparedNetwork, Snap, Sources
 from tongzhen_gis.errors import OptionError, SchemaError
 
+#: Default farthest a home or facility may lie from a street and still be snapped to it, metres.
+MAX_SNAP_M = 200.0
+#: Default distance within which a facility's polygon touches a street (its frontage), metres.
+TOUCH_M = 15.0
+
 
 def _geometries(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs) -> np.ndarray:
     """The geometries of a layer in the network CRS (a layer without CRS raises CRSError)."""
@@ -193,12 +198,12 @@ def _sources_by_category(
     net: PreparedNetwork,
     facilities: gpd.GeoDataFrame,
     *,
-    category_col: str,
-    categories: Sequence[str] | None,
-    max_snap_m: float,
-    touch_m: float,
-    entrances: gpd.GeoDataFrame | None,
-    entrance_col: str,
+    category_col: str = "category",
+    categories: Sequence[str] | None = None,
+    max_snap_m: float = MAX_SNAP_M,
+    touch_m: float = TOUCH_M,
+    entrances: gpd.GeoDataFrame | None = None,
+    entrance_col: str = "facility",
     catalogue: CatalogueLike | None = None,
 ) -> tuple[list[str], list[Sources], list[Hashable], list[str]]:
     """Validate the facilities, then one :class:`Sources` per category asked, the unreached facilities, notes."""

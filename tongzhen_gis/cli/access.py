@@ -83,6 +83,7 @@ import pandas as pd
 from tongzhen_gis import access, io, network, schema
 from tongzhen_gis import crs as tzcrs
 from tongzhen_gis.access.population import describe as population_note
+from tongzhen_gis.access.sources import MAX_SNAP_M
 from tongzhen_gis.cli._common import (
     dropped_empty_note,
     hinted,
@@ -381,7 +382,7 @@ def _estimated_people(
 )
 @click.option("--max-distance-m", type=_METRES, default=2000.0, show_default=True, help="Distances beyond are empty.")
 @click.option(
-    "--max-snap-m", type=_METRES, default=200.0, show_default=True, help="Farther from any street: unreachable."
+    "--max-snap-m", type=_METRES, default=MAX_SNAP_M, show_default=True, help="Farther from any street: unreachable."
 )
 @click.option(
     "--engine",
